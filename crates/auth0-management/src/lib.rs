@@ -141,6 +141,7 @@ pub mod jobs;
 #[cfg(feature = "logs")]
 pub mod logs;
 mod model_support;
+mod object;
 pub mod pagination;
 pub mod patch;
 pub mod request;

@@ -1,6 +1,5 @@
 //! Shared code the generated models and operations use (hand-written, not
-//! generated): the forward-compatible string enum macro, telling `oneOf`
-//! members apart (constant fields), `Debug` helpers that hide secrets,
+//! generated): the forward-compatible string enum macro, `Debug` helpers that hide secrets,
 //! decoding list pages and encoding `multipart/form-data` bodies.
 
 use std::collections::BTreeMap;
@@ -86,7 +85,7 @@ pub(crate) use string_enum;
 static RECORDING: AtomicBool = AtomicBool::new(false);
 static UNTYPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-fn note(what: impl FnOnce() -> String) {
+pub(crate) fn note(what: impl FnOnce() -> String) {
     if RECORDING.load(Ordering::Relaxed) {
         if let Ok(mut seen) = UNTYPED.lock() {
             seen.push(what());
@@ -112,37 +111,9 @@ pub fn take_untyped() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Deserializes a model's `extra` map, noting its keys when recording.
-pub(crate) fn extra<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Map<String, Value>, D::Error> {
-    let map = <Map<String, Value> as serde::Deserialize>::deserialize(deserializer)?;
-    if !map.is_empty() {
-        note(|| format!("extra fields {:?}", map.keys().collect::<Vec<_>>()));
-    }
-    Ok(map)
-}
-
 /// Notes a union decoded as `Other`.
 pub(crate) fn other(type_name: &str, value: &Value) {
     note(|| format!("{type_name} decoded as Other: {value}"));
-}
-
-/// Decodes a constant field (`"type": "webhook"`): any other value fails,
-/// so a `oneOf` tries its next member instead of taking the wrong one.
-pub(crate) fn constant<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-    expected: &'static str,
-) -> Result<String, D::Error> {
-    let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-    if value == expected {
-        Ok(value)
-    } else {
-        Err(serde::de::Error::invalid_value(
-            serde::de::Unexpected::Str(&value),
-            &expected,
-        ))
-    }
 }
 
 /// Free-form JSON whose `Debug` shows keys, never values (they may hold
@@ -292,21 +263,6 @@ pub(crate) fn multipart(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constants_must_match() {
-        #[derive(serde::Deserialize)]
-        struct T {
-            #[serde(deserialize_with = "webhook")]
-            r#type: String,
-        }
-        fn webhook<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-            constant(d, "webhook")
-        }
-        let t: T = serde_json::from_str(r#"{"type":"webhook"}"#).unwrap();
-        assert_eq!(t.r#type, "webhook");
-        assert!(serde_json::from_str::<T>(r#"{"type":"eventbridge"}"#).is_err());
-    }
 
     #[test]
     fn keys_hide_values() {

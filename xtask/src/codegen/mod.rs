@@ -106,7 +106,7 @@ fn generate(
     raw.insert(PathBuf::from("models/mod.rs"), models_mod);
     for (stem, code) in model_files {
         let mut file = format!(
-            "//! Models whose names start with `{}` (part of the models module).\n\n#![allow(unused_imports)]\n\nuse std::collections::BTreeMap;\nuse std::fmt;\n\nuse serde::{{Deserialize, Serialize}};\nuse serde_json::{{Map, Value}};\n\nuse super::*;\nuse crate::model_support::{{Keys, REDACTED, constant, extra, other, string_enum}};\nuse crate::patch::Patch;\n\n",
+            "//! Models whose names start with `{}` (part of the models module).\n\n#![allow(unused_imports)]\n\nuse std::collections::BTreeMap;\nuse std::fmt;\n\nuse serde::{{Deserialize, Serialize}};\nuse serde_json::{{Map, Value}};\n\nuse super::*;\nuse crate::model_support::{{Keys, REDACTED, other, string_enum}};\nuse crate::object;\nuse crate::patch::Patch;\n\n",
             stem.chars().next().unwrap_or('_').to_ascii_uppercase()
         );
         file.push_str(&code);

@@ -60,6 +60,7 @@ fn name_tag(name: &str, schema: &Value) -> String {
 }
 
 /// One field of a struct.
+#[derive(Clone)]
 pub(crate) struct Field {
     pub(crate) wire: String,
     pub(crate) ident: String,
@@ -723,12 +724,38 @@ impl Models<'_> {
         // constants are checked while decoding); no `Value` in between.
         let mut order: Vec<&(String, Ty, usize)> = members.iter().collect();
         order.sort_by_key(|m| std::cmp::Reverse(m.2));
+        // Objects whose fields are all optional fit any object, so serde
+        // would always take the first of them: they are told apart by
+        // the keys present instead (one `ByKeys` decode of all their
+        // fields, then the member those keys name).
+        let open = self.open_members(name, &members);
+        if let Some((_, fields)) = &open {
+            let _ = writeln!(
+                out,
+                "/// Every field of `{rust}`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.\nstruct {rust}ByKeys {{"
+            );
+            for f in fields {
+                let _ = writeln!(out, "    {}: {},", f.ident, field_type(f));
+            }
+            out.push_str("    extra: Map<String, Value>,\n}\n\n");
+            emit_object_decode(out, &format!("{rust}ByKeys"), fields);
+        }
         let _ = writeln!(out, "impl<'de> Deserialize<'de> for {rust} {{");
         out.push_str("    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {\n");
         out.push_str(
             "        #[derive(Deserialize)]\n        #[serde(untagged)]\n        enum Wire {\n",
         );
+        let mut by_keys_done = false;
         for (v, ty, _) in &order {
+            if let Some((list, _)) = &open {
+                if list.iter().any(|m| m.variant == *v) {
+                    if !by_keys_done {
+                        by_keys_done = true;
+                        let _ = writeln!(out, "            ByKeys({rust}ByKeys),");
+                    }
+                    continue;
+                }
+            }
             let boxed = matches!(ty, Ty::Named(t) if self.reaches(t, &rust));
             if boxed {
                 let _ = writeln!(out, "            {v}(Box<{}>),", ty.rust());
@@ -739,7 +766,16 @@ impl Models<'_> {
         out.push_str("            Other(Value),\n        }\n");
         out.push_str("        Ok(match Wire::deserialize(deserializer)? {\n");
         for (v, _, _) in &members {
+            if open
+                .as_ref()
+                .is_some_and(|(list, _)| list.iter().any(|m| m.variant == *v))
+            {
+                continue;
+            }
             let _ = writeln!(out, "            Wire::{v}(v) => Self::{v}(v),");
+        }
+        if let Some((list, fields)) = &open {
+            emit_by_keys_choice(out, list, fields);
         }
         let _ = writeln!(
             out,
@@ -788,10 +824,11 @@ impl Models<'_> {
                 "/// Build it with `new(…)` (the required fields) and the setters.\n"
             });
         }
+        // `Deserialize` is the compact `Object` impl below, not a derive.
         if default {
-            out.push_str("#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]\n");
+            out.push_str("#[derive(Clone, Default, PartialEq, Serialize)]\n");
         } else {
-            out.push_str("#[derive(Clone, PartialEq, Serialize, Deserialize)]\n");
+            out.push_str("#[derive(Clone, PartialEq, Serialize)]\n");
         }
         out.push_str("#[non_exhaustive]\n");
         let _ = writeln!(out, "pub struct {rust} {{");
@@ -805,18 +842,9 @@ impl Models<'_> {
             if f.wire != f.ident {
                 attrs.push(format!("rename = {}", lit(&f.wire)));
             }
-            if f.constant.is_some() {
-                // A union tries this member only if the constant matches.
-                attrs.push(format!(
-                    "deserialize_with = \"{rust}::constant_{}\"",
-                    f.ident.trim_end_matches('_')
-                ));
-            }
             if f.patch {
-                attrs.push("default".to_owned());
                 attrs.push("skip_serializing_if = \"Patch::is_absent\"".to_owned());
             } else if f.optional {
-                attrs.push("default".to_owned());
                 attrs.push("skip_serializing_if = \"Option::is_none\"".to_owned());
             }
             if !attrs.is_empty() {
@@ -824,7 +852,8 @@ impl Models<'_> {
             }
             let _ = writeln!(out, "    pub {}: {},", f.ident, field_type(f));
         }
-        out.push_str("    /// Fields this version does not model, kept as received.\n    #[serde(flatten, deserialize_with = \"extra\")]\n    pub extra: Map<String, Value>,\n}\n\n");
+        out.push_str("    /// Fields this version does not model, kept as received.\n    #[serde(flatten)]\n    pub extra: Map<String, Value>,\n}\n\n");
+        emit_object_decode(out, &rust, &fields);
         // Debug with secrets redacted and free-form JSON by keys.
         let _ = writeln!(out, "impl fmt::Debug for {rust} {{");
         out.push_str("    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n");
@@ -848,19 +877,6 @@ impl Models<'_> {
         out.push_str(
             "            .field(\"extra\", &Keys(&self.extra))\n            .finish()\n    }\n}\n",
         );
-        let constants: Vec<&Field> = fields.iter().filter(|f| f.constant.is_some()).collect();
-        if !constants.is_empty() {
-            let _ = writeln!(out, "\nimpl {rust} {{");
-            for f in constants {
-                let _ = writeln!(
-                    out,
-                    "    fn constant_{}<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {{\n        constant(deserializer, {})\n    }}",
-                    f.ident.trim_end_matches('_'),
-                    lit(f.constant.as_deref().unwrap_or_default())
-                );
-            }
-            out.push_str("}\n");
-        }
         if is_request {
             self.emit_builder(out, &rust, &fields, default);
         }
@@ -947,6 +963,241 @@ impl Models<'_> {
             );
         }
     }
+}
+
+/// A union member that is an object of optional fields only.
+struct OpenMember {
+    variant: String,
+    /// The member's Rust type (for the struct literal).
+    rust: String,
+    boxed: bool,
+    fields: Vec<Field>,
+}
+
+impl Models<'_> {
+    /// The members of union `name` that are objects with only optional
+    /// (non-constant) fields, when there are at least two of them and
+    /// fields of the same name have the same type in each, with every
+    /// such field: the list answers that are an offset page or a
+    /// checkpoint page (`{"clients": […], "start": 0, …}` or
+    /// `{"clients": […], "next": "…"}`).
+    fn open_members(
+        &self,
+        name: &str,
+        members: &[(String, Ty, usize)],
+    ) -> Option<(Vec<OpenMember>, Vec<Field>)> {
+        let rust = type_name(name);
+        let mut open = Vec::new();
+        for m in self.spec.schemas[name]["oneOf"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(spec) = ref_name(m) else { continue };
+            let ty = self.types.ty(m);
+            let Some((variant, _, _)) = members.iter().find(|(_, t, _)| *t == ty) else {
+                continue;
+            };
+            if open.iter().any(|o: &OpenMember| o.variant == *variant) {
+                continue;
+            }
+            if self.types.kind(spec) != Kind::Struct
+                || is_secret_map(spec, &self.spec.schemas[spec])
+            {
+                continue;
+            }
+            let fields = self.fields(spec);
+            if fields.is_empty()
+                || fields
+                    .iter()
+                    .any(|f| !f.optional || f.patch || f.constant.is_some())
+            {
+                continue;
+            }
+            open.push(OpenMember {
+                variant: variant.clone(),
+                rust: ty.rust(),
+                boxed: matches!(&ty, Ty::Named(t) if self.reaches(t, &rust)),
+                fields,
+            });
+        }
+        if open.len() < 2 {
+            return None;
+        }
+        let mut all: Vec<Field> = Vec::new();
+        for m in &open {
+            for f in &m.fields {
+                match all.iter().find(|a| a.wire == f.wire) {
+                    Some(a) if a.ty != f.ty || a.ident != f.ident || a.boxed != f.boxed => {
+                        return None;
+                    }
+                    Some(_) => {}
+                    None => all.push(f.clone()),
+                }
+            }
+        }
+        all.sort_by(|a, b| a.wire.cmp(&b.wire));
+        Some((open, all))
+    }
+}
+
+/// The match arm of a union's `ByKeys` wire variant: the member with the
+/// fewest fields first, taken when a key only it has is present (`next`
+/// ⇒ the checkpoint page, `start`/`limit`/`total` ⇒ the offset page); with
+/// none of those keys, the member with the fewest fields (an object of
+/// the items alone is a checkpoint page without `next`: the last one,
+/// since Auth0 sends an offset page only with `include_totals=true`, and
+/// then always with its totals). Present fields the chosen member does not
+/// have go to its `extra`, so nothing is lost.
+fn emit_by_keys_choice(out: &mut String, open: &[OpenMember], all: &[Field]) {
+    let mut order: Vec<&OpenMember> = open.iter().collect();
+    order.sort_by_key(|m| m.fields.len());
+    out.push_str("            Wire::ByKeys(w) => {\n");
+    let literal = |m: &OpenMember| -> String {
+        let mut moves = String::new();
+        for f in all {
+            if !m.fields.iter().any(|g| g.wire == f.wire) {
+                let _ = writeln!(
+                    moves,
+                    "if let Some(v) = w.{} {{ extra.insert({}.to_owned(), serde_json::to_value(v).map_err(<D::Error as serde::de::Error>::custom)?); }}",
+                    f.ident,
+                    lit(&f.wire)
+                );
+            }
+        }
+        let mut s = String::new();
+        if moves.is_empty() {
+            let _ = writeln!(s, "let extra = w.extra;");
+        } else {
+            let _ = writeln!(s, "let mut extra = w.extra;\n{moves}");
+        }
+        let mut fields: Vec<String> = m
+            .fields
+            .iter()
+            .map(|f| format!("{}: w.{}", f.ident, f.ident))
+            .collect();
+        fields.push("extra".to_owned());
+        let value = format!("{} {{ {} }}", m.rust, fields.join(", "));
+        let value = if m.boxed {
+            format!("Box::new({value})")
+        } else {
+            value
+        };
+        let _ = writeln!(s, "Self::{}({value})", m.variant);
+        s
+    };
+    let mut first = true;
+    for m in &order {
+        let unique: Vec<&Field> = m
+            .fields
+            .iter()
+            .filter(|f| {
+                !open
+                    .iter()
+                    .filter(|o| o.variant != m.variant)
+                    .any(|o| o.fields.iter().any(|g| g.wire == f.wire))
+            })
+            .collect();
+        if unique.is_empty() {
+            continue;
+        }
+        let test: Vec<String> = unique
+            .iter()
+            .map(|f| format!("w.{}.is_some()", f.ident))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{}if {} {{\n{}}}",
+            if first { "" } else { " else " },
+            test.join(" || "),
+            literal(m)
+        );
+        first = false;
+    }
+    let fallback = literal(order[0]);
+    if first {
+        let _ = writeln!(out, "{{\n{fallback}}}");
+    } else {
+        let _ = writeln!(out, " else {{\n{fallback}}}");
+    }
+    out.push_str("            }\n");
+}
+
+/// `Deserialize` of a struct: one `Object::from_map` (`src/object.rs`)
+/// that reads each key into its field's slot and the rest into `extra`.
+/// It decodes what `#[derive(Deserialize)]` with a flattened `extra` did
+/// (missing optional fields are `None`/`Patch::Absent`, `null` is `None`,
+/// a missing required field fails, a constant must match) in two small
+/// functions instead of the derive's twenty, which dominated the build.
+fn emit_object_decode(out: &mut String, rust: &str, fields: &[Field]) {
+    let _ = writeln!(
+        out,
+        "impl<'de> Deserialize<'de> for {rust} {{\n    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        object::decode(deserializer)\n    }}\n}}\n"
+    );
+    let _ = writeln!(
+        out,
+        "impl object::Object for {rust} {{\n    const NAME: &'static str = {};\n",
+        lit(rust)
+    );
+    let _ = writeln!(
+        out,
+        "    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {{"
+    );
+    // Optional and tri-state fields start at their default (`None`,
+    // `Patch::Absent`) and take the value as sent (`null` included);
+    // required ones fill a slot checked at the end.
+    let slot = |f: &Field| f.constant.is_some() || !(f.optional || f.patch);
+    for f in fields {
+        if slot(f) {
+            let _ = writeln!(out, "        let mut f_{} = None;", f.ident);
+        } else {
+            let _ = writeln!(out, "        let mut f_{} = Default::default();", f.ident);
+        }
+    }
+    out.push_str("        let mut f_extra = Map::new();\n");
+    out.push_str("        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {\n");
+    if fields.is_empty() {
+        out.push_str("            f_extra.insert(de_key.into_string(), de_map.next_value()?);\n");
+    } else {
+        out.push_str("            match de_key.as_str() {\n");
+        for f in fields {
+            let value = match &f.constant {
+                Some(c) => format!("object::constant(de_map.next_value()?, {})?", lit(c)),
+                None => "de_map.next_value()?".to_owned(),
+            };
+            if slot(f) {
+                let _ = writeln!(
+                    out,
+                    "                {} => f_{} = Some({value}),",
+                    lit(&f.wire),
+                    f.ident
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "                {} => f_{} = {value},",
+                    lit(&f.wire),
+                    f.ident
+                );
+            }
+        }
+        out.push_str("                _ => {\n                    f_extra.insert(de_key.into_string(), de_map.next_value()?);\n                }\n            }\n");
+    }
+    out.push_str("        }\n        object::note_extra(&f_extra);\n        Ok(Self {\n");
+    for f in fields {
+        if slot(f) {
+            let _ = writeln!(
+                out,
+                "            {}: object::missing(f_{}, {})?,",
+                f.ident,
+                f.ident,
+                lit(&f.wire)
+            );
+        } else {
+            let _ = writeln!(out, "            {}: f_{},", f.ident, f.ident);
+        }
+    }
+    out.push_str("            extra: f_extra,\n        })\n    }\n}\n\n");
 }
 
 fn inner_type(f: &Field) -> String {

@@ -673,3 +673,121 @@ async fn pagers_are_streams_of_items_and_pages() {
         Err(auth0_management::Error::InvalidPage { .. })
     ));
 }
+
+/// `GET /clients` answers an offset page (`page`/`per_page` with
+/// `include_totals`) or a checkpoint page (`from`/`take`); every field of
+/// both is optional, so the answer type tells them apart by their keys:
+/// `next` ⇒ checkpoint, `start`/`limit`/`total` ⇒ offset, the items alone
+/// ⇒ the last checkpoint page. Both pagers walk the same tenant.
+#[tokio::test]
+async fn clients_list_decodes_offset_and_checkpoint_pages_by_their_keys() {
+    use auth0_management::api::ClientsListParams;
+    use models::ListClientsResponse;
+
+    let server = Server::start(&["/clients"]).await;
+    let (auth0, _clock) = server.client();
+    let client = |i: u64| json!({"client_id": format!("c{i}"), "name": format!("app {i}")});
+    server.answer(move |r| {
+        if r.path != "/api/v2/clients" {
+            return None;
+        }
+        let body = if let Some(page) = r.query.get("page") {
+            let page: u64 = page[0].parse().unwrap();
+            assert_eq!(r.query["include_totals"], ["true"]);
+            json!({"start": page, "limit": 1, "total": 2, "clients": [client(page)]})
+        } else {
+            assert_eq!(r.query["take"], ["1"]);
+            match r.query.get("from").map(|f| f[0].as_str()) {
+                None => json!({"clients": [client(0)], "next": "cur1"}),
+                Some("cur1") => json!({"clients": [client(1)]}),
+                Some(other) => panic!("unexpected cursor {other}"),
+            }
+        };
+        Some((200, body.to_string()))
+    });
+
+    let first = auth0
+        .clients()
+        .list(&ClientsListParams::new().take(1))
+        .await
+        .unwrap();
+    let ListClientsResponse::Checkpoint(page) = first else {
+        panic!("`next` makes a checkpoint page: {first:?}");
+    };
+    assert_eq!(page.next.as_deref(), Some("cur1"));
+    assert_eq!(page.clients.unwrap()[0].client_id.as_deref(), Some("c0"));
+    assert!(page.extra.is_empty());
+
+    let last = auth0
+        .clients()
+        .list(&ClientsListParams::new().from("cur1").take(1))
+        .await
+        .unwrap();
+    let ListClientsResponse::Checkpoint(page) = last else {
+        panic!("the last checkpoint page (no `next`) is one too: {last:?}");
+    };
+    assert_eq!((page.next, page.clients.map(|c| c.len())), (None, Some(1)));
+
+    let offset = auth0
+        .clients()
+        .list(
+            &ClientsListParams::new()
+                .page(1)
+                .per_page(1)
+                .include_totals(true),
+        )
+        .await
+        .unwrap();
+    let ListClientsResponse::Offset(page) = offset else {
+        panic!("`start`/`limit`/`total` make an offset page: {offset:?}");
+    };
+    assert_eq!(
+        (page.start, page.limit, page.total),
+        (Some(1.0), Some(1.0), Some(2.0))
+    );
+    assert_eq!(page.clients.unwrap()[0].client_id.as_deref(), Some("c1"));
+
+    let by_offset = auth0
+        .clients()
+        .list_pager(ClientsListParams::new().per_page(1))
+        .collect_all(10)
+        .await
+        .unwrap();
+    let by_checkpoint = auth0
+        .clients()
+        .list_checkpoint_pager(ClientsListParams::new().take(1))
+        .collect_all(10)
+        .await
+        .unwrap();
+    for all in [by_offset, by_checkpoint] {
+        let ids: Vec<_> = all.into_iter().filter_map(|c| c.client_id).collect();
+        assert_eq!(ids, ["c0", "c1"]);
+    }
+}
+
+/// A union of objects with optional fields only, outside lists: the key
+/// present picks the member, and a key of another member is kept, not
+/// dropped.
+#[test]
+fn unions_of_optional_objects_are_told_apart_by_their_keys() {
+    use models::{ConnectionUpstreamAdditionalProperties as Upstream, ListClientsResponse};
+
+    let value: Upstream = serde_json::from_value(json!({"value": "x"})).unwrap();
+    assert!(
+        matches!(value, Upstream::Value(ref v) if v.value.as_deref() == Some("x")),
+        "{value:?}"
+    );
+    let alias: Upstream = serde_json::from_value(json!({"alias": "email"})).unwrap();
+    assert!(matches!(alias, Upstream::Alias(_)), "{alias:?}");
+
+    let both = json!({"clients": [], "next": "n", "total": 3});
+    let page: ListClientsResponse = serde_json::from_value(both.clone()).unwrap();
+    let ListClientsResponse::Checkpoint(ref checkpoint) = page else {
+        panic!("{page:?}");
+    };
+    assert_eq!(checkpoint.extra["total"], json!(3.0));
+    assert_eq!(
+        serde_json::to_value(&page).unwrap(),
+        json!({"clients": [], "next": "n", "total": 3.0})
+    );
+}

@@ -10,18 +10,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
 /// Bad Request
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BadRequestSchema {
     /// Always `Bad Request`.
-    #[serde(deserialize_with = "BadRequestSchema::constant_error")]
     pub error: String,
     /// The `message` field.
     pub message: String,
@@ -29,8 +29,44 @@ pub struct BadRequestSchema {
     #[serde(rename = "statusCode")]
     pub status_code: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for BadRequestSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for BadRequestSchema {
+    const NAME: &'static str = "BadRequestSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_error = None;
+        let mut f_message = None;
+        let mut f_status_code = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "error" => f_error = Some(object::constant(de_map.next_value()?, "Bad Request")?),
+                "message" => f_message = Some(de_map.next_value()?),
+                "statusCode" => f_status_code = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            error: object::missing(f_error, "error")?,
+            message: object::missing(f_message, "message")?,
+            status_code: object::missing(f_status_code, "statusCode")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -42,15 +78,6 @@ impl fmt::Debug for BadRequestSchema {
             .field("status_code", &self.status_code)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl BadRequestSchema {
-    fn constant_error<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "Bad Request")
     }
 }
 
@@ -138,18 +165,51 @@ pub type BotDetectionMonitoringModeEnabled = bool;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingColors {
     /// The `page_background` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_background: Option<BrandingPageBackground>,
     /// Accent color.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for BrandingColors {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for BrandingColors {
+    const NAME: &'static str = "BrandingColors";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_page_background = Default::default();
+        let mut f_primary = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "page_background" => f_page_background = de_map.next_value()?,
+                "primary" => f_primary = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            page_background: f_page_background,
+            primary: f_primary,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -196,15 +256,45 @@ impl BrandingColors {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingFont {
     /// URL for the custom font. The URL must point to a font file and not a stylesheet. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "branding", feature = "tenants"))]
+impl<'de> Deserialize<'de> for BrandingFont {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "branding", feature = "tenants"))]
+impl object::Object for BrandingFont {
+    const NAME: &'static str = "BrandingFont";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "url" => f_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            url: f_url,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "branding", feature = "tenants"))]
@@ -302,7 +392,7 @@ impl fmt::Debug for BrandingPageBackground {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingThemeBorders {
     /// Button border radius
@@ -324,8 +414,62 @@ pub struct BrandingThemeBorders {
     /// Widget corner radius
     pub widget_corner_radius: f64,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for BrandingThemeBorders {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for BrandingThemeBorders {
+    const NAME: &'static str = "BrandingThemeBorders";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_button_border_radius = None;
+        let mut f_button_border_weight = None;
+        let mut f_buttons_style = None;
+        let mut f_input_border_radius = None;
+        let mut f_input_border_weight = None;
+        let mut f_inputs_style = None;
+        let mut f_show_widget_shadow = None;
+        let mut f_widget_border_weight = None;
+        let mut f_widget_corner_radius = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "button_border_radius" => f_button_border_radius = Some(de_map.next_value()?),
+                "button_border_weight" => f_button_border_weight = Some(de_map.next_value()?),
+                "buttons_style" => f_buttons_style = Some(de_map.next_value()?),
+                "input_border_radius" => f_input_border_radius = Some(de_map.next_value()?),
+                "input_border_weight" => f_input_border_weight = Some(de_map.next_value()?),
+                "inputs_style" => f_inputs_style = Some(de_map.next_value()?),
+                "show_widget_shadow" => f_show_widget_shadow = Some(de_map.next_value()?),
+                "widget_border_weight" => f_widget_border_weight = Some(de_map.next_value()?),
+                "widget_corner_radius" => f_widget_corner_radius = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            button_border_radius: object::missing(f_button_border_radius, "button_border_radius")?,
+            button_border_weight: object::missing(f_button_border_weight, "button_border_weight")?,
+            buttons_style: object::missing(f_buttons_style, "buttons_style")?,
+            input_border_radius: object::missing(f_input_border_radius, "input_border_radius")?,
+            input_border_weight: object::missing(f_input_border_weight, "input_border_weight")?,
+            inputs_style: object::missing(f_inputs_style, "inputs_style")?,
+            show_widget_shadow: object::missing(f_show_widget_shadow, "show_widget_shadow")?,
+            widget_border_weight: object::missing(f_widget_border_weight, "widget_border_weight")?,
+            widget_corner_radius: object::missing(f_widget_corner_radius, "widget_corner_radius")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -406,19 +550,19 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingThemeColors {
     /// Base Focus Color
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub base_focus_color: Option<String>,
     /// Base Hover Color
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub base_hover_color: Option<String>,
     /// Body text
     pub body_text: String,
     /// The `captcha_widget_theme` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub captcha_widget_theme: Option<BrandingThemeColorsCaptchaWidgetThemeEnum>,
     /// Error
     pub error: String,
@@ -441,7 +585,7 @@ pub struct BrandingThemeColors {
     /// Primary button label
     pub primary_button_label: String,
     /// Read only background
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only_background: Option<String>,
     /// Secondary button border
     pub secondary_button_border: String,
@@ -454,8 +598,111 @@ pub struct BrandingThemeColors {
     /// Widget border
     pub widget_border: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for BrandingThemeColors {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for BrandingThemeColors {
+    const NAME: &'static str = "BrandingThemeColors";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_base_focus_color = Default::default();
+        let mut f_base_hover_color = Default::default();
+        let mut f_body_text = None;
+        let mut f_captcha_widget_theme = Default::default();
+        let mut f_error = None;
+        let mut f_header = None;
+        let mut f_icons = None;
+        let mut f_input_background = None;
+        let mut f_input_border = None;
+        let mut f_input_filled_text = None;
+        let mut f_input_labels_placeholders = None;
+        let mut f_links_focused_components = None;
+        let mut f_primary_button = None;
+        let mut f_primary_button_label = None;
+        let mut f_read_only_background = Default::default();
+        let mut f_secondary_button_border = None;
+        let mut f_secondary_button_label = None;
+        let mut f_success = None;
+        let mut f_widget_background = None;
+        let mut f_widget_border = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "base_focus_color" => f_base_focus_color = de_map.next_value()?,
+                "base_hover_color" => f_base_hover_color = de_map.next_value()?,
+                "body_text" => f_body_text = Some(de_map.next_value()?),
+                "captcha_widget_theme" => f_captcha_widget_theme = de_map.next_value()?,
+                "error" => f_error = Some(de_map.next_value()?),
+                "header" => f_header = Some(de_map.next_value()?),
+                "icons" => f_icons = Some(de_map.next_value()?),
+                "input_background" => f_input_background = Some(de_map.next_value()?),
+                "input_border" => f_input_border = Some(de_map.next_value()?),
+                "input_filled_text" => f_input_filled_text = Some(de_map.next_value()?),
+                "input_labels_placeholders" => {
+                    f_input_labels_placeholders = Some(de_map.next_value()?)
+                }
+                "links_focused_components" => {
+                    f_links_focused_components = Some(de_map.next_value()?)
+                }
+                "primary_button" => f_primary_button = Some(de_map.next_value()?),
+                "primary_button_label" => f_primary_button_label = Some(de_map.next_value()?),
+                "read_only_background" => f_read_only_background = de_map.next_value()?,
+                "secondary_button_border" => f_secondary_button_border = Some(de_map.next_value()?),
+                "secondary_button_label" => f_secondary_button_label = Some(de_map.next_value()?),
+                "success" => f_success = Some(de_map.next_value()?),
+                "widget_background" => f_widget_background = Some(de_map.next_value()?),
+                "widget_border" => f_widget_border = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            base_focus_color: f_base_focus_color,
+            base_hover_color: f_base_hover_color,
+            body_text: object::missing(f_body_text, "body_text")?,
+            captcha_widget_theme: f_captcha_widget_theme,
+            error: object::missing(f_error, "error")?,
+            header: object::missing(f_header, "header")?,
+            icons: object::missing(f_icons, "icons")?,
+            input_background: object::missing(f_input_background, "input_background")?,
+            input_border: object::missing(f_input_border, "input_border")?,
+            input_filled_text: object::missing(f_input_filled_text, "input_filled_text")?,
+            input_labels_placeholders: object::missing(
+                f_input_labels_placeholders,
+                "input_labels_placeholders",
+            )?,
+            links_focused_components: object::missing(
+                f_links_focused_components,
+                "links_focused_components",
+            )?,
+            primary_button: object::missing(f_primary_button, "primary_button")?,
+            primary_button_label: object::missing(f_primary_button_label, "primary_button_label")?,
+            read_only_background: f_read_only_background,
+            secondary_button_border: object::missing(
+                f_secondary_button_border,
+                "secondary_button_border",
+            )?,
+            secondary_button_label: object::missing(
+                f_secondary_button_label,
+                "secondary_button_label",
+            )?,
+            success: object::missing(f_success, "success")?,
+            widget_background: object::missing(f_widget_background, "widget_background")?,
+            widget_border: object::missing(f_widget_border, "widget_border")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -606,7 +853,7 @@ pub type BrandingThemeFontInputLabels = BrandingThemeFontLinks;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingThemeFontLinks {
     /// Links bold
@@ -614,8 +861,41 @@ pub struct BrandingThemeFontLinks {
     /// Links size
     pub size: f64,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for BrandingThemeFontLinks {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for BrandingThemeFontLinks {
+    const NAME: &'static str = "BrandingThemeFontLinks";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_bold = None;
+        let mut f_size = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "bold" => f_bold = Some(de_map.next_value()?),
+                "size" => f_size = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            bold: object::missing(f_bold, "bold")?,
+            size: object::missing(f_size, "size")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -675,7 +955,7 @@ pub type BrandingThemeFontTitle = BrandingThemeFontLinks;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingThemeFonts {
     /// The `body_text` field.
@@ -697,8 +977,62 @@ pub struct BrandingThemeFonts {
     /// The `title` field.
     pub title: BrandingThemeFontTitle,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for BrandingThemeFonts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for BrandingThemeFonts {
+    const NAME: &'static str = "BrandingThemeFonts";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_body_text = None;
+        let mut f_buttons_text = None;
+        let mut f_font_url = None;
+        let mut f_input_labels = None;
+        let mut f_links = None;
+        let mut f_links_style = None;
+        let mut f_reference_text_size = None;
+        let mut f_subtitle = None;
+        let mut f_title = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "body_text" => f_body_text = Some(de_map.next_value()?),
+                "buttons_text" => f_buttons_text = Some(de_map.next_value()?),
+                "font_url" => f_font_url = Some(de_map.next_value()?),
+                "input_labels" => f_input_labels = Some(de_map.next_value()?),
+                "links" => f_links = Some(de_map.next_value()?),
+                "links_style" => f_links_style = Some(de_map.next_value()?),
+                "reference_text_size" => f_reference_text_size = Some(de_map.next_value()?),
+                "subtitle" => f_subtitle = Some(de_map.next_value()?),
+                "title" => f_title = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            body_text: object::missing(f_body_text, "body_text")?,
+            buttons_text: object::missing(f_buttons_text, "buttons_text")?,
+            font_url: object::missing(f_font_url, "font_url")?,
+            input_labels: object::missing(f_input_labels, "input_labels")?,
+            links: object::missing(f_links, "links")?,
+            links_style: object::missing(f_links_style, "links_style")?,
+            reference_text_size: object::missing(f_reference_text_size, "reference_text_size")?,
+            subtitle: object::missing(f_subtitle, "subtitle")?,
+            title: object::missing(f_title, "title")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -760,7 +1094,7 @@ impl BrandingThemeFonts {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingThemePageBackground {
     /// Background color
@@ -770,8 +1104,44 @@ pub struct BrandingThemePageBackground {
     /// The `page_layout` field.
     pub page_layout: BrandingThemePageBackgroundPageLayoutEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for BrandingThemePageBackground {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for BrandingThemePageBackground {
+    const NAME: &'static str = "BrandingThemePageBackground";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_background_color = None;
+        let mut f_background_image_url = None;
+        let mut f_page_layout = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "background_color" => f_background_color = Some(de_map.next_value()?),
+                "background_image_url" => f_background_image_url = Some(de_map.next_value()?),
+                "page_layout" => f_page_layout = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            background_color: object::missing(f_background_color, "background_color")?,
+            background_image_url: object::missing(f_background_image_url, "background_image_url")?,
+            page_layout: object::missing(f_page_layout, "page_layout")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -827,7 +1197,7 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BrandingThemeWidget {
     /// The `header_text_alignment` field.
@@ -841,8 +1211,56 @@ pub struct BrandingThemeWidget {
     /// The `social_buttons_layout` field.
     pub social_buttons_layout: BrandingThemeWidgetSocialButtonsLayoutEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for BrandingThemeWidget {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for BrandingThemeWidget {
+    const NAME: &'static str = "BrandingThemeWidget";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_header_text_alignment = None;
+        let mut f_logo_height = None;
+        let mut f_logo_position = None;
+        let mut f_logo_url = None;
+        let mut f_social_buttons_layout = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "header_text_alignment" => f_header_text_alignment = Some(de_map.next_value()?),
+                "logo_height" => f_logo_height = Some(de_map.next_value()?),
+                "logo_position" => f_logo_position = Some(de_map.next_value()?),
+                "logo_url" => f_logo_url = Some(de_map.next_value()?),
+                "social_buttons_layout" => f_social_buttons_layout = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            header_text_alignment: object::missing(
+                f_header_text_alignment,
+                "header_text_alignment",
+            )?,
+            logo_height: object::missing(f_logo_height, "logo_height")?,
+            logo_position: object::missing(f_logo_position, "logo_position")?,
+            logo_url: object::missing(f_logo_url, "logo_url")?,
+            social_buttons_layout: object::missing(
+                f_social_buttons_layout,
+                "social_buttons_layout",
+            )?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -958,16 +1376,46 @@ pub type BreachedPasswordDetectionPreChangePasswordShieldsEnum = SuspiciousIpThr
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BreachedPasswordDetectionPreChangePasswordStage {
     /// Action to take when a breached password is detected during a password reset.
     /// Possible values: `block`, `admin_notification`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shields: Option<Vec<BreachedPasswordDetectionPreChangePasswordShieldsEnum>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for BreachedPasswordDetectionPreChangePasswordStage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for BreachedPasswordDetectionPreChangePasswordStage {
+    const NAME: &'static str = "BreachedPasswordDetectionPreChangePasswordStage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_shields = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "shields" => f_shields = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            shields: f_shields,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -1035,26 +1483,57 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BreachedPasswordDetectionStage {
     /// The `pre-change-password` field.
     #[serde(
         rename = "pre-change-password",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub pre_change_password: Option<BreachedPasswordDetectionPreChangePasswordStage>,
     /// The `pre-user-registration` field.
     #[serde(
         rename = "pre-user-registration",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub pre_user_registration: Option<BreachedPasswordDetectionPreUserRegistrationStage>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for BreachedPasswordDetectionStage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for BreachedPasswordDetectionStage {
+    const NAME: &'static str = "BreachedPasswordDetectionStage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_pre_change_password = Default::default();
+        let mut f_pre_user_registration = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "pre-change-password" => f_pre_change_password = de_map.next_value()?,
+                "pre-user-registration" => f_pre_user_registration = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            pre_change_password: f_pre_change_password,
+            pre_user_registration: f_pre_user_registration,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -1133,14 +1612,44 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BulkUpdateAculRequestContent {
     /// The `configs` field.
     pub configs: Vec<AculConfigsItem>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for BulkUpdateAculRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for BulkUpdateAculRequestContent {
+    const NAME: &'static str = "BulkUpdateAculRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configs = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configs" => f_configs = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configs: object::missing(f_configs, "configs")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]
@@ -1176,14 +1685,44 @@ impl BulkUpdateAculRequestContent {
 /// The answer of `PATCH /prompts/rendering` (`prompts_rendering_bulkUpdate`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BulkUpdateAculResponseContent {
     /// The `configs` field.
     pub configs: Vec<AculConfigsItem>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for BulkUpdateAculResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for BulkUpdateAculResponseContent {
+    const NAME: &'static str = "BulkUpdateAculResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configs = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configs" => f_configs = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configs: object::missing(f_configs, "configs")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "clients")]
@@ -18,24 +19,65 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CertificateSubjectDnCredential {
     /// Always `cert_subject_dn`.
-    #[serde(deserialize_with = "CertificateSubjectDnCredential::constant_credential_type")]
     pub credential_type: String,
     /// Friendly name for a credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// PEM-formatted X509 certificate. Must be JSON escaped. Mutually exclusive with `subject_dn` property.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pem: Option<String>,
     /// Subject Distinguished Name. Mutually exclusive with `pem` property. Applies to `cert_subject_dn` credential type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_dn: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CertificateSubjectDnCredential {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CertificateSubjectDnCredential {
+    const NAME: &'static str = "CertificateSubjectDnCredential";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credential_type = None;
+        let mut f_name = Default::default();
+        let mut f_pem = Default::default();
+        let mut f_subject_dn = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credential_type" => {
+                    f_credential_type =
+                        Some(object::constant(de_map.next_value()?, "cert_subject_dn")?)
+                }
+                "name" => f_name = de_map.next_value()?,
+                "pem" => f_pem = de_map.next_value()?,
+                "subject_dn" => f_subject_dn = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credential_type: object::missing(f_credential_type, "credential_type")?,
+            name: f_name,
+            pem: f_pem,
+            subject_dn: f_subject_dn,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -48,15 +90,6 @@ impl fmt::Debug for CertificateSubjectDnCredential {
             .field("subject_dn", &self.subject_dn)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl CertificateSubjectDnCredential {
-    fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "cert_subject_dn")
     }
 }
 
@@ -119,20 +152,55 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ChangePasswordTicketIdentity {
     /// connection_id of the identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     /// Always `auth0`.
-    #[serde(deserialize_with = "ChangePasswordTicketIdentity::constant_provider")]
     pub provider: String,
     /// user_id of the identity.
     pub user_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tickets")]
+impl<'de> Deserialize<'de> for ChangePasswordTicketIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tickets")]
+impl object::Object for ChangePasswordTicketIdentity {
+    const NAME: &'static str = "ChangePasswordTicketIdentity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = Default::default();
+        let mut f_provider = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = de_map.next_value()?,
+                "provider" => f_provider = Some(object::constant(de_map.next_value()?, "auth0")?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: f_connection_id,
+            provider: object::missing(f_provider, "provider")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tickets")]
@@ -144,15 +212,6 @@ impl fmt::Debug for ChangePasswordTicketIdentity {
             .field("user_id", &self.user_id)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "tickets")]
-impl ChangePasswordTicketIdentity {
-    fn constant_provider<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "auth0")
     }
 }
 
@@ -188,46 +247,102 @@ impl ChangePasswordTicketIdentity {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ChangePasswordTicketRequestContent {
     /// ID of the client (application). If provided for tenants using the New Universal Login experience, the email template and UI displays application details, and the user is prompted to redirect to the application's default login route (<https://auth0.com/docs/authenticate/login/auth0-universal-login/configure-default-login-routes#completing-the-password-reset-flow>) after the ticket is used. client_id is required to use the Password Reset Post Challenge (<https://auth0.com/docs/customize/actions/flows-and-triggers/post-change-password-flow>) trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// ID of the connection. If provided, allows the user to be specified using email instead of user_id. If you set this value, you must also send the email parameter. You cannot send user_id when specifying a connection_id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     /// Email address of the user for whom the tickets should be created. Requires the connection_id parameter. Cannot be specified when using user_id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The `identity` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<ChangePasswordTicketIdentity>,
     /// Whether to include the email address as part of the returnUrl in the reset_email (true), or not (false).
     #[serde(
         rename = "includeEmailInRedirect",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub include_email_in_redirect: Option<bool>,
     /// Whether to set the email_verified attribute to true (true) or whether it should not be updated (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mark_email_as_verified: Option<bool>,
     /// (Optional) Organization ID – the ID of the Organization. If provided, organization parameters will be made available to the email template and organization branding will be applied to the prompt. In addition, the redirect link in the prompt will include organization_id and organization_name query string parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
     /// URL the user will be redirected to in the classic Universal Login experience once the ticket is used. Cannot be specified when using organization_id. May be specified together with client_id when the tenant has a custom password reset page enabled and a password-reset-post-challenge Action bound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub result_url: Option<String>,
     /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl_sec: Option<i64>,
     /// user_id of for whom the ticket should be created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tickets")]
+impl<'de> Deserialize<'de> for ChangePasswordTicketRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tickets")]
+impl object::Object for ChangePasswordTicketRequestContent {
+    const NAME: &'static str = "ChangePasswordTicketRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_connection_id = Default::default();
+        let mut f_email = Default::default();
+        let mut f_identity = Default::default();
+        let mut f_include_email_in_redirect = Default::default();
+        let mut f_mark_email_as_verified = Default::default();
+        let mut f_organization_id = Default::default();
+        let mut f_result_url = Default::default();
+        let mut f_ttl_sec = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "connection_id" => f_connection_id = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "identity" => f_identity = de_map.next_value()?,
+                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
+                "mark_email_as_verified" => f_mark_email_as_verified = de_map.next_value()?,
+                "organization_id" => f_organization_id = de_map.next_value()?,
+                "result_url" => f_result_url = de_map.next_value()?,
+                "ttl_sec" => f_ttl_sec = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            connection_id: f_connection_id,
+            email: f_email,
+            identity: f_identity,
+            include_email_in_redirect: f_include_email_in_redirect,
+            mark_email_as_verified: f_mark_email_as_verified,
+            organization_id: f_organization_id,
+            result_url: f_result_url,
+            ttl_sec: f_ttl_sec,
+            user_id: f_user_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tickets")]
@@ -335,15 +450,45 @@ pub type ChangePasswordTicketResponseContent = VerifyEmailTicketResponseContent;
 /// Client authentication methods derived from the JWKS document
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CimdMappedClientAuthenticationMethods {
     /// The `private_key_jwt` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key_jwt: Option<CimdMappedClientAuthenticationMethodsPrivateKeyJwt>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CimdMappedClientAuthenticationMethods {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CimdMappedClientAuthenticationMethods {
+    const NAME: &'static str = "CimdMappedClientAuthenticationMethods";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_private_key_jwt = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "private_key_jwt" => f_private_key_jwt = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            private_key_jwt: f_private_key_jwt,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -360,14 +505,44 @@ impl fmt::Debug for CimdMappedClientAuthenticationMethods {
 /// Private Key JWT authentication configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
     /// Credentials derived from the JWKS document
     pub credentials: Vec<CimdMappedPrivateKeyJwtCredential>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
+    const NAME: &'static str = "CimdMappedClientAuthenticationMethodsPrivateKeyJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -384,42 +559,103 @@ impl fmt::Debug for CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
 /// Auth0 client fields mapped from the Client ID Metadata Document
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CimdMappedClientFields {
     /// Application type (e.g., web, native)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_type: Option<String>,
     /// Callback URLs
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub callbacks: Option<Vec<String>>,
     /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_authentication_methods: Option<CimdMappedClientAuthenticationMethods>,
     /// Human-readable brief description of this client presentable to the end-user
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The URL of the Client ID Metadata Document
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_client_id: Option<String>,
     /// List of grant types
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
     /// URL for the JSON Web Key Set containing the public keys for private_key_jwt authentication
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Logo URI
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
     /// Client name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Token endpoint authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CimdMappedClientFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CimdMappedClientFields {
+    const NAME: &'static str = "CimdMappedClientFields";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_type = Default::default();
+        let mut f_callbacks = Default::default();
+        let mut f_client_authentication_methods = Default::default();
+        let mut f_description = Default::default();
+        let mut f_external_client_id = Default::default();
+        let mut f_grant_types = Default::default();
+        let mut f_jwks_uri = Default::default();
+        let mut f_logo_uri = Default::default();
+        let mut f_name = Default::default();
+        let mut f_token_endpoint_auth_method = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_type" => f_app_type = de_map.next_value()?,
+                "callbacks" => f_callbacks = de_map.next_value()?,
+                "client_authentication_methods" => {
+                    f_client_authentication_methods = de_map.next_value()?
+                }
+                "description" => f_description = de_map.next_value()?,
+                "external_client_id" => f_external_client_id = de_map.next_value()?,
+                "grant_types" => f_grant_types = de_map.next_value()?,
+                "jwks_uri" => f_jwks_uri = de_map.next_value()?,
+                "logo_uri" => f_logo_uri = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "token_endpoint_auth_method" => {
+                    f_token_endpoint_auth_method = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_type: f_app_type,
+            callbacks: f_callbacks,
+            client_authentication_methods: f_client_authentication_methods,
+            description: f_description,
+            external_client_id: f_external_client_id,
+            grant_types: f_grant_types,
+            jwks_uri: f_jwks_uri,
+            logo_uri: f_logo_uri,
+            name: f_name,
+            token_endpoint_auth_method: f_token_endpoint_auth_method,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -451,7 +687,7 @@ impl fmt::Debug for CimdMappedClientFields {
 /// The `CimdMappedPrivateKeyJwtCredential` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CimdMappedPrivateKeyJwtCredential {
     /// Algorithm (e.g., RS256, RS384, PS256)
@@ -461,8 +697,44 @@ pub struct CimdMappedPrivateKeyJwtCredential {
     /// Key identifier from JWKS or calculated thumbprint
     pub kid: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CimdMappedPrivateKeyJwtCredential {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CimdMappedPrivateKeyJwtCredential {
+    const NAME: &'static str = "CimdMappedPrivateKeyJwtCredential";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alg = None;
+        let mut f_credential_type = None;
+        let mut f_kid = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alg" => f_alg = Some(de_map.next_value()?),
+                "credential_type" => f_credential_type = Some(de_map.next_value()?),
+                "kid" => f_kid = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alg: object::missing(f_alg, "alg")?,
+            credential_type: object::missing(f_credential_type, "credential_type")?,
+            kid: object::missing(f_kid, "kid")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -481,7 +753,7 @@ impl fmt::Debug for CimdMappedPrivateKeyJwtCredential {
 /// Validation result for the Client ID Metadata Document
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CimdValidationResult {
     /// Whether the metadata document passed validation
@@ -491,8 +763,44 @@ pub struct CimdValidationResult {
     /// Array of warning messages (if any)
     pub warnings: Vec<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CimdValidationResult {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CimdValidationResult {
+    const NAME: &'static str = "CimdValidationResult";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_valid = None;
+        let mut f_violations = None;
+        let mut f_warnings = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "valid" => f_valid = Some(de_map.next_value()?),
+                "violations" => f_violations = Some(de_map.next_value()?),
+                "warnings" => f_warnings = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            valid: object::missing(f_valid, "valid")?,
+            violations: object::missing(f_violations, "violations")?,
+            warnings: object::missing(f_warnings, "warnings")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -518,203 +826,448 @@ impl fmt::Debug for CimdValidationResult {
 /// Also named [`CreateClientResponseContent`], [`GetClientResponseContent`], [`RotateClientSecretResponseContent`], [`UpdateClientResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Client {
     /// The `addons` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub addons: Option<ClientAddons>,
     /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_clients: Option<Vec<String>>,
     /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_logout_urls: Option<Vec<String>>,
     /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,
     /// The `app_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_type: Option<ClientAppTypeEnum>,
     /// The `async_approval_notification_channels` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub async_approval_notification_channels: Option<Vec<AsyncApprovalNotificationsChannelsEnum>>,
     /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub callbacks: Option<Vec<String>>,
     /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_aliases: Option<Vec<String>>,
     /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_authentication_methods: Option<ClientAuthenticationMethod>,
     /// ID of this client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The `client_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_metadata: Option<Map<String, Value>>,
     /// Client secret (which you must not make public).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// The `compliance_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub compliance_level: Option<ClientComplianceLevelEnum>,
     /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cross_origin_authentication: Option<bool>,
     /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cross_origin_loc: Option<String>,
     /// The content (HTML, CSS, JS) of the custom login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_login_page: Option<String>,
     /// Whether a custom login page is to be used (true) or the default provided login page (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_login_page_on: Option<bool>,
     /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_login_page_preview: Option<String>,
     /// The `default_organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_organization: Option<ClientDefaultOrganization>,
     /// Free text description of this client (max length: 140 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `encryption_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_key: Option<ClientEncryptionKey>,
     /// The `express_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub express_configuration: Option<ExpressConfiguration>,
     /// An alternate client identifier to be used during authorization flows. Only supports CIMD-based client identifiers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_client_id: Option<String>,
     /// The `external_metadata_created_by` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_metadata_created_by: Option<ClientExternalMetadataCreatedByEnum>,
     /// The `external_metadata_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_metadata_type: Option<ClientExternalMetadataTypeEnum>,
     /// The `fedcm_login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fedcm_login: Option<FedCmLogin>,
     /// HTML form template to be used for WS-Federation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub form_template: Option<String>,
     /// Whether this is your global 'All Applications' client representing legacy tenant settings (true) or a regular client (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global: Option<bool>,
     /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_types: Option<Vec<String>>,
     /// Initiate login uri, must be https
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initiate_login_uri: Option<String>,
     /// Whether this client a first party client (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_first_party: Option<bool>,
     /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_token_endpoint_ip_header_trusted: Option<bool>,
     /// URL for the JSON Web Key Set (JWKS) containing the public keys used for private_key_jwt authentication. Only present for CIMD clients using private_key_jwt authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// The `jwt_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt_configuration: Option<ClientJwtConfiguration>,
     /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
     /// The `mobile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mobile: Option<ClientMobile>,
     /// The `my_organization_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub my_organization_configuration: Option<ClientMyOrganizationResponseConfiguration>,
     /// Name of this client (min length: 1 character, does not allow `<` or `>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `native_social_login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub native_social_login: Option<NativeSocialLogin>,
     /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oidc_conformant: Option<bool>,
     /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
     /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_discovery_methods: Option<Vec<ClientOrganizationDiscoveryEnum>>,
     /// The `organization_require_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
     /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_usage: Option<ClientOrganizationUsageEnum>,
     /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub par_request_expiry: Option<i64>,
     /// The `redirection_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub redirection_policy: Option<ClientRedirectionPolicyEnum>,
     /// The `refresh_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<ClientRefreshTokenConfiguration>,
     /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub require_proof_of_possession: Option<bool>,
     /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
     /// The identifier of the resource server that this client is linked to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_server_identifier: Option<String>,
     /// The `session_transfer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_transfer: Option<ClientSessionTransferConfiguration>,
     /// The `signed_request_object` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_request_object: Option<ClientSignedRequestObjectWithCredentialId>,
     /// The `signing_keys` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_keys: Option<Vec<ClientSigningKey>>,
     /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
     /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
     /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
     /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sso: Option<bool>,
     /// Whether Single Sign On is disabled (true) or enabled (true). Defaults to true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sso_disabled: Option<bool>,
     /// Name of the tenant this client belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// The `third_party_security_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_security_mode: Option<ClientThirdPartySecurityModeEnum>,
     /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
     /// The `token_exchange` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<ClientTokenExchangeConfiguration>,
     /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_quota: Option<TokenQuota>,
     /// The `token_vault_privileged_access` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_vault_privileged_access: Option<ClientTokenVaultPrivilegedAccessWithCredentialId>,
     /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub web_origins: Option<Vec<String>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for Client {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for Client {
+    const NAME: &'static str = "Client";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_addons = Default::default();
+        let mut f_allowed_clients = Default::default();
+        let mut f_allowed_logout_urls = Default::default();
+        let mut f_allowed_origins = Default::default();
+        let mut f_app_type = Default::default();
+        let mut f_async_approval_notification_channels = Default::default();
+        let mut f_callbacks = Default::default();
+        let mut f_client_aliases = Default::default();
+        let mut f_client_authentication_methods = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_metadata = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_compliance_level = Default::default();
+        let mut f_cross_origin_authentication = Default::default();
+        let mut f_cross_origin_loc = Default::default();
+        let mut f_custom_login_page = Default::default();
+        let mut f_custom_login_page_on = Default::default();
+        let mut f_custom_login_page_preview = Default::default();
+        let mut f_default_organization = Default::default();
+        let mut f_description = Default::default();
+        let mut f_encryption_key = Default::default();
+        let mut f_express_configuration = Default::default();
+        let mut f_external_client_id = Default::default();
+        let mut f_external_metadata_created_by = Default::default();
+        let mut f_external_metadata_type = Default::default();
+        let mut f_fedcm_login = Default::default();
+        let mut f_form_template = Default::default();
+        let mut f_global = Default::default();
+        let mut f_grant_types = Default::default();
+        let mut f_initiate_login_uri = Default::default();
+        let mut f_is_first_party = Default::default();
+        let mut f_is_token_endpoint_ip_header_trusted = Default::default();
+        let mut f_jwks_uri = Default::default();
+        let mut f_jwt_configuration = Default::default();
+        let mut f_logo_uri = Default::default();
+        let mut f_mobile = Default::default();
+        let mut f_my_organization_configuration = Default::default();
+        let mut f_name = Default::default();
+        let mut f_native_social_login = Default::default();
+        let mut f_oidc_conformant = Default::default();
+        let mut f_oidc_logout = Default::default();
+        let mut f_organization_discovery_methods = Default::default();
+        let mut f_organization_require_behavior = Default::default();
+        let mut f_organization_usage = Default::default();
+        let mut f_par_request_expiry = Default::default();
+        let mut f_redirection_policy = Default::default();
+        let mut f_refresh_token = Default::default();
+        let mut f_require_proof_of_possession = Default::default();
+        let mut f_require_pushed_authorization_requests = Default::default();
+        let mut f_resource_server_identifier = Default::default();
+        let mut f_session_transfer = Default::default();
+        let mut f_signed_request_object = Default::default();
+        let mut f_signing_keys = Default::default();
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
+        let mut f_sso = Default::default();
+        let mut f_sso_disabled = Default::default();
+        let mut f_tenant = Default::default();
+        let mut f_third_party_security_mode = Default::default();
+        let mut f_token_endpoint_auth_method = Default::default();
+        let mut f_token_exchange = Default::default();
+        let mut f_token_quota = Default::default();
+        let mut f_token_vault_privileged_access = Default::default();
+        let mut f_web_origins = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "addons" => f_addons = de_map.next_value()?,
+                "allowed_clients" => f_allowed_clients = de_map.next_value()?,
+                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
+                "allowed_origins" => f_allowed_origins = de_map.next_value()?,
+                "app_type" => f_app_type = de_map.next_value()?,
+                "async_approval_notification_channels" => {
+                    f_async_approval_notification_channels = de_map.next_value()?
+                }
+                "callbacks" => f_callbacks = de_map.next_value()?,
+                "client_aliases" => f_client_aliases = de_map.next_value()?,
+                "client_authentication_methods" => {
+                    f_client_authentication_methods = de_map.next_value()?
+                }
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_metadata" => f_client_metadata = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "compliance_level" => f_compliance_level = de_map.next_value()?,
+                "cross_origin_authentication" => {
+                    f_cross_origin_authentication = de_map.next_value()?
+                }
+                "cross_origin_loc" => f_cross_origin_loc = de_map.next_value()?,
+                "custom_login_page" => f_custom_login_page = de_map.next_value()?,
+                "custom_login_page_on" => f_custom_login_page_on = de_map.next_value()?,
+                "custom_login_page_preview" => f_custom_login_page_preview = de_map.next_value()?,
+                "default_organization" => f_default_organization = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "encryption_key" => f_encryption_key = de_map.next_value()?,
+                "express_configuration" => f_express_configuration = de_map.next_value()?,
+                "external_client_id" => f_external_client_id = de_map.next_value()?,
+                "external_metadata_created_by" => {
+                    f_external_metadata_created_by = de_map.next_value()?
+                }
+                "external_metadata_type" => f_external_metadata_type = de_map.next_value()?,
+                "fedcm_login" => f_fedcm_login = de_map.next_value()?,
+                "form_template" => f_form_template = de_map.next_value()?,
+                "global" => f_global = de_map.next_value()?,
+                "grant_types" => f_grant_types = de_map.next_value()?,
+                "initiate_login_uri" => f_initiate_login_uri = de_map.next_value()?,
+                "is_first_party" => f_is_first_party = de_map.next_value()?,
+                "is_token_endpoint_ip_header_trusted" => {
+                    f_is_token_endpoint_ip_header_trusted = de_map.next_value()?
+                }
+                "jwks_uri" => f_jwks_uri = de_map.next_value()?,
+                "jwt_configuration" => f_jwt_configuration = de_map.next_value()?,
+                "logo_uri" => f_logo_uri = de_map.next_value()?,
+                "mobile" => f_mobile = de_map.next_value()?,
+                "my_organization_configuration" => {
+                    f_my_organization_configuration = de_map.next_value()?
+                }
+                "name" => f_name = de_map.next_value()?,
+                "native_social_login" => f_native_social_login = de_map.next_value()?,
+                "oidc_conformant" => f_oidc_conformant = de_map.next_value()?,
+                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
+                "organization_discovery_methods" => {
+                    f_organization_discovery_methods = de_map.next_value()?
+                }
+                "organization_require_behavior" => {
+                    f_organization_require_behavior = de_map.next_value()?
+                }
+                "organization_usage" => f_organization_usage = de_map.next_value()?,
+                "par_request_expiry" => f_par_request_expiry = de_map.next_value()?,
+                "redirection_policy" => f_redirection_policy = de_map.next_value()?,
+                "refresh_token" => f_refresh_token = de_map.next_value()?,
+                "require_proof_of_possession" => {
+                    f_require_proof_of_possession = de_map.next_value()?
+                }
+                "require_pushed_authorization_requests" => {
+                    f_require_pushed_authorization_requests = de_map.next_value()?
+                }
+                "resource_server_identifier" => {
+                    f_resource_server_identifier = de_map.next_value()?
+                }
+                "session_transfer" => f_session_transfer = de_map.next_value()?,
+                "signed_request_object" => f_signed_request_object = de_map.next_value()?,
+                "signing_keys" => f_signing_keys = de_map.next_value()?,
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
+                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
+                }
+                "sso" => f_sso = de_map.next_value()?,
+                "sso_disabled" => f_sso_disabled = de_map.next_value()?,
+                "tenant" => f_tenant = de_map.next_value()?,
+                "third_party_security_mode" => f_third_party_security_mode = de_map.next_value()?,
+                "token_endpoint_auth_method" => {
+                    f_token_endpoint_auth_method = de_map.next_value()?
+                }
+                "token_exchange" => f_token_exchange = de_map.next_value()?,
+                "token_quota" => f_token_quota = de_map.next_value()?,
+                "token_vault_privileged_access" => {
+                    f_token_vault_privileged_access = de_map.next_value()?
+                }
+                "web_origins" => f_web_origins = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            addons: f_addons,
+            allowed_clients: f_allowed_clients,
+            allowed_logout_urls: f_allowed_logout_urls,
+            allowed_origins: f_allowed_origins,
+            app_type: f_app_type,
+            async_approval_notification_channels: f_async_approval_notification_channels,
+            callbacks: f_callbacks,
+            client_aliases: f_client_aliases,
+            client_authentication_methods: f_client_authentication_methods,
+            client_id: f_client_id,
+            client_metadata: f_client_metadata,
+            client_secret: f_client_secret,
+            compliance_level: f_compliance_level,
+            cross_origin_authentication: f_cross_origin_authentication,
+            cross_origin_loc: f_cross_origin_loc,
+            custom_login_page: f_custom_login_page,
+            custom_login_page_on: f_custom_login_page_on,
+            custom_login_page_preview: f_custom_login_page_preview,
+            default_organization: f_default_organization,
+            description: f_description,
+            encryption_key: f_encryption_key,
+            express_configuration: f_express_configuration,
+            external_client_id: f_external_client_id,
+            external_metadata_created_by: f_external_metadata_created_by,
+            external_metadata_type: f_external_metadata_type,
+            fedcm_login: f_fedcm_login,
+            form_template: f_form_template,
+            global: f_global,
+            grant_types: f_grant_types,
+            initiate_login_uri: f_initiate_login_uri,
+            is_first_party: f_is_first_party,
+            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted,
+            jwks_uri: f_jwks_uri,
+            jwt_configuration: f_jwt_configuration,
+            logo_uri: f_logo_uri,
+            mobile: f_mobile,
+            my_organization_configuration: f_my_organization_configuration,
+            name: f_name,
+            native_social_login: f_native_social_login,
+            oidc_conformant: f_oidc_conformant,
+            oidc_logout: f_oidc_logout,
+            organization_discovery_methods: f_organization_discovery_methods,
+            organization_require_behavior: f_organization_require_behavior,
+            organization_usage: f_organization_usage,
+            par_request_expiry: f_par_request_expiry,
+            redirection_policy: f_redirection_policy,
+            refresh_token: f_refresh_token,
+            require_proof_of_possession: f_require_proof_of_possession,
+            require_pushed_authorization_requests: f_require_pushed_authorization_requests,
+            resource_server_identifier: f_resource_server_identifier,
+            session_transfer: f_session_transfer,
+            signed_request_object: f_signed_request_object,
+            signing_keys: f_signing_keys,
+            skip_non_verifiable_callback_uri_confirmation_prompt:
+                f_skip_non_verifiable_callback_uri_confirmation_prompt,
+            sso: f_sso,
+            sso_disabled: f_sso_disabled,
+            tenant: f_tenant,
+            third_party_security_mode: f_third_party_security_mode,
+            token_endpoint_auth_method: f_token_endpoint_auth_method,
+            token_exchange: f_token_exchange,
+            token_quota: f_token_quota,
+            token_vault_privileged_access: f_token_vault_privileged_access,
+            web_origins: f_web_origins,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -845,21 +1398,57 @@ impl fmt::Debug for Client {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonAws {
     /// AWS token lifetime in seconds
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifetime_in_seconds: Option<i64>,
     /// AWS principal ARN, e.g. `arn:aws:iam::010616021751:saml-provider/idpname`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
     /// AWS role ARN, e.g. `arn:aws:iam::010616021751:role/foo`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonAws {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonAws {
+    const NAME: &'static str = "ClientAddonAws";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_lifetime_in_seconds = Default::default();
+        let mut f_principal = Default::default();
+        let mut f_role = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "lifetime_in_seconds" => f_lifetime_in_seconds = de_map.next_value()?,
+                "principal" => f_principal = de_map.next_value()?,
+                "role" => f_role = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            lifetime_in_seconds: f_lifetime_in_seconds,
+            principal: f_principal,
+            role: f_role,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -911,67 +1500,117 @@ impl ClientAddonAws {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonAzureBlob {
     /// Your Azure storage account name. Usually first segment in your Azure storage URL. e.g. `https://acme-org.blob.core.windows.net` would be the account name `acme-org`.
-    #[serde(
-        rename = "accountName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "accountName", skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// Entity to request a token for. e.g. `my-blob`. If blank the computed SAS will apply to the entire storage container.
-    #[serde(rename = "blobName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "blobName", skip_serializing_if = "Option::is_none")]
     pub blob_name: Option<String>,
     /// Indicates if the issued token has permission to delete the blob.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blob_delete: Option<bool>,
     /// Indicates if the issued token has permission to read the content, properties, metadata and block list. Use the blob as the source of a copy operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blob_read: Option<bool>,
     /// Indicates if the issued token has permission to create or write content, properties, metadata, or block list. Snapshot or lease the blob. Resize the blob (page blob only). Use the blob as the destination of a copy operation within the same account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blob_write: Option<bool>,
     /// Container to request a token for. e.g. `my-container`.
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
     /// Indicates if issued token has permission to delete any blob in the container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_delete: Option<bool>,
     /// Indicates if the issued token has permission to list blobs in the container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_list: Option<bool>,
     /// Indicates if the issued token has permission to read the content, properties, metadata or block list of any blob in the container. Use any blob in the container as the source of a copy operation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_read: Option<bool>,
     /// Indicates that for any blob in the container if the issued token has permission to create or write content, properties, metadata, or block list. Snapshot or lease the blob. Resize the blob (page blob only). Use the blob as the destination of a copy operation within the same account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_write: Option<bool>,
     /// Expiration in minutes for the generated token (default of 5 minutes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<i64>,
     /// Shared access policy identifier defined in your storage account resource.
-    #[serde(
-        rename = "signedIdentifier",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "signedIdentifier", skip_serializing_if = "Option::is_none")]
     pub signed_identifier: Option<String>,
     /// Access key associated with this storage account.
-    #[serde(
-        rename = "storageAccessKey",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "storageAccessKey", skip_serializing_if = "Option::is_none")]
     pub storage_access_key: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonAzureBlob {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonAzureBlob {
+    const NAME: &'static str = "ClientAddonAzureBlob";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_account_name = Default::default();
+        let mut f_blob_name = Default::default();
+        let mut f_blob_delete = Default::default();
+        let mut f_blob_read = Default::default();
+        let mut f_blob_write = Default::default();
+        let mut f_container_name = Default::default();
+        let mut f_container_delete = Default::default();
+        let mut f_container_list = Default::default();
+        let mut f_container_read = Default::default();
+        let mut f_container_write = Default::default();
+        let mut f_expiration = Default::default();
+        let mut f_signed_identifier = Default::default();
+        let mut f_storage_access_key = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "accountName" => f_account_name = de_map.next_value()?,
+                "blobName" => f_blob_name = de_map.next_value()?,
+                "blob_delete" => f_blob_delete = de_map.next_value()?,
+                "blob_read" => f_blob_read = de_map.next_value()?,
+                "blob_write" => f_blob_write = de_map.next_value()?,
+                "containerName" => f_container_name = de_map.next_value()?,
+                "container_delete" => f_container_delete = de_map.next_value()?,
+                "container_list" => f_container_list = de_map.next_value()?,
+                "container_read" => f_container_read = de_map.next_value()?,
+                "container_write" => f_container_write = de_map.next_value()?,
+                "expiration" => f_expiration = de_map.next_value()?,
+                "signedIdentifier" => f_signed_identifier = de_map.next_value()?,
+                "storageAccessKey" => f_storage_access_key = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            account_name: f_account_name,
+            blob_name: f_blob_name,
+            blob_delete: f_blob_delete,
+            blob_read: f_blob_read,
+            blob_write: f_blob_write,
+            container_name: f_container_name,
+            container_delete: f_container_delete,
+            container_list: f_container_list,
+            container_read: f_container_read,
+            container_write: f_container_write,
+            expiration: f_expiration,
+            signed_identifier: f_signed_identifier,
+            storage_access_key: f_storage_access_key,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1096,35 +1735,69 @@ impl ClientAddonAzureBlob {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonAzureSb {
     /// Entity you want to request a token for. e.g. `my-queue`.'
-    #[serde(
-        rename = "entityPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "entityPath", skip_serializing_if = "Option::is_none")]
     pub entity_path: Option<String>,
     /// Optional expiration in minutes for the generated token. Defaults to 5 minutes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<i64>,
     /// Your Azure Service Bus namespace. Usually the first segment of your Service Bus URL (e.g. `https://acme-org.servicebus.windows.net` would be `acme-org`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// Primary Key associated with your shared access policy.
-    #[serde(rename = "sasKey", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "sasKey", skip_serializing_if = "Option::is_none")]
     pub sas_key: Option<String>,
     /// Your shared access policy name defined in your Service Bus entity.
-    #[serde(
-        rename = "sasKeyName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sasKeyName", skip_serializing_if = "Option::is_none")]
     pub sas_key_name: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonAzureSb {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonAzureSb {
+    const NAME: &'static str = "ClientAddonAzureSb";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_entity_path = Default::default();
+        let mut f_expiration = Default::default();
+        let mut f_namespace = Default::default();
+        let mut f_sas_key = Default::default();
+        let mut f_sas_key_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "entityPath" => f_entity_path = de_map.next_value()?,
+                "expiration" => f_expiration = de_map.next_value()?,
+                "namespace" => f_namespace = de_map.next_value()?,
+                "sasKey" => f_sas_key = de_map.next_value()?,
+                "sasKeyName" => f_sas_key_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            entity_path: f_entity_path,
+            expiration: f_expiration,
+            namespace: f_namespace,
+            sas_key: f_sas_key,
+            sas_key_name: f_sas_key_name,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1214,15 +1887,45 @@ pub type ClientAddonEchoSign = ClientAddonEgnyte;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonEgnyte {
     /// Your custom domain found in your Egnyte URL. e.g. `https://acme-org.egnyte.com` would be `acme-org`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonEgnyte {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonEgnyte {
+    const NAME: &'static str = "ClientAddonEgnyte";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domain = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domain" => f_domain = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domain: f_domain,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1260,27 +1963,69 @@ impl ClientAddonEgnyte {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonFirebase {
     /// ID of the Service Account you have created (shown as `client_email` in the generated JSON file, SDK v3+ tokens only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_email: Option<String>,
     /// Optional expiration in seconds for the generated token. Defaults to 3600 seconds (SDK v3+ tokens only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lifetime_in_seconds: Option<i64>,
     /// Private Key for signing the token (SDK v3+ tokens only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key: Option<String>,
     /// Optional ID of the private key to obtain kid header in the issued token (SDK v3+ tokens only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key_id: Option<String>,
     /// Google Firebase Secret. (SDK 2 only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonFirebase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonFirebase {
+    const NAME: &'static str = "ClientAddonFirebase";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_email = Default::default();
+        let mut f_lifetime_in_seconds = Default::default();
+        let mut f_private_key = Default::default();
+        let mut f_private_key_id = Default::default();
+        let mut f_secret = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_email" => f_client_email = de_map.next_value()?,
+                "lifetime_in_seconds" => f_lifetime_in_seconds = de_map.next_value()?,
+                "private_key" => f_private_key = de_map.next_value()?,
+                "private_key_id" => f_private_key_id = de_map.next_value()?,
+                "secret" => f_secret = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_email: f_client_email,
+            lifetime_in_seconds: f_lifetime_in_seconds,
+            private_key: f_private_key,
+            private_key_id: f_private_key_id,
+            secret: f_secret,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1346,17 +2091,17 @@ impl ClientAddonFirebase {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonLayer {
     /// Optional expiration in minutes for the generated token. Defaults to 5 minutes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<i64>,
     /// Authentication Key identifier used to sign the Layer token.
     #[serde(rename = "keyId")]
     pub key_id: String,
     /// Name of the property used as the unique user id in Layer. If not specified `user_id` is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
     /// Private key for signing the Layer token.
     #[serde(rename = "privateKey")]
@@ -1365,8 +2110,50 @@ pub struct ClientAddonLayer {
     #[serde(rename = "providerId")]
     pub provider_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonLayer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonLayer {
+    const NAME: &'static str = "ClientAddonLayer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_expiration = Default::default();
+        let mut f_key_id = None;
+        let mut f_principal = Default::default();
+        let mut f_private_key = None;
+        let mut f_provider_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "expiration" => f_expiration = de_map.next_value()?,
+                "keyId" => f_key_id = Some(de_map.next_value()?),
+                "principal" => f_principal = de_map.next_value()?,
+                "privateKey" => f_private_key = Some(de_map.next_value()?),
+                "providerId" => f_provider_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            expiration: f_expiration,
+            key_id: object::missing(f_key_id, "keyId")?,
+            principal: f_principal,
+            private_key: object::missing(f_private_key, "privateKey")?,
+            provider_id: object::missing(f_provider_id, "providerId")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1444,12 +2231,43 @@ pub type ClientAddonNewRelic = ClientAddonZoom;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonOag {
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
+impl<'de> Deserialize<'de> for ClientAddonOag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
+impl object::Object for ClientAddonOag {
+    const NAME: &'static str = "ClientAddonOag";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            f_extra.insert(de_key.into_string(), de_map.next_value()?);
+        }
+        object::note_extra(&f_extra);
+        Ok(Self { extra: f_extra })
+    }
 }
 
 #[cfg(any(
@@ -1490,18 +2308,51 @@ impl ClientAddonOag {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddonOffice365 {
     /// Optional Auth0 database connection for testing an already-configured Office 365 tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<String>,
     /// Your Office 365 domain name. e.g. `acme-org.com`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonOffice365 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonOffice365 {
+    const NAME: &'static str = "ClientAddonOffice365";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = Default::default();
+        let mut f_domain = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => f_connection = de_map.next_value()?,
+                "domain" => f_domain = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: f_connection,
+            domain: f_domain,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1531,948 +2382,6 @@ impl ClientAddonOffice365 {
     /// Sets `domain`.
     pub fn domain(mut self, value: impl Into<String>) -> Self {
         self.domain = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Active Directory Rights Management Service SSO configuration.
-///
-/// Also named [`ClientAddonMscrm`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonRms {
-    /// URL of your Rights Management Server. It can be internal or external, but users will have to be able to reach it.
-    pub url: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonRms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonRms")
-            .field("url", &self.url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonRms {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Salesforce SSO configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSalesforce {
-    /// Arbitrary logical URL that identifies the Saleforce resource. e.g. `https://acme-org.com`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSalesforce")
-            .field("entity_id", &self.entity_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSalesforce {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `entity_id`.
-    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
-        self.entity_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Salesforce API addon configuration.
-///
-/// Also named [`ClientAddonSalesforceSandboxApi`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSalesforceApi {
-    /// Consumer Key assigned by Salesforce to the Connected App.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clientid: Option<String>,
-    /// Community name.
-    #[serde(
-        rename = "communityName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub community_name: Option<String>,
-    /// Community url section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub community_url_section: Option<String>,
-    /// Name of the property in the user object that maps to a Salesforce username. e.g. `email`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub principal: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSalesforceApi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSalesforceApi")
-            .field("clientid", &self.clientid)
-            .field("community_name", &self.community_name)
-            .field("community_url_section", &self.community_url_section)
-            .field("principal", &self.principal)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSalesforceApi {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `clientid`.
-    pub fn clientid(mut self, value: impl Into<String>) -> Self {
-        self.clientid = Some(value.into());
-        self
-    }
-
-    /// Sets `communityName`.
-    pub fn community_name(mut self, value: impl Into<String>) -> Self {
-        self.community_name = Some(value.into());
-        self
-    }
-
-    /// Sets `community_url_section`.
-    pub fn community_url_section(mut self, value: impl Into<String>) -> Self {
-        self.community_url_section = Some(value.into());
-        self
-    }
-
-    /// Sets `principal`.
-    pub fn principal(mut self, value: impl Into<String>) -> Self {
-        self.principal = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Salesforce Sandbox addon configuration.
-///
-/// The same type as [`ClientAddonSalesforceApi`]: the API description gives both the same schema.
-pub type ClientAddonSalesforceSandboxApi = ClientAddonSalesforceApi;
-
-#[cfg(feature = "clients")]
-/// SAML2 addon indicator (no configuration settings needed for SAML2 addon).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSaml {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `authnContextClassRef` field.
-    #[serde(
-        rename = "authnContextClassRef",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authn_context_class_ref: Option<String>,
-    /// The `createUpnClaim` field.
-    #[serde(
-        rename = "createUpnClaim",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub create_upn_claim: Option<bool>,
-    /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// The `digestAlgorithm` field.
-    #[serde(
-        rename = "digestAlgorithm",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub digest_algorithm: Option<String>,
-    /// The `issuer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// The `lifetimeInSeconds` field.
-    #[serde(
-        rename = "lifetimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lifetime_in_seconds: Option<i64>,
-    /// The `mapIdentities` field.
-    #[serde(
-        rename = "mapIdentities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub map_identities: Option<bool>,
-    /// The `mapUnknownClaimsAsIs` field.
-    #[serde(
-        rename = "mapUnknownClaimsAsIs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub map_unknown_claims_as_is: Option<bool>,
-    /// The `mappings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mappings: Option<Map<String, Value>>,
-    /// The `nameIdentifierFormat` field.
-    #[serde(
-        rename = "nameIdentifierFormat",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name_identifier_format: Option<String>,
-    /// The `nameIdentifierProbes` field.
-    #[serde(
-        rename = "nameIdentifierProbes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name_identifier_probes: Option<Vec<String>>,
-    /// The `passthroughClaimsWithNoMapping` field.
-    #[serde(
-        rename = "passthroughClaimsWithNoMapping",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub passthrough_claims_with_no_mapping: Option<bool>,
-    /// The `recipient` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipient: Option<String>,
-    /// The `signResponse` field.
-    #[serde(
-        rename = "signResponse",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign_response: Option<bool>,
-    /// The `signatureAlgorithm` field.
-    #[serde(
-        rename = "signatureAlgorithm",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub signature_algorithm: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSaml")
-            .field("audience", &self.audience)
-            .field("authn_context_class_ref", &self.authn_context_class_ref)
-            .field("create_upn_claim", &self.create_upn_claim)
-            .field("destination", &self.destination)
-            .field("digest_algorithm", &self.digest_algorithm)
-            .field("issuer", &self.issuer)
-            .field("lifetime_in_seconds", &self.lifetime_in_seconds)
-            .field("map_identities", &self.map_identities)
-            .field("map_unknown_claims_as_is", &self.map_unknown_claims_as_is)
-            .field("mappings", &Keys(&self.mappings))
-            .field("name_identifier_format", &self.name_identifier_format)
-            .field("name_identifier_probes", &self.name_identifier_probes)
-            .field(
-                "passthrough_claims_with_no_mapping",
-                &self.passthrough_claims_with_no_mapping,
-            )
-            .field("recipient", &self.recipient)
-            .field("sign_response", &self.sign_response)
-            .field("signature_algorithm", &self.signature_algorithm)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSaml {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
-        self
-    }
-
-    /// Sets `authnContextClassRef`.
-    pub fn authn_context_class_ref(mut self, value: impl Into<String>) -> Self {
-        self.authn_context_class_ref = Some(value.into());
-        self
-    }
-
-    /// Sets `createUpnClaim`.
-    pub fn create_upn_claim(mut self, value: impl Into<bool>) -> Self {
-        self.create_upn_claim = Some(value.into());
-        self
-    }
-
-    /// Sets `destination`.
-    pub fn destination(mut self, value: impl Into<String>) -> Self {
-        self.destination = Some(value.into());
-        self
-    }
-
-    /// Sets `digestAlgorithm`.
-    pub fn digest_algorithm(mut self, value: impl Into<String>) -> Self {
-        self.digest_algorithm = Some(value.into());
-        self
-    }
-
-    /// Sets `issuer`.
-    pub fn issuer(mut self, value: impl Into<String>) -> Self {
-        self.issuer = Some(value.into());
-        self
-    }
-
-    /// Sets `lifetimeInSeconds`.
-    pub fn lifetime_in_seconds(mut self, value: impl Into<i64>) -> Self {
-        self.lifetime_in_seconds = Some(value.into());
-        self
-    }
-
-    /// Sets `mapIdentities`.
-    pub fn map_identities(mut self, value: impl Into<bool>) -> Self {
-        self.map_identities = Some(value.into());
-        self
-    }
-
-    /// Sets `mapUnknownClaimsAsIs`.
-    pub fn map_unknown_claims_as_is(mut self, value: impl Into<bool>) -> Self {
-        self.map_unknown_claims_as_is = Some(value.into());
-        self
-    }
-
-    /// Sets `mappings`.
-    pub fn mappings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.mappings = Some(value.into());
-        self
-    }
-
-    /// Sets `nameIdentifierFormat`.
-    pub fn name_identifier_format(mut self, value: impl Into<String>) -> Self {
-        self.name_identifier_format = Some(value.into());
-        self
-    }
-
-    /// Sets `nameIdentifierProbes`.
-    pub fn name_identifier_probes(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.name_identifier_probes = Some(value.into());
-        self
-    }
-
-    /// Sets `passthroughClaimsWithNoMapping`.
-    pub fn passthrough_claims_with_no_mapping(mut self, value: impl Into<bool>) -> Self {
-        self.passthrough_claims_with_no_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `recipient`.
-    pub fn recipient(mut self, value: impl Into<String>) -> Self {
-        self.recipient = Some(value.into());
-        self
-    }
-
-    /// Sets `signResponse`.
-    pub fn sign_response(mut self, value: impl Into<bool>) -> Self {
-        self.sign_response = Some(value.into());
-        self
-    }
-
-    /// Sets `signatureAlgorithm`.
-    pub fn signature_algorithm(mut self, value: impl Into<String>) -> Self {
-        self.signature_algorithm = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `ClientAddonSamlMapping` schema.
-pub type ClientAddonSamlMapping = Map<String, Value>;
-
-#[cfg(feature = "clients")]
-/// SAP API addon configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSapapi {
-    /// If activated in the OAuth 2.0 client configuration (transaction SOAUTH2) the SAML attribute client_id must be set and equal the client_id form parameter of the access token request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clientid: Option<String>,
-    /// NameID element of the Subject which can be used to express the user's identity. Defaults to `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`.
-    #[serde(
-        rename = "nameIdentifierFormat",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub name_identifier_format: Option<String>,
-    /// Requested scope for SAP APIs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Service account password to use to authenticate API calls to the token endpoint.
-    #[serde(
-        rename = "servicePassword",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_password: Option<String>,
-    /// Your SAP OData server OAuth2 token endpoint URL.
-    #[serde(
-        rename = "tokenEndpointUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub token_endpoint_url: Option<String>,
-    /// Name of the property in the user object that maps to a SAP username. e.g. `email`.
-    #[serde(
-        rename = "usernameAttribute",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub username_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSapapi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSapapi")
-            .field("clientid", &self.clientid)
-            .field("name_identifier_format", &self.name_identifier_format)
-            .field("scope", &self.scope)
-            .field(
-                "service_password",
-                &self.service_password.as_ref().map(|_| REDACTED),
-            )
-            .field("token_endpoint_url", &self.token_endpoint_url)
-            .field("username_attribute", &self.username_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSapapi {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `clientid`.
-    pub fn clientid(mut self, value: impl Into<String>) -> Self {
-        self.clientid = Some(value.into());
-        self
-    }
-
-    /// Sets `nameIdentifierFormat`.
-    pub fn name_identifier_format(mut self, value: impl Into<String>) -> Self {
-        self.name_identifier_format = Some(value.into());
-        self
-    }
-
-    /// Sets `scope`.
-    pub fn scope(mut self, value: impl Into<String>) -> Self {
-        self.scope = Some(value.into());
-        self
-    }
-
-    /// Sets `servicePassword`.
-    pub fn service_password(mut self, value: impl Into<String>) -> Self {
-        self.service_password = Some(value.into());
-        self
-    }
-
-    /// Sets `tokenEndpointUrl`.
-    pub fn token_endpoint_url(mut self, value: impl Into<String>) -> Self {
-        self.token_endpoint_url = Some(value.into());
-        self
-    }
-
-    /// Sets `usernameAttribute`.
-    pub fn username_attribute(mut self, value: impl Into<String>) -> Self {
-        self.username_attribute = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Sentry SSO configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSentry {
-    /// URL prefix only if running Sentry Community Edition, otherwise leave should be blank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    /// Generated slug for your Sentry organization. Found in your Sentry URL. e.g. `https://sentry.acme.com/acme-org/` would be `acme-org`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub org_slug: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSentry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSentry")
-            .field("base_url", &self.base_url)
-            .field("org_slug", &self.org_slug)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSentry {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `base_url`.
-    pub fn base_url(mut self, value: impl Into<String>) -> Self {
-        self.base_url = Some(value.into());
-        self
-    }
-
-    /// Sets `org_slug`.
-    pub fn org_slug(mut self, value: impl Into<String>) -> Self {
-        self.org_slug = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// SharePoint SSO configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSharePoint {
-    /// The `external_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_url: Option<ClientAddonSharePointExternalUrl>,
-    /// Internal SharePoint application URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSharePoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSharePoint")
-            .field("external_url", &self.external_url)
-            .field("url", &self.url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSharePoint {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `external_url`.
-    pub fn external_url(mut self, value: impl Into<ClientAddonSharePointExternalUrl>) -> Self {
-        self.external_url = Some(value.into());
-        self
-    }
-
-    /// Sets `url`.
-    pub fn url(mut self, value: impl Into<String>) -> Self {
-        self.url = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// External SharePoint application URLs if exposed to the Internet.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ClientAddonSharePointExternalUrl {
-    /// The `Vec<String>` shape.
-    Array(Vec<String>),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "clients")]
-impl<'de> Deserialize<'de> for ClientAddonSharePointExternalUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<String>),
-            String(String),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::String(v) => Self::String(v),
-            Wire::Other(v) => {
-                other("ClientAddonSharePointExternalUrl", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSharePointExternalUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Slack team or workspace name usually first segment in your Slack URL. e.g. `https://acme-org.slack.com` would be `acme-org`.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSlack {
-    /// Slack team name.
-    pub team: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSlack {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSlack")
-            .field("team", &self.team)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSlack {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(team: impl Into<String>) -> Self {
-        Self {
-            team: team.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// SpringCM SSO configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonSpringCm {
-    /// SpringCM ACS URL, e.g. `https://na11.springcm.com/atlas/sso/SSOEndpoint.ashx`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acsurl: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonSpringCm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonSpringCm")
-            .field("acsurl", &self.acsurl)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonSpringCm {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `acsurl`.
-    pub fn acsurl(mut self, value: impl Into<String>) -> Self {
-        self.acsurl = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// The `ClientAddonSsoIntegration` schema.
-///
-/// The same type as [`ActionModuleDependency`]: the API description gives both the same schema.
-pub type ClientAddonSsoIntegration = ActionModuleDependency;
-
-#[cfg(feature = "clients")]
-/// Windows Azure Mobile Services addon configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonWams {
-    /// Your master key for Windows Azure Mobile Services.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub masterkey: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonWams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonWams")
-            .field("masterkey", &self.masterkey.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonWams {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `masterkey`.
-    pub fn masterkey(mut self, value: impl Into<String>) -> Self {
-        self.masterkey = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// WS-Fed (WIF) addon indicator. Actual configuration is stored in `callback` and `client_aliases` properties on the client.
-pub type ClientAddonWsFed = Map<String, Value>;
-
-#[cfg(feature = "clients")]
-/// Zendesk SSO configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonZendesk {
-    /// Zendesk account name usually first segment in your Zendesk URL. e.g. `https://acme-org.zendesk.com` would be `acme-org`.
-    #[serde(
-        rename = "accountName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub account_name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonZendesk {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonZendesk")
-            .field("account_name", &self.account_name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonZendesk {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `accountName`.
-    pub fn account_name(mut self, value: impl Into<String>) -> Self {
-        self.account_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Zoom SSO configuration.
-///
-/// Also named [`ClientAddonNewRelic`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientAddonZoom {
-    /// Zoom account name usually first segment of your Zoom URL, e.g. `https://acme-org.zoom.us` would be `acme-org`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonZoom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonZoom")
-            .field("account", &self.account)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonZoom {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `account`.
-    pub fn account(mut self, value: impl Into<String>) -> Self {
-        self.account = Some(value.into());
         self
     }
 

@@ -10,822 +10,2354 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpApiKey` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=planningcenter
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpApiKey {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpApiKeySetup,
+pub struct ConnectionResponseContentPlanningCenter {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPlanningCenter>,
+    /// Always `planningcenter`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpApiKey {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentPlanningCenter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentPlanningCenter {
+    const NAME: &'static str = "ConnectionResponseContentPlanningCenter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "planningcenter")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentPlanningCenter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentPlanningCenter")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentPlanningCenterStrategy`.
+    pub enum ConnectionResponseContentPlanningCenterStrategy {
+        /// `planningcenter`
+        Planningcenter = "planningcenter",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpApiKeySetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpBasicAuth` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=salesforce
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpBasicAuth {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBasicAuth::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpBasicAuthSetup,
+pub struct ConnectionResponseContentSalesforce {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSalesforce>,
+    /// Always `salesforce`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpBasicAuth {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentSalesforce {
+    const NAME: &'static str = "ConnectionResponseContentSalesforce";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "salesforce")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpBasicAuth")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentSalesforce")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpBasicAuth {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpBasicAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpBasicAuthSetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpBearer` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=salesforce-community
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpBearer {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpBearer::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupHttpBearer,
+pub struct ConnectionResponseContentSalesforceCommunity {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSalesforceCommunity>,
+    /// Always `salesforce-community`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpBearer {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentSalesforceCommunity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentSalesforceCommunity {
+    const NAME: &'static str = "ConnectionResponseContentSalesforceCommunity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(
+                        de_map.next_value()?,
+                        "salesforce-community",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpBearer")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentSalesforceCommunity")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpBearer {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentSalesforceCommunityStrategy`.
+    pub enum ConnectionResponseContentSalesforceCommunityStrategy {
+        /// `salesforce-community`
+        SalesforceCommunity = "salesforce-community",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpBearer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupHttpBearer>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=salesforce-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    /// Always `HTTP`.
-    #[serde(
-        deserialize_with = "CreateFlowsVaultConnectionHttpOauthClientCredentials::constant_app_id"
-    )]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpOauthClientCredentialsSetup,
+pub struct ConnectionResponseContentSalesforceSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSalesforce>,
+    /// Always `salesforce-sandbox`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpOauthClientCredentials {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentSalesforceSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentSalesforceSandbox {
+    const NAME: &'static str = "ConnectionResponseContentSalesforceSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(
+                        de_map.next_value()?,
+                        "salesforce-sandbox",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentSalesforceSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpOauthClientCredentials")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentSalesforceSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentSalesforceSandboxStrategy`.
+    pub enum ConnectionResponseContentSalesforceSandboxStrategy {
+        /// `salesforce-sandbox`
+        SalesforceSandbox = "salesforce-sandbox",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpOauthClientCredentialsSetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentSalesforceStrategy`.
+    pub enum ConnectionResponseContentSalesforceStrategy {
+        /// `salesforce`
+        Salesforce = "salesforce",
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpUninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=samlp
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpUninitialized {
-    /// Always `HTTP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHttpUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
+pub struct ConnectionResponseContentSaml {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSaml>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `samlp`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpUninitialized {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentSaml {
+    const NAME: &'static str = "ConnectionResponseContentSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "samlp")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
+        f.debug_struct("ConnectionResponseContentSaml")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentSamlStrategy`.
+    pub enum ConnectionResponseContentSamlStrategy {
+        /// `samlp`
+        Samlp = "samlp",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
+#[cfg(feature = "full")]
+/// Response for connections with strategy=sharepoint
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentSharepoint {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSharepoint>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `sharepoint`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentSharepoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentSharepoint {
+    const NAME: &'static str = "ConnectionResponseContentSharepoint";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "sharepoint")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionHubspot`.
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentSharepoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentSharepoint")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentSharepointStrategy`.
+    pub enum ConnectionResponseContentSharepointStrategy {
+        /// `sharepoint`
+        Sharepoint = "sharepoint",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=shop
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentShop {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsShop>,
+    /// Always `shop`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentShop {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentShop {
+    const NAME: &'static str = "ConnectionResponseContentShop";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "shop")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentShop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentShop")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentShopStrategy`.
+    pub enum ConnectionResponseContentShopStrategy {
+        /// `shop`
+        Shop = "shop",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=shopify
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentShopify {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsShopify>,
+    /// Always `shopify`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentShopify {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentShopify {
+    const NAME: &'static str = "ConnectionResponseContentShopify";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "shopify")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentShopify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentShopify")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentShopifyStrategy`.
+    pub enum ConnectionResponseContentShopifyStrategy {
+        /// `shopify`
+        Shopify = "shopify",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=sms
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentSms {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSms>,
+    /// Always `sms`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentSms {
+    const NAME: &'static str = "ConnectionResponseContentSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "sms")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentSms")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentSmsStrategy`.
+    pub enum ConnectionResponseContentSmsStrategy {
+        /// `sms`
+        Sms = "sms",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=soundcloud
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentSoundcloud {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSoundcloud>,
+    /// Always `soundcloud`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentSoundcloud {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentSoundcloud {
+    const NAME: &'static str = "ConnectionResponseContentSoundcloud";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "soundcloud")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentSoundcloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentSoundcloud")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentSoundcloudStrategy`.
+    pub enum ConnectionResponseContentSoundcloudStrategy {
+        /// `soundcloud`
+        Soundcloud = "soundcloud",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=thirtysevensignals
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentThirtySevenSignals {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsThirtySevenSignals>,
+    /// Always `thirtysevensignals`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentThirtySevenSignals {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentThirtySevenSignals {
+    const NAME: &'static str = "ConnectionResponseContentThirtySevenSignals";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(
+                        de_map.next_value()?,
+                        "thirtysevensignals",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentThirtySevenSignals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentThirtySevenSignals")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentThirtySevenSignalsStrategy`.
+    pub enum ConnectionResponseContentThirtySevenSignalsStrategy {
+        /// `thirtysevensignals`
+        Thirtysevensignals = "thirtysevensignals",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=twitter
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentTwitter {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsTwitter>,
+    /// Always `twitter`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentTwitter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentTwitter {
+    const NAME: &'static str = "ConnectionResponseContentTwitter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "twitter")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentTwitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentTwitter")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentTwitterStrategy`.
+    pub enum ConnectionResponseContentTwitterStrategy {
+        /// `twitter`
+        Twitter = "twitter",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=untappd
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentUntappd {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsUntappd>,
+    /// Always `untappd`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentUntappd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentUntappd {
+    const NAME: &'static str = "ConnectionResponseContentUntappd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "untappd")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentUntappd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentUntappd")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentUntappdStrategy`.
+    pub enum ConnectionResponseContentUntappdStrategy {
+        /// `untappd`
+        Untappd = "untappd",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=vkontakte
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentVkontakte {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsVkontakte>,
+    /// Always `vkontakte`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentVkontakte {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentVkontakte {
+    const NAME: &'static str = "ConnectionResponseContentVkontakte";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "vkontakte")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentVkontakte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentVkontakte")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentVkontakteStrategy`.
+    pub enum ConnectionResponseContentVkontakteStrategy {
+        /// `vkontakte`
+        Vkontakte = "vkontakte",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=weibo
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentWeibo {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWeibo>,
+    /// Always `weibo`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentWeibo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentWeibo {
+    const NAME: &'static str = "ConnectionResponseContentWeibo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "weibo")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentWeibo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentWeibo")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentWeiboStrategy`.
+    pub enum ConnectionResponseContentWeiboStrategy {
+        /// `weibo`
+        Weibo = "weibo",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=windowslive
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentWindowsLive {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWindowsLive>,
+    /// Always `windowslive`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentWindowsLive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentWindowsLive {
+    const NAME: &'static str = "ConnectionResponseContentWindowsLive";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "windowslive")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentWindowsLive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentWindowsLive")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentWindowsLiveStrategy`.
+    pub enum ConnectionResponseContentWindowsLiveStrategy {
+        /// `windowslive`
+        Windowslive = "windowslive",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=wordpress
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentWordpress {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWordpress>,
+    /// Always `wordpress`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentWordpress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentWordpress {
+    const NAME: &'static str = "ConnectionResponseContentWordpress";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "wordpress")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentWordpress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentWordpress")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentWordpressStrategy`.
+    pub enum ConnectionResponseContentWordpressStrategy {
+        /// `wordpress`
+        Wordpress = "wordpress",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=yahoo
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentYahoo {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYahoo>,
+    /// Always `yahoo`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentYahoo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentYahoo {
+    const NAME: &'static str = "ConnectionResponseContentYahoo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "yahoo")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentYahoo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentYahoo")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentYahooStrategy`.
+    pub enum ConnectionResponseContentYahooStrategy {
+        /// `yahoo`
+        Yahoo = "yahoo",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=yandex
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentYandex {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYandex>,
+    /// Always `yandex`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentYandex {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentYandex {
+    const NAME: &'static str = "ConnectionResponseContentYandex";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "yandex")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentYandex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentYandex")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentYandexStrategy`.
+    pub enum ConnectionResponseContentYandexStrategy {
+        /// `yandex`
+        Yandex = "yandex",
+    }
+}
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 response_mode values that this OP supports. If omitted, the default for Dynamic OpenID Providers is \["query", "fragment"\]
+pub type ConnectionResponseModesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 response_type values that this OP supports. Dynamic OpenID Providers MUST support the code, id_token, and the token id_token Response Type values
+pub type ConnectionResponseTypesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes that will be requested from Amazon during authorization. This is automatically populated based on the profile and postal_code settings, plus any freeform_scopes.
+pub type ConnectionScopeAmazon = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArray = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArrayFacebook = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArrayWindowsLive = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes to request from Azure AD during authentication. Each scope represents a permission (e.g., 'User.Read', 'Group.Read.All'). Only applies with Microsoft Identity Platform v2.0. See Microsoft Graph permissions reference for available scopes.
+pub type ConnectionScopeAzureAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Computed comma-separated OAuth scope string sent to Facebook.
+pub type ConnectionScopeFacebook = String;
+
+#[cfg(feature = "full")]
+/// Additional OAuth scopes requested beyond the default `email profile` scopes; ignored unless `allow_setting_login_scopes` is true.
+pub type ConnectionScopeGoogleApps = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of OAuth 2.0 scopes requested during Google authentication.
+pub type ConnectionScopeGoogleOAuth2 = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A single OAuth 2.0 scope string
+pub type ConnectionScopeItem = String;
+
+#[cfg(feature = "full")]
+/// An OAuth scope string.
+pub type ConnectionScopeItemGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Scopes to request from LinkedIn during OAuth. Use standard scopes such as r_liteprofile and r_emailaddress; legacy or partner scopes (e.g., r_basicprofile, r_fullprofile, rw_company_admin) may require LinkedIn approval and may not be available to new apps.
+pub type ConnectionScopeLinkedin = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes requested from the identity provider during authorization. Determines what user information and permissions Auth0 can access. Can be specified as a space-delimited string (e.g., 'openid profile email') or array of scope values. The 'useOauthSpecScope' setting controls delimiter behavior when using connection_scope parameter.
+///
+/// Also named [`ConnectionFieldsMapSamlValue`] (identical schemas).
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionHubspot {
-    /// The `CreateFlowsVaultConnectionHubspotApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
-    /// The `CreateFlowsVaultConnectionHubspotOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
-    /// The `CreateFlowsVaultConnectionHubspotUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
+pub enum ConnectionScopeOAuth2 {
+    /// The `String` shape.
+    String(String),
+    /// The `Vec<String>` shape.
+    Array(Vec<String>),
     /// JSON this version cannot tell apart, kept as received.
     Other(Value),
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHubspot {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionScopeOAuth2 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Wire {
-            ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
-            OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
+            String(String),
+            Array(Vec<String>),
             Other(Value),
         }
         Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Array(v) => Self::Array(v),
             Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionHubspot", &v);
+                other("ConnectionScopeOAuth2", &v);
                 Self::Other(v)
             }
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHubspot {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScopeOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHubspotApiKey` object.
+#[cfg(feature = "full")]
+/// Space-separated list of OAuth 2.0 scopes requested during authorization. Must include 'openid' (required by OIDC spec). Common values: 'openid profile email'. Additional scopes depend on the identity provider.
+pub type ConnectionScopeOidc = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes requested from PayPal during authorization. Built automatically from the enabled attribute flags (profile, email, address, phone) plus any freeform_scopes. Always includes 'openid' as the base scope.
+pub type ConnectionScopePaypal = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth scopes to request from Salesforce. This is computed from enabled permission options and any additional freeform scopes.
+pub type ConnectionScopeSalesforce = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 \[RFC6749\] scope values that this server supports. The server MUST support the openid scope value. Servers MAY choose not to advertise some supported scope values even when this parameter is used, although those defined in \[OpenID.Core\] SHOULD be listed, if supported. RECOMMENDED but not REQUIRED
+pub type ConnectionScopesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Custom scripts to transform user profile data or modify OAuth1 flow behavior
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHubspotApiKey {
-    /// Always `HUBSPOT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
+pub struct ConnectionScriptsOAuth1 {
+    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
+    #[serde(rename = "fetchUserProfile", skip_serializing_if = "Option::is_none")]
+    pub fetch_user_profile: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHubspotApiKey {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionScriptsOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionScriptsOAuth1 {
+    const NAME: &'static str = "ConnectionScriptsOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_fetch_user_profile = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "fetchUserProfile" => f_fetch_user_profile = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            fetch_user_profile: f_fetch_user_profile,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScriptsOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHubspotApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionScriptsOAuth1")
+            .field("fetch_user_profile", &self.fetch_user_profile)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHubspotApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHubspotApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
-        Self {
-            app_id: "HUBSPOT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHubspotOauthCode` object.
+#[cfg(feature = "full")]
+/// Custom scripts to transform user profile data or modify OAuth2 flow behavior
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHubspotOauthCode {
-    /// Always `HUBSPOT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
+pub struct ConnectionScriptsOAuth2 {
+    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
+    #[serde(rename = "fetchUserProfile", skip_serializing_if = "Option::is_none")]
+    pub fetch_user_profile: Option<String>,
+    /// Custom JavaScript function to dynamically construct the logout URL for the identity provider. Called with the request query parameters and must invoke a callback with the logout URL. Only used if 'logoutUrl' is not configured. Executed in a sandboxed environment.
+    #[serde(rename = "getLogoutUrl", skip_serializing_if = "Option::is_none")]
+    pub get_logout_url: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHubspotOauthCode {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionScriptsOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionScriptsOAuth2 {
+    const NAME: &'static str = "ConnectionScriptsOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_fetch_user_profile = Default::default();
+        let mut f_get_logout_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "fetchUserProfile" => f_fetch_user_profile = de_map.next_value()?,
+                "getLogoutUrl" => f_get_logout_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            fetch_user_profile: f_fetch_user_profile,
+            get_logout_url: f_get_logout_url,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScriptsOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHubspotOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionScriptsOAuth2")
+            .field("fetch_user_profile", &self.fetch_user_profile)
+            .field("get_logout_url", &self.get_logout_url)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHubspotOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
+#[cfg(feature = "full")]
+/// When true and type is 'back_channel', includes a cryptographic nonce in authorization requests to prevent replay attacks. The identity provider must include this nonce in the ID token for validation.
+pub type ConnectionSendBackChannelNonce = bool;
+
+#[cfg(feature = "full")]
+/// URL of a page containing human-readable information that developers might want or need to know when using the OpenID Provider. In particular, if the OpenID Provider does not support Dynamic Client Registration, then information on how to register Clients needs to be provided in this documentation.
+pub type ConnectionServiceDocumentation = String;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// When using an external IdP, this flag determines  whether 'name', 'given_name', 'family_name', 'nickname', and 'picture' attributes are updated. In addition, it also determines whether the user is created when user doesnt exist previously. Possible values are 'on_each_login' (default value, it configures the connection to automatically create the user if necessary and update the root attributes from the external IdP with each user login. When this setting is used, root attributes cannot be independently updated), 'on_first_login' (configures the connection to create the user and set the root attributes on first login only, allowing them to be independently updated thereafter), and 'never_on_login' (configures the connection not to create the user and not to set the root attributes from the external IdP, allowing them to be independently updated).
+    pub enum ConnectionSetUserRootAttributesEnum {
+        /// `on_each_login`
+        OnEachLogin = "on_each_login",
+        /// `on_first_login`
+        OnFirstLogin = "on_first_login",
+        /// `never_on_login`
+        NeverOnLogin = "never_on_login",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHubspotOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "HUBSPOT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
+#[cfg(feature = "full")]
+/// SHA-1 thumbprint of the certificate
+pub type ConnectionSha1Thumbprint = String;
 
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+#[cfg(feature = "full")]
+string_enum! {
+    /// Choose how Auth0 sets the email_verified field in the user profile.
+    pub enum ConnectionShouldTrustEmailVerifiedConnectionEnum {
+        /// `never_set_emails_as_verified`
+        NeverSetEmailsAsVerified = "never_set_emails_as_verified",
+        /// `always_set_emails_as_verified`
+        AlwaysSetEmailsAsVerified = "always_set_emails_as_verified",
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHubspotUninitialized` object.
+#[cfg(feature = "full")]
+/// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. Defaults to `false`.
+pub type ConnectionShowAsButton = bool;
+
+#[cfg(feature = "full")]
+/// The sign-in endpoint type for the AD-LDAP connector agent (managed by the AD Connector agent).
+pub type ConnectionSignInEndpointAd = String;
+
+#[cfg(feature = "full")]
+/// Passive Requestor (WS-Fed) sign-in endpoint discovered from metadata or provided explicitly.
+pub type ConnectionSignInEndpointAdfs = String;
+
+#[cfg(feature = "full")]
+/// Identity provider's SAML SingleSignOnService endpoint URL where Auth0 sends SAML authentication requests. This is the primary login URL for the SAML connection. Required unless using metadataUrl or metadataXml.
+pub type ConnectionSignInEndpointSaml = String;
+
+#[cfg(feature = "full")]
+/// Identity provider's SAML SingleLogoutService endpoint URL where Auth0 sends logout requests for federated sign-out. When not provided, defaults to signInEndpoint. Only used if disableSignout is false.
+pub type ConnectionSignOutEndpointSaml = String;
+
+#[cfg(feature = "full")]
+/// When true, Auth0 signs SAML authentication requests using the connection's signing key. The signature includes the request's digest and is validated by the identity provider. Defaults to false (unsigned requests).
+pub type ConnectionSignSamlRequestSaml = bool;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Valid SAML signature algorithms
+    pub enum ConnectionSignatureAlgorithmEnumSaml {
+        /// `rsa-sha1`
+        RsaSha1 = "rsa-sha1",
+        /// `rsa-sha256`
+        RsaSha256 = "rsa-sha256",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Algorithm used to sign SAML authentication requests and logout requests using the connection's signing key. Common values: 'rsa-sha256' (RSA signature with SHA-256 digest) or 'rsa-sha1'. Defaults to 'rsa-sha256'.
+pub type ConnectionSignatureAlgorithmSaml = ConnectionSignatureAlgorithmEnumSaml;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// OAuth 1.0a signature algorithm used when signing request-token and access-token calls for this connection (RSA-SHA1 only).
+    pub enum ConnectionSignatureMethodOAuth1 {
+        /// `RSA-SHA1`
+        RsaSha1 = "RSA-SHA1",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertSaml = String;
+
+#[cfg(feature = "full")]
+/// X.509 signing certificate from the identity provider in .der format. Used to validate signatures in SAML Responses and Assertions. This is an alternative to signingCert and is kept for backward compatibility. Prefer using signingCert instead.
+pub type ConnectionSigningCertificateDerSaml = String;
+
+#[cfg(feature = "full")]
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertificatePemPingFederate = String;
+
+#[cfg(feature = "full")]
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertificatePemSaml = String;
+
+#[cfg(feature = "full")]
+/// Key pair with 'key' and 'cert' properties for signing SAML messages
+///
+/// Also named [`ConnectionDecryptionKeySamlCert`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHubspotUninitialized {
-    /// Always `HUBSPOT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionHubspotUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
+pub struct ConnectionSigningKeySaml {
+    /// Base64-encoded X.509 certificate in PEM format used by Auth0 to sign SAML requests and logout messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// Private key in PEM format used by Auth0 to sign SAML requests and logout messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHubspotUninitialized {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionSigningKeySaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionSigningKeySaml {
+    const NAME: &'static str = "ConnectionSigningKeySaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cert = Default::default();
+        let mut f_key = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cert" => f_cert = de_map.next_value()?,
+                "key" => f_key = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cert: f_cert,
+            key: f_key,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionSigningKeySaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHubspotUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
+        f.debug_struct("ConnectionSigningKeySaml")
+            .field("cert", &self.cert)
+            .field("key", &self.key.as_ref().map(|_| REDACTED))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHubspotUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Specifies the signup behavior for password authentication
+    pub enum ConnectionSignupBehaviorEnum {
+        /// `allow`
+        Allow = "allow",
+        /// `block`
+        Block = "block",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHubspotUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "HUBSPOT".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
+#[cfg(any(feature = "clients", feature = "connections"))]
+string_enum! {
+    /// The values of `ConnectionStrategyEnum`.
+    pub enum ConnectionStrategyEnum {
+        /// `ad`
+        Ad = "ad",
+        /// `adfs`
+        Adfs = "adfs",
+        /// `amazon`
+        Amazon = "amazon",
+        /// `apple`
+        Apple = "apple",
+        /// `dropbox`
+        Dropbox = "dropbox",
+        /// `bitbucket`
+        Bitbucket = "bitbucket",
+        /// `auth0-oidc`
+        Auth0Oidc = "auth0-oidc",
+        /// `auth0`
+        Auth0 = "auth0",
+        /// `baidu`
+        Baidu = "baidu",
+        /// `bitly`
+        Bitly = "bitly",
+        /// `box`
+        Box = "box",
+        /// `custom`
+        Custom = "custom",
+        /// `daccount`
+        Daccount = "daccount",
+        /// `dwolla`
+        Dwolla = "dwolla",
+        /// `email`
+        Email = "email",
+        /// `evernote-sandbox`
+        EvernoteSandbox = "evernote-sandbox",
+        /// `evernote`
+        Evernote = "evernote",
+        /// `exact`
+        Exact = "exact",
+        /// `facebook`
+        Facebook = "facebook",
+        /// `fitbit`
+        Fitbit = "fitbit",
+        /// `github`
+        Github = "github",
+        /// `google-apps`
+        GoogleApps = "google-apps",
+        /// `google-oauth2`
+        GoogleOauth2 = "google-oauth2",
+        /// `instagram`
+        Instagram = "instagram",
+        /// `ip`
+        Ip = "ip",
+        /// `line`
+        Line = "line",
+        /// `linkedin`
+        Linkedin = "linkedin",
+        /// `oauth1`
+        Oauth1 = "oauth1",
+        /// `oauth2`
+        Oauth2 = "oauth2",
+        /// `office365`
+        Office365 = "office365",
+        /// `oidc`
+        Oidc = "oidc",
+        /// `okta`
+        Okta = "okta",
+        /// `paypal`
+        Paypal = "paypal",
+        /// `paypal-sandbox`
+        PaypalSandbox = "paypal-sandbox",
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+        /// `planningcenter`
+        Planningcenter = "planningcenter",
+        /// `salesforce-community`
+        SalesforceCommunity = "salesforce-community",
+        /// `salesforce-sandbox`
+        SalesforceSandbox = "salesforce-sandbox",
+        /// `salesforce`
+        Salesforce = "salesforce",
+        /// `samlp`
+        Samlp = "samlp",
+        /// `sharepoint`
+        Sharepoint = "sharepoint",
+        /// `shopify`
+        Shopify = "shopify",
+        /// `shop`
+        Shop = "shop",
+        /// `sms`
+        Sms = "sms",
+        /// `soundcloud`
+        Soundcloud = "soundcloud",
+        /// `thirtysevensignals`
+        Thirtysevensignals = "thirtysevensignals",
+        /// `twitter`
+        Twitter = "twitter",
+        /// `untappd`
+        Untappd = "untappd",
+        /// `vkontakte`
+        Vkontakte = "vkontakte",
+        /// `waad`
+        Waad = "waad",
+        /// `weibo`
+        Weibo = "weibo",
+        /// `windowslive`
+        Windowslive = "windowslive",
+        /// `wordpress`
+        Wordpress = "wordpress",
+        /// `yahoo`
+        Yahoo = "yahoo",
+        /// `yandex`
+        Yandex = "yandex",
+        /// `auth0-adldap`
+        Auth0Adldap = "auth0-adldap",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `ConnectionStrategyVersionEnumLinkedin` schema.
+pub type ConnectionStrategyVersionEnumLinkedin = i64;
+
+#[cfg(feature = "full")]
+/// Version number of the windowslive strategy implementation.
+pub type ConnectionStrategyVersionEnumWindowsLive = i64;
+
+#[cfg(feature = "full")]
+/// A list of the Subject Identifier types that this OP supports. Valid types include pairwise and public
+pub type ConnectionSubjectTypesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// SMS message template. Use `@@password@@` as a placeholder for the verification code.
+pub type ConnectionTemplateSms = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// SMS template syntax type. Set to 'md_with_macros' to enable macro processing in templates.
+    pub enum ConnectionTemplateSyntaxEnumSms {
+        /// `liquid`
+        Liquid = "liquid",
+        /// `md_with_macros`
+        MdWithMacros = "md_with_macros",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Tenant domain
+pub type ConnectionTenantDomain = String;
+
+#[cfg(feature = "full")]
+/// Primary AD domain hint used for HRD and discovery.
+pub type ConnectionTenantDomainAd = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionTenantDomainAzureAdOne` schema.
+pub type ConnectionTenantDomainAzureAdOne = String;
+
+#[cfg(feature = "full")]
+/// The Google Workspace primary domain used to identify the organization during authentication.
+pub type ConnectionTenantDomainGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// For SAML connections, the tenant domain used to construct the login endpoint URL. Can be a string for single-tenant or an array of strings for multi-tenant validation.
+pub type ConnectionTenantDomainSaml = String;
+
+#[cfg(feature = "full")]
+/// The Azure AD tenant ID as a UUID. The unique identifier for your Azure AD organization. Must be a valid 36-character UUID.
+pub type ConnectionTenantIdAzureAd = String;
+
+#[cfg(feature = "full")]
+/// Array of certificate thumbprints (SHA-128/SHA-256/SHA-512 hex hashes) for validating SAML signatures. Used with WS-Federation protocol. Maximum 20 thumbprints. Each thumbprint must be a hexadecimal string.
+pub type ConnectionThumbprints = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of certificate SHA-1 thumbprints for validating signatures. Managed by Auth0 when using the AD Connector agent.
+pub type ConnectionThumbprintsAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// SHA-1 thumbprints (fingerprints) of the identity provider's signing certificates. Automatically computed from signingCert during connection creation. Each thumbprint must be a 40-character hexadecimal string.
+pub type ConnectionThumbprintsSaml = Vec<String>;
+
+#[cfg(feature = "full")]
+/// URL of the identity provider's OAuth 2.0 token endpoint where authorization codes are exchanged for access tokens. Must be a valid HTTPS URL. Required for authorization code flow but optional for implicit flow.
+pub type ConnectionTokenEndpoint = String;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Authentication method used at the identity provider's token endpoint. 'client_secret_post' sends credentials in the request body; 'private_key_jwt' uses a signed JWT assertion for enhanced security.
+    pub enum ConnectionTokenEndpointAuthMethodEnum {
+        /// `client_secret_post`
+        ClientSecretPost = "client_secret_post",
+        /// `private_key_jwt`
+        PrivateKeyJwt = "private_key_jwt",
+    }
+}
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of Client Authentication methods supported by this Token Endpoint. The options are client_secret_post, client_secret_basic, client_secret_jwt, and private_key_jwt, as described in Section 9 of OpenID Connect Core 1.0 \[OpenID.Core\]. Other authentication methods MAY be defined by extensions. If omitted, the default is client_secret_basic -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 \[RFC6749\].
+pub type ConnectionTokenEndpointAuthMethodsSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+/// Algorithm used to sign client_assertions.
+///
+/// The same type as [`ConnectionIdTokenSignedResponseAlgEnum`]: the API description gives both the same schema.
+pub type ConnectionTokenEndpointAuthSigningAlgEnum = ConnectionIdTokenSignedResponseAlgEnum;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
+pub type ConnectionTokenEndpointAuthSigningAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Specifies the format of the aud (audience) claim included in the JWT used for client authentication at the token endpoint. Accepted values are: 'issuer' (the aud claim is set to the OIDC issuer URL) or 'token_endpoint' (the aud claim is set to the token endpoint URL).
+    pub enum ConnectionTokenEndpointJwtcaAudFormatEnumOidc {
+        /// `issuer`
+        Issuer = "issuer",
+        /// `token_endpoint`
+        TokenEndpoint = "token_endpoint",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `ConnectionTokenEndpointOAuth2` schema.
+pub type ConnectionTokenEndpointOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionTokenEndpointOidc` schema.
+pub type ConnectionTokenEndpointOidc = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionTotpEmail` schema.
+///
+/// The same type as [`ConnectionTotpSms`]: the API description gives both the same schema.
+pub type ConnectionTotpEmail = ConnectionTotpSms;
+
+#[cfg(feature = "full")]
+/// Length of the TOTP code
+pub type ConnectionTotpLengthEmail = i64;
+
+#[cfg(feature = "full")]
+/// Length of the TOTP code
+pub type ConnectionTotpLengthPasswordless = i64;
+
+#[cfg(feature = "full")]
+/// Number of digits in the verification code
+pub type ConnectionTotpLengthSms = i64;
+
+#[cfg(feature = "full")]
+/// Time-based One-Time Password (TOTP) options
+///
+/// Also named [`ConnectionTotpEmail`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionTotpSms {
+    /// The `length` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<i64>,
+    /// The `time_step` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_step: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionTotpSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionTotpSms {
+    const NAME: &'static str = "ConnectionTotpSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_length = Default::default();
+        let mut f_time_step = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "length" => f_length = de_map.next_value()?,
+                "time_step" => f_time_step = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            length: f_length,
+            time_step: f_time_step,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionJwt`.
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionTotpSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionTotpSms")
+            .field("length", &self.length)
+            .field("time_step", &self.time_step)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Time step for TOTP in seconds
+pub type ConnectionTotpTimeStepEmail = i64;
+
+#[cfg(feature = "full")]
+/// Time step for TOTP in seconds
+pub type ConnectionTotpTimeStepPasswordless = i64;
+
+#[cfg(feature = "full")]
+/// Code validity duration in seconds
+pub type ConnectionTotpTimeStepSms = i64;
+
+#[cfg(feature = "full")]
+/// Twilio Account SID
+pub type ConnectionTwilioSidSms = String;
+
+#[cfg(feature = "full")]
+/// Twilio Auth Token
+pub type ConnectionTwilioTokenSms = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// OIDC communication channel type. 'back_channel' (confidential client) exchanges tokens server-side for stronger security; 'front_channel' handles responses in the browser.
+    pub enum ConnectionTypeEnumOidc {
+        /// `back_channel`
+        BackChannel = "back_channel",
+        /// `front_channel`
+        FrontChannel = "front_channel",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Connection type
+    pub enum ConnectionTypeEnumOkta {
+        /// `back_channel`
+        BackChannel = "back_channel",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
+pub type ConnectionUiLocalesSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionJwt {
-    /// The `CreateFlowsVaultConnectionJwtJwt` shape.
-    Jwt(CreateFlowsVaultConnectionJwtJwt),
-    /// The `CreateFlowsVaultConnectionJwtUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionJwtUninitialized),
+pub enum ConnectionUpstreamAdditionalProperties {
+    /// The `ConnectionUpstreamAlias` shape.
+    Alias(ConnectionUpstreamAlias),
+    /// The `ConnectionUpstreamValue` shape.
+    Value(ConnectionUpstreamValue),
     /// JSON this version cannot tell apart, kept as received.
     Other(Value),
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionJwt {
+#[cfg(feature = "connections")]
+/// Every field of `ConnectionUpstreamAdditionalProperties`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ConnectionUpstreamAdditionalPropertiesByKeys {
+    alias: Option<ConnectionUpstreamAliasEnum>,
+    value: Option<String>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalPropertiesByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUpstreamAdditionalPropertiesByKeys {
+    const NAME: &'static str = "ConnectionUpstreamAdditionalPropertiesByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Wire {
-            Jwt(CreateFlowsVaultConnectionJwtJwt),
-            Uninitialized(CreateFlowsVaultConnectionJwtUninitialized),
+            ByKeys(ConnectionUpstreamAdditionalPropertiesByKeys),
             Other(Value),
         }
         Ok(match Wire::deserialize(deserializer)? {
-            Wire::Jwt(v) => Self::Jwt(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::ByKeys(w) => {
+                if w.alias.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.value {
+                        extra.insert(
+                            "value".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Alias(ConnectionUpstreamAlias {
+                        alias: w.alias,
+                        extra,
+                    })
+                } else if w.value.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.alias {
+                        extra.insert(
+                            "alias".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Value(ConnectionUpstreamValue {
+                        value: w.value,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.value {
+                        extra.insert(
+                            "value".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Alias(ConnectionUpstreamAlias {
+                        alias: w.alias,
+                        extra,
+                    })
+                }
+            }
             Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionJwt", &v);
+                other("ConnectionUpstreamAdditionalProperties", &v);
                 Self::Other(v)
             }
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionJwt {
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
+            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionJwtJwt` object.
+#[cfg(feature = "connections")]
+/// The `ConnectionUpstreamAlias` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionJwtJwt {
-    /// Always `JWT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtJwt::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupJwt,
+pub struct ConnectionUpstreamAlias {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<ConnectionUpstreamAliasEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionJwtJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionJwtJwt")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionJwtJwt {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionJwtJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupJwt>) -> Self {
-        Self {
-            app_id: "JWT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionJwtUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionJwtUninitialized {
-    /// Always `JWT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionJwtUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionJwtUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionJwtUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionJwtUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionJwtUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "JWT".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionMailchimp`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionMailchimp {
-    /// The `CreateFlowsVaultConnectionMailchimpApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionMailchimpApiKey),
-    /// The `CreateFlowsVaultConnectionMailchimpOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionMailchimpOauthCode),
-    /// The `CreateFlowsVaultConnectionMailchimpUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionMailchimpUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailchimp {
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamAlias {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionMailchimpApiKey),
-            OauthCode(CreateFlowsVaultConnectionMailchimpOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionMailchimpUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionMailchimp", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUpstreamAlias {
+    const NAME: &'static str = "ConnectionUpstreamAlias";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimp {
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUpstreamAlias {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailchimpApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailchimpApiKey {
-    /// Always `MAILCHIMP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailchimpApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupSecretApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimpApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailchimpApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionUpstreamAlias")
+            .field("alias", &self.alias)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailchimpApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "MAILCHIMP")
+#[cfg(feature = "connections")]
+impl ConnectionUpstreamAlias {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
     }
-}
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailchimpApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<ConnectionUpstreamAliasEnum>) -> Self {
+        self.alias = Some(value.into());
+        self
     }
 
     /// Sets a field this version does not model.
@@ -835,229 +2367,117 @@ impl CreateFlowsVaultConnectionMailchimpApiKey {
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailchimpOauthCode` object.
+#[cfg(feature = "connections")]
+string_enum! {
+    /// The values of `ConnectionUpstreamAliasEnum`.
+    pub enum ConnectionUpstreamAliasEnum {
+        /// `acr_values`
+        AcrValues = "acr_values",
+        /// `audience`
+        Audience = "audience",
+        /// `client_id`
+        ClientId = "client_id",
+        /// `display`
+        Display = "display",
+        /// `id_token_hint`
+        IdTokenHint = "id_token_hint",
+        /// `login_hint`
+        LoginHint = "login_hint",
+        /// `max_age`
+        MaxAge = "max_age",
+        /// `prompt`
+        Prompt = "prompt",
+        /// `resource`
+        Resource = "resource",
+        /// `response_mode`
+        ResponseMode = "response_mode",
+        /// `response_type`
+        ResponseType = "response_type",
+        /// `ui_locales`
+        UiLocales = "ui_locales",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for adding parameters in the request to the upstream IdP
+pub type ConnectionUpstreamParams = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
+
+#[cfg(feature = "full")]
+/// The `ConnectionUpstreamParamsAdfs` schema.
+pub type ConnectionUpstreamParamsAdfs = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
+
+#[cfg(feature = "full")]
+/// Options for adding parameters in the request to the upstream IdP. See <https://auth0.com/docs/authenticate/identity-providers/pass-parameters-to-idps>
+pub type ConnectionUpstreamParamsFacebook =
+    BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
+
+#[cfg(feature = "connections")]
+/// The `ConnectionUpstreamValue` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailchimpOauthCode {
-    /// Always `MAILCHIMP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailchimpOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
+pub struct ConnectionUpstreamValue {
+    /// The `value` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimpOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailchimpOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailchimpOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "MAILCHIMP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailchimpOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailchimpUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailchimpUninitialized {
-    /// Always `MAILCHIMP`.
-    #[serde(
-        deserialize_with = "CreateFlowsVaultConnectionMailchimpUninitialized::constant_app_id"
-    )]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailchimpUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailchimpUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "MAILCHIMP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailchimpUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionMailjet`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionMailjet {
-    /// The `CreateFlowsVaultConnectionMailjetApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
-    /// The `CreateFlowsVaultConnectionMailjetUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjet {
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamValue {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
-            Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionMailjet", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUpstreamValue {
+    const NAME: &'static str = "ConnectionUpstreamValue";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            value: f_value,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailjet {
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUpstreamValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailjetApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailjetApiKey {
-    /// Always `MAILJET`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailjetApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupMailjetApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailjetApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionUpstreamValue")
+            .field("value", &self.value)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailjetApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "MAILJET")
+#[cfg(feature = "connections")]
+impl ConnectionUpstreamValue {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
     }
-}
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailjetApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupMailjetApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "MAILJET".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
     }
 
     /// Sets a field this version does not model.
@@ -1067,167 +2487,121 @@ impl CreateFlowsVaultConnectionMailjetApiKey {
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailjetUninitialized` object.
+#[cfg(feature = "full")]
+/// When enabled (true), uses the Azure AD common endpoint for multi-tenant authentication. Allows users from any Azure AD organization to sign in. Requires userid_attribute set to 'sub' (not 'oid'). Cannot be used with SCIM provisioning. Defaults to false.
+pub type ConnectionUseCommonEndpointAzureAd = bool;
+
+#[cfg(feature = "full")]
+/// The URL of the OAuth 1.0a user-authorization endpoint. This endpoint is used to redirect users to the provider's site to authorize the temporary request token obtained from the request-token endpoint during the OAuth 1.0a authentication flow.
+pub type ConnectionUserAuthorizationUrloAuth1 = String;
+
+#[cfg(feature = "full")]
+/// Custom SAML assertion attribute to use as the unique user identifier. When provided, this attribute is prepended to the default user_id mapping list with highest priority. Accepts a string (single SAML attribute name).
+pub type ConnectionUserIdAttributeSaml = String;
+
+#[cfg(feature = "full")]
+/// The Azure AD claim to use as the unique user identifier. 'oid' (Object ID) is recommended for single-tenant connections and required for SCIM. 'sub' (Subject) is required for multi-tenant/common endpoint. Only applies with OpenID Connect protocol.
+pub type ConnectionUseridAttributeAzureAd = ConnectionUseridAttributeEnumAzureAd;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// User ID attribute to use. Only applies when waad_protocol=openid-connect
+    pub enum ConnectionUseridAttributeEnumAzureAd {
+        /// `oid`
+        Oid = "oid",
+        /// `sub`
+        Sub = "sub",
+    }
+}
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWE \[JWE\] encryption algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
+pub type ConnectionUserinfoEncryptionAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWE encryption algorithms (enc values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
+pub type ConnectionUserinfoEncryptionEncValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Optional URL of the identity provider's UserInfo endpoint. When configured with attribute mapping, Auth0 calls this endpoint to retrieve additional user profile claims using the access token.
+pub type ConnectionUserinfoEndpoint = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionUserinfoEndpointOidc` schema.
+pub type ConnectionUserinfoEndpointOidc = String;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWS \[JWS\] signing algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\]. The value none MAY be included.
+pub type ConnectionUserinfoSigningAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+/// The `ConnectionUsernameValidationOptions` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailjetUninitialized {
-    /// Always `MAILJET`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionMailjetUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailjetUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailjetUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "MAILJET")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailjetUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "MAILJET".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionPipedrive`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionPipedrive {
-    /// The `CreateFlowsVaultConnectionPipedriveToken` shape.
-    Token(CreateFlowsVaultConnectionPipedriveToken),
-    /// The `CreateFlowsVaultConnectionPipedriveOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
-    /// The `CreateFlowsVaultConnectionPipedriveUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionUsernameValidationOptions {
+    /// The `max` field.
+    pub max: i64,
+    /// The `min` field.
+    pub min: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedrive {
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUsernameValidationOptions {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Token(CreateFlowsVaultConnectionPipedriveToken),
-            OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Token(v) => Self::Token(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionPipedrive", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUsernameValidationOptions {
+    const NAME: &'static str = "ConnectionUsernameValidationOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_max = None;
+        let mut f_min = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "max" => f_max = Some(de_map.next_value()?),
+                "min" => f_min = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            max: object::missing(f_max, "max")?,
+            min: object::missing(f_min, "min")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedrive {
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUsernameValidationOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionPipedriveOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveOauthCode {
-    /// Always `PIPEDRIVE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionPipedriveOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionUsernameValidationOptions")
+            .field("max", &self.max)
+            .field("min", &self.min)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "PIPEDRIVE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveOauthCode {
+#[cfg(feature = "connections")]
+impl ConnectionUsernameValidationOptions {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
+    pub fn new(max: impl Into<i64>, min: impl Into<i64>) -> Self {
         Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
+            max: max.into(),
+            min: min.into(),
             extra: Map::new(),
         }
     }
@@ -1239,379 +2613,73 @@ impl CreateFlowsVaultConnectionPipedriveOauthCode {
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionPipedriveToken` object.
+#[cfg(feature = "connections")]
+/// Options for validation
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveToken {
-    /// Always `PIPEDRIVE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionPipedriveToken::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
+pub struct ConnectionValidationOptions {
+    /// The `username` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<ConnectionUsernameValidationOptions>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveToken {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "PIPEDRIVE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionPipedriveUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveUninitialized {
-    /// Always `PIPEDRIVE`.
-    #[serde(
-        deserialize_with = "CreateFlowsVaultConnectionPipedriveUninitialized::constant_app_id"
-    )]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "PIPEDRIVE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
-///
-/// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionRequestContent {
-    /// The `CreateFlowsVaultConnectionActivecampaign` shape.
-    Activecampaign(CreateFlowsVaultConnectionActivecampaign),
-    /// The `CreateFlowsVaultConnectionAirtable` shape.
-    Airtable(CreateFlowsVaultConnectionAirtable),
-    /// The `CreateFlowsVaultConnectionAuth0` shape.
-    Auth0(CreateFlowsVaultConnectionAuth0),
-    /// The `CreateFlowsVaultConnectionBigquery` shape.
-    Bigquery(CreateFlowsVaultConnectionBigquery),
-    /// The `CreateFlowsVaultConnectionClearbit` shape.
-    Clearbit(CreateFlowsVaultConnectionClearbit),
-    /// The `CreateFlowsVaultConnectionDocusign` shape.
-    Docusign(CreateFlowsVaultConnectionDocusign),
-    /// The `CreateFlowsVaultConnectionGoogleSheets` shape.
-    GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
-    /// The `CreateFlowsVaultConnectionHttp` shape.
-    Http(CreateFlowsVaultConnectionHttp),
-    /// The `CreateFlowsVaultConnectionHubspot` shape.
-    Hubspot(CreateFlowsVaultConnectionHubspot),
-    /// The `CreateFlowsVaultConnectionJwt` shape.
-    Jwt(CreateFlowsVaultConnectionJwt),
-    /// The `CreateFlowsVaultConnectionMailchimp` shape.
-    Mailchimp(CreateFlowsVaultConnectionMailchimp),
-    /// The `CreateFlowsVaultConnectionMailjet` shape.
-    Mailjet(CreateFlowsVaultConnectionMailjet),
-    /// The `CreateFlowsVaultConnectionPipedrive` shape.
-    Pipedrive(CreateFlowsVaultConnectionPipedrive),
-    /// The `CreateFlowsVaultConnectionSalesforce` shape.
-    Salesforce(CreateFlowsVaultConnectionSalesforce),
-    /// The `CreateFlowsVaultConnectionSendgrid` shape.
-    Sendgrid(CreateFlowsVaultConnectionSendgrid),
-    /// The `CreateFlowsVaultConnectionSlack` shape.
-    Slack(CreateFlowsVaultConnectionSlack),
-    /// The `CreateFlowsVaultConnectionStripe` shape.
-    Stripe(CreateFlowsVaultConnectionStripe),
-    /// The `CreateFlowsVaultConnectionTelegram` shape.
-    Telegram(CreateFlowsVaultConnectionTelegram),
-    /// The `CreateFlowsVaultConnectionTwilio` shape.
-    Twilio(CreateFlowsVaultConnectionTwilio),
-    /// The `CreateFlowsVaultConnectionWhatsapp` shape.
-    Whatsapp(CreateFlowsVaultConnectionWhatsapp),
-    /// The `CreateFlowsVaultConnectionZapier` shape.
-    Zapier(CreateFlowsVaultConnectionZapier),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionValidationOptions {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Activecampaign(CreateFlowsVaultConnectionActivecampaign),
-            Airtable(CreateFlowsVaultConnectionAirtable),
-            Auth0(CreateFlowsVaultConnectionAuth0),
-            Bigquery(CreateFlowsVaultConnectionBigquery),
-            Clearbit(CreateFlowsVaultConnectionClearbit),
-            Docusign(CreateFlowsVaultConnectionDocusign),
-            GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
-            Http(CreateFlowsVaultConnectionHttp),
-            Hubspot(CreateFlowsVaultConnectionHubspot),
-            Jwt(CreateFlowsVaultConnectionJwt),
-            Mailchimp(CreateFlowsVaultConnectionMailchimp),
-            Mailjet(CreateFlowsVaultConnectionMailjet),
-            Pipedrive(CreateFlowsVaultConnectionPipedrive),
-            Salesforce(CreateFlowsVaultConnectionSalesforce),
-            Sendgrid(CreateFlowsVaultConnectionSendgrid),
-            Slack(CreateFlowsVaultConnectionSlack),
-            Stripe(CreateFlowsVaultConnectionStripe),
-            Telegram(CreateFlowsVaultConnectionTelegram),
-            Twilio(CreateFlowsVaultConnectionTwilio),
-            Whatsapp(CreateFlowsVaultConnectionWhatsapp),
-            Zapier(CreateFlowsVaultConnectionZapier),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Activecampaign(v) => Self::Activecampaign(v),
-            Wire::Airtable(v) => Self::Airtable(v),
-            Wire::Auth0(v) => Self::Auth0(v),
-            Wire::Bigquery(v) => Self::Bigquery(v),
-            Wire::Clearbit(v) => Self::Clearbit(v),
-            Wire::Docusign(v) => Self::Docusign(v),
-            Wire::GoogleSheets(v) => Self::GoogleSheets(v),
-            Wire::Http(v) => Self::Http(v),
-            Wire::Hubspot(v) => Self::Hubspot(v),
-            Wire::Jwt(v) => Self::Jwt(v),
-            Wire::Mailchimp(v) => Self::Mailchimp(v),
-            Wire::Mailjet(v) => Self::Mailjet(v),
-            Wire::Pipedrive(v) => Self::Pipedrive(v),
-            Wire::Salesforce(v) => Self::Salesforce(v),
-            Wire::Sendgrid(v) => Self::Sendgrid(v),
-            Wire::Slack(v) => Self::Slack(v),
-            Wire::Stripe(v) => Self::Stripe(v),
-            Wire::Telegram(v) => Self::Telegram(v),
-            Wire::Twilio(v) => Self::Twilio(v),
-            Wire::Whatsapp(v) => Self::Whatsapp(v),
-            Wire::Zapier(v) => Self::Zapier(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionRequestContent", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionValidationOptions {
+    const NAME: &'static str = "ConnectionValidationOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_username = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "username" => f_username = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            username: f_username,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionValidationOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Activecampaign(v) => f.debug_tuple("Activecampaign").field(v).finish(),
-            Self::Airtable(v) => f.debug_tuple("Airtable").field(v).finish(),
-            Self::Auth0(v) => f.debug_tuple("Auth0").field(v).finish(),
-            Self::Bigquery(v) => f.debug_tuple("Bigquery").field(v).finish(),
-            Self::Clearbit(v) => f.debug_tuple("Clearbit").field(v).finish(),
-            Self::Docusign(v) => f.debug_tuple("Docusign").field(v).finish(),
-            Self::GoogleSheets(v) => f.debug_tuple("GoogleSheets").field(v).finish(),
-            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
-            Self::Hubspot(v) => f.debug_tuple("Hubspot").field(v).finish(),
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Mailchimp(v) => f.debug_tuple("Mailchimp").field(v).finish(),
-            Self::Mailjet(v) => f.debug_tuple("Mailjet").field(v).finish(),
-            Self::Pipedrive(v) => f.debug_tuple("Pipedrive").field(v).finish(),
-            Self::Salesforce(v) => f.debug_tuple("Salesforce").field(v).finish(),
-            Self::Sendgrid(v) => f.debug_tuple("Sendgrid").field(v).finish(),
-            Self::Slack(v) => f.debug_tuple("Slack").field(v).finish(),
-            Self::Stripe(v) => f.debug_tuple("Stripe").field(v).finish(),
-            Self::Telegram(v) => f.debug_tuple("Telegram").field(v).finish(),
-            Self::Twilio(v) => f.debug_tuple("Twilio").field(v).finish(),
-            Self::Whatsapp(v) => f.debug_tuple("Whatsapp").field(v).finish(),
-            Self::Zapier(v) => f.debug_tuple("Zapier").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionResponseContent` schema.
-///
-/// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
-pub type CreateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSalesforce {
-    /// The `CreateFlowsVaultConnectionSalesforceOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
-    /// The `CreateFlowsVaultConnectionSalesforceUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionSalesforce", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// Always `SALESFORCE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionSalesforceOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionValidationOptions")
+            .field("username", &self.username)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSalesforceOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
+#[cfg(feature = "connections")]
+impl ConnectionValidationOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
     }
-}
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "SALESFORCE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<ConnectionUsernameValidationOptions>) -> Self {
+        self.username = Some(value.into());
+        self
     }
 
     /// Sets a field this version does not model.
@@ -1621,1130 +2689,17 @@ impl CreateFlowsVaultConnectionSalesforceOauthCode {
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// Always `SALESFORCE`.
-    #[serde(
-        deserialize_with = "CreateFlowsVaultConnectionSalesforceUninitialized::constant_app_id"
-    )]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSalesforceUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "SALESFORCE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSendgrid {
-    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
-    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
-            Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionSendgrid", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSendgridApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSendgridApiKey {
-    /// Always `SENDGRID`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionSendgridApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSendgridApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSendgridApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SENDGRID")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSendgridApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
-        Self {
-            app_id: "SENDGRID".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSendgridUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSendgridUninitialized {
-    /// Always `SENDGRID`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionSendgridUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSendgridUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSendgridUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SENDGRID")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSendgridUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "SENDGRID".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionSlack`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSlack {
-    /// The `CreateFlowsVaultConnectionSlackWebhook` shape.
-    Webhook(CreateFlowsVaultConnectionSlackWebhook),
-    /// The `CreateFlowsVaultConnectionSlackOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
-    /// The `CreateFlowsVaultConnectionSlackUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Webhook(CreateFlowsVaultConnectionSlackWebhook),
-            OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Webhook(v) => Self::Webhook(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionSlack", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlack {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSlackOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackOauthCode {
-    /// Always `SLACK`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionSlackOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SLACK")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "SLACK".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSlackUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackUninitialized {
-    /// Always `SLACK`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionSlackUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SLACK")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "SLACK".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSlackWebhook` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackWebhook {
-    /// Always `SLACK`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionSlackWebhook::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupWebhook,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackWebhook")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackWebhook {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SLACK")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupWebhook>) -> Self {
-        Self {
-            app_id: "SLACK".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionStripe`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionStripe {
-    /// The `CreateFlowsVaultConnectionStripeKeyPair` shape.
-    KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
-    /// The `CreateFlowsVaultConnectionStripeOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
-    /// The `CreateFlowsVaultConnectionStripeUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
-            OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::KeyPair(v) => Self::KeyPair(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionStripe", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::KeyPair(v) => f.debug_tuple("KeyPair").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionStripeKeyPair` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeKeyPair {
-    /// Always `STRIPE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionStripeKeyPair::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupStripeKeyPair,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeKeyPair")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeKeyPair {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeKeyPair {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupStripeKeyPair>,
-    ) -> Self {
-        Self {
-            app_id: "STRIPE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionStripeOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeOauthCode {
-    /// Always `STRIPE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionStripeOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "STRIPE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionStripeUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeUninitialized {
-    /// Always `STRIPE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionStripeUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "STRIPE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionTelegram`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionTelegram {
-    /// The `CreateFlowsVaultConnectionTelegramToken` shape.
-    Token(CreateFlowsVaultConnectionTelegramToken),
-    /// The `CreateFlowsVaultConnectionTelegramUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Token(CreateFlowsVaultConnectionTelegramToken),
-            Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Token(v) => Self::Token(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionTelegram", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionTelegramToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTelegramToken {
-    /// Always `TELEGRAM`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionTelegramToken::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTelegramToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTelegramToken {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TELEGRAM")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTelegramToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
-        Self {
-            app_id: "TELEGRAM".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionTelegramUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTelegramUninitialized {
-    /// Always `TELEGRAM`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionTelegramUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTelegramUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTelegramUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTelegramUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TELEGRAM")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTelegramUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "TELEGRAM".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionTwilio`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionTwilio {
-    /// The `CreateFlowsVaultConnectionTwilioApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionTwilioApiKey),
-    /// The `CreateFlowsVaultConnectionTwilioUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionTwilioUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTwilio {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionTwilioApiKey),
-            Uninitialized(CreateFlowsVaultConnectionTwilioUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionTwilio", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTwilio {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionTwilioApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTwilioApiKey {
-    /// Always `TWILIO`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionTwilioApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupTwilioApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTwilioApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTwilioApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTwilioApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TWILIO")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTwilioApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupTwilioApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "TWILIO".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionTwilioUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTwilioUninitialized {
-    /// Always `TWILIO`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionTwilioUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTwilioUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTwilioUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTwilioUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TWILIO")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTwilioUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "TWILIO".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionWhatsapp`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionWhatsapp {
-    /// The `CreateFlowsVaultConnectionWhatsappToken` shape.
-    Token(CreateFlowsVaultConnectionWhatsappToken),
-    /// The `CreateFlowsVaultConnectionWhatsappUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionWhatsappUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionWhatsapp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Token(CreateFlowsVaultConnectionWhatsappToken),
-            Uninitialized(CreateFlowsVaultConnectionWhatsappUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Token(v) => Self::Token(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionWhatsapp", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionWhatsapp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionWhatsappToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionWhatsappToken {
-    /// Always `WHATSAPP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionWhatsappToken::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionWhatsappToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionWhatsappToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionWhatsappToken {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WHATSAPP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionWhatsappToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
-        Self {
-            app_id: "WHATSAPP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+#[cfg(feature = "full")]
+/// The authentication protocol for Azure AD v1 endpoints. 'openid-connect' (default, recommended) uses modern OAuth 2.0/OIDC. 'ws-federation' is a legacy SAML-based protocol for older integrations. Only available with Azure AD v1 API.
+pub type ConnectionWaadProtocol = ConnectionWaadProtocolEnumAzureAd;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Available WAAD protocols
+    pub enum ConnectionWaadProtocolEnumAzureAd {
+        /// `ws-federation`
+        WsFederation = "ws-federation",
+        /// `openid-connect`
+        OpenidConnect = "openid-connect",
     }
 }

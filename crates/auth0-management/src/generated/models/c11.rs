@@ -10,158 +10,73 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionWhatsappUninitialized` object.
+#[cfg(feature = "connections")]
+/// The `ConnectionsDirectoryProvisioningSetRequestContent` object.
+///
+/// The body of `PUT /connections/{id}/directory-provisioning/synchronized-groups` (`connections_directoryProvisioning_set`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionWhatsappUninitialized {
-    /// Always `WHATSAPP`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionWhatsappUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
+pub struct ConnectionsDirectoryProvisioningSetRequestContent {
+    /// Array of Google Workspace Directory group objects to synchronize.
+    pub groups: Vec<SynchronizedGroupPayload>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionWhatsappUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionWhatsappUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionWhatsappUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WHATSAPP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionWhatsappUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "WHATSAPP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionZapier`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionZapier {
-    /// The `CreateFlowsVaultConnectionZapierWebhook` shape.
-    Webhook(CreateFlowsVaultConnectionZapierWebhook),
-    /// The `CreateFlowsVaultConnectionZapierUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionZapier {
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionsDirectoryProvisioningSetRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Webhook(CreateFlowsVaultConnectionZapierWebhook),
-            Uninitialized(CreateFlowsVaultConnectionZapierUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Webhook(v) => Self::Webhook(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionZapier", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionsDirectoryProvisioningSetRequestContent {
+    const NAME: &'static str = "ConnectionsDirectoryProvisioningSetRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_groups = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "groups" => f_groups = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            groups: object::missing(f_groups, "groups")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionZapier {
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionsDirectoryProvisioningSetRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionZapierUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionZapierUninitialized {
-    /// Always `ZAPIER`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionZapierUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionZapierUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
+        f.debug_struct("ConnectionsDirectoryProvisioningSetRequestContent")
+            .field("groups", &self.groups)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionZapierUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ZAPIER")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionZapierUninitialized {
+#[cfg(feature = "connections")]
+impl ConnectionsDirectoryProvisioningSetRequestContent {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(groups: impl Into<Vec<SynchronizedGroupPayload>>) -> Self {
         Self {
-            app_id: "ZAPIER".to_owned(),
-            name: name.into(),
+            groups: groups.into(),
             extra: Map::new(),
         }
     }
@@ -173,393 +88,85 @@ impl CreateFlowsVaultConnectionZapierUninitialized {
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionZapierWebhook` object.
+#[cfg(feature = "full")]
+/// Metadata associated with the connection in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.
+pub type ConnectionsMetadata = BTreeMap<String, String>;
+
+#[cfg(feature = "tenants")]
+/// Content Security Policy configuration with multi-policy support.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateFlowsVaultConnectionZapierWebhook {
-    /// Always `ZAPIER`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionZapierWebhook::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupWebhook,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionZapierWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionZapierWebhook")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionZapierWebhook {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ZAPIER")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionZapierWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupWebhook>) -> Self {
-        Self {
-            app_id: "ZAPIER".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `CreateFormRequestContent` object.
-///
-/// The body of `POST /forms` (`forms_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFormRequestContent {
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    pub name: String,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub translations: Option<BTreeMap<String, Map<String, Value>>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for CreateFormRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFormRequestContent")
-            .field("ending", &self.ending)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("translations", &Keys(&self.translations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl CreateFormRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            ending: None,
-            languages: None,
-            messages: None,
-            name: name.into(),
-            nodes: None,
-            start: None,
-            style: None,
-            translations: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `ending`.
-    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
-        self.ending = Some(value.into());
-        self
-    }
-
-    /// Sets `languages`.
-    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
-        self.languages = Some(value.into());
-        self
-    }
-
-    /// Sets `messages`.
-    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
-        self.messages = Some(value.into());
-        self
-    }
-
-    /// Sets `nodes`.
-    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
-        self.nodes = Some(value.into());
-        self
-    }
-
-    /// Sets `start`.
-    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
-        self.start = Some(value.into());
-        self
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
-        self.style = Some(value.into());
-        self
-    }
-
-    /// Sets `translations`.
-    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
-        self.translations = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `CreateFormResponseContent` schema.
-///
-/// The answer of `POST /forms` (`forms_create`).
-///
-/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
-pub type CreateFormResponseContent = GetFormResponseContent;
-
-#[cfg(feature = "guardian")]
-/// The `CreateGuardianEnrollmentTicketRequestContent` object.
-///
-/// The body of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateGuardianEnrollmentTicketRequestContent {
-    /// Optional. Allows a user who has previously enrolled in MFA to enroll with additional factors.
-    /// Note: Parameter can only be used with Universal Login; it cannot be used with Classic Login or custom MFA pages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_multiple_enrollments: Option<bool>,
-    /// alternate email to which the enrollment email will be sent. Optional - by default, the email will be sent to the user's default address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Optional. Specify the locale of the enrollment email. Used with send_email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_locale: Option<String>,
-    /// The `factor` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub factor: Option<GuardianEnrollmentFactorEnum>,
-    /// Send an email to the user to start the enrollment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_mail: Option<bool>,
-    /// user_id for the enrollment ticket
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for CreateGuardianEnrollmentTicketRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateGuardianEnrollmentTicketRequestContent")
-            .field(
-                "allow_multiple_enrollments",
-                &self.allow_multiple_enrollments,
-            )
-            .field("email", &self.email)
-            .field("email_locale", &self.email_locale)
-            .field("factor", &self.factor)
-            .field("send_mail", &self.send_mail)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl CreateGuardianEnrollmentTicketRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(user_id: impl Into<String>) -> Self {
-        Self {
-            allow_multiple_enrollments: None,
-            email: None,
-            email_locale: None,
-            factor: None,
-            send_mail: None,
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_multiple_enrollments`.
-    pub fn allow_multiple_enrollments(mut self, value: impl Into<bool>) -> Self {
-        self.allow_multiple_enrollments = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `email_locale`.
-    pub fn email_locale(mut self, value: impl Into<String>) -> Self {
-        self.email_locale = Some(value.into());
-        self
-    }
-
-    /// Sets `factor`.
-    pub fn factor(mut self, value: impl Into<GuardianEnrollmentFactorEnum>) -> Self {
-        self.factor = Some(value.into());
-        self
-    }
-
-    /// Sets `send_mail`.
-    pub fn send_mail(mut self, value: impl Into<bool>) -> Self {
-        self.send_mail = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `CreateGuardianEnrollmentTicketResponseContent` object.
-///
-/// The answer of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateGuardianEnrollmentTicketResponseContent {
-    /// The ticket_id used to identify the enrollment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket_id: Option<String>,
-    /// The url you can use to start enrollment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for CreateGuardianEnrollmentTicketResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateGuardianEnrollmentTicketResponseContent")
-            .field("ticket_id", &self.ticket_id)
-            .field("ticket_url", &self.ticket_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "hooks")]
-/// The `CreateHookRequestContent` object.
-///
-/// The body of `POST /hooks` (`hooks_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateHookRequestContent {
-    /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<BTreeMap<String, String>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+pub struct ContentSecurityPolicyConfig {
+    /// Whether CSP is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// Name of this hook.
-    pub name: String,
-    /// Code to be executed when this hook runs.
-    pub script: String,
-    /// Execution stage of this rule. Can be `credentials-exchange`, `pre-user-registration`, `post-user-registration`, `post-change-password`, or `send-phone-message`.
-    #[serde(rename = "triggerId")]
-    pub trigger_id: HookTriggerIdEnum,
+    /// The `policies` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<CspPolicy>>,
+    /// The `reporting_infrastructure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting_infrastructure: Option<CspReportingInfrastructure>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "hooks")]
-impl fmt::Debug for CreateHookRequestContent {
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for ContentSecurityPolicyConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for ContentSecurityPolicyConfig {
+    const NAME: &'static str = "ContentSecurityPolicyConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = Default::default();
+        let mut f_policies = Default::default();
+        let mut f_reporting_infrastructure = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = de_map.next_value()?,
+                "policies" => f_policies = de_map.next_value()?,
+                "reporting_infrastructure" => f_reporting_infrastructure = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: f_enabled,
+            policies: f_policies,
+            reporting_infrastructure: f_reporting_infrastructure,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl fmt::Debug for ContentSecurityPolicyConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateHookRequestContent")
-            .field("dependencies", &Keys(&self.dependencies))
+        f.debug_struct("ContentSecurityPolicyConfig")
             .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("script", &self.script)
-            .field("trigger_id", &self.trigger_id)
+            .field("policies", &self.policies)
+            .field("reporting_infrastructure", &self.reporting_infrastructure)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "hooks")]
-impl CreateHookRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        script: impl Into<String>,
-        trigger_id: impl Into<HookTriggerIdEnum>,
-    ) -> Self {
-        Self {
-            dependencies: None,
-            enabled: None,
-            name: name.into(),
-            script: script.into(),
-            trigger_id: trigger_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
+#[cfg(feature = "tenants")]
+impl ContentSecurityPolicyConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
     }
 
     /// Sets `enabled`.
@@ -568,107 +175,18 @@ impl CreateHookRequestContent {
         self
     }
 
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "hooks")]
-/// The `CreateHookResponseContent` schema.
-///
-/// The answer of `POST /hooks` (`hooks_create`).
-///
-/// The same type as [`Hook`]: the API description gives both the same schema.
-pub type CreateHookResponseContent = Hook;
-
-#[cfg(feature = "hooks")]
-/// Hashmap of key-value pairs where the value must be a string.
-///
-/// The body of `POST /hooks/{id}/secrets` (`hooks_secrets_create`).
-///
-/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
-pub type CreateHookSecretRequestContent = GetHookSecretResponseContent;
-
-#[cfg(feature = "jobs")]
-/// The `CreateImportUsersRequestContent` object.
-///
-/// The body of `POST /jobs/users-imports` (`jobs_usersImports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateImportUsersRequestContent {
-    /// connection_id of the connection to which users will be imported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// Customer-defined ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// Whether to send a completion email to all tenant owners when the job is finished (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_completion_email: Option<bool>,
-    /// Whether to update users if they already exist (true) or to ignore them (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upsert: Option<bool>,
-    /// The `users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub users: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateImportUsersRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateImportUsersRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("external_id", &self.external_id)
-            .field("send_completion_email", &self.send_completion_email)
-            .field("upsert", &self.upsert)
-            .field("users", &self.users)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl CreateImportUsersRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
+    /// Sets `policies`.
+    pub fn policies(mut self, value: impl Into<Vec<CspPolicy>>) -> Self {
+        self.policies = Some(value.into());
         self
     }
 
-    /// Sets `external_id`.
-    pub fn external_id(mut self, value: impl Into<String>) -> Self {
-        self.external_id = Some(value.into());
-        self
-    }
-
-    /// Sets `send_completion_email`.
-    pub fn send_completion_email(mut self, value: impl Into<bool>) -> Self {
-        self.send_completion_email = Some(value.into());
-        self
-    }
-
-    /// Sets `upsert`.
-    pub fn upsert(mut self, value: impl Into<bool>) -> Self {
-        self.upsert = Some(value.into());
-        self
-    }
-
-    /// Sets `users`.
-    pub fn users(mut self, value: impl Into<String>) -> Self {
-        self.users = Some(value.into());
+    /// Sets `reporting_infrastructure`.
+    pub fn reporting_infrastructure(
+        mut self,
+        value: impl Into<CspReportingInfrastructure>,
+    ) -> Self {
+        self.reporting_infrastructure = Some(value.into());
         self
     }
 
@@ -679,698 +197,133 @@ impl CreateImportUsersRequestContent {
     }
 }
 
-#[cfg(feature = "jobs")]
-/// The `CreateImportUsersResponseContent` object.
+#[cfg(feature = "actions")]
+/// The `CreateActionModuleRequestContent` object.
 ///
-/// The answer of `POST /jobs/users-imports` (`jobs_usersImports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateImportUsersResponseContent {
-    /// connection_id of the connection to which users will be imported.
-    pub connection_id: String,
-    /// When this job was created.
-    pub created_at: String,
-    /// Customer-defined ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// ID of this job.
-    pub id: String,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateImportUsersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateImportUsersResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamDatadogRequestBody` object.
+/// The body of `POST /actions/modules` (`actions_modules_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamDatadogRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamDatadogSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamDatadogRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamDatadogRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamDatadogRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamDatadogSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamEventBridgeRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamEventBridgeRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamEventBridgeSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamEventBridgeRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamEventBridgeRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamEventBridgeRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamEventBridgeSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamEventGridRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamEventGridRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamEventGridSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamEventGridRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamEventGridRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamEventGridRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamEventGridSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamHttpRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamHttpRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamHttpSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamHttpRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamHttpRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamHttpRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamHttpSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamMixpanelRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamMixpanelRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamMixpanelSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamMixpanelRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamMixpanelRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamMixpanelSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// One of the shapes of `CreateLogStreamRequestContent`.
-///
-/// The body of `POST /log-streams` (`logStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateLogStreamRequestContent {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct CreateActionModuleRequestContent {
+    /// The API version of the module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// The source code of the action module.
+    pub code: String,
+    /// The npm dependencies of the action module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<ActionModuleDependencyRequest>>,
+    /// The name of the action module.
+    pub name: String,
+    /// Whether to publish the module immediately after creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish: Option<bool>,
+    /// The secrets to associate with the action module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<ActionModuleSecretRequest>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "log_streams")]
-impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for CreateActionModuleRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("CreateLogStreamRequestContent", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for CreateActionModuleRequestContent {
+    const NAME: &'static str = "CreateActionModuleRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_version = Default::default();
+        let mut f_code = None;
+        let mut f_dependencies = Default::default();
+        let mut f_name = None;
+        let mut f_publish = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_version" => f_api_version = de_map.next_value()?,
+                "code" => f_code = Some(de_map.next_value()?),
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "publish" => f_publish = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_version: f_api_version,
+            code: object::missing(f_code, "code")?,
+            dependencies: f_dependencies,
+            name: object::missing(f_name, "name")?,
+            publish: f_publish,
+            secrets: f_secrets,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for CreateLogStreamRequestContent {
+#[cfg(feature = "actions")]
+impl fmt::Debug for CreateActionModuleRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `CreateLogStreamResponseContent` schema.
-///
-/// The answer of `POST /log-streams` (`logStreams_create`).
-///
-/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
-pub type CreateLogStreamResponseContent = LogStreamResponseSchema;
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamSegmentRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSegmentRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSegmentSinkWriteKey,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamSegmentRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSegmentRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
+        f.debug_struct("CreateActionModuleRequestContent")
+            .field("api_version", &self.api_version)
+            .field("code", &self.code)
+            .field("dependencies", &self.dependencies)
             .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
+            .field("publish", &self.publish)
+            .field("secrets", &self.secrets)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "full")]
-impl CreateLogStreamSegmentRequestBody {
+#[cfg(feature = "actions")]
+impl CreateActionModuleRequestContent {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>) -> Self {
+    pub fn new(code: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
+            api_version: None,
+            code: code.into(),
+            dependencies: None,
+            name: name.into(),
+            publish: None,
+            secrets: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
+    /// Sets `api_version`.
+    pub fn api_version(mut self, value: impl Into<String>) -> Self {
+        self.api_version = Some(value.into());
         self
     }
 
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<Vec<ActionModuleDependencyRequest>>) -> Self {
+        self.dependencies = Some(value.into());
         self
     }
 
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+    /// Sets `publish`.
+    pub fn publish(mut self, value: impl Into<bool>) -> Self {
+        self.publish = Some(value.into());
         self
     }
 
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
+    /// Sets `secrets`.
+    pub fn secrets(mut self, value: impl Into<Vec<ActionModuleSecretRequest>>) -> Self {
+        self.secrets = Some(value.into());
         self
     }
 
@@ -1381,97 +334,177 @@ impl CreateLogStreamSegmentRequestBody {
     }
 }
 
-#[cfg(feature = "full")]
-/// The `CreateLogStreamSplunkRequestBody` object.
+#[cfg(feature = "actions")]
+/// The `CreateActionModuleResponseContent` schema.
+///
+/// The answer of `POST /actions/modules` (`actions_modules_create`).
+///
+/// The same type as [`GetActionModuleResponseContent`]: the API description gives both the same schema.
+pub type CreateActionModuleResponseContent = GetActionModuleResponseContent;
+
+#[cfg(feature = "actions")]
+/// The `CreateActionModuleVersionResponseContent` schema.
+///
+/// The answer of `POST /actions/modules/{id}/versions` (`actions_modules_versions_create`).
+///
+/// The same type as [`ActionModuleVersion`]: the API description gives both the same schema.
+pub type CreateActionModuleVersionResponseContent = ActionModuleVersion;
+
+#[cfg(feature = "actions")]
+/// The `CreateActionRequestContent` object.
+///
+/// The body of `POST /actions/actions` (`actions_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateLogStreamSplunkRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSplunkSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
+pub struct CreateActionRequestContent {
+    /// The source code of the action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The list of third party npm modules, and their versions, that this action depends on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<ActionVersionDependency>>,
+    /// True if the action should be deployed after creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<bool>,
+    /// The list of action modules and their versions used by this action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modules: Option<Vec<ActionModuleReference>>,
+    /// The name of an action.
+    pub name: String,
+    /// The Node runtime. For example: `node22`, defaults to `node22`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    /// The list of secrets that are included in an action or a version of an action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<ActionSecretRequest>>,
+    /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
+    pub supported_triggers: Vec<ActionTrigger>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamSplunkRequestBody {
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for CreateActionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for CreateActionRequestContent {
+    const NAME: &'static str = "CreateActionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_deploy = Default::default();
+        let mut f_modules = Default::default();
+        let mut f_name = None;
+        let mut f_runtime = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_supported_triggers = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "deploy" => f_deploy = de_map.next_value()?,
+                "modules" => f_modules = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "runtime" => f_runtime = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                "supported_triggers" => f_supported_triggers = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: f_code,
+            dependencies: f_dependencies,
+            deploy: f_deploy,
+            modules: f_modules,
+            name: object::missing(f_name, "name")?,
+            runtime: f_runtime,
+            secrets: f_secrets,
+            supported_triggers: object::missing(f_supported_triggers, "supported_triggers")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "actions")]
+impl fmt::Debug for CreateActionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSplunkRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
+        f.debug_struct("CreateActionRequestContent")
+            .field("code", &self.code)
+            .field("dependencies", &self.dependencies)
+            .field("deploy", &self.deploy)
+            .field("modules", &self.modules)
             .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
+            .field("runtime", &self.runtime)
+            .field("secrets", &self.secrets)
+            .field("supported_triggers", &self.supported_triggers)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "full")]
-impl CreateLogStreamSplunkRequestBody {
+#[cfg(feature = "actions")]
+impl CreateActionRequestContent {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSplunkSink>) -> Self {
+    pub fn new(name: impl Into<String>, supported_triggers: impl Into<Vec<ActionTrigger>>) -> Self {
         Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
+            code: None,
+            dependencies: None,
+            deploy: None,
+            modules: None,
+            name: name.into(),
+            runtime: None,
+            secrets: None,
+            supported_triggers: supported_triggers.into(),
             extra: Map::new(),
         }
     }
 
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
+    /// Sets `code`.
+    pub fn code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
         self
     }
 
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<Vec<ActionVersionDependency>>) -> Self {
+        self.dependencies = Some(value.into());
         self
     }
 
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+    /// Sets `deploy`.
+    pub fn deploy(mut self, value: impl Into<bool>) -> Self {
+        self.deploy = Some(value.into());
         self
     }
 
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
+    /// Sets `modules`.
+    pub fn modules(mut self, value: impl Into<Vec<ActionModuleReference>>) -> Self {
+        self.modules = Some(value.into());
         self
     }
 
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
+    /// Sets `runtime`.
+    pub fn runtime(mut self, value: impl Into<String>) -> Self {
+        self.runtime = Some(value.into());
+        self
+    }
+
+    /// Sets `secrets`.
+    pub fn secrets(mut self, value: impl Into<Vec<ActionSecretRequest>>) -> Self {
+        self.secrets = Some(value.into());
         self
     }
 
@@ -1482,210 +515,1949 @@ impl CreateLogStreamSplunkRequestBody {
     }
 }
 
-#[cfg(feature = "full")]
-/// The `CreateLogStreamSumoRequestBody` object.
+#[cfg(feature = "actions")]
+/// The `CreateActionResponseContent` schema.
+///
+/// The answer of `POST /actions/actions` (`actions_create`).
+///
+/// The same type as [`Action`]: the API description gives both the same schema.
+pub type CreateActionResponseContent = Action;
+
+#[cfg(feature = "branding")]
+/// The `CreateBrandingPhoneProviderRequestContent` object.
+///
+/// The body of `POST /branding/phone/providers` (`branding_phone_providers_create`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateLogStreamSumoRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSumoSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", default, skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
+pub struct CreateBrandingPhoneProviderRequestContent {
+    /// The `configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<PhoneProviderConfiguration>,
+    /// The `credentials` field.
+    pub credentials: PhoneProviderCredentials,
+    /// Whether the provider is enabled (false) or disabled (true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// The `name` field.
+    pub name: PhoneProviderNameEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamSumoRequestBody {
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for CreateBrandingPhoneProviderRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for CreateBrandingPhoneProviderRequestContent {
+    const NAME: &'static str = "CreateBrandingPhoneProviderRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configuration = Default::default();
+        let mut f_credentials = None;
+        let mut f_disabled = Default::default();
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configuration" => f_configuration = de_map.next_value()?,
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "disabled" => f_disabled = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configuration: f_configuration,
+            credentials: object::missing(f_credentials, "credentials")?,
+            disabled: f_disabled,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for CreateBrandingPhoneProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSumoRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
+        f.debug_struct("CreateBrandingPhoneProviderRequestContent")
+            .field("configuration", &self.configuration)
+            .field("credentials", &REDACTED)
+            .field("disabled", &self.disabled)
             .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "full")]
-impl CreateLogStreamSumoRequestBody {
+#[cfg(feature = "branding")]
+impl CreateBrandingPhoneProviderRequestContent {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSumoSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationAllConnectionRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/connections` (`organizations_connections_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationAllConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// Connection identifier.
-    pub connection_id: String,
-    /// Whether the connection is enabled for the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_enabled: Option<bool>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// The `organization_access_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_access_level: Option<OrganizationAccessLevelEnum>,
-    /// Name of the connection in the scope of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_connection_name: Option<String>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for CreateOrganizationAllConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationAllConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection_id", &self.connection_id)
-            .field("is_enabled", &self.is_enabled)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("organization_access_level", &self.organization_access_level)
-            .field(
-                "organization_connection_name",
-                &self.organization_connection_name,
-            )
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl CreateOrganizationAllConnectionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            assign_membership_on_login: None,
-            connection_id: connection_id.into(),
-            is_enabled: None,
-            is_signup_enabled: None,
-            organization_access_level: None,
-            organization_connection_name: None,
-            show_as_button: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `is_enabled`.
-    pub fn is_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_access_level`.
-    pub fn organization_access_level(
-        mut self,
-        value: impl Into<OrganizationAccessLevelEnum>,
+    pub fn new(
+        credentials: impl Into<PhoneProviderCredentials>,
+        name: impl Into<PhoneProviderNameEnum>,
     ) -> Self {
-        self.organization_access_level = Some(value.into());
+        Self {
+            configuration: None,
+            credentials: credentials.into(),
+            disabled: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `configuration`.
+    pub fn configuration(mut self, value: impl Into<PhoneProviderConfiguration>) -> Self {
+        self.configuration = Some(value.into());
         self
     }
 
-    /// Sets `organization_connection_name`.
-    pub fn organization_connection_name(mut self, value: impl Into<String>) -> Self {
-        self.organization_connection_name = Some(value.into());
+    /// Sets `disabled`.
+    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
+        self.disabled = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "branding")]
+/// Phone provider configuration schema
+///
+/// The answer of `POST /branding/phone/providers` (`branding_phone_providers_create`).
+///
+/// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
+pub type CreateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
+
+#[cfg(feature = "branding")]
+/// The `CreateBrandingThemeRequestContent` object.
+///
+/// The body of `POST /branding/themes` (`branding_themes_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateBrandingThemeRequestContent {
+    /// The `borders` field.
+    pub borders: BrandingThemeBorders,
+    /// The `colors` field.
+    pub colors: BrandingThemeColors,
+    /// Display Name
+    #[serde(rename = "displayName", skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The `fonts` field.
+    pub fonts: BrandingThemeFonts,
+    /// The `page_background` field.
+    pub page_background: BrandingThemePageBackground,
+    /// The `widget` field.
+    pub widget: BrandingThemeWidget,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for CreateBrandingThemeRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for CreateBrandingThemeRequestContent {
+    const NAME: &'static str = "CreateBrandingThemeRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_borders = None;
+        let mut f_colors = None;
+        let mut f_display_name = Default::default();
+        let mut f_fonts = None;
+        let mut f_page_background = None;
+        let mut f_widget = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "borders" => f_borders = Some(de_map.next_value()?),
+                "colors" => f_colors = Some(de_map.next_value()?),
+                "displayName" => f_display_name = de_map.next_value()?,
+                "fonts" => f_fonts = Some(de_map.next_value()?),
+                "page_background" => f_page_background = Some(de_map.next_value()?),
+                "widget" => f_widget = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            borders: object::missing(f_borders, "borders")?,
+            colors: object::missing(f_colors, "colors")?,
+            display_name: f_display_name,
+            fonts: object::missing(f_fonts, "fonts")?,
+            page_background: object::missing(f_page_background, "page_background")?,
+            widget: object::missing(f_widget, "widget")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for CreateBrandingThemeRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateBrandingThemeRequestContent")
+            .field("borders", &self.borders)
+            .field("colors", &self.colors)
+            .field("display_name", &self.display_name)
+            .field("fonts", &self.fonts)
+            .field("page_background", &self.page_background)
+            .field("widget", &self.widget)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+impl CreateBrandingThemeRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        borders: impl Into<BrandingThemeBorders>,
+        colors: impl Into<BrandingThemeColors>,
+        fonts: impl Into<BrandingThemeFonts>,
+        page_background: impl Into<BrandingThemePageBackground>,
+        widget: impl Into<BrandingThemeWidget>,
+    ) -> Self {
+        Self {
+            borders: borders.into(),
+            colors: colors.into(),
+            display_name: None,
+            fonts: fonts.into(),
+            page_background: page_background.into(),
+            widget: widget.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `displayName`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `CreateBrandingThemeResponseContent` schema.
+///
+/// The answer of `POST /branding/themes` (`branding_themes_create`).
+///
+/// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
+pub type CreateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
+
+#[cfg(feature = "clients")]
+/// Defines `self_signed_tls_client_auth` client authentication method. If the property is defined, the client is configured to use mTLS authentication method utilizing self-signed certificate.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
+    /// The `credentials` field.
+    pub credentials: Vec<X509CertificateCredential>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
+    const NAME: &'static str = "CreateClientAuthenticationMethodSelfSignedTlsClientAuth";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateClientAuthenticationMethodSelfSignedTlsClientAuth")
+            .field("credentials", &REDACTED)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(credentials: impl Into<Vec<X509CertificateCredential>>) -> Self {
+        Self {
+            credentials: credentials.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// Fully defined credentials that will be enabled on the client for mTLS authentication utilizing self-signed certificate.
+pub type CreateClientAuthenticationMethodSelfSignedTlsClientAuthCredentials =
+    Vec<X509CertificateCredential>;
+
+#[cfg(feature = "client_grants")]
+/// The `CreateClientGrantRequestContent` object.
+///
+/// The body of `POST /client-grants` (`clientGrants_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateClientGrantRequestContent {
+    /// If enabled, all scopes configured on the resource server are allowed for this grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_all_scopes: Option<bool>,
+    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+    /// The audience (API identifier) of this client grant
+    pub audience: String,
+    /// Types of authorization_details allowed for this client grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types: Option<Vec<String>>,
+    /// ID of the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `default_for` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_for: Option<ClientGrantDefaultForEnum>,
+    /// The `organization_usage` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
+    /// Scopes allowed for this client grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `subject_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "client_grants")]
+impl<'de> Deserialize<'de> for CreateClientGrantRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl object::Object for CreateClientGrantRequestContent {
+    const NAME: &'static str = "CreateClientGrantRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_all_scopes = Default::default();
+        let mut f_allow_any_organization = Default::default();
+        let mut f_audience = None;
+        let mut f_authorization_details_types = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_default_for = Default::default();
+        let mut f_organization_usage = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_subject_type = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_all_scopes" => f_allow_all_scopes = de_map.next_value()?,
+                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
+                "audience" => f_audience = Some(de_map.next_value()?),
+                "authorization_details_types" => {
+                    f_authorization_details_types = de_map.next_value()?
+                }
+                "client_id" => f_client_id = de_map.next_value()?,
+                "default_for" => f_default_for = de_map.next_value()?,
+                "organization_usage" => f_organization_usage = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "subject_type" => f_subject_type = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_all_scopes: f_allow_all_scopes,
+            allow_any_organization: f_allow_any_organization,
+            audience: object::missing(f_audience, "audience")?,
+            authorization_details_types: f_authorization_details_types,
+            client_id: f_client_id,
+            default_for: f_default_for,
+            organization_usage: f_organization_usage,
+            scope: f_scope,
+            subject_type: f_subject_type,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl fmt::Debug for CreateClientGrantRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateClientGrantRequestContent")
+            .field("allow_all_scopes", &self.allow_all_scopes)
+            .field("allow_any_organization", &self.allow_any_organization)
+            .field("audience", &self.audience)
+            .field(
+                "authorization_details_types",
+                &self.authorization_details_types,
+            )
+            .field("client_id", &self.client_id)
+            .field("default_for", &self.default_for)
+            .field("organization_usage", &self.organization_usage)
+            .field("scope", &self.scope)
+            .field("subject_type", &self.subject_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl CreateClientGrantRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(audience: impl Into<String>) -> Self {
+        Self {
+            allow_all_scopes: None,
+            allow_any_organization: None,
+            audience: audience.into(),
+            authorization_details_types: None,
+            client_id: None,
+            default_for: None,
+            organization_usage: None,
+            scope: None,
+            subject_type: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allow_all_scopes`.
+    pub fn allow_all_scopes(mut self, value: impl Into<bool>) -> Self {
+        self.allow_all_scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_any_organization`.
+    pub fn allow_any_organization(mut self, value: impl Into<bool>) -> Self {
+        self.allow_any_organization = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_details_types`.
+    pub fn authorization_details_types(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.authorization_details_types = Some(value.into());
+        self
+    }
+
+    /// Sets `client_id`.
+    pub fn client_id(mut self, value: impl Into<String>) -> Self {
+        self.client_id = Some(value.into());
+        self
+    }
+
+    /// Sets `default_for`.
+    pub fn default_for(mut self, value: impl Into<ClientGrantDefaultForEnum>) -> Self {
+        self.default_for = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_usage`.
+    pub fn organization_usage(
+        mut self,
+        value: impl Into<ClientGrantOrganizationUsageEnum>,
+    ) -> Self {
+        self.organization_usage = Some(value.into());
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets `subject_type`.
+    pub fn subject_type(mut self, value: impl Into<ClientGrantSubjectTypeEnum>) -> Self {
+        self.subject_type = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "client_grants")]
+/// The `CreateClientGrantResponseContent` schema.
+///
+/// The answer of `POST /client-grants` (`clientGrants_create`).
+///
+/// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
+pub type CreateClientGrantResponseContent = ClientGrantResponseContent;
+
+#[cfg(feature = "clients")]
+/// The `CreateClientRequestContent` object.
+///
+/// The body of `POST /clients` (`clients_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateClientRequestContent {
+    /// The `addons` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addons: Option<ClientAddons>,
+    /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_clients: Option<Vec<String>>,
+    /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    /// The `app_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_type: Option<ClientAppTypeEnum>,
+    /// The `async_approval_notification_channels` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub async_approval_notification_channels: Option<Vec<AsyncApprovalNotificationsChannelsEnum>>,
+    /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callbacks: Option<Vec<String>>,
+    /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_aliases: Option<Vec<String>>,
+    /// The `client_authentication_methods` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_authentication_methods: Option<ClientCreateAuthenticationMethod>,
+    /// The `client_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_metadata: Option<Map<String, Value>>,
+    /// The `compliance_level` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compliance_level: Option<ClientComplianceLevelEnum>,
+    /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_origin_authentication: Option<bool>,
+    /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_origin_loc: Option<String>,
+    /// The content (HTML, CSS, JS) of the custom login page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_login_page: Option<String>,
+    /// `true` if the custom login page is to be used, `false` otherwise. Defaults to `true`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_login_page_on: Option<bool>,
+    /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_login_page_preview: Option<String>,
+    /// The `default_organization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_organization: Option<ClientDefaultOrganization>,
+    /// Free text description of this client (max length: 140 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `encryption_key` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<ClientEncryptionKey>,
+    /// The `express_configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub express_configuration: Option<ExpressConfiguration>,
+    /// The `fedcm_login` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fedcm_login: Option<FedCmLogin>,
+    /// HTML form template to be used for WS-Federation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form_template: Option<String>,
+    /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    /// Initiate login uri, must be https
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiate_login_uri: Option<String>,
+    /// Whether this client a first party client or not
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_first_party: Option<bool>,
+    /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_token_endpoint_ip_header_trusted: Option<bool>,
+    /// The `jwt_configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_configuration: Option<ClientJwtConfiguration>,
+    /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    /// The `mobile` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<ClientMobile>,
+    /// The `my_organization_configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_organization_configuration: Option<ClientMyOrganizationPostConfiguration>,
+    /// Name of this client (min length: 1 character, does not allow `<` or `>`).
+    pub name: String,
+    /// The `native_social_login` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_social_login: Option<NativeSocialLogin>,
+    /// Configuration for OIDC backchannel logout (deprecated, in favor of oidc_logout)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_backchannel_logout: Option<ClientOidcBackchannelLogoutSettings>,
+    /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_conformant: Option<bool>,
+    /// The `oidc_logout` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
+    /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_discovery_methods: Option<Vec<ClientOrganizationDiscoveryEnum>>,
+    /// The `organization_require_behavior` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
+    /// The `organization_usage` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<ClientOrganizationUsageEnum>,
+    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub par_request_expiry: Option<i64>,
+    /// The `redirection_policy` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirection_policy: Option<ClientRedirectionPolicyEnum>,
+    /// The `refresh_token` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
+    /// Makes the use of Proof-of-Possession mandatory for this client
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_proof_of_possession: Option<bool>,
+    /// Makes the use of Pushed Authorization Requests mandatory for this client
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// The identifier of the resource server that this client is linked to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_server_identifier: Option<String>,
+    /// The `session_transfer` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_transfer: Option<ClientSessionTransferConfiguration>,
+    /// The `signed_request_object` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_request_object: Option<ClientSignedRequestObjectWithPublicKey>,
+    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
+    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
+    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
+    /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso: Option<bool>,
+    /// `true` to disable Single Sign On, `false` otherwise (default: `false`)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_disabled: Option<bool>,
+    /// The `third_party_security_mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub third_party_security_mode: Option<ClientThirdPartySecurityModeEnum>,
+    /// The `token_endpoint_auth_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
+    /// The `token_exchange` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<ClientTokenExchangeConfiguration>,
+    /// The `token_quota` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<CreateTokenQuota>,
+    /// The `token_vault_privileged_access` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_vault_privileged_access: Option<ClientTokenVaultPrivilegedAccessWithPublicKey>,
+    /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_origins: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CreateClientRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CreateClientRequestContent {
+    const NAME: &'static str = "CreateClientRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_addons = Default::default();
+        let mut f_allowed_clients = Default::default();
+        let mut f_allowed_logout_urls = Default::default();
+        let mut f_allowed_origins = Default::default();
+        let mut f_app_type = Default::default();
+        let mut f_async_approval_notification_channels = Default::default();
+        let mut f_callbacks = Default::default();
+        let mut f_client_aliases = Default::default();
+        let mut f_client_authentication_methods = Default::default();
+        let mut f_client_metadata = Default::default();
+        let mut f_compliance_level = Default::default();
+        let mut f_cross_origin_authentication = Default::default();
+        let mut f_cross_origin_loc = Default::default();
+        let mut f_custom_login_page = Default::default();
+        let mut f_custom_login_page_on = Default::default();
+        let mut f_custom_login_page_preview = Default::default();
+        let mut f_default_organization = Default::default();
+        let mut f_description = Default::default();
+        let mut f_encryption_key = Default::default();
+        let mut f_express_configuration = Default::default();
+        let mut f_fedcm_login = Default::default();
+        let mut f_form_template = Default::default();
+        let mut f_grant_types = Default::default();
+        let mut f_initiate_login_uri = Default::default();
+        let mut f_is_first_party = Default::default();
+        let mut f_is_token_endpoint_ip_header_trusted = Default::default();
+        let mut f_jwt_configuration = Default::default();
+        let mut f_logo_uri = Default::default();
+        let mut f_mobile = Default::default();
+        let mut f_my_organization_configuration = Default::default();
+        let mut f_name = None;
+        let mut f_native_social_login = Default::default();
+        let mut f_oidc_backchannel_logout = Default::default();
+        let mut f_oidc_conformant = Default::default();
+        let mut f_oidc_logout = Default::default();
+        let mut f_organization_discovery_methods = Default::default();
+        let mut f_organization_require_behavior = Default::default();
+        let mut f_organization_usage = Default::default();
+        let mut f_par_request_expiry = Default::default();
+        let mut f_redirection_policy = Default::default();
+        let mut f_refresh_token = Default::default();
+        let mut f_require_proof_of_possession = Default::default();
+        let mut f_require_pushed_authorization_requests = Default::default();
+        let mut f_resource_server_identifier = Default::default();
+        let mut f_session_transfer = Default::default();
+        let mut f_signed_request_object = Default::default();
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
+        let mut f_sso = Default::default();
+        let mut f_sso_disabled = Default::default();
+        let mut f_third_party_security_mode = Default::default();
+        let mut f_token_endpoint_auth_method = Default::default();
+        let mut f_token_exchange = Default::default();
+        let mut f_token_quota = Default::default();
+        let mut f_token_vault_privileged_access = Default::default();
+        let mut f_web_origins = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "addons" => f_addons = de_map.next_value()?,
+                "allowed_clients" => f_allowed_clients = de_map.next_value()?,
+                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
+                "allowed_origins" => f_allowed_origins = de_map.next_value()?,
+                "app_type" => f_app_type = de_map.next_value()?,
+                "async_approval_notification_channels" => {
+                    f_async_approval_notification_channels = de_map.next_value()?
+                }
+                "callbacks" => f_callbacks = de_map.next_value()?,
+                "client_aliases" => f_client_aliases = de_map.next_value()?,
+                "client_authentication_methods" => {
+                    f_client_authentication_methods = de_map.next_value()?
+                }
+                "client_metadata" => f_client_metadata = de_map.next_value()?,
+                "compliance_level" => f_compliance_level = de_map.next_value()?,
+                "cross_origin_authentication" => {
+                    f_cross_origin_authentication = de_map.next_value()?
+                }
+                "cross_origin_loc" => f_cross_origin_loc = de_map.next_value()?,
+                "custom_login_page" => f_custom_login_page = de_map.next_value()?,
+                "custom_login_page_on" => f_custom_login_page_on = de_map.next_value()?,
+                "custom_login_page_preview" => f_custom_login_page_preview = de_map.next_value()?,
+                "default_organization" => f_default_organization = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "encryption_key" => f_encryption_key = de_map.next_value()?,
+                "express_configuration" => f_express_configuration = de_map.next_value()?,
+                "fedcm_login" => f_fedcm_login = de_map.next_value()?,
+                "form_template" => f_form_template = de_map.next_value()?,
+                "grant_types" => f_grant_types = de_map.next_value()?,
+                "initiate_login_uri" => f_initiate_login_uri = de_map.next_value()?,
+                "is_first_party" => f_is_first_party = de_map.next_value()?,
+                "is_token_endpoint_ip_header_trusted" => {
+                    f_is_token_endpoint_ip_header_trusted = de_map.next_value()?
+                }
+                "jwt_configuration" => f_jwt_configuration = de_map.next_value()?,
+                "logo_uri" => f_logo_uri = de_map.next_value()?,
+                "mobile" => f_mobile = de_map.next_value()?,
+                "my_organization_configuration" => {
+                    f_my_organization_configuration = de_map.next_value()?
+                }
+                "name" => f_name = Some(de_map.next_value()?),
+                "native_social_login" => f_native_social_login = de_map.next_value()?,
+                "oidc_backchannel_logout" => f_oidc_backchannel_logout = de_map.next_value()?,
+                "oidc_conformant" => f_oidc_conformant = de_map.next_value()?,
+                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
+                "organization_discovery_methods" => {
+                    f_organization_discovery_methods = de_map.next_value()?
+                }
+                "organization_require_behavior" => {
+                    f_organization_require_behavior = de_map.next_value()?
+                }
+                "organization_usage" => f_organization_usage = de_map.next_value()?,
+                "par_request_expiry" => f_par_request_expiry = de_map.next_value()?,
+                "redirection_policy" => f_redirection_policy = de_map.next_value()?,
+                "refresh_token" => f_refresh_token = de_map.next_value()?,
+                "require_proof_of_possession" => {
+                    f_require_proof_of_possession = de_map.next_value()?
+                }
+                "require_pushed_authorization_requests" => {
+                    f_require_pushed_authorization_requests = de_map.next_value()?
+                }
+                "resource_server_identifier" => {
+                    f_resource_server_identifier = de_map.next_value()?
+                }
+                "session_transfer" => f_session_transfer = de_map.next_value()?,
+                "signed_request_object" => f_signed_request_object = de_map.next_value()?,
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
+                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
+                }
+                "sso" => f_sso = de_map.next_value()?,
+                "sso_disabled" => f_sso_disabled = de_map.next_value()?,
+                "third_party_security_mode" => f_third_party_security_mode = de_map.next_value()?,
+                "token_endpoint_auth_method" => {
+                    f_token_endpoint_auth_method = de_map.next_value()?
+                }
+                "token_exchange" => f_token_exchange = de_map.next_value()?,
+                "token_quota" => f_token_quota = de_map.next_value()?,
+                "token_vault_privileged_access" => {
+                    f_token_vault_privileged_access = de_map.next_value()?
+                }
+                "web_origins" => f_web_origins = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            addons: f_addons,
+            allowed_clients: f_allowed_clients,
+            allowed_logout_urls: f_allowed_logout_urls,
+            allowed_origins: f_allowed_origins,
+            app_type: f_app_type,
+            async_approval_notification_channels: f_async_approval_notification_channels,
+            callbacks: f_callbacks,
+            client_aliases: f_client_aliases,
+            client_authentication_methods: f_client_authentication_methods,
+            client_metadata: f_client_metadata,
+            compliance_level: f_compliance_level,
+            cross_origin_authentication: f_cross_origin_authentication,
+            cross_origin_loc: f_cross_origin_loc,
+            custom_login_page: f_custom_login_page,
+            custom_login_page_on: f_custom_login_page_on,
+            custom_login_page_preview: f_custom_login_page_preview,
+            default_organization: f_default_organization,
+            description: f_description,
+            encryption_key: f_encryption_key,
+            express_configuration: f_express_configuration,
+            fedcm_login: f_fedcm_login,
+            form_template: f_form_template,
+            grant_types: f_grant_types,
+            initiate_login_uri: f_initiate_login_uri,
+            is_first_party: f_is_first_party,
+            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted,
+            jwt_configuration: f_jwt_configuration,
+            logo_uri: f_logo_uri,
+            mobile: f_mobile,
+            my_organization_configuration: f_my_organization_configuration,
+            name: object::missing(f_name, "name")?,
+            native_social_login: f_native_social_login,
+            oidc_backchannel_logout: f_oidc_backchannel_logout,
+            oidc_conformant: f_oidc_conformant,
+            oidc_logout: f_oidc_logout,
+            organization_discovery_methods: f_organization_discovery_methods,
+            organization_require_behavior: f_organization_require_behavior,
+            organization_usage: f_organization_usage,
+            par_request_expiry: f_par_request_expiry,
+            redirection_policy: f_redirection_policy,
+            refresh_token: f_refresh_token,
+            require_proof_of_possession: f_require_proof_of_possession,
+            require_pushed_authorization_requests: f_require_pushed_authorization_requests,
+            resource_server_identifier: f_resource_server_identifier,
+            session_transfer: f_session_transfer,
+            signed_request_object: f_signed_request_object,
+            skip_non_verifiable_callback_uri_confirmation_prompt:
+                f_skip_non_verifiable_callback_uri_confirmation_prompt,
+            sso: f_sso,
+            sso_disabled: f_sso_disabled,
+            third_party_security_mode: f_third_party_security_mode,
+            token_endpoint_auth_method: f_token_endpoint_auth_method,
+            token_exchange: f_token_exchange,
+            token_quota: f_token_quota,
+            token_vault_privileged_access: f_token_vault_privileged_access,
+            web_origins: f_web_origins,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for CreateClientRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateClientRequestContent")
+            .field("addons", &self.addons)
+            .field("allowed_clients", &self.allowed_clients)
+            .field("allowed_logout_urls", &self.allowed_logout_urls)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("app_type", &self.app_type)
+            .field(
+                "async_approval_notification_channels",
+                &self.async_approval_notification_channels,
+            )
+            .field("callbacks", &self.callbacks)
+            .field("client_aliases", &self.client_aliases)
+            .field(
+                "client_authentication_methods",
+                &self.client_authentication_methods,
+            )
+            .field("client_metadata", &Keys(&self.client_metadata))
+            .field("compliance_level", &self.compliance_level)
+            .field(
+                "cross_origin_authentication",
+                &self.cross_origin_authentication,
+            )
+            .field("cross_origin_loc", &self.cross_origin_loc)
+            .field("custom_login_page", &self.custom_login_page)
+            .field("custom_login_page_on", &self.custom_login_page_on)
+            .field("custom_login_page_preview", &self.custom_login_page_preview)
+            .field("default_organization", &self.default_organization)
+            .field("description", &self.description)
+            .field("encryption_key", &self.encryption_key)
+            .field("express_configuration", &self.express_configuration)
+            .field("fedcm_login", &self.fedcm_login)
+            .field("form_template", &self.form_template)
+            .field("grant_types", &self.grant_types)
+            .field("initiate_login_uri", &self.initiate_login_uri)
+            .field("is_first_party", &self.is_first_party)
+            .field(
+                "is_token_endpoint_ip_header_trusted",
+                &self.is_token_endpoint_ip_header_trusted,
+            )
+            .field("jwt_configuration", &self.jwt_configuration)
+            .field("logo_uri", &self.logo_uri)
+            .field("mobile", &self.mobile)
+            .field(
+                "my_organization_configuration",
+                &self.my_organization_configuration,
+            )
+            .field("name", &self.name)
+            .field("native_social_login", &self.native_social_login)
+            .field("oidc_backchannel_logout", &self.oidc_backchannel_logout)
+            .field("oidc_conformant", &self.oidc_conformant)
+            .field("oidc_logout", &self.oidc_logout)
+            .field(
+                "organization_discovery_methods",
+                &self.organization_discovery_methods,
+            )
+            .field(
+                "organization_require_behavior",
+                &self.organization_require_behavior,
+            )
+            .field("organization_usage", &self.organization_usage)
+            .field("par_request_expiry", &self.par_request_expiry)
+            .field("redirection_policy", &self.redirection_policy)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "require_proof_of_possession",
+                &self.require_proof_of_possession,
+            )
+            .field(
+                "require_pushed_authorization_requests",
+                &self.require_pushed_authorization_requests,
+            )
+            .field(
+                "resource_server_identifier",
+                &self.resource_server_identifier,
+            )
+            .field("session_transfer", &self.session_transfer)
+            .field("signed_request_object", &self.signed_request_object)
+            .field(
+                "skip_non_verifiable_callback_uri_confirmation_prompt",
+                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
+            )
+            .field("sso", &self.sso)
+            .field("sso_disabled", &self.sso_disabled)
+            .field("third_party_security_mode", &self.third_party_security_mode)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field("token_exchange", &self.token_exchange)
+            .field("token_quota", &self.token_quota)
+            .field(
+                "token_vault_privileged_access",
+                &self.token_vault_privileged_access,
+            )
+            .field("web_origins", &self.web_origins)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl CreateClientRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            addons: None,
+            allowed_clients: None,
+            allowed_logout_urls: None,
+            allowed_origins: None,
+            app_type: None,
+            async_approval_notification_channels: None,
+            callbacks: None,
+            client_aliases: None,
+            client_authentication_methods: None,
+            client_metadata: None,
+            compliance_level: None,
+            cross_origin_authentication: None,
+            cross_origin_loc: None,
+            custom_login_page: None,
+            custom_login_page_on: None,
+            custom_login_page_preview: None,
+            default_organization: None,
+            description: None,
+            encryption_key: None,
+            express_configuration: None,
+            fedcm_login: None,
+            form_template: None,
+            grant_types: None,
+            initiate_login_uri: None,
+            is_first_party: None,
+            is_token_endpoint_ip_header_trusted: None,
+            jwt_configuration: None,
+            logo_uri: None,
+            mobile: None,
+            my_organization_configuration: None,
+            name: name.into(),
+            native_social_login: None,
+            oidc_backchannel_logout: None,
+            oidc_conformant: None,
+            oidc_logout: None,
+            organization_discovery_methods: None,
+            organization_require_behavior: None,
+            organization_usage: None,
+            par_request_expiry: None,
+            redirection_policy: None,
+            refresh_token: None,
+            require_proof_of_possession: None,
+            require_pushed_authorization_requests: None,
+            resource_server_identifier: None,
+            session_transfer: None,
+            signed_request_object: None,
+            skip_non_verifiable_callback_uri_confirmation_prompt: None,
+            sso: None,
+            sso_disabled: None,
+            third_party_security_mode: None,
+            token_endpoint_auth_method: None,
+            token_exchange: None,
+            token_quota: None,
+            token_vault_privileged_access: None,
+            web_origins: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `addons`.
+    pub fn addons(mut self, value: impl Into<ClientAddons>) -> Self {
+        self.addons = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_clients`.
+    pub fn allowed_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_logout_urls`.
+    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_logout_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_origins`.
+    pub fn allowed_origins(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_origins = Some(value.into());
+        self
+    }
+
+    /// Sets `app_type`.
+    pub fn app_type(mut self, value: impl Into<ClientAppTypeEnum>) -> Self {
+        self.app_type = Some(value.into());
+        self
+    }
+
+    /// Sets `async_approval_notification_channels`.
+    pub fn async_approval_notification_channels(
+        mut self,
+        value: impl Into<Vec<AsyncApprovalNotificationsChannelsEnum>>,
+    ) -> Self {
+        self.async_approval_notification_channels = Some(value.into());
+        self
+    }
+
+    /// Sets `callbacks`.
+    pub fn callbacks(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.callbacks = Some(value.into());
+        self
+    }
+
+    /// Sets `client_aliases`.
+    pub fn client_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.client_aliases = Some(value.into());
+        self
+    }
+
+    /// Sets `client_authentication_methods`.
+    pub fn client_authentication_methods(
+        mut self,
+        value: impl Into<ClientCreateAuthenticationMethod>,
+    ) -> Self {
+        self.client_authentication_methods = Some(value.into());
+        self
+    }
+
+    /// Sets `client_metadata`.
+    pub fn client_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.client_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `compliance_level`.
+    pub fn compliance_level(mut self, value: impl Into<ClientComplianceLevelEnum>) -> Self {
+        self.compliance_level = Some(value.into());
+        self
+    }
+
+    /// Sets `cross_origin_authentication`.
+    pub fn cross_origin_authentication(mut self, value: impl Into<bool>) -> Self {
+        self.cross_origin_authentication = Some(value.into());
+        self
+    }
+
+    /// Sets `cross_origin_loc`.
+    pub fn cross_origin_loc(mut self, value: impl Into<String>) -> Self {
+        self.cross_origin_loc = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_login_page`.
+    pub fn custom_login_page(mut self, value: impl Into<String>) -> Self {
+        self.custom_login_page = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_login_page_on`.
+    pub fn custom_login_page_on(mut self, value: impl Into<bool>) -> Self {
+        self.custom_login_page_on = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_login_page_preview`.
+    pub fn custom_login_page_preview(mut self, value: impl Into<String>) -> Self {
+        self.custom_login_page_preview = Some(value.into());
+        self
+    }
+
+    /// Sets `default_organization`.
+    pub fn default_organization(mut self, value: impl Into<ClientDefaultOrganization>) -> Self {
+        self.default_organization = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `encryption_key`.
+    pub fn encryption_key(mut self, value: impl Into<ClientEncryptionKey>) -> Self {
+        self.encryption_key = Some(value.into());
+        self
+    }
+
+    /// Sets `express_configuration`.
+    pub fn express_configuration(mut self, value: impl Into<ExpressConfiguration>) -> Self {
+        self.express_configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `fedcm_login`.
+    pub fn fedcm_login(mut self, value: impl Into<FedCmLogin>) -> Self {
+        self.fedcm_login = Some(value.into());
+        self
+    }
+
+    /// Sets `form_template`.
+    pub fn form_template(mut self, value: impl Into<String>) -> Self {
+        self.form_template = Some(value.into());
+        self
+    }
+
+    /// Sets `grant_types`.
+    pub fn grant_types(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.grant_types = Some(value.into());
+        self
+    }
+
+    /// Sets `initiate_login_uri`.
+    pub fn initiate_login_uri(mut self, value: impl Into<String>) -> Self {
+        self.initiate_login_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `is_first_party`.
+    pub fn is_first_party(mut self, value: impl Into<bool>) -> Self {
+        self.is_first_party = Some(value.into());
+        self
+    }
+
+    /// Sets `is_token_endpoint_ip_header_trusted`.
+    pub fn is_token_endpoint_ip_header_trusted(mut self, value: impl Into<bool>) -> Self {
+        self.is_token_endpoint_ip_header_trusted = Some(value.into());
+        self
+    }
+
+    /// Sets `jwt_configuration`.
+    pub fn jwt_configuration(mut self, value: impl Into<ClientJwtConfiguration>) -> Self {
+        self.jwt_configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `logo_uri`.
+    pub fn logo_uri(mut self, value: impl Into<String>) -> Self {
+        self.logo_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `mobile`.
+    pub fn mobile(mut self, value: impl Into<ClientMobile>) -> Self {
+        self.mobile = Some(value.into());
+        self
+    }
+
+    /// Sets `my_organization_configuration`.
+    pub fn my_organization_configuration(
+        mut self,
+        value: impl Into<ClientMyOrganizationPostConfiguration>,
+    ) -> Self {
+        self.my_organization_configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `native_social_login`.
+    pub fn native_social_login(mut self, value: impl Into<NativeSocialLogin>) -> Self {
+        self.native_social_login = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc_backchannel_logout`.
+    pub fn oidc_backchannel_logout(
+        mut self,
+        value: impl Into<ClientOidcBackchannelLogoutSettings>,
+    ) -> Self {
+        self.oidc_backchannel_logout = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc_conformant`.
+    pub fn oidc_conformant(mut self, value: impl Into<bool>) -> Self {
+        self.oidc_conformant = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc_logout`.
+    pub fn oidc_logout(mut self, value: impl Into<ClientOidcBackchannelLogoutSettings>) -> Self {
+        self.oidc_logout = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_discovery_methods`.
+    pub fn organization_discovery_methods(
+        mut self,
+        value: impl Into<Vec<ClientOrganizationDiscoveryEnum>>,
+    ) -> Self {
+        self.organization_discovery_methods = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_require_behavior`.
+    pub fn organization_require_behavior(
+        mut self,
+        value: impl Into<ClientOrganizationRequireBehaviorEnum>,
+    ) -> Self {
+        self.organization_require_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_usage`.
+    pub fn organization_usage(mut self, value: impl Into<ClientOrganizationUsageEnum>) -> Self {
+        self.organization_usage = Some(value.into());
+        self
+    }
+
+    /// Sets `par_request_expiry`.
+    pub fn par_request_expiry(mut self, value: impl Into<i64>) -> Self {
+        self.par_request_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `redirection_policy`.
+    pub fn redirection_policy(mut self, value: impl Into<ClientRedirectionPolicyEnum>) -> Self {
+        self.redirection_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `refresh_token`.
+    pub fn refresh_token(mut self, value: impl Into<ClientRefreshTokenConfiguration>) -> Self {
+        self.refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `require_proof_of_possession`.
+    pub fn require_proof_of_possession(mut self, value: impl Into<bool>) -> Self {
+        self.require_proof_of_possession = Some(value.into());
+        self
+    }
+
+    /// Sets `require_pushed_authorization_requests`.
+    pub fn require_pushed_authorization_requests(mut self, value: impl Into<bool>) -> Self {
+        self.require_pushed_authorization_requests = Some(value.into());
+        self
+    }
+
+    /// Sets `resource_server_identifier`.
+    pub fn resource_server_identifier(mut self, value: impl Into<String>) -> Self {
+        self.resource_server_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `session_transfer`.
+    pub fn session_transfer(
+        mut self,
+        value: impl Into<ClientSessionTransferConfiguration>,
+    ) -> Self {
+        self.session_transfer = Some(value.into());
+        self
+    }
+
+    /// Sets `signed_request_object`.
+    pub fn signed_request_object(
+        mut self,
+        value: impl Into<ClientSignedRequestObjectWithPublicKey>,
+    ) -> Self {
+        self.signed_request_object = Some(value.into());
+        self
+    }
+
+    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
+    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Some(value.into());
+        self
+    }
+
+    /// Sets `sso`.
+    pub fn sso(mut self, value: impl Into<bool>) -> Self {
+        self.sso = Some(value.into());
+        self
+    }
+
+    /// Sets `sso_disabled`.
+    pub fn sso_disabled(mut self, value: impl Into<bool>) -> Self {
+        self.sso_disabled = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_security_mode`.
+    pub fn third_party_security_mode(
+        mut self,
+        value: impl Into<ClientThirdPartySecurityModeEnum>,
+    ) -> Self {
+        self.third_party_security_mode = Some(value.into());
+        self
+    }
+
+    /// Sets `token_endpoint_auth_method`.
+    pub fn token_endpoint_auth_method(
+        mut self,
+        value: impl Into<ClientTokenEndpointAuthMethodEnum>,
+    ) -> Self {
+        self.token_endpoint_auth_method = Some(value.into());
+        self
+    }
+
+    /// Sets `token_exchange`.
+    pub fn token_exchange(mut self, value: impl Into<ClientTokenExchangeConfiguration>) -> Self {
+        self.token_exchange = Some(value.into());
+        self
+    }
+
+    /// Sets `token_quota`.
+    pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
+        self.token_quota = Some(value.into());
+        self
+    }
+
+    /// Sets `token_vault_privileged_access`.
+    pub fn token_vault_privileged_access(
+        mut self,
+        value: impl Into<ClientTokenVaultPrivilegedAccessWithPublicKey>,
+    ) -> Self {
+        self.token_vault_privileged_access = Some(value.into());
+        self
+    }
+
+    /// Sets `web_origins`.
+    pub fn web_origins(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.web_origins = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// The `CreateClientResponseContent` schema.
+///
+/// The answer of `POST /clients` (`clients_create`).
+///
+/// The same type as [`Client`]: the API description gives both the same schema.
+pub type CreateClientResponseContent = Client;
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionCommon` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionCommon {
+    /// The `display_name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// The `is_domain_connection` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The `name` field.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionCommon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionCommon {
+    const NAME: &'static str = "CreateConnectionCommon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = Default::default();
+        let mut f_enabled_clients = Default::default();
+        let mut f_is_domain_connection = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => f_display_name = de_map.next_value()?,
+                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
+                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name,
+            enabled_clients: f_enabled_clients,
+            is_domain_connection: f_is_domain_connection,
+            metadata: f_metadata,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionCommon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionCommon")
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// The `CreateConnectionProfileRequestContent` object.
+///
+/// The body of `POST /connection-profiles` (`connectionProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionProfileRequestContent {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_name_prefix_template: Option<String>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `name` field.
+    pub name: String,
+    /// The `organization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for CreateConnectionProfileRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for CreateConnectionProfileRequestContent {
+    const NAME: &'static str = "CreateConnectionProfileRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = Default::default();
+        let mut f_connection_name_prefix_template = Default::default();
+        let mut f_enabled_features = Default::default();
+        let mut f_name = None;
+        let mut f_organization = Default::default();
+        let mut f_strategy_overrides = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => f_connection_config = de_map.next_value()?,
+                "connection_name_prefix_template" => {
+                    f_connection_name_prefix_template = de_map.next_value()?
+                }
+                "enabled_features" => f_enabled_features = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "organization" => f_organization = de_map.next_value()?,
+                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config,
+            connection_name_prefix_template: f_connection_name_prefix_template,
+            enabled_features: f_enabled_features,
+            name: object::missing(f_name, "name")?,
+            organization: f_organization,
+            strategy_overrides: f_strategy_overrides,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for CreateConnectionProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionProfileRequestContent")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl CreateConnectionProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            connection_config: None,
+            connection_name_prefix_template: None,
+            enabled_features: None,
+            name: name.into(),
+            organization: None,
+            strategy_overrides: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_name_prefix_template`.
+    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
+        self.connection_name_prefix_template = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
+        self.enabled_features = Some(value.into());
+        self
+    }
+
+    /// Sets `organization`.
+    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
+        self.organization = Some(value.into());
+        self
+    }
+
+    /// Sets `strategy_overrides`.
+    pub fn strategy_overrides(
+        mut self,
+        value: impl Into<ConnectionProfileStrategyOverrides>,
+    ) -> Self {
+        self.strategy_overrides = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// The `CreateConnectionProfileResponseContent` schema.
+///
+/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
+///
+/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
+pub type CreateConnectionProfileResponseContent = ConnectionProfile;
+
+#[cfg(feature = "connections")]
+/// The `CreateConnectionRequestContent` object.
+///
+/// The body of `POST /connections` (`connections_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContent {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// Connection name used in the new universal login experience
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
+    pub name: String,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionPropertiesOptions>,
+    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// The `strategy` field.
+    pub strategy: ConnectionIdentityProviderEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for CreateConnectionRequestContent {
+    const NAME: &'static str = "CreateConnectionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = Default::default();
+        let mut f_connected_accounts = Default::default();
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_display_name = Default::default();
+        let mut f_enabled_clients = Default::default();
+        let mut f_is_domain_connection = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_name = None;
+        let mut f_options = Default::default();
+        let mut f_realms = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => f_authentication = de_map.next_value()?,
+                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "display_name" => f_display_name = de_map.next_value()?,
+                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
+                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "options" => f_options = de_map.next_value()?,
+                "realms" => f_realms = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication,
+            connected_accounts: f_connected_accounts,
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            display_name: f_display_name,
+            enabled_clients: f_enabled_clients,
+            is_domain_connection: f_is_domain_connection,
+            metadata: f_metadata,
+            name: object::missing(f_name, "name")?,
+            options: f_options,
+            realms: f_realms,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContent")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateConnectionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        strategy: impl Into<ConnectionIdentityProviderEnum>,
+    ) -> Self {
+        Self {
+            authentication: None,
+            connected_accounts: None,
+            cross_app_access_requesting_app: None,
+            display_name: None,
+            enabled_clients: None,
+            is_domain_connection: None,
+            metadata: None,
+            name: name.into(),
+            options: None,
+            realms: None,
+            show_as_button: None,
+            strategy: strategy.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `authentication`.
+    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
+        self.authentication = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_accounts`.
+    pub fn connected_accounts(
+        mut self,
+        value: impl Into<ConnectionConnectedAccountsPurpose>,
+    ) -> Self {
+        self.connected_accounts = Some(value.into());
+        self
+    }
+
+    /// Sets `cross_app_access_requesting_app`.
+    pub fn cross_app_access_requesting_app(
+        mut self,
+        value: impl Into<CrossAppAccessRequestingApp>,
+    ) -> Self {
+        self.cross_app_access_requesting_app = Some(value.into());
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `is_domain_connection`.
+    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
+        self.is_domain_connection = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<ConnectionPropertiesOptions>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets `realms`.
+    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.realms = Some(value.into());
         self
     }
 
@@ -1701,1026 +2473,3 @@ impl CreateOrganizationAllConnectionRequestContent {
         self
     }
 }
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationAllConnectionResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/connections` (`organizations_connections_create`).
-///
-/// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
-pub type CreateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationDiscoveryDomainRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationDiscoveryDomainRequestContent {
-    /// The domain name to associate with the organization e.g. acme.com.
-    pub domain: String,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<OrganizationDiscoveryDomainStatus>,
-    /// Indicates whether this domain should be used for organization discovery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_for_organization_discovery: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for CreateOrganizationDiscoveryDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationDiscoveryDomainRequestContent")
-            .field("domain", &self.domain)
-            .field("status", &self.status)
-            .field(
-                "use_for_organization_discovery",
-                &self.use_for_organization_discovery,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl CreateOrganizationDiscoveryDomainRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(domain: impl Into<String>) -> Self {
-        Self {
-            domain: domain.into(),
-            status: None,
-            use_for_organization_discovery: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `use_for_organization_discovery`.
-    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
-        self.use_for_organization_discovery = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationDiscoveryDomainResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_create`).
-///
-/// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
-pub type CreateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationInvitationRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationInvitationRequestContent {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Auth0 client ID. Used to resolve the application's login initiation endpoint.
-    pub client_id: String,
-    /// The id of the connection to force invitee to authenticate with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `invitee` field.
-    pub invitee: OrganizationInvitationInvitee,
-    /// The `inviter` field.
-    pub inviter: OrganizationInvitationInviter,
-    /// List of roles IDs to associated with the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<String>>,
-    /// Whether the user will receive an invitation email (true) or no email (false), true by default
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_invitation_email: Option<bool>,
-    /// Number of seconds for which the invitation is valid before expiration. If unspecified or set to 0, this value defaults to 604800 seconds (7 days). Max value: 2592000 seconds (30 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_sec: Option<i64>,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for CreateOrganizationInvitationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationInvitationRequestContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("client_id", &self.client_id)
-            .field("connection_id", &self.connection_id)
-            .field("invitee", &self.invitee)
-            .field("inviter", &self.inviter)
-            .field("roles", &self.roles)
-            .field("send_invitation_email", &self.send_invitation_email)
-            .field("ttl_sec", &self.ttl_sec)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl CreateOrganizationInvitationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        client_id: impl Into<String>,
-        invitee: impl Into<OrganizationInvitationInvitee>,
-        inviter: impl Into<OrganizationInvitationInviter>,
-    ) -> Self {
-        Self {
-            app_metadata: None,
-            client_id: client_id.into(),
-            connection_id: None,
-            invitee: invitee.into(),
-            inviter: inviter.into(),
-            roles: None,
-            send_invitation_email: None,
-            ttl_sec: None,
-            user_metadata: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `app_metadata`.
-    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.app_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `roles`.
-    pub fn roles(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.roles = Some(value.into());
-        self
-    }
-
-    /// Sets `send_invitation_email`.
-    pub fn send_invitation_email(mut self, value: impl Into<bool>) -> Self {
-        self.send_invitation_email = Some(value.into());
-        self
-    }
-
-    /// Sets `ttl_sec`.
-    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
-        self.ttl_sec = Some(value.into());
-        self
-    }
-
-    /// Sets `user_metadata`.
-    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.user_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationInvitationResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/invitations` (`organizations_invitations_create`).
-///
-/// The same type as [`OrganizationInvitation`]: the API description gives both the same schema.
-pub type CreateOrganizationInvitationResponseContent = OrganizationInvitation;
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationRequestContent` object.
-///
-/// The body of `POST /organizations` (`organizations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationRequestContent {
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Connections that will be enabled for this organization. See POST enabled_connections endpoint for the object format. (Max of 10 connections allowed)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_connections: Option<Vec<ConnectionForOrganization>>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of this organization.
-    pub name: String,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<CreateTokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for CreateOrganizationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationRequestContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("enabled_connections", &self.enabled_connections)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl CreateOrganizationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            branding: None,
-            display_name: None,
-            enabled_connections: None,
-            metadata: None,
-            name: name.into(),
-            token_quota: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<OrganizationBranding>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_connections`.
-    pub fn enabled_connections(mut self, value: impl Into<Vec<ConnectionForOrganization>>) -> Self {
-        self.enabled_connections = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `token_quota`.
-    pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
-        self.token_quota = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationResponseContent` object.
-///
-/// The answer of `POST /organizations` (`organizations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationResponseContent {
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The `enabled_connections` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_connections: Option<Vec<OrganizationEnabledConnection>>,
-    /// Organization identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<TokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for CreateOrganizationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationResponseContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("enabled_connections", &self.enabled_connections)
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneProviderSendTestRequestContent` object.
-///
-/// The body of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
-/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// Also named [`CreatePhoneTemplateTestNotificationRequestContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneProviderSendTestRequestContent {
-    /// The `delivery_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_method: Option<PhoneProviderDeliveryMethodEnum>,
-    /// The recipient phone number to receive a given notification.
-    pub to: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneProviderSendTestRequestContent")
-            .field("delivery_method", &self.delivery_method)
-            .field("to", &self.to)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl CreatePhoneProviderSendTestRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(to: impl Into<String>) -> Self {
-        Self {
-            delivery_method: None,
-            to: to.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `delivery_method`.
-    pub fn delivery_method(mut self, value: impl Into<PhoneProviderDeliveryMethodEnum>) -> Self {
-        self.delivery_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneProviderSendTestResponseContent` object.
-///
-/// The answer of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneProviderSendTestResponseContent {
-    /// The status code of the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<f64>,
-    /// The description of the operation status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneProviderSendTestResponseContent")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateRequestContent` object.
-///
-/// The body of `POST /branding/phone/templates` (`branding_phone_templates_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePhoneTemplateRequestContent {
-    /// The `content` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<PhoneTemplateContent>,
-    /// Whether the template is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<PhoneTemplateNotificationTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreatePhoneTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneTemplateRequestContent")
-            .field("content", &self.content)
-            .field("disabled", &self.disabled)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl CreatePhoneTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<PhoneTemplateContent>) -> Self {
-        self.content = Some(value.into());
-        self
-    }
-
-    /// Sets `disabled`.
-    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<PhoneTemplateNotificationTypeEnum>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateResponseContent` schema.
-///
-/// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
-///
-/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
-pub type CreatePhoneTemplateResponseContent = PhoneTemplate;
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateTestNotificationRequestContent` schema.
-///
-/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// The same type as [`CreatePhoneProviderSendTestRequestContent`]: the API description gives both the same schema.
-pub type CreatePhoneTemplateTestNotificationRequestContent =
-    CreatePhoneProviderSendTestRequestContent;
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateTestNotificationResponseContent` schema.
-///
-/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// The same type as [`FlowActionFlowErrorMessageParams`]: the API description gives both the same schema.
-pub type CreatePhoneTemplateTestNotificationResponseContent = FlowActionFlowErrorMessageParams;
-
-#[cfg(feature = "device_credentials")]
-/// The `CreatePublicKeyDeviceCredentialRequestContent` object.
-///
-/// The body of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreatePublicKeyDeviceCredentialRequestContent {
-    /// client_id of the client (application) this credential is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Unique identifier for the device. Recommend using Android_ID (<http://developer.android.com/reference/android/provider/Settings.Secure.html#ANDROID_ID>) on Android and identifierForVendor (<https://developer.apple.com/library/ios/documentation/UIKit/Reference/UIDevice_Class/index.html#//apple_ref/occ/instp/UIDevice/identifierForVendor>).
-    pub device_id: String,
-    /// Name for this device easily recognized by owner.
-    pub device_name: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: DeviceCredentialPublicKeyTypeEnum,
-    /// Base64 encoded string containing the credential.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "device_credentials")]
-impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePublicKeyDeviceCredentialRequestContent")
-            .field("client_id", &self.client_id)
-            .field("device_id", &self.device_id)
-            .field("device_name", &self.device_name)
-            .field("type_", &self.type_)
-            .field("value", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "device_credentials")]
-impl CreatePublicKeyDeviceCredentialRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        device_id: impl Into<String>,
-        device_name: impl Into<String>,
-        type_: impl Into<DeviceCredentialPublicKeyTypeEnum>,
-        value: impl Into<String>,
-    ) -> Self {
-        Self {
-            client_id: None,
-            device_id: device_id.into(),
-            device_name: device_name.into(),
-            type_: type_.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "device_credentials")]
-/// The `CreatePublicKeyDeviceCredentialResponseContent` schema.
-///
-/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// The same type as [`CredentialId`]: the API description gives both the same schema.
-pub type CreatePublicKeyDeviceCredentialResponseContent = CredentialId;
-
-#[cfg(feature = "rate_limit_policies")]
-/// The `CreateRateLimitPolicyRequestContent` object.
-///
-/// The body of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRateLimitPolicyRequestContent {
-    /// The `configuration` field.
-    pub configuration: RateLimitPolicyConfiguration,
-    /// The `consumer` field.
-    pub consumer: RateLimitPolicyConsumerEnum,
-    /// Identifier or category within the consumer to which the policy applies. Supported values: `client_id:<client_id>` to target a specific client by ID, `client_id:<cimd_uri>` to target a CIMD client by URI, `cimd_clients` to target all CIMD clients, `third_party_clients` to target all third-party clients, or `default` to apply the policy to any consumer identifier not otherwise explicitly targeted.
-    pub consumer_selector: String,
-    /// The `resource` field.
-    pub resource: RateLimitPolicyResourceEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl fmt::Debug for CreateRateLimitPolicyRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRateLimitPolicyRequestContent")
-            .field("configuration", &self.configuration)
-            .field("consumer", &self.consumer)
-            .field("consumer_selector", &self.consumer_selector)
-            .field("resource", &self.resource)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl CreateRateLimitPolicyRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        configuration: impl Into<RateLimitPolicyConfiguration>,
-        consumer: impl Into<RateLimitPolicyConsumerEnum>,
-        consumer_selector: impl Into<String>,
-        resource: impl Into<RateLimitPolicyResourceEnum>,
-    ) -> Self {
-        Self {
-            configuration: configuration.into(),
-            consumer: consumer.into(),
-            consumer_selector: consumer_selector.into(),
-            resource: resource.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-/// The `CreateRateLimitPolicyResponseContent` schema.
-///
-/// The answer of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
-///
-/// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
-pub type CreateRateLimitPolicyResponseContent = RateLimitPolicy;
-
-#[cfg(feature = "resource_servers")]
-/// The `CreateResourceServerRequestContent` object.
-///
-/// The body of `POST /resource-servers` (`resourceServers_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateResourceServerRequestContent {
-    /// Whether refresh tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_offline_access: Option<bool>,
-    /// Whether Online Refresh Tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_online_access: Option<bool>,
-    /// Whether Online Refresh Tokens can be issued even when sessions are configured as ephemeral (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_online_access_with_ephemeral_sessions: Option<bool>,
-    /// The `authorization_details` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details: Option<Vec<Value>>,
-    /// The `authorization_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_policy: Option<ResourceServerAuthorizationPolicy>,
-    /// The `consent_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent_policy: Option<ResourceServerConsentPolicyEnum>,
-    /// Whether to enforce authorization policies (true) or to ignore them (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_policies: Option<bool>,
-    /// Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.
-    pub identifier: String,
-    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `proof_of_possession` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
-    /// List of permissions (scopes) that this API uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<ResourceServerScope>>,
-    /// The `signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_alg: Option<SigningAlgorithmEnum>,
-    /// Secret used to sign tokens when using symmetric algorithms (HS256).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_secret: Option<String>,
-    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
-    /// The `subject_type_authorization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
-    /// The `token_dialect` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_dialect: Option<ResourceServerTokenDialectSchemaEnum>,
-    /// The `token_encryption` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_encryption: Option<ResourceServerTokenEncryption>,
-    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "resource_servers")]
-impl fmt::Debug for CreateResourceServerRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateResourceServerRequestContent")
-            .field("allow_offline_access", &self.allow_offline_access)
-            .field("allow_online_access", &self.allow_online_access)
-            .field(
-                "allow_online_access_with_ephemeral_sessions",
-                &self.allow_online_access_with_ephemeral_sessions,
-            )
-            .field("authorization_details", &Keys(&self.authorization_details))
-            .field("authorization_policy", &self.authorization_policy)
-            .field("consent_policy", &self.consent_policy)
-            .field("enforce_policies", &self.enforce_policies)
-            .field("identifier", &self.identifier)
-            .field("name", &self.name)
-            .field("proof_of_possession", &self.proof_of_possession)
-            .field("scopes", &self.scopes)
-            .field("signing_alg", &self.signing_alg)
-            .field(
-                "signing_secret",
-                &self.signing_secret.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "skip_consent_for_verifiable_first_party_clients",
-                &self.skip_consent_for_verifiable_first_party_clients,
-            )
-            .field(
-                "subject_type_authorization",
-                &self.subject_type_authorization,
-            )
-            .field("token_dialect", &self.token_dialect)
-            .field("token_encryption", &self.token_encryption)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-impl CreateResourceServerRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(identifier: impl Into<String>) -> Self {
-        Self {
-            allow_offline_access: None,
-            allow_online_access: None,
-            allow_online_access_with_ephemeral_sessions: None,
-            authorization_details: None,
-            authorization_policy: None,
-            consent_policy: None,
-            enforce_policies: None,
-            identifier: identifier.into(),
-            name: None,
-            proof_of_possession: None,
-            scopes: None,
-            signing_alg: None,
-            signing_secret: None,
-            skip_consent_for_verifiable_first_party_clients: None,
-            subject_type_authorization: None,
-            token_dialect: None,
-            token_encryption: None,
-            token_lifetime: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_offline_access`.
-    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_offline_access = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_online_access`.
-    pub fn allow_online_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_online_access_with_ephemeral_sessions`.
-    pub fn allow_online_access_with_ephemeral_sessions(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access_with_ephemeral_sessions = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_details`.
-    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
-        self.authorization_details = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_policy`.
-    pub fn authorization_policy(
-        mut self,
-        value: impl Into<ResourceServerAuthorizationPolicy>,
-    ) -> Self {
-        self.authorization_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `consent_policy`.
-    pub fn consent_policy(mut self, value: impl Into<ResourceServerConsentPolicyEnum>) -> Self {
-        self.consent_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `enforce_policies`.
-    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
-        self.enforce_policies = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `proof_of_possession`.
-    pub fn proof_of_possession(
-        mut self,
-        value: impl Into<ResourceServerProofOfPossession>,
-    ) -> Self {
-        self.proof_of_possession = Some(value.into());
-        self
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `signing_alg`.
-    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
-        self.signing_alg = Some(value.into());
-        self
-    }
-
-    /// Sets `signing_secret`.
-    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
-        self.signing_secret = Some(value.into());
-        self
-    }
-
-    /// Sets `skip_consent_for_verifiable_first_party_clients`.
-    pub fn skip_consent_for_verifiable_first_party_clients(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_consent_for_verifiable_first_party_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `subject_type_authorization`.
-    pub fn subject_type_authorization(
-        mut self,
-        value: impl Into<ResourceServerSubjectTypeAuthorization>,
-    ) -> Self {
-        self.subject_type_authorization = Some(value.into());
-        self
-    }
-
-    /// Sets `token_dialect`.
-    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
-        self.token_dialect = Some(value.into());
-        self
-    }
-
-    /// Sets `token_encryption`.
-    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
-        self.token_encryption = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-/// The `CreateResourceServerResponseContent` schema.
-///
-/// The answer of `POST /resource-servers` (`resourceServers_create`).
-///
-/// The same type as [`ResourceServer`]: the API description gives both the same schema.
-pub type CreateResourceServerResponseContent = ResourceServer;
-
-#[cfg(feature = "roles")]
-/// The `CreateRoleRequestContent` object.
-///
-/// The body of `POST /roles` (`roles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateRoleRequestContent {
-    /// Description of the role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name of the role.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "roles")]
-impl fmt::Debug for CreateRoleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRoleRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "roles")]
-impl CreateRoleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "roles")]
-/// The `CreateRoleResponseContent` schema.
-///
-/// The answer of `POST /roles` (`roles_create`).
-///
-/// The same type as [`Role`]: the API description gives both the same schema.
-pub type CreateRoleResponseContent = Role;

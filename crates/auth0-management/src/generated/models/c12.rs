@@ -10,2468 +10,2687 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "rules")]
-/// The `CreateRuleRequestContent` object.
-///
-/// The body of `POST /rules` (`rules_create`).
+#[cfg(feature = "full")]
+/// Create a connection with strategy=ad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateRuleRequestContent {
-    /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this rule.
-    pub name: String,
-    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<f64>,
-    /// Code to be executed when this rule runs.
-    pub script: String,
+pub struct CreateConnectionRequestContentAd {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAd>,
+    /// Always `ad`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "rules")]
-impl fmt::Debug for CreateRuleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRuleRequestContent")
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("order", &self.order)
-            .field("script", &self.script)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentAd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(feature = "rules")]
-impl CreateRuleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
-        Self {
-            enabled: None,
-            name: name.into(),
-            order: None,
-            script: script.into(),
-            extra: Map::new(),
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentAd {
+    const NAME: &'static str = "CreateConnectionRequestContentAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ad")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `order`.
-    pub fn order(mut self, value: impl Into<f64>) -> Self {
-        self.order = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "rules")]
-/// The `CreateRuleResponseContent` schema.
-///
-/// The answer of `POST /rules` (`rules_create`).
-///
-/// The same type as [`Rule`]: the API description gives both the same schema.
-pub type CreateRuleResponseContent = Rule;
-
-#[cfg(feature = "connections")]
-/// The `CreateScimConfigurationRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimConfigurationRequestContent {
-    /// The mapping between auth0 and SCIM
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<ScimMappingItem>>,
-    /// User ID attribute for generating unique user ids
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateScimConfigurationRequestContent {
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimConfigurationRequestContent")
-            .field("mapping", &self.mapping)
-            .field("user_id_attribute", &self.user_id_attribute)
+        f.debug_struct("CreateConnectionRequestContentAd")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "connections")]
-impl CreateScimConfigurationRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<ScimMappingItem>>) -> Self {
-        self.mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id_attribute`.
-    pub fn user_id_attribute(mut self, value: impl Into<String>) -> Self {
-        self.user_id_attribute = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateScimConfigurationResponseContent` schema.
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAdStrategy` schema.
 ///
-/// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
-pub type CreateScimConfigurationResponseContent = ScimConfiguration;
+/// The same type as [`ConnectionResponseContentAdStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAdStrategy = ConnectionResponseContentAdStrategy;
 
-#[cfg(feature = "connections")]
-/// The `CreateScimTokenRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
+#[cfg(feature = "full")]
+/// Create a connection with strategy=adfs
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateScimTokenRequestContent {
-    /// The scopes of the scim token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// Lifetime of the token in seconds. Must be greater than 900
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
+pub struct CreateConnectionRequestContentAdfs {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAdfs>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `adfs`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateScimTokenRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenRequestContent")
-            .field("scopes", &self.scopes)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentAdfs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(feature = "connections")]
-impl CreateScimTokenRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentAdfs {
+    const NAME: &'static str = "CreateConnectionRequestContentAdfs";
 
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateScimTokenResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateScimTokenResponseContent {
-    /// The token's created at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The scopes of the scim token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The scim client's token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The token's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<String>,
-    /// The token's valid until at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateScimTokenResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenResponseContent")
-            .field("created_at", &self.created_at)
-            .field("scopes", &self.scopes)
-            .field("token", &self.token.as_ref().map(|_| REDACTED))
-            .field("token_id", &self.token_id)
-            .field("valid_until", &self.valid_until)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateSegmentRequestContent` object.
-///
-/// The body of `POST /experimentation/segments` (`experimentation_segments_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSegmentRequestContent {
-    /// A description of the segment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the segment
-    pub name: String,
-    /// An ordered list of rules. A segment matches if any rule matches.
-    pub rules: Vec<SegmentRule>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for CreateSegmentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSegmentRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("rules", &self.rules)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl CreateSegmentRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, rules: impl Into<Vec<SegmentRule>>) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            rules: rules.into(),
-            extra: Map::new(),
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "adfs")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "experimentation")]
-/// The `CreateSegmentResponseContent` schema.
-///
-/// The answer of `POST /experimentation/segments` (`experimentation_segments_create`).
-///
-/// The same type as [`Segment`]: the API description gives both the same schema.
-pub type CreateSegmentResponseContent = Segment;
-
-#[cfg(feature = "self_service_profiles")]
-/// The `CreateSelfServiceProfileRequestContent` object.
-///
-/// The body of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileRequestContent {
-    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<SelfServiceProfileBrandingProperties>,
-    /// The description of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The name of the self-service Profile.
-    pub name: String,
-    /// ID of the user-attribute-profile to associate with this self-service profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attribute_profile_id: Option<String>,
-    /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for CreateSelfServiceProfileRequestContent {
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileRequestContent")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field("branding", &self.branding)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("user_attributes", &self.user_attributes)
+        f.debug_struct("CreateConnectionRequestContentAdfs")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "self_service_profiles")]
-impl CreateSelfServiceProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            allowed_strategies: None,
-            branding: None,
-            description: None,
-            name: name.into(),
-            user_attribute_profile_id: None,
-            user_attributes: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allowed_strategies`.
-    pub fn allowed_strategies(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    ) -> Self {
-        self.allowed_strategies = Some(value.into());
-        self
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attribute_profile_id`.
-    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
-        self.user_attribute_profile_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
-    ) -> Self {
-        self.user_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-/// The `CreateSelfServiceProfileResponseContent` schema.
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAdfsStrategy` schema.
 ///
-/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
-pub type CreateSelfServiceProfileResponseContent = SelfServiceProfile;
+/// The same type as [`ConnectionResponseContentAdfsStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAdfsStrategy = ConnectionResponseContentAdfsStrategy;
 
-#[cfg(feature = "self_service_profiles")]
-/// The `CreateSelfServiceProfileSsoTicketRequestContent` object.
-///
-/// The body of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
+#[cfg(feature = "full")]
+/// Create a connection with strategy=amazon
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateSelfServiceProfileSsoTicketRequestContent {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<SelfServiceProfileSsoTicketConnectionConfig>,
-    /// If provided, this will allow editing of the provided connection during the Self-Service Enterprise Configuration flow
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `domain_aliases_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases_config: Option<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    /// List of client_ids that the connection will be enabled for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<SelfServiceProfileSsoTicketEnabledFeatures>,
-    /// List of organizations that the connection will be enabled for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_organizations: Option<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    /// The `provisioning_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_config: Option<SelfServiceProfileSsoTicketProvisioningConfig>,
-    /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl_sec: Option<i64>,
-    /// Indicates whether a verified domain should be used for organization discovery during authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_for_organization_discovery: Option<bool>,
+pub struct CreateConnectionRequestContentAmazon {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAmazon>,
+    /// Always `amazon`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentAmazon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentAmazon {
+    const NAME: &'static str = "CreateConnectionRequestContentAmazon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "amazon")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileSsoTicketRequestContent")
-            .field("connection_config", &self.connection_config)
-            .field("connection_id", &self.connection_id)
-            .field("domain_aliases_config", &self.domain_aliases_config)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("enabled_features", &self.enabled_features)
-            .field("enabled_organizations", &self.enabled_organizations)
-            .field("provisioning_config", &self.provisioning_config)
-            .field("ttl_sec", &self.ttl_sec)
+        f.debug_struct("CreateConnectionRequestContentAmazon")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAmazonStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAmazonStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAmazonStrategy = ConnectionResponseContentAmazonStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=apple
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentApple {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsApple>,
+    /// Always `apple`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentApple {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentApple {
+    const NAME: &'static str = "CreateConnectionRequestContentApple";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "apple")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentApple {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentApple")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAppleStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAppleStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAppleStrategy = ConnectionResponseContentAppleStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=auth0
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAuth0 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0>,
+    /// The `realms` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Always `auth0`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentAuth0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentAuth0 {
+    const NAME: &'static str = "CreateConnectionRequestContentAuth0";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_realms = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "realms" => f_realms = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "auth0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            realms: f_realms,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAuth0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAuth0")
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=auth0-oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAuth0Oidc {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0Oidc>,
+    /// Always `auth0-oidc`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentAuth0Oidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentAuth0Oidc {
+    const NAME: &'static str = "CreateConnectionRequestContentAuth0Oidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "auth0-oidc")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAuth0Oidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAuth0Oidc")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAuth0OidcStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAuth0OidcStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAuth0OidcStrategy =
+    ConnectionResponseContentAuth0OidcStrategy;
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAuth0Strategy` schema.
+///
+/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=waad
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentAzureAd {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAzureAd>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `waad`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentAzureAd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentAzureAd {
+    const NAME: &'static str = "CreateConnectionRequestContentAzureAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "waad")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentAzureAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentAzureAd")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentAzureAdStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentAzureAdStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentAzureAdStrategy = ConnectionResponseContentAzureAdStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=baidu
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBaidu {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBaidu>,
+    /// Always `baidu`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentBaidu {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentBaidu {
+    const NAME: &'static str = "CreateConnectionRequestContentBaidu";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "baidu")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentBaidu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBaidu")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentBaiduStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBaiduStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBaiduStrategy = ConnectionResponseContentBaiduStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=bitbucket
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBitbucket {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitbucket>,
+    /// Always `bitbucket`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentBitbucket {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentBitbucket {
+    const NAME: &'static str = "CreateConnectionRequestContentBitbucket";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "bitbucket")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentBitbucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBitbucket")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentBitbucketStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBitbucketStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBitbucketStrategy =
+    ConnectionResponseContentBitbucketStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=bitly
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBitly {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitly>,
+    /// Always `bitly`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentBitly {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentBitly {
+    const NAME: &'static str = "CreateConnectionRequestContentBitly";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "bitly")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentBitly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBitly")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentBitlyStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBitlyStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBitlyStrategy = ConnectionResponseContentBitlyStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=box
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentBox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBox>,
+    /// Always `box`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentBox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentBox {
+    const NAME: &'static str = "CreateConnectionRequestContentBox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "box")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentBox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentBoxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentBoxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentBoxStrategy = ConnectionResponseContentBoxStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=custom
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentCustom {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// Always `custom`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentCustom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentCustom {
+    const NAME: &'static str = "CreateConnectionRequestContentCustom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "custom")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentCustom")
+            .field("options", &Keys(&self.options))
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentCustomStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentCustomStrategy = ConnectionResponseContentCustomStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=daccount
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDaccount {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDaccount>,
+    /// Always `daccount`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentDaccount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentDaccount {
+    const NAME: &'static str = "CreateConnectionRequestContentDaccount";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "daccount")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentDaccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDaccount")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentDaccountStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDaccountStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDaccountStrategy = ConnectionResponseContentDaccountStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=dropbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDropbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDropbox>,
+    /// Always `dropbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentDropbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentDropbox {
+    const NAME: &'static str = "CreateConnectionRequestContentDropbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dropbox")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentDropbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDropbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentDropboxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDropboxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDropboxStrategy = ConnectionResponseContentDropboxStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=dwolla
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDwolla {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDwolla>,
+    /// Always `dwolla`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentDwolla {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentDwolla {
+    const NAME: &'static str = "CreateConnectionRequestContentDwolla";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dwolla")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentDwolla {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDwolla")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentDwollaStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDwollaStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDwollaStrategy = ConnectionResponseContentDwollaStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=email
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEmail {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEmail>,
+    /// Always `email`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentEmail {
+    const NAME: &'static str = "CreateConnectionRequestContentEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "email")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEmail")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentEmailStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=evernote
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernote {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentEvernote {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentEvernote {
+    const NAME: &'static str = "CreateConnectionRequestContentEvernote";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentEvernote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernote")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=evernote-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernoteSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentEvernoteSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentEvernoteSandbox {
+    const NAME: &'static str = "CreateConnectionRequestContentEvernoteSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote-sandbox")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentEvernoteSandboxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentEvernoteSandboxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentEvernoteSandboxStrategy =
+    ConnectionResponseContentEvernoteSandboxStrategy;
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentEvernoteStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentEvernoteStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentEvernoteStrategy = ConnectionResponseContentEvernoteStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=exact
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentExact {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsExact>,
+    /// Always `exact`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentExact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentExact {
+    const NAME: &'static str = "CreateConnectionRequestContentExact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "exact")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentExact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentExact")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentExactStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentExactStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentExactStrategy = ConnectionResponseContentExactStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=facebook
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentFacebook {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFacebook>,
+    /// Always `facebook`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentFacebook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentFacebook {
+    const NAME: &'static str = "CreateConnectionRequestContentFacebook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "facebook")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentFacebook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentFacebook")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentFacebookStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentFacebookStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentFacebookStrategy = ConnectionResponseContentFacebookStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=fitbit
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentFitbit {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFitbit>,
+    /// Always `fitbit`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentFitbit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentFitbit {
+    const NAME: &'static str = "CreateConnectionRequestContentFitbit";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "fitbit")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentFitbit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentFitbit")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentFitbitStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentFitbitStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentFitbitStrategy = ConnectionResponseContentFitbitStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=github
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentGitHub {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGitHub>,
+    /// Always `github`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentGitHub {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentGitHub {
+    const NAME: &'static str = "CreateConnectionRequestContentGitHub";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "github")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentGitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentGitHub")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentGitHubStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentGitHubStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentGitHubStrategy = ConnectionResponseContentGitHubStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=google-apps
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentGoogleApps {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleApps>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `google-apps`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentGoogleApps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentGoogleApps {
+    const NAME: &'static str = "CreateConnectionRequestContentGoogleApps";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "google-apps")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentGoogleApps")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentGoogleAppsStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentGoogleAppsStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentGoogleAppsStrategy =
+    ConnectionResponseContentGoogleAppsStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=google-oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentGoogleOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleOAuth2>,
+    /// Always `google-oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentGoogleOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentGoogleOAuth2 {
+    const NAME: &'static str = "CreateConnectionRequestContentGoogleOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "google-oauth2")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentGoogleOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentGoogleOAuth2Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentGoogleOAuth2Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentGoogleOAuth2Strategy =
+    ConnectionResponseContentGoogleOAuth2Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=instagram
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentInstagram {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsInstagram>,
+    /// Always `instagram`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentInstagram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentInstagram {
+    const NAME: &'static str = "CreateConnectionRequestContentInstagram";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "instagram")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentInstagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentInstagram")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentInstagramStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentInstagramStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentInstagramStrategy =
+    ConnectionResponseContentInstagramStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=ip
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentIp {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `ip`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentIp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentIp {
+    const NAME: &'static str = "CreateConnectionRequestContentIp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ip")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentIp")
+            .field("options", &Keys(&self.options))
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentIpStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentIpStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentIpStrategy = ConnectionResponseContentIpStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=line
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentLine {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLine>,
+    /// Always `line`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentLine {
+    const NAME: &'static str = "CreateConnectionRequestContentLine";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "line")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentLine")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentLineStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentLineStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentLineStrategy = ConnectionResponseContentLineStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=linkedin
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentLinkedin {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLinkedin>,
+    /// Always `linkedin`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentLinkedin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentLinkedin {
+    const NAME: &'static str = "CreateConnectionRequestContentLinkedin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "linkedin")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentLinkedin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentLinkedin")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentLinkedinStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentLinkedinStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentLinkedinStrategy = ConnectionResponseContentLinkedinStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=oauth1
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOAuth1 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth1>,
+    /// Always `oauth1`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOAuth1 {
+    const NAME: &'static str = "CreateConnectionRequestContentOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth1")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOAuth1")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOAuth1Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOAuth1Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOAuth1Strategy = ConnectionResponseContentOAuth1Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth2>,
+    /// Always `oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOAuth2 {
+    const NAME: &'static str = "CreateConnectionRequestContentOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth2")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOAuth2Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOAuth2Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOAuth2Strategy = ConnectionResponseContentOAuth2Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=office365
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOffice365 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOffice365>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `office365`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOffice365 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOffice365 {
+    const NAME: &'static str = "CreateConnectionRequestContentOffice365";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "office365")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOffice365 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOffice365")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOffice365Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOffice365Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOffice365Strategy =
+    ConnectionResponseContentOffice365Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOidc {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOidc>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `oidc`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOidc {
+    const NAME: &'static str = "CreateConnectionRequestContentOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = Default::default();
+        let mut f_connected_accounts = Default::default();
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => f_authentication = de_map.next_value()?,
+                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oidc")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication,
+            connected_accounts: f_connected_accounts,
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOidc")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
             .field(
-                "use_for_organization_discovery",
-                &self.use_for_organization_discovery,
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
             )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "self_service_profiles")]
-impl CreateSelfServiceProfileSsoTicketRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketConnectionConfig>,
-    ) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `domain_aliases_config`.
-    pub fn domain_aliases_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    ) -> Self {
-        self.domain_aliases_config = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketEnabledFeatures>,
-    ) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_organizations`.
-    pub fn enabled_organizations(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    ) -> Self {
-        self.enabled_organizations = Some(value.into());
-        self
-    }
-
-    /// Sets `provisioning_config`.
-    pub fn provisioning_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketProvisioningConfig>,
-    ) -> Self {
-        self.provisioning_config = Some(value.into());
-        self
-    }
-
-    /// Sets `ttl_sec`.
-    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
-        self.ttl_sec = Some(value.into());
-        self
-    }
-
-    /// Sets `use_for_organization_discovery`.
-    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
-        self.use_for_organization_discovery = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-/// The `CreateSelfServiceProfileSsoTicketResponseContent` object.
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOidcStrategy` schema.
 ///
-/// The answer of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
+/// The same type as [`ConnectionResponseContentOidcStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOidcStrategy = ConnectionResponseContentOidcStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=okta
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateSelfServiceProfileSsoTicketResponseContent {
-    /// The URL for the created ticket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ticket: Option<String>,
+pub struct CreateConnectionRequestContentOkta {
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOkta>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `okta`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for CreateSelfServiceProfileSsoTicketResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileSsoTicketResponseContent")
-            .field("ticket", &self.ticket.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOkta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(feature = "token_exchange_profiles")]
-/// The `CreateTokenExchangeProfileRequestContent` object.
-///
-/// The body of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateTokenExchangeProfileRequestContent {
-    /// The ID of the Custom Token Exchange action to execute for this profile, in order to validate the subject_token. The action must use the custom-token-exchange trigger.
-    pub action_id: String,
-    /// Friendly name of this profile.
-    pub name: String,
-    /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
-    pub subject_token_type: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: TokenExchangeProfileTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOkta {
+    const NAME: &'static str = "CreateConnectionRequestContentOkta";
 
-#[cfg(feature = "token_exchange_profiles")]
-impl fmt::Debug for CreateTokenExchangeProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateTokenExchangeProfileRequestContent")
-            .field("action_id", &self.action_id)
-            .field("name", &self.name)
-            .field("subject_token_type", &self.subject_token_type)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "token_exchange_profiles")]
-impl CreateTokenExchangeProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        action_id: impl Into<String>,
-        name: impl Into<String>,
-        subject_token_type: impl Into<String>,
-        type_: impl Into<TokenExchangeProfileTypeEnum>,
-    ) -> Self {
-        Self {
-            action_id: action_id.into(),
-            name: name.into(),
-            subject_token_type: subject_token_type.into(),
-            type_: type_.into(),
-            extra: Map::new(),
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "okta")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "token_exchange_profiles")]
-/// The `CreateTokenExchangeProfileResponseContent` schema.
-///
-/// The answer of `POST /token-exchange-profiles` (`tokenExchangeProfiles_create`).
-///
-/// The same type as [`TokenExchangeProfileResponseContent`]: the API description gives both the same schema.
-pub type CreateTokenExchangeProfileResponseContent = TokenExchangeProfileResponseContent;
-
-#[cfg(any(feature = "clients", feature = "organizations"))]
-/// The `CreateTokenQuota` schema.
-///
-/// The same type as [`TokenQuota`]: the API description gives both the same schema.
-pub type CreateTokenQuota = TokenQuota;
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `CreateUserAttributeProfileRequestContent` object.
-///
-/// The body of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserAttributeProfileRequestContent {
-    /// The `name` field.
-    pub name: String,
-    /// The `user_attributes` field.
-    pub user_attributes: BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for CreateUserAttributeProfileRequestContent {
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAttributeProfileRequestContent")
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl CreateUserAttributeProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        user_attributes: impl Into<
-            BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>,
-        >,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            user_attributes: user_attributes.into(),
-            user_id: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<UserAttributeProfileUserId>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `CreateUserAttributeProfileResponseContent` schema.
-///
-/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
-///
-/// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
-pub type CreateUserAttributeProfileResponseContent = UserAttributeProfile;
-
-#[cfg(feature = "users")]
-/// The `CreateUserAuthenticationMethodRequestContent` object.
-///
-/// The body of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserAuthenticationMethodRequestContent {
-    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// The `credential_device_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn/passkey authentication methods only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn/passkey authentication methods only. The public key, which is encoded as base64.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authentication methods only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedUserAuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAuthenticationMethodRequestContent")
-            .field("aaguid", &self.aaguid)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
+        f.debug_struct("CreateConnectionRequestContentOkta")
             .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
             )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl CreateUserAuthenticationMethodRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<CreatedUserAuthenticationMethodTypeEnum>) -> Self {
-        Self {
-            aaguid: None,
-            credential_backed_up: None,
-            credential_device_type: None,
-            email: None,
-            identity_user_id: None,
-            key_id: None,
-            name: None,
-            phone_number: None,
-            preferred_authentication_method: None,
-            public_key: None,
-            relying_party_identifier: None,
-            totp_secret: None,
-            transports: None,
-            type_: type_.into(),
-            user_agent: None,
-            user_handle: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `aaguid`.
-    pub fn aaguid(mut self, value: impl Into<String>) -> Self {
-        self.aaguid = Some(value.into());
-        self
-    }
-
-    /// Sets `credential_backed_up`.
-    pub fn credential_backed_up(mut self, value: impl Into<bool>) -> Self {
-        self.credential_backed_up = Some(value.into());
-        self
-    }
-
-    /// Sets `credential_device_type`.
-    pub fn credential_device_type(mut self, value: impl Into<CredentialDeviceTypeEnum>) -> Self {
-        self.credential_device_type = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `identity_user_id`.
-    pub fn identity_user_id(mut self, value: impl Into<String>) -> Self {
-        self.identity_user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `key_id`.
-    pub fn key_id(mut self, value: impl Into<String>) -> Self {
-        self.key_id = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `preferred_authentication_method`.
-    pub fn preferred_authentication_method(
-        mut self,
-        value: impl Into<PreferredAuthenticationMethodEnum>,
-    ) -> Self {
-        self.preferred_authentication_method = Some(value.into());
-        self
-    }
-
-    /// Sets `public_key`.
-    pub fn public_key(mut self, value: impl Into<String>) -> Self {
-        self.public_key = Some(value.into());
-        self
-    }
-
-    /// Sets `relying_party_identifier`.
-    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `totp_secret`.
-    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
-        self.totp_secret = Some(value.into());
-        self
-    }
-
-    /// Sets `transports`.
-    pub fn transports(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.transports = Some(value.into());
-        self
-    }
-
-    /// Sets `user_agent`.
-    pub fn user_agent(mut self, value: impl Into<String>) -> Self {
-        self.user_agent = Some(value.into());
-        self
-    }
-
-    /// Sets `user_handle`.
-    pub fn user_handle(mut self, value: impl Into<String>) -> Self {
-        self.user_handle = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "users")]
-/// The successfully created authentication method.
-///
-/// The answer of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserAuthenticationMethodResponseContent {
-    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// Authentication method creation date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// The `credential_device_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The ID of the newly created authentication method (automatically generated by the application)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn authenticators only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Preferred phone authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authenticators only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authenticators only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedUserAuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAuthenticationMethodResponseContent")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("created_at", &self.created_at)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("id", &self.id)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `CreateUserRequestContent` object.
-///
-/// The body of `POST /users` (`users_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateUserRequestContent {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Name of the connection this user should be created in.
-    pub connection: String,
-    /// The user's email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false). User will receive a verification email after creation if `email_verified` is false or not specified
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// The user's family name(s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// The user's given name(s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// The user's full name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The user's nickname.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Initial password for this user. Only valid for auth0 connection strategy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    /// The user's phone number (following the E.164 recommendation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// A URI pointing to the user's picture.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// The external user's id provided by the identity provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// The user's username. Only valid if the connection requires a username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Whether the user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_email: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for CreateUserRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserRequestContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("connection", &self.connection)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("verify_email", &self.verify_email)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl CreateUserRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection: impl Into<String>) -> Self {
-        Self {
-            app_metadata: None,
-            blocked: None,
-            connection: connection.into(),
-            email: None,
-            email_verified: None,
-            family_name: None,
-            given_name: None,
-            name: None,
-            nickname: None,
-            password: None,
-            phone_number: None,
-            phone_verified: None,
-            picture: None,
-            user_id: None,
-            user_metadata: None,
-            username: None,
-            verify_email: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `app_metadata`.
-    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.app_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `blocked`.
-    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
-        self.blocked = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `email_verified`.
-    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
-        self.email_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `family_name`.
-    pub fn family_name(mut self, value: impl Into<String>) -> Self {
-        self.family_name = Some(value.into());
-        self
-    }
-
-    /// Sets `given_name`.
-    pub fn given_name(mut self, value: impl Into<String>) -> Self {
-        self.given_name = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `nickname`.
-    pub fn nickname(mut self, value: impl Into<String>) -> Self {
-        self.nickname = Some(value.into());
-        self
-    }
-
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_verified`.
-    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
-        self.phone_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `picture`.
-    pub fn picture(mut self, value: impl Into<String>) -> Self {
-        self.picture = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<String>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_metadata`.
-    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.user_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets `verify_email`.
-    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
-        self.verify_email = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `CreateUserResponseContent` schema.
-///
-/// The answer of `POST /users` (`users_create`).
-///
-/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
-pub type CreateUserResponseContent = UserResponseSchema;
-
-#[cfg(feature = "experimentation")]
-/// The `CreateVariationRequestContent` object.
-///
-/// The body of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVariationRequestContent {
-    /// A description of what this variation controls
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the variation
-    pub name: String,
-    /// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
-    pub overrides: BTreeMap<String, VariationOverrideValue>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for CreateVariationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVariationRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("overrides", &Keys(&self.overrides))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl CreateVariationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        overrides: impl Into<BTreeMap<String, VariationOverrideValue>>,
-    ) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            overrides: overrides.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateVariationResponseContent` schema.
-///
-/// The answer of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
-///
-/// The same type as [`Variation`]: the API description gives both the same schema.
-pub type CreateVariationResponseContent = Variation;
-
-#[cfg(feature = "verifiable_credentials")]
-/// The `CreateVerifiableCredentialTemplateRequestContent` object.
-///
-/// The body of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVerifiableCredentialTemplateRequestContent {
-    /// The `custom_certificate_authority` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_certificate_authority: Option<String>,
-    /// The `dialect` field.
-    pub dialect: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `presentation` field.
-    pub presentation: MdlPresentationRequest,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// The `well_known_trusted_issuers` field.
-    pub well_known_trusted_issuers: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerifiableCredentialTemplateRequestContent")
-            .field(
-                "custom_certificate_authority",
-                &self.custom_certificate_authority,
-            )
-            .field("dialect", &self.dialect)
-            .field("name", &self.name)
-            .field("presentation", &self.presentation)
-            .field("type_", &self.type_)
-            .field(
-                "well_known_trusted_issuers",
-                &self.well_known_trusted_issuers,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl CreateVerifiableCredentialTemplateRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        dialect: impl Into<String>,
-        name: impl Into<String>,
-        presentation: impl Into<MdlPresentationRequest>,
-        type_: impl Into<String>,
-        well_known_trusted_issuers: impl Into<String>,
-    ) -> Self {
-        Self {
-            custom_certificate_authority: None,
-            dialect: dialect.into(),
-            name: name.into(),
-            presentation: presentation.into(),
-            type_: type_.into(),
-            well_known_trusted_issuers: well_known_trusted_issuers.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `custom_certificate_authority`.
-    pub fn custom_certificate_authority(mut self, value: impl Into<String>) -> Self {
-        self.custom_certificate_authority = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-/// The `CreateVerifiableCredentialTemplateResponseContent` schema.
-///
-/// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
-///
-/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
-pub type CreateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
-
-#[cfg(feature = "jobs")]
-/// The `CreateVerificationEmailRequestContent` object.
-///
-/// The body of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVerificationEmailRequestContent {
-    /// client_id of the client (application). If no value provided, the global Client ID will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `identity` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<Identity>,
-    /// (Optional) Organization ID – the ID of the Organization. If provided, organization parameters will be made available to the email template and organization branding will be applied to the prompt. In addition, the redirect link in the prompt will include organization_id and organization_name query string parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    /// user_id of the user to send the verification email to.
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateVerificationEmailRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerificationEmailRequestContent")
-            .field("client_id", &self.client_id)
-            .field("identity", &self.identity)
-            .field("organization_id", &self.organization_id)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl CreateVerificationEmailRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(user_id: impl Into<String>) -> Self {
-        Self {
-            client_id: None,
-            identity: None,
-            organization_id: None,
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `identity`.
-    pub fn identity(mut self, value: impl Into<Identity>) -> Self {
-        self.identity = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_id`.
-    pub fn organization_id(mut self, value: impl Into<String>) -> Self {
-        self.organization_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "jobs")]
-/// The `CreateVerificationEmailResponseContent` object.
-///
-/// The answer of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateVerificationEmailResponseContent {
-    /// When this job was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// ID of this job.
-    pub id: String,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateVerificationEmailResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerificationEmailResponseContent")
-            .field("created_at", &self.created_at)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The values of `CreatedAuthenticationMethodTypeEnum`.
-    pub enum CreatedAuthenticationMethodTypeEnum {
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `totp`
-        Totp = "totp",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The values of `CreatedUserAuthenticationMethodTypeEnum`.
-    pub enum CreatedUserAuthenticationMethodTypeEnum {
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `totp`
-        Totp = "totp",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-        /// `passkey`
-        Passkey = "passkey",
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
-    pub enum CredentialDeviceTypeEnum {
-        /// `single_device`
-        SingleDevice = "single_device",
-        /// `multi_device`
-        MultiDevice = "multi_device",
-    }
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-/// The `CredentialId` object.
-///
-/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// Also named [`AculClientFilterById`], [`AculDomainFilterById`], [`AculOrganizationFilterById`], [`CreatePublicKeyDeviceCredentialResponseContent`], [`EventStreamCloudEventGroupMemberAddedObjectMember0`], [`EventStreamCloudEventGroupMemberDeletedObjectMember0`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CredentialId {
-    /// Credential ID
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-impl fmt::Debug for CredentialId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialId")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-impl CredentialId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-/// Configure the connection to be used as a Requesting Application for Cross App Access.
-///
-/// Also named [`ConnectionAuthenticationPurpose`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CrossAppAccessRequestingApp {
-    /// Set to `true` to enable the connection as a Requesting Application for Cross App Access.
-    pub active: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl fmt::Debug for CrossAppAccessRequestingApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CrossAppAccessRequestingApp")
-            .field("active", &self.active)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl CrossAppAccessRequestingApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(active: impl Into<bool>) -> Self {
-        Self {
-            active: active.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// CSP directives map. Keys are directive names, values are arrays of directive values.
-pub type CspDirectives = BTreeMap<String, Vec<String>>;
-
-#[cfg(feature = "tenants")]
-string_enum! {
-    /// The values of `CspFlag`.
-    pub enum CspFlag {
-        /// `upgrade-insecure-requests`
-        UpgradeInsecureRequests = "upgrade-insecure-requests",
-        /// `block-all-mixed-content`
-        BlockAllMixedContent = "block-all-mixed-content",
-    }
-}
-
-#[cfg(feature = "full")]
-/// CSP flags (bare directives without values).
-pub type CspFlags = Vec<CspFlag>;
-
-#[cfg(feature = "full")]
-/// Array of CSP policies (enforcing and/or reporting).
-pub type CspPolicies = Vec<CspPolicy>;
-
-#[cfg(feature = "tenants")]
-/// A single CSP policy with mode, directives, flags, and optional reporting.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CspPolicy {
-    /// The `directives` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directives: Option<BTreeMap<String, Vec<String>>>,
-    /// The `flags` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flags: Option<Vec<CspFlag>>,
-    /// The `mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<CspPolicyMode>,
-    /// The `reporting` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporting: Option<CspPolicyReporting>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspPolicy")
-            .field("directives", &Keys(&self.directives))
-            .field("flags", &self.flags)
-            .field("mode", &self.mode)
-            .field("reporting", &self.reporting)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspPolicy {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `directives`.
-    pub fn directives(mut self, value: impl Into<BTreeMap<String, Vec<String>>>) -> Self {
-        self.directives = Some(value.into());
-        self
-    }
-
-    /// Sets `flags`.
-    pub fn flags(mut self, value: impl Into<Vec<CspFlag>>) -> Self {
-        self.flags = Some(value.into());
-        self
-    }
-
-    /// Sets `mode`.
-    pub fn mode(mut self, value: impl Into<CspPolicyMode>) -> Self {
-        self.mode = Some(value.into());
-        self
-    }
-
-    /// Sets `reporting`.
-    pub fn reporting(mut self, value: impl Into<CspPolicyReporting>) -> Self {
-        self.reporting = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "tenants")]
-string_enum! {
-    /// Policy mode: enforcing or reporting.
-    pub enum CspPolicyMode {
-        /// `enforcing`
-        Enforcing = "enforcing",
-        /// `reporting`
-        Reporting = "reporting",
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// Per-policy reporting configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CspPolicyReporting {
-    /// Report-To group name for modern reporting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_to_group: Option<String>,
-    /// HTTPS endpoint for CSP violation reports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_uri: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspPolicyReporting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspPolicyReporting")
-            .field("report_to_group", &self.report_to_group)
-            .field("report_uri", &self.report_uri)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspPolicyReporting {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `report_to_group`.
-    pub fn report_to_group(mut self, value: impl Into<String>) -> Self {
-        self.report_to_group = Some(value.into());
-        self
-    }
-
-    /// Sets `report_uri`.
-    pub fn report_uri(mut self, value: impl Into<String>) -> Self {
-        self.report_uri = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// Report-To header configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CspReportTo {
-    /// The `endpoints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoints: Option<Vec<CspReportToEndpoint>>,
-    /// Reporting group identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// Maximum age in seconds for the Report-To header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_age: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspReportTo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspReportTo")
-            .field("endpoints", &self.endpoints)
-            .field("group", &self.group)
-            .field("max_age", &self.max_age)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspReportTo {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `endpoints`.
-    pub fn endpoints(mut self, value: impl Into<Vec<CspReportToEndpoint>>) -> Self {
-        self.endpoints = Some(value.into());
-        self
-    }
-
-    /// Sets `group`.
-    pub fn group(mut self, value: impl Into<String>) -> Self {
-        self.group = Some(value.into());
-        self
-    }
-
-    /// Sets `max_age`.
-    pub fn max_age(mut self, value: impl Into<i64>) -> Self {
-        self.max_age = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// A single reporting endpoint.
-///
-/// The same type as [`BrandingFont`]: the API description gives both the same schema.
-pub type CspReportToEndpoint = BrandingFont;
-
-#[cfg(feature = "full")]
-/// Array of reporting endpoints.
-pub type CspReportToEndpoints = Vec<CspReportToEndpoint>;
-
-#[cfg(feature = "full")]
-/// Reporting-Endpoints header configuration (key-value pairs).
-pub type CspReportingEndpoints = BTreeMap<String, String>;
-
-#[cfg(feature = "tenants")]
-/// Global reporting infrastructure configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CspReportingInfrastructure {
-    /// The `report_to` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub report_to: Option<CspReportTo>,
-    /// The `reporting_endpoints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporting_endpoints: Option<BTreeMap<String, String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspReportingInfrastructure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspReportingInfrastructure")
-            .field("report_to", &self.report_to)
-            .field("reporting_endpoints", &Keys(&self.reporting_endpoints))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspReportingInfrastructure {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `report_to`.
-    pub fn report_to(mut self, value: impl Into<CspReportTo>) -> Self {
-        self.report_to = Some(value.into());
-        self
-    }
-
-    /// Sets `reporting_endpoints`.
-    pub fn reporting_endpoints(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.reporting_endpoints = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// The `CustomDomain` object.
-///
-/// The answer of `GET /custom-domains/{id}` (`customDomains_get`).
-///
-/// Also named [`GetCustomDomainResponseContent`], [`GetDefaultCustomDomainResponseContent`], [`UpdateDefaultCustomDomainResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CustomDomain {
-    /// The `certificate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<DomainCertificate>,
-    /// The HTTP header to fetch the client's IP address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<String>,
-    /// ID of the custom domain.
-    pub custom_domain_id: String,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Whether this is the default custom domain (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// Intermediate address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin_domain_name: Option<String>,
-    /// Whether this is a primary domain (true) or not (false).
-    pub primary: bool,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `status` field.
-    pub status: CustomDomainStatusFilterEnum,
-    /// The TLS version policy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainTypeEnum,
-    /// The `verification` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification: Option<DomainVerification>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for CustomDomain {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomDomain")
-            .field("certificate", &self.certificate)
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("custom_domain_id", &self.custom_domain_id)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("is_default", &self.is_default)
-            .field("origin_domain_name", &self.origin_domain_name)
-            .field("primary", &self.primary)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("status", &self.status)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification", &self.verification)
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// The `CustomDomainCustomClientIpHeader` schema.
-pub type CustomDomainCustomClientIpHeader = CustomDomainCustomClientIpHeaderEnum;
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// The HTTP header to fetch the client's IP address
-    pub enum CustomDomainCustomClientIpHeaderEnum {
-        /// `true-client-ip`
-        TrueClientIp = "true-client-ip",
-        /// `cf-connecting-ip`
-        CfConnectingIp = "cf-connecting-ip",
-        /// `x-forwarded-for`
-        XForwardedFor = "x-forwarded-for",
-        /// `x-azure-clientip`
-        XAzureClientip = "x-azure-clientip",
-        /// The empty string.
-        Empty = "",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// Custom domain provisioning type. Must be `auth0_managed_certs` or `self_managed_certs`.
+/// The `CreateConnectionRequestContentOktaStrategy` schema.
 ///
-/// The same type as [`CustomDomainTypeEnum`]: the API description gives both the same schema.
-pub type CustomDomainProvisioningTypeEnum = CustomDomainTypeEnum;
+/// The same type as [`ConnectionResponseContentOktaStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOktaStrategy = ConnectionResponseContentOktaStrategy;
 
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain configuration status. Can be `failed`, `pending_verification`, or `ready`.
-    pub enum CustomDomainStatusFilterEnum {
-        /// `pending_verification`
-        PendingVerification = "pending_verification",
-        /// `ready`
-        Ready = "ready",
-        /// `failed`
-        Failed = "failed",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain TLS policy. Must be `recommended`, includes TLS 1.2.
-    pub enum CustomDomainTlsPolicyEnum {
-        /// `recommended`
-        Recommended = "recommended",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain provisioning type. Can be `auth0_managed_certs` or `self_managed_certs`.
-    pub enum CustomDomainTypeEnum {
-        /// `auth0_managed_certs`
-        Auth0ManagedCerts = "auth0_managed_certs",
-        /// `self_managed_certs`
-        SelfManagedCerts = "self_managed_certs",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain verification method. Must be `txt`.
-    pub enum CustomDomainVerificationMethodEnum {
-        /// `txt`
-        Txt = "txt",
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CustomProviderConfiguration` object.
+#[cfg(feature = "full")]
+/// Create a connection with strategy=paypal
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CustomProviderConfiguration {
-    /// The `delivery_methods` field.
-    pub delivery_methods: Vec<CustomProviderDeliveryMethodEnum>,
+pub struct CreateConnectionRequestContentPaypal {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "branding")]
-impl fmt::Debug for CustomProviderConfiguration {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPaypal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPaypal {
+    const NAME: &'static str = "CreateConnectionRequestContentPaypal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "paypal")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPaypal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomProviderConfiguration")
-            .field("delivery_methods", &self.delivery_methods)
+        f.debug_struct("CreateConnectionRequestContentPaypal")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "branding")]
-impl CustomProviderConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(delivery_methods: impl Into<Vec<CustomProviderDeliveryMethodEnum>>) -> Self {
-        Self {
-            delivery_methods: delivery_methods.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CustomProviderCredentials` schema.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type CustomProviderCredentials = ClientAddonOag;
-
-#[cfg(feature = "branding")]
-/// The `CustomProviderDeliveryMethodEnum` schema.
-///
-/// The same type as [`PhoneProviderDeliveryMethodEnum`]: the API description gives both the same schema.
-pub type CustomProviderDeliveryMethodEnum = PhoneProviderDeliveryMethodEnum;
-
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Key algorithm
-    pub enum CustomSigningKeyAlgorithmEnum {
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS384`
-        Rs384 = "RS384",
-        /// `RS512`
-        Rs512 = "RS512",
-        /// `ES256`
-        Es256 = "ES256",
-        /// `ES384`
-        Es384 = "ES384",
-        /// `ES512`
-        Es512 = "ES512",
-        /// `PS256`
-        Ps256 = "PS256",
-        /// `PS384`
-        Ps384 = "PS384",
-        /// `PS512`
-        Ps512 = "PS512",
-    }
-}
-
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Curve
-    pub enum CustomSigningKeyCurveEnum {
-        /// `P-256`
-        P256 = "P-256",
-        /// `P-384`
-        P384 = "P-384",
-        /// `P-521`
-        P521 = "P-521",
-    }
-}
-
-#[cfg(feature = "keys")]
-/// JWK representing a custom public signing key.
+#[cfg(feature = "full")]
+/// Create a connection with strategy=paypal-sandbox
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CustomSigningKeyJwk {
-    /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alg: Option<CustomSigningKeyAlgorithmEnum>,
-    /// The `crv` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crv: Option<CustomSigningKeyCurveEnum>,
-    /// Key exponent
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub e: Option<String>,
-    /// Key operations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_ops: Option<Vec<CustomSigningKeyOperationEnum>>,
-    /// Key identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-    /// The `kty` field.
-    pub kty: CustomSigningKeyTypeEnum,
-    /// Key modulus
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<String>,
-    /// The `use` field.
-    #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
-    pub use_: Option<CustomSigningKeyUseEnum>,
-    /// X coordinate
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x: Option<String>,
-    /// X.509 certificate chain
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x5c: Option<Vec<String>>,
-    /// X.509 certificate SHA-1 thumbprint
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x5t: Option<String>,
-    /// X.509 certificate SHA-256 thumbprint
-    #[serde(rename = "x5t#S256", default, skip_serializing_if = "Option::is_none")]
-    pub x5t_s256: Option<String>,
-    /// X.509 URL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x5u: Option<String>,
-    /// Y coordinate
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub y: Option<String>,
+pub struct CreateConnectionRequestContentPaypalSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal-sandbox`.
+    pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "keys")]
-impl fmt::Debug for CustomSigningKeyJwk {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPaypalSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPaypalSandbox {
+    const NAME: &'static str = "CreateConnectionRequestContentPaypalSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "paypal-sandbox")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomSigningKeyJwk")
-            .field("alg", &self.alg)
-            .field("crv", &self.crv)
-            .field("e", &self.e)
-            .field("key_ops", &self.key_ops)
-            .field("kid", &self.kid)
-            .field("kty", &self.kty)
-            .field("n", &self.n)
-            .field("use_", &self.use_)
-            .field("x", &self.x)
-            .field("x5c", &self.x5c)
-            .field("x5t", &self.x5t)
-            .field("x5t_s256", &self.x5t_s256)
-            .field("x5u", &self.x5u)
-            .field("y", &self.y)
+        f.debug_struct("CreateConnectionRequestContentPaypalSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "keys")]
-impl CustomSigningKeyJwk {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(kty: impl Into<CustomSigningKeyTypeEnum>) -> Self {
-        Self {
-            alg: None,
-            crv: None,
-            e: None,
-            key_ops: None,
-            kid: None,
-            kty: kty.into(),
-            n: None,
-            use_: None,
-            x: None,
-            x5c: None,
-            x5t: None,
-            x5t_s256: None,
-            x5u: None,
-            y: None,
-            extra: Map::new(),
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPaypalSandboxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPaypalSandboxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPaypalSandboxStrategy =
+    ConnectionResponseContentPaypalSandboxStrategy;
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPaypalStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPaypalStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPaypalStrategy = ConnectionResponseContentPaypalStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=pingfederate
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentPingFederate {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPingFederate>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `pingfederate`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPingFederate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPingFederate {
+    const NAME: &'static str = "CreateConnectionRequestContentPingFederate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "pingfederate")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets `alg`.
-    pub fn alg(mut self, value: impl Into<CustomSigningKeyAlgorithmEnum>) -> Self {
-        self.alg = Some(value.into());
-        self
-    }
-
-    /// Sets `crv`.
-    pub fn crv(mut self, value: impl Into<CustomSigningKeyCurveEnum>) -> Self {
-        self.crv = Some(value.into());
-        self
-    }
-
-    /// Sets `e`.
-    pub fn e(mut self, value: impl Into<String>) -> Self {
-        self.e = Some(value.into());
-        self
-    }
-
-    /// Sets `key_ops`.
-    pub fn key_ops(mut self, value: impl Into<Vec<CustomSigningKeyOperationEnum>>) -> Self {
-        self.key_ops = Some(value.into());
-        self
-    }
-
-    /// Sets `kid`.
-    pub fn kid(mut self, value: impl Into<String>) -> Self {
-        self.kid = Some(value.into());
-        self
-    }
-
-    /// Sets `n`.
-    pub fn n(mut self, value: impl Into<String>) -> Self {
-        self.n = Some(value.into());
-        self
-    }
-
-    /// Sets `use`.
-    pub fn use_(mut self, value: impl Into<CustomSigningKeyUseEnum>) -> Self {
-        self.use_ = Some(value.into());
-        self
-    }
-
-    /// Sets `x`.
-    pub fn x(mut self, value: impl Into<String>) -> Self {
-        self.x = Some(value.into());
-        self
-    }
-
-    /// Sets `x5c`.
-    pub fn x5c(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.x5c = Some(value.into());
-        self
-    }
-
-    /// Sets `x5t`.
-    pub fn x5t(mut self, value: impl Into<String>) -> Self {
-        self.x5t = Some(value.into());
-        self
-    }
-
-    /// Sets `x5t#S256`.
-    pub fn x5t_s256(mut self, value: impl Into<String>) -> Self {
-        self.x5t_s256 = Some(value.into());
-        self
-    }
-
-    /// Sets `x5u`.
-    pub fn x5u(mut self, value: impl Into<String>) -> Self {
-        self.x5u = Some(value.into());
-        self
-    }
-
-    /// Sets `y`.
-    pub fn y(mut self, value: impl Into<String>) -> Self {
-        self.y = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "keys")]
-string_enum! {
-    /// The values of `CustomSigningKeyOperationEnum`.
-    pub enum CustomSigningKeyOperationEnum {
-        /// `verify`
-        Verify = "verify",
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPingFederate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentPingFederate")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
     }
 }
 
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Key type
-    pub enum CustomSigningKeyTypeEnum {
-        /// `EC`
-        Ec = "EC",
-        /// `RSA`
-        Rsa = "RSA",
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPingFederateStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPingFederateStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPingFederateStrategy =
+    ConnectionResponseContentPingFederateStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=planningcenter
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentPlanningCenter {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPlanningCenter>,
+    /// Always `planningcenter`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPlanningCenter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Key use
-    pub enum CustomSigningKeyUseEnum {
-        /// `sig`
-        Sig = "sig",
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPlanningCenter {
+    const NAME: &'static str = "CreateConnectionRequestContentPlanningCenter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "planningcenter")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentPlanningCenter")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPlanningCenterStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPlanningCenterStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPlanningCenterStrategy =
+    ConnectionResponseContentPlanningCenterStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=salesforce
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentSalesforce {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSalesforce>,
+    /// Always `salesforce`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentSalesforce {
+    const NAME: &'static str = "CreateConnectionRequestContentSalesforce";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "salesforce")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentSalesforce")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
     }
 }

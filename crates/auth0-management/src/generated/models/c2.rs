@@ -10,110 +10,1557 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(feature = "clients")]
+/// Active Directory Rights Management Service SSO configuration.
+///
+/// Also named [`ClientAddonMscrm`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonRms {
+    /// URL of your Rights Management Server. It can be internal or external, but users will have to be able to reach it.
+    pub url: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonRms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonRms {
+    const NAME: &'static str = "ClientAddonRms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_url = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "url" => f_url = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            url: object::missing(f_url, "url")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonRms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonRms")
+            .field("url", &self.url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonRms {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Salesforce SSO configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSalesforce {
+    /// Arbitrary logical URL that identifies the Saleforce resource. e.g. `https://acme-org.com`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSalesforce {
+    const NAME: &'static str = "ClientAddonSalesforce";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_entity_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "entity_id" => f_entity_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            entity_id: f_entity_id,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSalesforce")
+            .field("entity_id", &self.entity_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSalesforce {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Salesforce API addon configuration.
+///
+/// Also named [`ClientAddonSalesforceSandboxApi`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSalesforceApi {
+    /// Consumer Key assigned by Salesforce to the Connected App.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clientid: Option<String>,
+    /// Community name.
+    #[serde(rename = "communityName", skip_serializing_if = "Option::is_none")]
+    pub community_name: Option<String>,
+    /// Community url section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_url_section: Option<String>,
+    /// Name of the property in the user object that maps to a Salesforce username. e.g. `email`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSalesforceApi {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSalesforceApi {
+    const NAME: &'static str = "ClientAddonSalesforceApi";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_clientid = Default::default();
+        let mut f_community_name = Default::default();
+        let mut f_community_url_section = Default::default();
+        let mut f_principal = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "clientid" => f_clientid = de_map.next_value()?,
+                "communityName" => f_community_name = de_map.next_value()?,
+                "community_url_section" => f_community_url_section = de_map.next_value()?,
+                "principal" => f_principal = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            clientid: f_clientid,
+            community_name: f_community_name,
+            community_url_section: f_community_url_section,
+            principal: f_principal,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSalesforceApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSalesforceApi")
+            .field("clientid", &self.clientid)
+            .field("community_name", &self.community_name)
+            .field("community_url_section", &self.community_url_section)
+            .field("principal", &self.principal)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSalesforceApi {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `clientid`.
+    pub fn clientid(mut self, value: impl Into<String>) -> Self {
+        self.clientid = Some(value.into());
+        self
+    }
+
+    /// Sets `communityName`.
+    pub fn community_name(mut self, value: impl Into<String>) -> Self {
+        self.community_name = Some(value.into());
+        self
+    }
+
+    /// Sets `community_url_section`.
+    pub fn community_url_section(mut self, value: impl Into<String>) -> Self {
+        self.community_url_section = Some(value.into());
+        self
+    }
+
+    /// Sets `principal`.
+    pub fn principal(mut self, value: impl Into<String>) -> Self {
+        self.principal = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Salesforce Sandbox addon configuration.
+///
+/// The same type as [`ClientAddonSalesforceApi`]: the API description gives both the same schema.
+pub type ClientAddonSalesforceSandboxApi = ClientAddonSalesforceApi;
+
+#[cfg(feature = "clients")]
+/// SAML2 addon indicator (no configuration settings needed for SAML2 addon).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSaml {
+    /// The `audience` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The `authnContextClassRef` field.
+    #[serde(
+        rename = "authnContextClassRef",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authn_context_class_ref: Option<String>,
+    /// The `createUpnClaim` field.
+    #[serde(rename = "createUpnClaim", skip_serializing_if = "Option::is_none")]
+    pub create_upn_claim: Option<bool>,
+    /// The `destination` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// The `digestAlgorithm` field.
+    #[serde(rename = "digestAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub digest_algorithm: Option<String>,
+    /// The `issuer` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `lifetimeInSeconds` field.
+    #[serde(rename = "lifetimeInSeconds", skip_serializing_if = "Option::is_none")]
+    pub lifetime_in_seconds: Option<i64>,
+    /// The `mapIdentities` field.
+    #[serde(rename = "mapIdentities", skip_serializing_if = "Option::is_none")]
+    pub map_identities: Option<bool>,
+    /// The `mapUnknownClaimsAsIs` field.
+    #[serde(
+        rename = "mapUnknownClaimsAsIs",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub map_unknown_claims_as_is: Option<bool>,
+    /// The `mappings` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mappings: Option<Map<String, Value>>,
+    /// The `nameIdentifierFormat` field.
+    #[serde(
+        rename = "nameIdentifierFormat",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_identifier_format: Option<String>,
+    /// The `nameIdentifierProbes` field.
+    #[serde(
+        rename = "nameIdentifierProbes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_identifier_probes: Option<Vec<String>>,
+    /// The `passthroughClaimsWithNoMapping` field.
+    #[serde(
+        rename = "passthroughClaimsWithNoMapping",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub passthrough_claims_with_no_mapping: Option<bool>,
+    /// The `recipient` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// The `signResponse` field.
+    #[serde(rename = "signResponse", skip_serializing_if = "Option::is_none")]
+    pub sign_response: Option<bool>,
+    /// The `signatureAlgorithm` field.
+    #[serde(rename = "signatureAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub signature_algorithm: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSaml {
+    const NAME: &'static str = "ClientAddonSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_authn_context_class_ref = Default::default();
+        let mut f_create_upn_claim = Default::default();
+        let mut f_destination = Default::default();
+        let mut f_digest_algorithm = Default::default();
+        let mut f_issuer = Default::default();
+        let mut f_lifetime_in_seconds = Default::default();
+        let mut f_map_identities = Default::default();
+        let mut f_map_unknown_claims_as_is = Default::default();
+        let mut f_mappings = Default::default();
+        let mut f_name_identifier_format = Default::default();
+        let mut f_name_identifier_probes = Default::default();
+        let mut f_passthrough_claims_with_no_mapping = Default::default();
+        let mut f_recipient = Default::default();
+        let mut f_sign_response = Default::default();
+        let mut f_signature_algorithm = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "authnContextClassRef" => f_authn_context_class_ref = de_map.next_value()?,
+                "createUpnClaim" => f_create_upn_claim = de_map.next_value()?,
+                "destination" => f_destination = de_map.next_value()?,
+                "digestAlgorithm" => f_digest_algorithm = de_map.next_value()?,
+                "issuer" => f_issuer = de_map.next_value()?,
+                "lifetimeInSeconds" => f_lifetime_in_seconds = de_map.next_value()?,
+                "mapIdentities" => f_map_identities = de_map.next_value()?,
+                "mapUnknownClaimsAsIs" => f_map_unknown_claims_as_is = de_map.next_value()?,
+                "mappings" => f_mappings = de_map.next_value()?,
+                "nameIdentifierFormat" => f_name_identifier_format = de_map.next_value()?,
+                "nameIdentifierProbes" => f_name_identifier_probes = de_map.next_value()?,
+                "passthroughClaimsWithNoMapping" => {
+                    f_passthrough_claims_with_no_mapping = de_map.next_value()?
+                }
+                "recipient" => f_recipient = de_map.next_value()?,
+                "signResponse" => f_sign_response = de_map.next_value()?,
+                "signatureAlgorithm" => f_signature_algorithm = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            authn_context_class_ref: f_authn_context_class_ref,
+            create_upn_claim: f_create_upn_claim,
+            destination: f_destination,
+            digest_algorithm: f_digest_algorithm,
+            issuer: f_issuer,
+            lifetime_in_seconds: f_lifetime_in_seconds,
+            map_identities: f_map_identities,
+            map_unknown_claims_as_is: f_map_unknown_claims_as_is,
+            mappings: f_mappings,
+            name_identifier_format: f_name_identifier_format,
+            name_identifier_probes: f_name_identifier_probes,
+            passthrough_claims_with_no_mapping: f_passthrough_claims_with_no_mapping,
+            recipient: f_recipient,
+            sign_response: f_sign_response,
+            signature_algorithm: f_signature_algorithm,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSaml")
+            .field("audience", &self.audience)
+            .field("authn_context_class_ref", &self.authn_context_class_ref)
+            .field("create_upn_claim", &self.create_upn_claim)
+            .field("destination", &self.destination)
+            .field("digest_algorithm", &self.digest_algorithm)
+            .field("issuer", &self.issuer)
+            .field("lifetime_in_seconds", &self.lifetime_in_seconds)
+            .field("map_identities", &self.map_identities)
+            .field("map_unknown_claims_as_is", &self.map_unknown_claims_as_is)
+            .field("mappings", &Keys(&self.mappings))
+            .field("name_identifier_format", &self.name_identifier_format)
+            .field("name_identifier_probes", &self.name_identifier_probes)
+            .field(
+                "passthrough_claims_with_no_mapping",
+                &self.passthrough_claims_with_no_mapping,
+            )
+            .field("recipient", &self.recipient)
+            .field("sign_response", &self.sign_response)
+            .field("signature_algorithm", &self.signature_algorithm)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSaml {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets `authnContextClassRef`.
+    pub fn authn_context_class_ref(mut self, value: impl Into<String>) -> Self {
+        self.authn_context_class_ref = Some(value.into());
+        self
+    }
+
+    /// Sets `createUpnClaim`.
+    pub fn create_upn_claim(mut self, value: impl Into<bool>) -> Self {
+        self.create_upn_claim = Some(value.into());
+        self
+    }
+
+    /// Sets `destination`.
+    pub fn destination(mut self, value: impl Into<String>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+
+    /// Sets `digestAlgorithm`.
+    pub fn digest_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.digest_algorithm = Some(value.into());
+        self
+    }
+
+    /// Sets `issuer`.
+    pub fn issuer(mut self, value: impl Into<String>) -> Self {
+        self.issuer = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetimeInSeconds`.
+    pub fn lifetime_in_seconds(mut self, value: impl Into<i64>) -> Self {
+        self.lifetime_in_seconds = Some(value.into());
+        self
+    }
+
+    /// Sets `mapIdentities`.
+    pub fn map_identities(mut self, value: impl Into<bool>) -> Self {
+        self.map_identities = Some(value.into());
+        self
+    }
+
+    /// Sets `mapUnknownClaimsAsIs`.
+    pub fn map_unknown_claims_as_is(mut self, value: impl Into<bool>) -> Self {
+        self.map_unknown_claims_as_is = Some(value.into());
+        self
+    }
+
+    /// Sets `mappings`.
+    pub fn mappings(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.mappings = Some(value.into());
+        self
+    }
+
+    /// Sets `nameIdentifierFormat`.
+    pub fn name_identifier_format(mut self, value: impl Into<String>) -> Self {
+        self.name_identifier_format = Some(value.into());
+        self
+    }
+
+    /// Sets `nameIdentifierProbes`.
+    pub fn name_identifier_probes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.name_identifier_probes = Some(value.into());
+        self
+    }
+
+    /// Sets `passthroughClaimsWithNoMapping`.
+    pub fn passthrough_claims_with_no_mapping(mut self, value: impl Into<bool>) -> Self {
+        self.passthrough_claims_with_no_mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `recipient`.
+    pub fn recipient(mut self, value: impl Into<String>) -> Self {
+        self.recipient = Some(value.into());
+        self
+    }
+
+    /// Sets `signResponse`.
+    pub fn sign_response(mut self, value: impl Into<bool>) -> Self {
+        self.sign_response = Some(value.into());
+        self
+    }
+
+    /// Sets `signatureAlgorithm`.
+    pub fn signature_algorithm(mut self, value: impl Into<String>) -> Self {
+        self.signature_algorithm = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `ClientAddonSamlMapping` schema.
+pub type ClientAddonSamlMapping = Map<String, Value>;
+
+#[cfg(feature = "clients")]
+/// SAP API addon configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSapapi {
+    /// If activated in the OAuth 2.0 client configuration (transaction SOAUTH2) the SAML attribute client_id must be set and equal the client_id form parameter of the access token request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clientid: Option<String>,
+    /// NameID element of the Subject which can be used to express the user's identity. Defaults to `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`.
+    #[serde(
+        rename = "nameIdentifierFormat",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_identifier_format: Option<String>,
+    /// Requested scope for SAP APIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Service account password to use to authenticate API calls to the token endpoint.
+    #[serde(rename = "servicePassword", skip_serializing_if = "Option::is_none")]
+    pub service_password: Option<String>,
+    /// Your SAP OData server OAuth2 token endpoint URL.
+    #[serde(rename = "tokenEndpointUrl", skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_url: Option<String>,
+    /// Name of the property in the user object that maps to a SAP username. e.g. `email`.
+    #[serde(rename = "usernameAttribute", skip_serializing_if = "Option::is_none")]
+    pub username_attribute: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSapapi {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSapapi {
+    const NAME: &'static str = "ClientAddonSapapi";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_clientid = Default::default();
+        let mut f_name_identifier_format = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_service_password = Default::default();
+        let mut f_token_endpoint_url = Default::default();
+        let mut f_username_attribute = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "clientid" => f_clientid = de_map.next_value()?,
+                "nameIdentifierFormat" => f_name_identifier_format = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "servicePassword" => f_service_password = de_map.next_value()?,
+                "tokenEndpointUrl" => f_token_endpoint_url = de_map.next_value()?,
+                "usernameAttribute" => f_username_attribute = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            clientid: f_clientid,
+            name_identifier_format: f_name_identifier_format,
+            scope: f_scope,
+            service_password: f_service_password,
+            token_endpoint_url: f_token_endpoint_url,
+            username_attribute: f_username_attribute,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSapapi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSapapi")
+            .field("clientid", &self.clientid)
+            .field("name_identifier_format", &self.name_identifier_format)
+            .field("scope", &self.scope)
+            .field(
+                "service_password",
+                &self.service_password.as_ref().map(|_| REDACTED),
+            )
+            .field("token_endpoint_url", &self.token_endpoint_url)
+            .field("username_attribute", &self.username_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSapapi {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `clientid`.
+    pub fn clientid(mut self, value: impl Into<String>) -> Self {
+        self.clientid = Some(value.into());
+        self
+    }
+
+    /// Sets `nameIdentifierFormat`.
+    pub fn name_identifier_format(mut self, value: impl Into<String>) -> Self {
+        self.name_identifier_format = Some(value.into());
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets `servicePassword`.
+    pub fn service_password(mut self, value: impl Into<String>) -> Self {
+        self.service_password = Some(value.into());
+        self
+    }
+
+    /// Sets `tokenEndpointUrl`.
+    pub fn token_endpoint_url(mut self, value: impl Into<String>) -> Self {
+        self.token_endpoint_url = Some(value.into());
+        self
+    }
+
+    /// Sets `usernameAttribute`.
+    pub fn username_attribute(mut self, value: impl Into<String>) -> Self {
+        self.username_attribute = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Sentry SSO configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSentry {
+    /// URL prefix only if running Sentry Community Edition, otherwise leave should be blank.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Generated slug for your Sentry organization. Found in your Sentry URL. e.g. `https://sentry.acme.com/acme-org/` would be `acme-org`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_slug: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSentry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSentry {
+    const NAME: &'static str = "ClientAddonSentry";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_base_url = Default::default();
+        let mut f_org_slug = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "base_url" => f_base_url = de_map.next_value()?,
+                "org_slug" => f_org_slug = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            base_url: f_base_url,
+            org_slug: f_org_slug,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSentry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSentry")
+            .field("base_url", &self.base_url)
+            .field("org_slug", &self.org_slug)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSentry {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `base_url`.
+    pub fn base_url(mut self, value: impl Into<String>) -> Self {
+        self.base_url = Some(value.into());
+        self
+    }
+
+    /// Sets `org_slug`.
+    pub fn org_slug(mut self, value: impl Into<String>) -> Self {
+        self.org_slug = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// SharePoint SSO configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSharePoint {
+    /// The `external_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<ClientAddonSharePointExternalUrl>,
+    /// Internal SharePoint application URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSharePoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSharePoint {
+    const NAME: &'static str = "ClientAddonSharePoint";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_external_url = Default::default();
+        let mut f_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "external_url" => f_external_url = de_map.next_value()?,
+                "url" => f_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            external_url: f_external_url,
+            url: f_url,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSharePoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSharePoint")
+            .field("external_url", &self.external_url)
+            .field("url", &self.url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSharePoint {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `external_url`.
+    pub fn external_url(mut self, value: impl Into<ClientAddonSharePointExternalUrl>) -> Self {
+        self.external_url = Some(value.into());
+        self
+    }
+
+    /// Sets `url`.
+    pub fn url(mut self, value: impl Into<String>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// External SharePoint application URLs if exposed to the Internet.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ClientAddonSharePointExternalUrl {
+    /// The `Vec<String>` shape.
+    Array(Vec<String>),
+    /// The `String` shape.
+    String(String),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSharePointExternalUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<String>),
+            String(String),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("ClientAddonSharePointExternalUrl", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSharePointExternalUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Slack team or workspace name usually first segment in your Slack URL. e.g. `https://acme-org.slack.com` would be `acme-org`.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSlack {
+    /// Slack team name.
+    pub team: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSlack {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSlack {
+    const NAME: &'static str = "ClientAddonSlack";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_team = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "team" => f_team = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            team: object::missing(f_team, "team")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSlack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSlack")
+            .field("team", &self.team)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSlack {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(team: impl Into<String>) -> Self {
+        Self {
+            team: team.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// SpringCM SSO configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonSpringCm {
+    /// SpringCM ACS URL, e.g. `https://na11.springcm.com/atlas/sso/SSOEndpoint.ashx`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acsurl: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonSpringCm {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonSpringCm {
+    const NAME: &'static str = "ClientAddonSpringCm";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_acsurl = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "acsurl" => f_acsurl = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            acsurl: f_acsurl,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonSpringCm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonSpringCm")
+            .field("acsurl", &self.acsurl)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonSpringCm {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `acsurl`.
+    pub fn acsurl(mut self, value: impl Into<String>) -> Self {
+        self.acsurl = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// The `ClientAddonSsoIntegration` schema.
+///
+/// The same type as [`ActionModuleDependency`]: the API description gives both the same schema.
+pub type ClientAddonSsoIntegration = ActionModuleDependency;
+
+#[cfg(feature = "clients")]
+/// Windows Azure Mobile Services addon configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonWams {
+    /// Your master key for Windows Azure Mobile Services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masterkey: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonWams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonWams {
+    const NAME: &'static str = "ClientAddonWams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_masterkey = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "masterkey" => f_masterkey = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            masterkey: f_masterkey,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonWams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonWams")
+            .field("masterkey", &self.masterkey.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonWams {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `masterkey`.
+    pub fn masterkey(mut self, value: impl Into<String>) -> Self {
+        self.masterkey = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// WS-Fed (WIF) addon indicator. Actual configuration is stored in `callback` and `client_aliases` properties on the client.
+pub type ClientAddonWsFed = Map<String, Value>;
+
+#[cfg(feature = "clients")]
+/// Zendesk SSO configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonZendesk {
+    /// Zendesk account name usually first segment in your Zendesk URL. e.g. `https://acme-org.zendesk.com` would be `acme-org`.
+    #[serde(rename = "accountName", skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonZendesk {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonZendesk {
+    const NAME: &'static str = "ClientAddonZendesk";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_account_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "accountName" => f_account_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            account_name: f_account_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonZendesk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonZendesk")
+            .field("account_name", &self.account_name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonZendesk {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `accountName`.
+    pub fn account_name(mut self, value: impl Into<String>) -> Self {
+        self.account_name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Zoom SSO configuration.
+///
+/// Also named [`ClientAddonNewRelic`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonZoom {
+    /// Zoom account name usually first segment of your Zoom URL, e.g. `https://acme-org.zoom.us` would be `acme-org`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonZoom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonZoom {
+    const NAME: &'static str = "ClientAddonZoom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_account = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "account" => f_account = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            account: f_account,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonZoom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonZoom")
+            .field("account", &self.account)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonZoom {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `account`.
+    pub fn account(mut self, value: impl Into<String>) -> Self {
+        self.account = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 #[cfg(feature = "clients")]
 /// Addons enabled for this client and their associated configurations.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAddons {
     /// The `aws` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<ClientAddonAws>,
     /// The `azure_blob` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_blob: Option<ClientAddonAzureBlob>,
     /// The `azure_sb` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub azure_sb: Option<ClientAddonAzureSb>,
     /// The `box` field.
-    #[serde(rename = "box", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "box", skip_serializing_if = "Option::is_none")]
     pub box_: Option<Map<String, Value>>,
     /// The `cloudbees` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cloudbees: Option<Map<String, Value>>,
     /// The `concur` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub concur: Option<Map<String, Value>>,
     /// The `dropbox` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dropbox: Option<Map<String, Value>>,
     /// The `echosign` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub echosign: Option<ClientAddonEchoSign>,
     /// The `egnyte` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub egnyte: Option<ClientAddonEgnyte>,
     /// The `firebase` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub firebase: Option<ClientAddonFirebase>,
     /// The `layer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layer: Option<ClientAddonLayer>,
     /// The `mscrm` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mscrm: Option<ClientAddonMscrm>,
     /// The `newrelic` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub newrelic: Option<ClientAddonNewRelic>,
     /// The `oag` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oag: Option<ClientAddonOag>,
     /// The `office365` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub office365: Option<ClientAddonOffice365>,
     /// The `rms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rms: Option<ClientAddonRms>,
     /// The `salesforce` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce: Option<ClientAddonSalesforce>,
     /// The `salesforce_api` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce_api: Option<ClientAddonSalesforceApi>,
     /// The `salesforce_sandbox_api` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub salesforce_sandbox_api: Option<ClientAddonSalesforceSandboxApi>,
     /// The `samlp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub samlp: Option<ClientAddonSaml>,
     /// The `sap_api` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sap_api: Option<ClientAddonSapapi>,
     /// The `sentry` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sentry: Option<ClientAddonSentry>,
     /// The `sharepoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sharepoint: Option<ClientAddonSharePoint>,
     /// The `slack` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub slack: Option<ClientAddonSlack>,
     /// The `springcm` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub springcm: Option<ClientAddonSpringCm>,
     /// The `sso_integration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sso_integration: Option<ClientAddonSsoIntegration>,
     /// The `wams` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wams: Option<ClientAddonWams>,
     /// The `wsfed` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wsfed: Option<Map<String, Value>>,
     /// The `zendesk` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub zendesk: Option<ClientAddonZendesk>,
     /// The `zoom` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub zoom: Option<ClientAddonZoom>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddons {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddons {
+    const NAME: &'static str = "ClientAddons";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_aws = Default::default();
+        let mut f_azure_blob = Default::default();
+        let mut f_azure_sb = Default::default();
+        let mut f_box_ = Default::default();
+        let mut f_cloudbees = Default::default();
+        let mut f_concur = Default::default();
+        let mut f_dropbox = Default::default();
+        let mut f_echosign = Default::default();
+        let mut f_egnyte = Default::default();
+        let mut f_firebase = Default::default();
+        let mut f_layer = Default::default();
+        let mut f_mscrm = Default::default();
+        let mut f_newrelic = Default::default();
+        let mut f_oag = Default::default();
+        let mut f_office365 = Default::default();
+        let mut f_rms = Default::default();
+        let mut f_salesforce = Default::default();
+        let mut f_salesforce_api = Default::default();
+        let mut f_salesforce_sandbox_api = Default::default();
+        let mut f_samlp = Default::default();
+        let mut f_sap_api = Default::default();
+        let mut f_sentry = Default::default();
+        let mut f_sharepoint = Default::default();
+        let mut f_slack = Default::default();
+        let mut f_springcm = Default::default();
+        let mut f_sso_integration = Default::default();
+        let mut f_wams = Default::default();
+        let mut f_wsfed = Default::default();
+        let mut f_zendesk = Default::default();
+        let mut f_zoom = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "aws" => f_aws = de_map.next_value()?,
+                "azure_blob" => f_azure_blob = de_map.next_value()?,
+                "azure_sb" => f_azure_sb = de_map.next_value()?,
+                "box" => f_box_ = de_map.next_value()?,
+                "cloudbees" => f_cloudbees = de_map.next_value()?,
+                "concur" => f_concur = de_map.next_value()?,
+                "dropbox" => f_dropbox = de_map.next_value()?,
+                "echosign" => f_echosign = de_map.next_value()?,
+                "egnyte" => f_egnyte = de_map.next_value()?,
+                "firebase" => f_firebase = de_map.next_value()?,
+                "layer" => f_layer = de_map.next_value()?,
+                "mscrm" => f_mscrm = de_map.next_value()?,
+                "newrelic" => f_newrelic = de_map.next_value()?,
+                "oag" => f_oag = de_map.next_value()?,
+                "office365" => f_office365 = de_map.next_value()?,
+                "rms" => f_rms = de_map.next_value()?,
+                "salesforce" => f_salesforce = de_map.next_value()?,
+                "salesforce_api" => f_salesforce_api = de_map.next_value()?,
+                "salesforce_sandbox_api" => f_salesforce_sandbox_api = de_map.next_value()?,
+                "samlp" => f_samlp = de_map.next_value()?,
+                "sap_api" => f_sap_api = de_map.next_value()?,
+                "sentry" => f_sentry = de_map.next_value()?,
+                "sharepoint" => f_sharepoint = de_map.next_value()?,
+                "slack" => f_slack = de_map.next_value()?,
+                "springcm" => f_springcm = de_map.next_value()?,
+                "sso_integration" => f_sso_integration = de_map.next_value()?,
+                "wams" => f_wams = de_map.next_value()?,
+                "wsfed" => f_wsfed = de_map.next_value()?,
+                "zendesk" => f_zendesk = de_map.next_value()?,
+                "zoom" => f_zoom = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            aws: f_aws,
+            azure_blob: f_azure_blob,
+            azure_sb: f_azure_sb,
+            box_: f_box_,
+            cloudbees: f_cloudbees,
+            concur: f_concur,
+            dropbox: f_dropbox,
+            echosign: f_echosign,
+            egnyte: f_egnyte,
+            firebase: f_firebase,
+            layer: f_layer,
+            mscrm: f_mscrm,
+            newrelic: f_newrelic,
+            oag: f_oag,
+            office365: f_office365,
+            rms: f_rms,
+            salesforce: f_salesforce,
+            salesforce_api: f_salesforce_api,
+            salesforce_sandbox_api: f_salesforce_sandbox_api,
+            samlp: f_samlp,
+            sap_api: f_sap_api,
+            sentry: f_sentry,
+            sharepoint: f_sharepoint,
+            slack: f_slack,
+            springcm: f_springcm,
+            sso_integration: f_sso_integration,
+            wams: f_wams,
+            wsfed: f_wsfed,
+            zendesk: f_zendesk,
+            zoom: f_zoom,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -424,21 +1871,59 @@ pub type ClientAsyncApprovalNotificationsChannelsApiPostConfiguration =
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAuthenticationMethod {
     /// The `private_key_jwt` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key_jwt: Option<ClientAuthenticationMethodPrivateKeyJwt>,
     /// The `self_signed_tls_client_auth` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub self_signed_tls_client_auth: Option<ClientAuthenticationMethodSelfSignedTlsClientAuth>,
     /// The `tls_client_auth` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_client_auth: Option<ClientAuthenticationMethodTlsClientAuth>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAuthenticationMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAuthenticationMethod {
+    const NAME: &'static str = "ClientAuthenticationMethod";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_private_key_jwt = Default::default();
+        let mut f_self_signed_tls_client_auth = Default::default();
+        let mut f_tls_client_auth = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "private_key_jwt" => f_private_key_jwt = de_map.next_value()?,
+                "self_signed_tls_client_auth" => {
+                    f_self_signed_tls_client_auth = de_map.next_value()?
+                }
+                "tls_client_auth" => f_tls_client_auth = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            private_key_jwt: f_private_key_jwt,
+            self_signed_tls_client_auth: f_self_signed_tls_client_auth,
+            tls_client_auth: f_tls_client_auth,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -504,14 +1989,44 @@ impl ClientAuthenticationMethod {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientAuthenticationMethodPrivateKeyJwt {
     /// The `credentials` field.
     pub credentials: Vec<CredentialId>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAuthenticationMethodPrivateKeyJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAuthenticationMethodPrivateKeyJwt {
+    const NAME: &'static str = "ClientAuthenticationMethodPrivateKeyJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -588,22 +2103,60 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientCreateAuthenticationMethod {
     /// The `private_key_jwt` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_key_jwt: Option<ClientCreateAuthenticationMethodPrivateKeyJwt>,
     /// The `self_signed_tls_client_auth` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub self_signed_tls_client_auth:
         Option<CreateClientAuthenticationMethodSelfSignedTlsClientAuth>,
     /// The `tls_client_auth` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_client_auth: Option<ClientCreateAuthenticationMethodTlsClientAuth>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientCreateAuthenticationMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientCreateAuthenticationMethod {
+    const NAME: &'static str = "ClientCreateAuthenticationMethod";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_private_key_jwt = Default::default();
+        let mut f_self_signed_tls_client_auth = Default::default();
+        let mut f_tls_client_auth = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "private_key_jwt" => f_private_key_jwt = de_map.next_value()?,
+                "self_signed_tls_client_auth" => {
+                    f_self_signed_tls_client_auth = de_map.next_value()?
+                }
+                "tls_client_auth" => f_tls_client_auth = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            private_key_jwt: f_private_key_jwt,
+            self_signed_tls_client_auth: f_self_signed_tls_client_auth,
+            tls_client_auth: f_tls_client_auth,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -667,14 +2220,44 @@ impl ClientCreateAuthenticationMethod {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientCreateAuthenticationMethodPrivateKeyJwt {
     /// The `credentials` field.
     pub credentials: Vec<PublicKeyCredential>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientCreateAuthenticationMethodPrivateKeyJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientCreateAuthenticationMethodPrivateKeyJwt {
+    const NAME: &'static str = "ClientCreateAuthenticationMethodPrivateKeyJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -713,14 +2296,44 @@ pub type ClientCreateAuthenticationMethodPrivateKeyJwtCredentials = Vec<PublicKe
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientCreateAuthenticationMethodTlsClientAuth {
     /// The `credentials` field.
     pub credentials: Vec<CertificateSubjectDnCredential>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientCreateAuthenticationMethodTlsClientAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientCreateAuthenticationMethodTlsClientAuth {
+    const NAME: &'static str = "ClientCreateAuthenticationMethodTlsClientAuth";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -765,42 +2378,99 @@ pub type ClientCreateAuthenticationMethodTlsClientAuthCredentials =
 /// Also named [`GetClientCredentialResponseContent`], [`PatchClientCredentialResponseContent`], [`PostClientCredentialResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientCredential {
     /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<ClientCredentialAlgorithmEnum>,
     /// The ISO 8601 formatted date the credential was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The `credential_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub credential_type: Option<ClientCredentialTypeEnum>,
     /// The ISO 8601 formatted date representing the expiration of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// ID of the credential. Generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The key identifier of the credential, generated on creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// The name given to the credential by the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The X509 certificate's Subject Distinguished Name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_dn: Option<String>,
     /// The X509 certificate's SHA256 thumbprint
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbprint_sha256: Option<String>,
     /// The ISO 8601 formatted date the credential was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientCredential {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientCredential {
+    const NAME: &'static str = "ClientCredential";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alg = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_credential_type = Default::default();
+        let mut f_expires_at = Default::default();
+        let mut f_id = Default::default();
+        let mut f_kid = Default::default();
+        let mut f_name = Default::default();
+        let mut f_subject_dn = Default::default();
+        let mut f_thumbprint_sha256 = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alg" => f_alg = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "credential_type" => f_credential_type = de_map.next_value()?,
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "kid" => f_kid = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "subject_dn" => f_subject_dn = de_map.next_value()?,
+                "thumbprint_sha256" => f_thumbprint_sha256 = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alg: f_alg,
+            created_at: f_created_at,
+            credential_type: f_credential_type,
+            expires_at: f_expires_at,
+            id: f_id,
+            kid: f_kid,
+            name: f_name,
+            subject_dn: f_subject_dn,
+            thumbprint_sha256: f_thumbprint_sha256,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -853,7 +2523,7 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientDefaultOrganization {
     /// The default Organization usage
@@ -861,8 +2531,41 @@ pub struct ClientDefaultOrganization {
     /// The default Organization ID to be used
     pub organization_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientDefaultOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientDefaultOrganization {
+    const NAME: &'static str = "ClientDefaultOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_flows = None;
+        let mut f_organization_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "flows" => f_flows = Some(de_map.next_value()?),
+                "organization_id" => f_organization_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            flows: object::missing(f_flows, "flows")?,
+            organization_id: object::missing(f_organization_id, "organization_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -911,21 +2614,57 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ClientEncryptionKey {
     /// Encryption certificate for public key in X.509 (.CER) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cert: Option<String>,
     /// Encryption Public RSA Key.
-    #[serde(rename = "pub", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "pub", skip_serializing_if = "Option::is_none")]
     pub pub_: Option<String>,
     /// Encryption certificate name for this certificate in the format `/CN={domain}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientEncryptionKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientEncryptionKey {
+    const NAME: &'static str = "ClientEncryptionKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cert = Default::default();
+        let mut f_pub_ = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cert" => f_cert = de_map.next_value()?,
+                "pub" => f_pub_ = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cert: f_cert,
+            pub_: f_pub_,
+            subject: f_subject,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1018,1608 +2757,3 @@ pub type ClientGrantOrganizationNullableUsageEnum = OrganizationUsageEnum;
 ///
 /// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
 pub type ClientGrantOrganizationUsageEnum = OrganizationUsageEnum;
-
-#[cfg(feature = "client_grants")]
-/// The `ClientGrantResponseContent` object.
-///
-/// The answer of `POST /client-grants` (`clientGrants_create`).
-/// The answer of `GET /client-grants/{id}` (`clientGrants_get`).
-/// The answer of `PATCH /client-grants/{id}` (`clientGrants_update`).
-///
-/// Also named [`CreateClientGrantResponseContent`], [`GetClientGrantResponseContent`], [`UpdateClientGrantResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientGrantResponseContent {
-    /// If enabled, all scopes configured on the resource server are allowed for this grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_all_scopes: Option<bool>,
-    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_organization: Option<bool>,
-    /// The audience (API identifier) of this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// Types of authorization_details allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details_types: Option<Vec<String>>,
-    /// ID of the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `default_for` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_for: Option<ClientGrantDefaultForEnum>,
-    /// ID of the client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// If enabled, this grant is a special grant created by Auth0. It cannot be modified or deleted directly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_system: Option<bool>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
-    /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `subject_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "client_grants")]
-impl fmt::Debug for ClientGrantResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientGrantResponseContent")
-            .field("allow_all_scopes", &self.allow_all_scopes)
-            .field("allow_any_organization", &self.allow_any_organization)
-            .field("audience", &self.audience)
-            .field(
-                "authorization_details_types",
-                &self.authorization_details_types,
-            )
-            .field("client_id", &self.client_id)
-            .field("default_for", &self.default_for)
-            .field("id", &self.id)
-            .field("is_system", &self.is_system)
-            .field("organization_usage", &self.organization_usage)
-            .field("scope", &self.scope)
-            .field("subject_type", &self.subject_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "client_grants")]
-string_enum! {
-    /// The type of application access the client grant allows.
-    pub enum ClientGrantSubjectTypeEnum {
-        /// `client`
-        Client = "client",
-        /// `user`
-        User = "user",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Configuration related to JWTs for the client.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientJwtConfiguration {
-    /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alg: Option<SigningAlgorithmEnum>,
-    /// Number of seconds the JWT will be valid for (affects `exp` claim).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifetime_in_seconds: Option<i64>,
-    /// The `scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Map<String, Value>>,
-    /// Whether the client secret is base64 encoded (true) or unencoded (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_encoded: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientJwtConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientJwtConfiguration")
-            .field("alg", &self.alg)
-            .field("lifetime_in_seconds", &self.lifetime_in_seconds)
-            .field("scopes", &Keys(&self.scopes))
-            .field("secret_encoded", &self.secret_encoded)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientJwtConfiguration {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `alg`.
-    pub fn alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
-        self.alg = Some(value.into());
-        self
-    }
-
-    /// Sets `lifetime_in_seconds`.
-    pub fn lifetime_in_seconds(mut self, value: impl Into<i64>) -> Self {
-        self.lifetime_in_seconds = Some(value.into());
-        self
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `secret_encoded`.
-    pub fn secret_encoded(mut self, value: impl Into<bool>) -> Self {
-        self.secret_encoded = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Configuration related to id token claims for the client.
-pub type ClientJwtConfigurationScopes = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Metadata associated with the client, in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.  Field names (max 255 chars) are alphanumeric and may only include the following special characters:  :,-+=_*?"/\\()\<\>@    \[Tab\] \[Space\]
-pub type ClientMetadata = Map<String, Value>;
-
-#[cfg(feature = "clients")]
-/// Additional configuration for native mobile apps.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientMobile {
-    /// The `android` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub android: Option<ClientMobileAndroid>,
-    /// The `ios` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ios: Option<ClientMobileiOs>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientMobile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientMobile")
-            .field("android", &self.android)
-            .field("ios", &self.ios)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientMobile {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `android`.
-    pub fn android(mut self, value: impl Into<ClientMobileAndroid>) -> Self {
-        self.android = Some(value.into());
-        self
-    }
-
-    /// Sets `ios`.
-    pub fn ios(mut self, value: impl Into<ClientMobileiOs>) -> Self {
-        self.ios = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Android native app configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientMobileAndroid {
-    /// App package name found in AndroidManifest.xml.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_package_name: Option<String>,
-    /// SHA256 fingerprints of the app's signing certificate. Multiple fingerprints can be used to support different versions of your app, such as debug and production builds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256_cert_fingerprints: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientMobileAndroid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientMobileAndroid")
-            .field("app_package_name", &self.app_package_name)
-            .field("sha256_cert_fingerprints", &self.sha256_cert_fingerprints)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientMobileAndroid {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `app_package_name`.
-    pub fn app_package_name(mut self, value: impl Into<String>) -> Self {
-        self.app_package_name = Some(value.into());
-        self
-    }
-
-    /// Sets `sha256_cert_fingerprints`.
-    pub fn sha256_cert_fingerprints(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.sha256_cert_fingerprints = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// iOS native app configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientMobileiOs {
-    /// Assigned by developer to the app as its unique identifier inside the store. Usually this is a reverse domain plus the app name, e.g. `com.you.MyApp`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_bundle_identifier: Option<String>,
-    /// Identifier assigned to the Apple account that signs and uploads the app to the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientMobileiOs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientMobileiOs")
-            .field("app_bundle_identifier", &self.app_bundle_identifier)
-            .field("team_id", &self.team_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientMobileiOs {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `app_bundle_identifier`.
-    pub fn app_bundle_identifier(mut self, value: impl Into<String>) -> Self {
-        self.app_bundle_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `team_id`.
-    pub fn team_id(mut self, value: impl Into<String>) -> Self {
-        self.team_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// The allowed connection strategy values for the My Organization Configuration.
-    pub enum ClientMyOrganizationConfigurationAllowedStrategiesEnum {
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `waad`
-        Waad = "waad",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `okta`
-        Okta = "okta",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `samlp`
-        Samlp = "samlp",
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// The deletion behavior for this client.
-    pub enum ClientMyOrganizationDeletionBehaviorEnum {
-        /// `allow`
-        Allow = "allow",
-        /// `allow_if_empty`
-        AllowIfEmpty = "allow_if_empty",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Configuration related to the My Organization Configuration for the client.
-///
-/// The same type as [`ClientMyOrganizationPostConfiguration`]: the API description gives both the same schema.
-pub type ClientMyOrganizationPatchConfiguration = ClientMyOrganizationPostConfiguration;
-
-#[cfg(feature = "clients")]
-/// Configuration related to the My Organization Configuration for the client.
-///
-/// Also named [`ClientMyOrganizationPatchConfiguration`], [`ClientMyOrganizationResponseConfiguration`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientMyOrganizationPostConfiguration {
-    /// The allowed connection strategies for the My Organization Configuration.
-    pub allowed_strategies: Vec<ClientMyOrganizationConfigurationAllowedStrategiesEnum>,
-    /// The `connection_deletion_behavior` field.
-    pub connection_deletion_behavior: ClientMyOrganizationDeletionBehaviorEnum,
-    /// The connection profile ID that this client should validate against.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_profile_id: Option<String>,
-    /// The client ID this client uses while creating invitations through My Organization API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invitation_landing_client_id: Option<String>,
-    /// The user attribute profile ID that this client should validate against.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attribute_profile_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientMyOrganizationPostConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientMyOrganizationPostConfiguration")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field(
-                "connection_deletion_behavior",
-                &self.connection_deletion_behavior,
-            )
-            .field("connection_profile_id", &self.connection_profile_id)
-            .field(
-                "invitation_landing_client_id",
-                &self.invitation_landing_client_id,
-            )
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientMyOrganizationPostConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        allowed_strategies: impl Into<Vec<ClientMyOrganizationConfigurationAllowedStrategiesEnum>>,
-        connection_deletion_behavior: impl Into<ClientMyOrganizationDeletionBehaviorEnum>,
-    ) -> Self {
-        Self {
-            allowed_strategies: allowed_strategies.into(),
-            connection_deletion_behavior: connection_deletion_behavior.into(),
-            connection_profile_id: None,
-            invitation_landing_client_id: None,
-            user_attribute_profile_id: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `connection_profile_id`.
-    pub fn connection_profile_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_profile_id = Some(value.into());
-        self
-    }
-
-    /// Sets `invitation_landing_client_id`.
-    pub fn invitation_landing_client_id(mut self, value: impl Into<String>) -> Self {
-        self.invitation_landing_client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attribute_profile_id`.
-    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
-        self.user_attribute_profile_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Configuration related to the My Organization Configuration for the client.
-///
-/// The same type as [`ClientMyOrganizationPostConfiguration`]: the API description gives both the same schema.
-pub type ClientMyOrganizationResponseConfiguration = ClientMyOrganizationPostConfiguration;
-
-#[cfg(feature = "clients")]
-/// Configuration for OIDC backchannel logout initiators
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientOidcBackchannelLogoutInitiators {
-    /// The `mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<ClientOidcBackchannelLogoutInitiatorsModeEnum>,
-    /// The `selected_initiators` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selected_initiators: Option<Vec<ClientOidcBackchannelLogoutInitiatorsEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientOidcBackchannelLogoutInitiators {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientOidcBackchannelLogoutInitiators")
-            .field("mode", &self.mode)
-            .field("selected_initiators", &self.selected_initiators)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientOidcBackchannelLogoutInitiators {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mode`.
-    pub fn mode(mut self, value: impl Into<ClientOidcBackchannelLogoutInitiatorsModeEnum>) -> Self {
-        self.mode = Some(value.into());
-        self
-    }
-
-    /// Sets `selected_initiators`.
-    pub fn selected_initiators(
-        mut self,
-        value: impl Into<Vec<ClientOidcBackchannelLogoutInitiatorsEnum>>,
-    ) -> Self {
-        self.selected_initiators = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// The `selected_initiators` property contains the list of initiators to be enabled for the given application.
-    pub enum ClientOidcBackchannelLogoutInitiatorsEnum {
-        /// `rp-logout`
-        RpLogout = "rp-logout",
-        /// `idp-logout`
-        IdpLogout = "idp-logout",
-        /// `password-changed`
-        PasswordChanged = "password-changed",
-        /// `session-expired`
-        SessionExpired = "session-expired",
-        /// `session-revoked`
-        SessionRevoked = "session-revoked",
-        /// `account-deleted`
-        AccountDeleted = "account-deleted",
-        /// `email-identifier-changed`
-        EmailIdentifierChanged = "email-identifier-changed",
-        /// `mfa-phone-unenrolled`
-        MfaPhoneUnenrolled = "mfa-phone-unenrolled",
-        /// `account-deactivated`
-        AccountDeactivated = "account-deactivated",
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// The `mode` property determines the configuration method for enabling initiators. `custom` enables only the initiators listed in the selected_initiators array, `all` enables all current and future initiators.
-    pub enum ClientOidcBackchannelLogoutInitiatorsModeEnum {
-        /// `custom`
-        Custom = "custom",
-        /// `all`
-        All = "all",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Controls whether session metadata is included in the logout token. Default value is null.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientOidcBackchannelLogoutSessionMetadata {
-    /// The `include` property determines whether session metadata is included in the logout token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientOidcBackchannelLogoutSessionMetadata {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientOidcBackchannelLogoutSessionMetadata")
-            .field("include", &self.include)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientOidcBackchannelLogoutSessionMetadata {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `include`.
-    pub fn include(mut self, value: impl Into<bool>) -> Self {
-        self.include = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Configuration for OIDC backchannel logout
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientOidcBackchannelLogoutSettings {
-    /// The `backchannel_logout_initiators` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backchannel_logout_initiators: Option<ClientOidcBackchannelLogoutInitiators>,
-    /// The `backchannel_logout_session_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backchannel_logout_session_metadata: Option<ClientOidcBackchannelLogoutSessionMetadata>,
-    /// Comma-separated list of URLs that are valid to call back from Auth0 for OIDC backchannel logout. Currently only one URL is allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backchannel_logout_urls: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientOidcBackchannelLogoutSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientOidcBackchannelLogoutSettings")
-            .field(
-                "backchannel_logout_initiators",
-                &self.backchannel_logout_initiators,
-            )
-            .field(
-                "backchannel_logout_session_metadata",
-                &self.backchannel_logout_session_metadata,
-            )
-            .field("backchannel_logout_urls", &self.backchannel_logout_urls)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientOidcBackchannelLogoutSettings {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `backchannel_logout_initiators`.
-    pub fn backchannel_logout_initiators(
-        mut self,
-        value: impl Into<ClientOidcBackchannelLogoutInitiators>,
-    ) -> Self {
-        self.backchannel_logout_initiators = Some(value.into());
-        self
-    }
-
-    /// Sets `backchannel_logout_session_metadata`.
-    pub fn backchannel_logout_session_metadata(
-        mut self,
-        value: impl Into<ClientOidcBackchannelLogoutSessionMetadata>,
-    ) -> Self {
-        self.backchannel_logout_session_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `backchannel_logout_urls`.
-    pub fn backchannel_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.backchannel_logout_urls = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Method for discovering organizations during the `pre_login_prompt`. `email` allows users to find their organization by entering their email address and performing domain matching, while `organization_name` requires users to enter the organization name directly. These methods can be combined.
-    pub enum ClientOrganizationDiscoveryEnum {
-        /// `email`
-        Email = "email",
-        /// `organization_name`
-        OrganizationName = "organization_name",
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`. Can be `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`. `post_login_prompt` requires `oidc_conformant: true`.
-    pub enum ClientOrganizationRequireBehaviorEnum {
-        /// `no_prompt`
-        NoPrompt = "no_prompt",
-        /// `pre_login_prompt`
-        PreLoginPrompt = "pre_login_prompt",
-        /// `post_login_prompt`
-        PostLoginPrompt = "post_login_prompt",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`. Can be `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`. `post_login_prompt` requires `oidc_conformant: true`.
-///
-/// The same type as [`ClientOrganizationRequireBehaviorEnum`]: the API description gives both the same schema.
-pub type ClientOrganizationRequireBehaviorPatchEnum = ClientOrganizationRequireBehaviorEnum;
-
-#[cfg(feature = "clients")]
-/// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
-///
-/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
-pub type ClientOrganizationUsageEnum = OrganizationUsageEnum;
-
-#[cfg(feature = "clients")]
-/// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
-///
-/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
-pub type ClientOrganizationUsagePatchEnum = OrganizationUsageEnum;
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Controls whether Auth0 redirects users to the application's callback URL on authentication errors or in email verification flows. `open_redirect_protection` shows an error page instead of redirecting, and hides the callback domain from email templates. `allow_always` enables standard redirect behavior. Defaults to `open_redirect_protection` for third-party clients. Only applies when `is_first_party` is `false` and `third_party_security_mode` is `strict`. To learn more, read Redirect protection (<https://auth0.com/docs/get-started/applications/third-party-applications/security-controls#redirect-protection>).
-    pub enum ClientRedirectionPolicyEnum {
-        /// `allow_always`
-        AllowAlways = "allow_always",
-        /// `open_redirect_protection`
-        OpenRedirectProtection = "open_redirect_protection",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Refresh token configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientRefreshTokenConfiguration {
-    /// The `expiration_type` field.
-    pub expiration_type: RefreshTokenExpirationTypeEnum,
-    /// Period (in seconds) for which refresh tokens will remain valid without use
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idle_token_lifetime: Option<i64>,
-    /// Prevents tokens from expiring without use when `true` (takes precedence over `idle_token_lifetime` values)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub infinite_idle_token_lifetime: Option<bool>,
-    /// Prevents tokens from having a set lifetime when `true` (takes precedence over `token_lifetime` values)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub infinite_token_lifetime: Option<bool>,
-    /// Period in seconds where the previous refresh token can be exchanged without triggering breach detection
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leeway: Option<i64>,
-    /// A collection of policies governing multi-resource refresh token exchange (MRRT), defining how refresh tokens can be used across different resource servers
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<ClientRefreshTokenPolicy>>,
-    /// The `rotation_type` field.
-    pub rotation_type: RefreshTokenRotationTypeEnum,
-    /// Period (in seconds) for which refresh tokens will remain valid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientRefreshTokenConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientRefreshTokenConfiguration")
-            .field("expiration_type", &self.expiration_type)
-            .field("idle_token_lifetime", &self.idle_token_lifetime)
-            .field(
-                "infinite_idle_token_lifetime",
-                &self.infinite_idle_token_lifetime,
-            )
-            .field("infinite_token_lifetime", &self.infinite_token_lifetime)
-            .field("leeway", &self.leeway)
-            .field("policies", &self.policies)
-            .field("rotation_type", &self.rotation_type)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientRefreshTokenConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        expiration_type: impl Into<RefreshTokenExpirationTypeEnum>,
-        rotation_type: impl Into<RefreshTokenRotationTypeEnum>,
-    ) -> Self {
-        Self {
-            expiration_type: expiration_type.into(),
-            idle_token_lifetime: None,
-            infinite_idle_token_lifetime: None,
-            infinite_token_lifetime: None,
-            leeway: None,
-            policies: None,
-            rotation_type: rotation_type.into(),
-            token_lifetime: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `idle_token_lifetime`.
-    pub fn idle_token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.idle_token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets `infinite_idle_token_lifetime`.
-    pub fn infinite_idle_token_lifetime(mut self, value: impl Into<bool>) -> Self {
-        self.infinite_idle_token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets `infinite_token_lifetime`.
-    pub fn infinite_token_lifetime(mut self, value: impl Into<bool>) -> Self {
-        self.infinite_token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets `leeway`.
-    pub fn leeway(mut self, value: impl Into<i64>) -> Self {
-        self.leeway = Some(value.into());
-        self
-    }
-
-    /// Sets `policies`.
-    pub fn policies(mut self, value: impl Into<Vec<ClientRefreshTokenPolicy>>) -> Self {
-        self.policies = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// The `ClientRefreshTokenPolicy` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientRefreshTokenPolicy {
-    /// The identifier of the resource server to which the Multi Resource Refresh Token Policy applies
-    pub audience: String,
-    /// The resource server permissions granted under the Multi Resource Refresh Token Policy, defining the context in which an access token can be used
-    pub scope: Vec<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientRefreshTokenPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientRefreshTokenPolicy")
-            .field("audience", &self.audience)
-            .field("scope", &self.scope)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientRefreshTokenPolicy {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(audience: impl Into<String>, scope: impl Into<Vec<String>>) -> Self {
-        Self {
-            audience: audience.into(),
-            scope: scope.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// The values of `ClientSessionTransferAllowedAuthenticationMethodsEnum`.
-    pub enum ClientSessionTransferAllowedAuthenticationMethodsEnum {
-        /// `cookie`
-        Cookie = "cookie",
-        /// `query`
-        Query = "query",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Native to Web SSO Configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientSessionTransferConfiguration {
-    /// Indicates whether Refresh Tokens are allowed to be issued when authenticating with a Session Transfer Token. Usually configured in the web application. Default value is `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_refresh_token: Option<bool>,
-    /// Indicates whether an app can create a session from a Session Transfer Token received via indicated methods. Can include `cookie` and/or `query`. Usually configured in the web application. Default value is an empty array \[\].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_authentication_methods:
-        Option<Vec<ClientSessionTransferAllowedAuthenticationMethodsEnum>>,
-    /// Indicates whether an app can issue a Session Transfer Token through Token Exchange. If set to 'false', the app will not be able to issue a Session Transfer Token. Usually configured in the native application. Default value is `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub can_create_session_transfer_token: Option<bool>,
-    /// The `delegation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegation: Option<ClientSessionTransferDelegationConfiguration>,
-    /// Indicates whether revoking the parent Refresh Token that initiated a Native to Web flow and was used to issue a Session Transfer Token should trigger a cascade revocation affecting its dependent child entities. Usually configured in the native application. Default value is `true`, applicable only in Native to Web SSO context.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_cascade_revocation: Option<bool>,
-    /// The `enforce_device_binding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_device_binding: Option<ClientSessionTransferDeviceBindingEnum>,
-    /// Indicates whether Refresh Tokens created during a Native to Web session are tied to that session's lifetime. This determines if such refresh tokens should be automatically revoked when their corresponding sessions are. Usually configured in the web application. Default value is `true`, applicable only in Native to Web SSO context.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_online_refresh_tokens: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientSessionTransferConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSessionTransferConfiguration")
-            .field(
-                "allow_refresh_token",
-                &self.allow_refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "allowed_authentication_methods",
-                &self.allowed_authentication_methods,
-            )
-            .field(
-                "can_create_session_transfer_token",
-                &self
-                    .can_create_session_transfer_token
-                    .as_ref()
-                    .map(|_| REDACTED),
-            )
-            .field("delegation", &self.delegation)
-            .field(
-                "enforce_cascade_revocation",
-                &self.enforce_cascade_revocation,
-            )
-            .field("enforce_device_binding", &self.enforce_device_binding)
-            .field(
-                "enforce_online_refresh_tokens",
-                &self.enforce_online_refresh_tokens,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientSessionTransferConfiguration {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allow_refresh_token`.
-    pub fn allow_refresh_token(mut self, value: impl Into<bool>) -> Self {
-        self.allow_refresh_token = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_authentication_methods`.
-    pub fn allowed_authentication_methods(
-        mut self,
-        value: impl Into<Vec<ClientSessionTransferAllowedAuthenticationMethodsEnum>>,
-    ) -> Self {
-        self.allowed_authentication_methods = Some(value.into());
-        self
-    }
-
-    /// Sets `can_create_session_transfer_token`.
-    pub fn can_create_session_transfer_token(mut self, value: impl Into<bool>) -> Self {
-        self.can_create_session_transfer_token = Some(value.into());
-        self
-    }
-
-    /// Sets `delegation`.
-    pub fn delegation(
-        mut self,
-        value: impl Into<ClientSessionTransferDelegationConfiguration>,
-    ) -> Self {
-        self.delegation = Some(value.into());
-        self
-    }
-
-    /// Sets `enforce_cascade_revocation`.
-    pub fn enforce_cascade_revocation(mut self, value: impl Into<bool>) -> Self {
-        self.enforce_cascade_revocation = Some(value.into());
-        self
-    }
-
-    /// Sets `enforce_device_binding`.
-    pub fn enforce_device_binding(
-        mut self,
-        value: impl Into<ClientSessionTransferDeviceBindingEnum>,
-    ) -> Self {
-        self.enforce_device_binding = Some(value.into());
-        self
-    }
-
-    /// Sets `enforce_online_refresh_tokens`.
-    pub fn enforce_online_refresh_tokens(mut self, value: impl Into<bool>) -> Self {
-        self.enforce_online_refresh_tokens = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Configuration for delegation (impersonation) access using Session Transfer Tokens
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientSessionTransferDelegationConfiguration {
-    /// Indicates whether delegation (impersonation) access is allowed using Session Transfer Tokens. Default value is `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_delegated_access: Option<bool>,
-    /// The `enforce_device_binding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enforce_device_binding: Option<ClientSessionTransferDelegationDeviceBindingEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientSessionTransferDelegationConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSessionTransferDelegationConfiguration")
-            .field("allow_delegated_access", &self.allow_delegated_access)
-            .field("enforce_device_binding", &self.enforce_device_binding)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientSessionTransferDelegationConfiguration {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allow_delegated_access`.
-    pub fn allow_delegated_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_delegated_access = Some(value.into());
-        self
-    }
-
-    /// Sets `enforce_device_binding`.
-    pub fn enforce_device_binding(
-        mut self,
-        value: impl Into<ClientSessionTransferDelegationDeviceBindingEnum>,
-    ) -> Self {
-        self.enforce_device_binding = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Indicates the device binding enforcement for delegation (impersonation) access. If set to 'ip', device binding is enforced by IP. If set to 'asn', device binding is enforced by ASN. Default value is `ip`.
-    pub enum ClientSessionTransferDelegationDeviceBindingEnum {
-        /// `ip`
-        Ip = "ip",
-        /// `asn`
-        Asn = "asn",
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Indicates whether device binding security should be enforced for the app. If set to 'ip', the app will enforce device binding by IP, meaning that consumption of Session Transfer Token must be done from the same IP of the issuer. Likewise, if set to 'asn', device binding is enforced by ASN, meaning consumption of Session Transfer Token must be done from the same ASN as the issuer. If set to 'none', device binding is not enforced. Usually configured in the web application. Default value is `ip`.
-    pub enum ClientSessionTransferDeviceBindingEnum {
-        /// `ip`
-        Ip = "ip",
-        /// `asn`
-        Asn = "asn",
-        /// `none`
-        None = "none",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// JWT-secured Authorization Requests (JAR) settings.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientSignedRequestObjectWithCredentialId {
-    /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<Vec<CredentialId>>,
-    /// Indicates whether the JAR requests are mandatory
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientSignedRequestObjectWithCredentialId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSignedRequestObjectWithCredentialId")
-            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
-            .field("required", &self.required)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientSignedRequestObjectWithCredentialId {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `credentials`.
-    pub fn credentials(mut self, value: impl Into<Vec<CredentialId>>) -> Self {
-        self.credentials = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// JWT-secured Authorization Requests (JAR) settings.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientSignedRequestObjectWithPublicKey {
-    /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<Vec<PublicKeyCredential>>,
-    /// Indicates whether the JAR requests are mandatory
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientSignedRequestObjectWithPublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSignedRequestObjectWithPublicKey")
-            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
-            .field("required", &self.required)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientSignedRequestObjectWithPublicKey {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `credentials`.
-    pub fn credentials(mut self, value: impl Into<Vec<PublicKeyCredential>>) -> Self {
-        self.credentials = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// The `ClientSigningKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientSigningKey {
-    /// Signing certificate public key in X.509 (.CER) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// Signing certificate public key and chain in PKCS#7 (.P7B) format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkcs7: Option<String>,
-    /// Subject name for this certificate in the format `/CN={domain}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientSigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSigningKey")
-            .field("cert", &self.cert)
-            .field("pkcs7", &self.pkcs7)
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Signing certificates associated with this client.
-pub type ClientSigningKeys = Vec<ClientSigningKey>;
-
-#[cfg(any(feature = "clients", feature = "tenants"))]
-string_enum! {
-    /// Security mode for third-party clients. `strict` enforces enhanced security controls (<https://auth0.com/docs/get-started/applications/third-party-applications/security-controls>): OAuth 2.1 alignment, explicit API authorization, and a curated set of supported features. `permissive` preserves pre-existing behavior (<https://auth0.com/docs/get-started/applications/third-party-applications/permissive-mode>) and is only available to tenants with prior third-party client usage. Set on creation and cannot be modified.
-    pub enum ClientThirdPartySecurityModeEnum {
-        /// `strict`
-        Strict = "strict",
-        /// `permissive`
-        Permissive = "permissive",
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Defines the requested authentication method for the token endpoint. Can be `none` (public client without a client secret), `client_secret_post` (client uses HTTP POST parameters), or `client_secret_basic` (client uses HTTP Basic).
-    pub enum ClientTokenEndpointAuthMethodEnum {
-        /// `none`
-        None = "none",
-        /// `client_secret_post`
-        ClientSecretPost = "client_secret_post",
-        /// `client_secret_basic`
-        ClientSecretBasic = "client_secret_basic",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Defines the requested authentication method for the token endpoint. Can be `none` (public client without a client secret), `client_secret_post` (client uses HTTP POST parameters), or `client_secret_basic` (client uses HTTP Basic).
-///
-/// The same type as [`ClientTokenEndpointAuthMethodEnum`]: the API description gives both the same schema.
-pub type ClientTokenEndpointAuthMethodOrNullEnum = ClientTokenEndpointAuthMethodEnum;
-
-#[cfg(feature = "clients")]
-/// Configuration for token exchange.
-///
-/// Also named [`ClientTokenExchangeConfigurationOrNull`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientTokenExchangeConfiguration {
-    /// List the enabled token exchange types for this client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_profile_of_type: Option<Vec<ClientTokenExchangeTypeEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientTokenExchangeConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientTokenExchangeConfiguration")
-            .field("allow_any_profile_of_type", &self.allow_any_profile_of_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientTokenExchangeConfiguration {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allow_any_profile_of_type`.
-    pub fn allow_any_profile_of_type(
-        mut self,
-        value: impl Into<Vec<ClientTokenExchangeTypeEnum>>,
-    ) -> Self {
-        self.allow_any_profile_of_type = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Configuration for token exchange.
-///
-/// The same type as [`ClientTokenExchangeConfiguration`]: the API description gives both the same schema.
-pub type ClientTokenExchangeConfigurationOrNull = ClientTokenExchangeConfiguration;
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Token exchange type. `on_behalf_of_token_exchange`: enables On-Behalf-Of token exchange (Generally Available). `custom_authentication`: enables custom token exchange profiles (Early Access, requires entitlement).
-    pub enum ClientTokenExchangeTypeEnum {
-        /// `custom_authentication`
-        CustomAuthentication = "custom_authentication",
-        /// `on_behalf_of_token_exchange`
-        OnBehalfOfTokenExchange = "on_behalf_of_token_exchange",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Settings for Token Vault Privileged Access.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientTokenVaultPrivilegedAccessWithCredentialId {
-    /// The `credentials` field.
-    pub credentials: Vec<CredentialId>,
-    /// The `ip_allowlist` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_allowlist: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithCredentialId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientTokenVaultPrivilegedAccessWithCredentialId")
-            .field("credentials", &REDACTED)
-            .field("ip_allowlist", &self.ip_allowlist)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientTokenVaultPrivilegedAccessWithCredentialId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(credentials: impl Into<Vec<CredentialId>>) -> Self {
-        Self {
-            credentials: credentials.into(),
-            ip_allowlist: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `ip_allowlist`.
-    pub fn ip_allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.ip_allowlist = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Settings for Token Vault Privileged Access.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ClientTokenVaultPrivilegedAccessWithPublicKey {
-    /// The `credentials` field.
-    pub credentials: Vec<PublicKeyCredential>,
-    /// The `ip_allowlist` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_allowlist: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithPublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientTokenVaultPrivilegedAccessWithPublicKey")
-            .field("credentials", &REDACTED)
-            .field("ip_allowlist", &self.ip_allowlist)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientTokenVaultPrivilegedAccessWithPublicKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(credentials: impl Into<Vec<PublicKeyCredential>>) -> Self {
-        Self {
-            credentials: credentials.into(),
-            ip_allowlist: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `ip_allowlist`.
-    pub fn ip_allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.ip_allowlist = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ConnectedAccount` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectedAccount {
-    /// Always `offline`.
-    #[serde(deserialize_with = "ConnectedAccount::constant_access_type")]
-    pub access_type: String,
-    /// The name of the connection associated with the account.
-    pub connection: String,
-    /// The unique identifier of the connection associated with the account.
-    pub connection_id: String,
-    /// ISO 8601 timestamp when the connected account was created.
-    pub created_at: String,
-    /// ISO 8601 timestamp when the connected account expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// The unique identifier for the connected account.
-    pub id: String,
-    /// The identifier of the organization associated with the connected account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    /// The scopes granted for this connected account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The authentication strategy used by the connection.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ConnectedAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectedAccount")
-            .field("access_type", &self.access_type)
-            .field("connection", &self.connection)
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("expires_at", &self.expires_at)
-            .field("id", &self.id)
-            .field("organization_id", &self.organization_id)
-            .field("scopes", &self.scopes)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl ConnectedAccount {
-    fn constant_access_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "offline")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The access type for the connected account.
-    pub enum ConnectedAccountAccessTypeEnum {
-        /// `offline`
-        Offline = "offline",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The URL of the OAuth 1.0a access-token endpoint. This endpoint is used to exchange the temporary request token obtained from the request-token endpoint for an access token during the OAuth 1.0a authentication flow.
-pub type ConnectionAccessTokenUrloAuth1 = String;
-
-#[cfg(feature = "full")]
-/// A list of the Authentication Context Class References that this OP supports
-pub type ConnectionAcrValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Expiration timestamp for the `admin_access_token` in ISO 8601 format. Auth0 uses this value to determine when to refresh the token.
-pub type ConnectionAdminAccessTokenExpiresInGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Google Workspace admin access token used to retrieve extended user attributes (such as group memberships, admin status, and suspension state) from the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is automatically managed by Auth0.
-pub type ConnectionAdminAccessTokenGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Google Workspace admin refresh token used to obtain new access tokens for the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is granted when a Google Workspace admin authorizes Auth0 to access directory data.
-pub type ConnectionAdminRefreshTokenGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// IP address of the AD connector agent used to validate that authentication requests originate from the corporate network for Kerberos authentication  (managed by the AD Connector agent).
-pub type ConnectionAgentIpad = String;
-
-#[cfg(feature = "full")]
-/// When enabled, allows direct username/password authentication through the AD connector agent instead of WS-Federation protocol (managed by the AD Connector agent).
-pub type ConnectionAgentModeAd = bool;
-
-#[cfg(feature = "full")]
-/// Version identifier of the installed AD connector agent software (managed by the AD Connector agent).
-pub type ConnectionAgentVersionAd = String;
-
-#[cfg(feature = "full")]
-/// List of allowed audiences in the ID token for Google Native Social Login
-pub type ConnectionAllowedAudiencesGoogleOAuth2 = Vec<String>;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Specifies the API behavior for password authentication
-    pub enum ConnectionApiBehaviorEnum {
-        /// `required`
-        Required = "required",
-        /// `optional`
-        Optional = "optional",
-    }
-}

@@ -10,8 +10,2385 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(feature = "client_grants")]
+/// The `ClientGrantResponseContent` object.
+///
+/// The answer of `POST /client-grants` (`clientGrants_create`).
+/// The answer of `GET /client-grants/{id}` (`clientGrants_get`).
+/// The answer of `PATCH /client-grants/{id}` (`clientGrants_update`).
+///
+/// Also named [`CreateClientGrantResponseContent`], [`GetClientGrantResponseContent`], [`UpdateClientGrantResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientGrantResponseContent {
+    /// If enabled, all scopes configured on the resource server are allowed for this grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_all_scopes: Option<bool>,
+    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+    /// The audience (API identifier) of this client grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Types of authorization_details allowed for this client grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details_types: Option<Vec<String>>,
+    /// ID of the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `default_for` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_for: Option<ClientGrantDefaultForEnum>,
+    /// ID of the client grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// If enabled, this grant is a special grant created by Auth0. It cannot be modified or deleted directly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_system: Option<bool>,
+    /// The `organization_usage` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
+    /// Scopes allowed for this client grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `subject_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "client_grants")]
+impl<'de> Deserialize<'de> for ClientGrantResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl object::Object for ClientGrantResponseContent {
+    const NAME: &'static str = "ClientGrantResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_all_scopes = Default::default();
+        let mut f_allow_any_organization = Default::default();
+        let mut f_audience = Default::default();
+        let mut f_authorization_details_types = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_default_for = Default::default();
+        let mut f_id = Default::default();
+        let mut f_is_system = Default::default();
+        let mut f_organization_usage = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_subject_type = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_all_scopes" => f_allow_all_scopes = de_map.next_value()?,
+                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
+                "audience" => f_audience = de_map.next_value()?,
+                "authorization_details_types" => {
+                    f_authorization_details_types = de_map.next_value()?
+                }
+                "client_id" => f_client_id = de_map.next_value()?,
+                "default_for" => f_default_for = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "is_system" => f_is_system = de_map.next_value()?,
+                "organization_usage" => f_organization_usage = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "subject_type" => f_subject_type = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_all_scopes: f_allow_all_scopes,
+            allow_any_organization: f_allow_any_organization,
+            audience: f_audience,
+            authorization_details_types: f_authorization_details_types,
+            client_id: f_client_id,
+            default_for: f_default_for,
+            id: f_id,
+            is_system: f_is_system,
+            organization_usage: f_organization_usage,
+            scope: f_scope,
+            subject_type: f_subject_type,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl fmt::Debug for ClientGrantResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientGrantResponseContent")
+            .field("allow_all_scopes", &self.allow_all_scopes)
+            .field("allow_any_organization", &self.allow_any_organization)
+            .field("audience", &self.audience)
+            .field(
+                "authorization_details_types",
+                &self.authorization_details_types,
+            )
+            .field("client_id", &self.client_id)
+            .field("default_for", &self.default_for)
+            .field("id", &self.id)
+            .field("is_system", &self.is_system)
+            .field("organization_usage", &self.organization_usage)
+            .field("scope", &self.scope)
+            .field("subject_type", &self.subject_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "client_grants")]
+string_enum! {
+    /// The type of application access the client grant allows.
+    pub enum ClientGrantSubjectTypeEnum {
+        /// `client`
+        Client = "client",
+        /// `user`
+        User = "user",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Configuration related to JWTs for the client.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientJwtConfiguration {
+    /// The `alg` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alg: Option<SigningAlgorithmEnum>,
+    /// Number of seconds the JWT will be valid for (affects `exp` claim).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime_in_seconds: Option<i64>,
+    /// The `scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Map<String, Value>>,
+    /// Whether the client secret is base64 encoded (true) or unencoded (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_encoded: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientJwtConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientJwtConfiguration {
+    const NAME: &'static str = "ClientJwtConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alg = Default::default();
+        let mut f_lifetime_in_seconds = Default::default();
+        let mut f_scopes = Default::default();
+        let mut f_secret_encoded = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alg" => f_alg = de_map.next_value()?,
+                "lifetime_in_seconds" => f_lifetime_in_seconds = de_map.next_value()?,
+                "scopes" => f_scopes = de_map.next_value()?,
+                "secret_encoded" => f_secret_encoded = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alg: f_alg,
+            lifetime_in_seconds: f_lifetime_in_seconds,
+            scopes: f_scopes,
+            secret_encoded: f_secret_encoded,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientJwtConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientJwtConfiguration")
+            .field("alg", &self.alg)
+            .field("lifetime_in_seconds", &self.lifetime_in_seconds)
+            .field("scopes", &Keys(&self.scopes))
+            .field("secret_encoded", &self.secret_encoded)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientJwtConfiguration {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `alg`.
+    pub fn alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
+        self.alg = Some(value.into());
+        self
+    }
+
+    /// Sets `lifetime_in_seconds`.
+    pub fn lifetime_in_seconds(mut self, value: impl Into<i64>) -> Self {
+        self.lifetime_in_seconds = Some(value.into());
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `secret_encoded`.
+    pub fn secret_encoded(mut self, value: impl Into<bool>) -> Self {
+        self.secret_encoded = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// Configuration related to id token claims for the client.
+pub type ClientJwtConfigurationScopes = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// Metadata associated with the client, in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.  Field names (max 255 chars) are alphanumeric and may only include the following special characters:  :,-+=_*?"/\\()\<\>@    \[Tab\] \[Space\]
+pub type ClientMetadata = Map<String, Value>;
+
+#[cfg(feature = "clients")]
+/// Additional configuration for native mobile apps.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientMobile {
+    /// The `android` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub android: Option<ClientMobileAndroid>,
+    /// The `ios` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ios: Option<ClientMobileiOs>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientMobile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientMobile {
+    const NAME: &'static str = "ClientMobile";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_android = Default::default();
+        let mut f_ios = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "android" => f_android = de_map.next_value()?,
+                "ios" => f_ios = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            android: f_android,
+            ios: f_ios,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientMobile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientMobile")
+            .field("android", &self.android)
+            .field("ios", &self.ios)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientMobile {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `android`.
+    pub fn android(mut self, value: impl Into<ClientMobileAndroid>) -> Self {
+        self.android = Some(value.into());
+        self
+    }
+
+    /// Sets `ios`.
+    pub fn ios(mut self, value: impl Into<ClientMobileiOs>) -> Self {
+        self.ios = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Android native app configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientMobileAndroid {
+    /// App package name found in AndroidManifest.xml.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_package_name: Option<String>,
+    /// SHA256 fingerprints of the app's signing certificate. Multiple fingerprints can be used to support different versions of your app, such as debug and production builds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256_cert_fingerprints: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientMobileAndroid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientMobileAndroid {
+    const NAME: &'static str = "ClientMobileAndroid";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_package_name = Default::default();
+        let mut f_sha256_cert_fingerprints = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_package_name" => f_app_package_name = de_map.next_value()?,
+                "sha256_cert_fingerprints" => f_sha256_cert_fingerprints = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_package_name: f_app_package_name,
+            sha256_cert_fingerprints: f_sha256_cert_fingerprints,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientMobileAndroid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientMobileAndroid")
+            .field("app_package_name", &self.app_package_name)
+            .field("sha256_cert_fingerprints", &self.sha256_cert_fingerprints)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientMobileAndroid {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `app_package_name`.
+    pub fn app_package_name(mut self, value: impl Into<String>) -> Self {
+        self.app_package_name = Some(value.into());
+        self
+    }
+
+    /// Sets `sha256_cert_fingerprints`.
+    pub fn sha256_cert_fingerprints(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.sha256_cert_fingerprints = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// iOS native app configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientMobileiOs {
+    /// Assigned by developer to the app as its unique identifier inside the store. Usually this is a reverse domain plus the app name, e.g. `com.you.MyApp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_bundle_identifier: Option<String>,
+    /// Identifier assigned to the Apple account that signs and uploads the app to the store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientMobileiOs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientMobileiOs {
+    const NAME: &'static str = "ClientMobileiOs";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_bundle_identifier = Default::default();
+        let mut f_team_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_bundle_identifier" => f_app_bundle_identifier = de_map.next_value()?,
+                "team_id" => f_team_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_bundle_identifier: f_app_bundle_identifier,
+            team_id: f_team_id,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientMobileiOs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientMobileiOs")
+            .field("app_bundle_identifier", &self.app_bundle_identifier)
+            .field("team_id", &self.team_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientMobileiOs {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `app_bundle_identifier`.
+    pub fn app_bundle_identifier(mut self, value: impl Into<String>) -> Self {
+        self.app_bundle_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `team_id`.
+    pub fn team_id(mut self, value: impl Into<String>) -> Self {
+        self.team_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// The allowed connection strategy values for the My Organization Configuration.
+    pub enum ClientMyOrganizationConfigurationAllowedStrategiesEnum {
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+        /// `adfs`
+        Adfs = "adfs",
+        /// `waad`
+        Waad = "waad",
+        /// `google-apps`
+        GoogleApps = "google-apps",
+        /// `okta`
+        Okta = "okta",
+        /// `oidc`
+        Oidc = "oidc",
+        /// `samlp`
+        Samlp = "samlp",
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// The deletion behavior for this client.
+    pub enum ClientMyOrganizationDeletionBehaviorEnum {
+        /// `allow`
+        Allow = "allow",
+        /// `allow_if_empty`
+        AllowIfEmpty = "allow_if_empty",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Configuration related to the My Organization Configuration for the client.
+///
+/// The same type as [`ClientMyOrganizationPostConfiguration`]: the API description gives both the same schema.
+pub type ClientMyOrganizationPatchConfiguration = ClientMyOrganizationPostConfiguration;
+
+#[cfg(feature = "clients")]
+/// Configuration related to the My Organization Configuration for the client.
+///
+/// Also named [`ClientMyOrganizationPatchConfiguration`], [`ClientMyOrganizationResponseConfiguration`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientMyOrganizationPostConfiguration {
+    /// The allowed connection strategies for the My Organization Configuration.
+    pub allowed_strategies: Vec<ClientMyOrganizationConfigurationAllowedStrategiesEnum>,
+    /// The `connection_deletion_behavior` field.
+    pub connection_deletion_behavior: ClientMyOrganizationDeletionBehaviorEnum,
+    /// The connection profile ID that this client should validate against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_profile_id: Option<String>,
+    /// The client ID this client uses while creating invitations through My Organization API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_landing_client_id: Option<String>,
+    /// The user attribute profile ID that this client should validate against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_attribute_profile_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientMyOrganizationPostConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientMyOrganizationPostConfiguration {
+    const NAME: &'static str = "ClientMyOrganizationPostConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowed_strategies = None;
+        let mut f_connection_deletion_behavior = None;
+        let mut f_connection_profile_id = Default::default();
+        let mut f_invitation_landing_client_id = Default::default();
+        let mut f_user_attribute_profile_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowed_strategies" => f_allowed_strategies = Some(de_map.next_value()?),
+                "connection_deletion_behavior" => {
+                    f_connection_deletion_behavior = Some(de_map.next_value()?)
+                }
+                "connection_profile_id" => f_connection_profile_id = de_map.next_value()?,
+                "invitation_landing_client_id" => {
+                    f_invitation_landing_client_id = de_map.next_value()?
+                }
+                "user_attribute_profile_id" => f_user_attribute_profile_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowed_strategies: object::missing(f_allowed_strategies, "allowed_strategies")?,
+            connection_deletion_behavior: object::missing(
+                f_connection_deletion_behavior,
+                "connection_deletion_behavior",
+            )?,
+            connection_profile_id: f_connection_profile_id,
+            invitation_landing_client_id: f_invitation_landing_client_id,
+            user_attribute_profile_id: f_user_attribute_profile_id,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientMyOrganizationPostConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientMyOrganizationPostConfiguration")
+            .field("allowed_strategies", &self.allowed_strategies)
+            .field(
+                "connection_deletion_behavior",
+                &self.connection_deletion_behavior,
+            )
+            .field("connection_profile_id", &self.connection_profile_id)
+            .field(
+                "invitation_landing_client_id",
+                &self.invitation_landing_client_id,
+            )
+            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientMyOrganizationPostConfiguration {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        allowed_strategies: impl Into<Vec<ClientMyOrganizationConfigurationAllowedStrategiesEnum>>,
+        connection_deletion_behavior: impl Into<ClientMyOrganizationDeletionBehaviorEnum>,
+    ) -> Self {
+        Self {
+            allowed_strategies: allowed_strategies.into(),
+            connection_deletion_behavior: connection_deletion_behavior.into(),
+            connection_profile_id: None,
+            invitation_landing_client_id: None,
+            user_attribute_profile_id: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `connection_profile_id`.
+    pub fn connection_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_profile_id = Some(value.into());
+        self
+    }
+
+    /// Sets `invitation_landing_client_id`.
+    pub fn invitation_landing_client_id(mut self, value: impl Into<String>) -> Self {
+        self.invitation_landing_client_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_attribute_profile_id`.
+    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.user_attribute_profile_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Configuration related to the My Organization Configuration for the client.
+///
+/// The same type as [`ClientMyOrganizationPostConfiguration`]: the API description gives both the same schema.
+pub type ClientMyOrganizationResponseConfiguration = ClientMyOrganizationPostConfiguration;
+
+#[cfg(feature = "clients")]
+/// Configuration for OIDC backchannel logout initiators
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientOidcBackchannelLogoutInitiators {
+    /// The `mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ClientOidcBackchannelLogoutInitiatorsModeEnum>,
+    /// The `selected_initiators` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected_initiators: Option<Vec<ClientOidcBackchannelLogoutInitiatorsEnum>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientOidcBackchannelLogoutInitiators {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientOidcBackchannelLogoutInitiators {
+    const NAME: &'static str = "ClientOidcBackchannelLogoutInitiators";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mode = Default::default();
+        let mut f_selected_initiators = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mode" => f_mode = de_map.next_value()?,
+                "selected_initiators" => f_selected_initiators = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mode: f_mode,
+            selected_initiators: f_selected_initiators,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientOidcBackchannelLogoutInitiators {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOidcBackchannelLogoutInitiators")
+            .field("mode", &self.mode)
+            .field("selected_initiators", &self.selected_initiators)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientOidcBackchannelLogoutInitiators {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `mode`.
+    pub fn mode(mut self, value: impl Into<ClientOidcBackchannelLogoutInitiatorsModeEnum>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+
+    /// Sets `selected_initiators`.
+    pub fn selected_initiators(
+        mut self,
+        value: impl Into<Vec<ClientOidcBackchannelLogoutInitiatorsEnum>>,
+    ) -> Self {
+        self.selected_initiators = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// The `selected_initiators` property contains the list of initiators to be enabled for the given application.
+    pub enum ClientOidcBackchannelLogoutInitiatorsEnum {
+        /// `rp-logout`
+        RpLogout = "rp-logout",
+        /// `idp-logout`
+        IdpLogout = "idp-logout",
+        /// `password-changed`
+        PasswordChanged = "password-changed",
+        /// `session-expired`
+        SessionExpired = "session-expired",
+        /// `session-revoked`
+        SessionRevoked = "session-revoked",
+        /// `account-deleted`
+        AccountDeleted = "account-deleted",
+        /// `email-identifier-changed`
+        EmailIdentifierChanged = "email-identifier-changed",
+        /// `mfa-phone-unenrolled`
+        MfaPhoneUnenrolled = "mfa-phone-unenrolled",
+        /// `account-deactivated`
+        AccountDeactivated = "account-deactivated",
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// The `mode` property determines the configuration method for enabling initiators. `custom` enables only the initiators listed in the selected_initiators array, `all` enables all current and future initiators.
+    pub enum ClientOidcBackchannelLogoutInitiatorsModeEnum {
+        /// `custom`
+        Custom = "custom",
+        /// `all`
+        All = "all",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Controls whether session metadata is included in the logout token. Default value is null.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientOidcBackchannelLogoutSessionMetadata {
+    /// The `include` property determines whether session metadata is included in the logout token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientOidcBackchannelLogoutSessionMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientOidcBackchannelLogoutSessionMetadata {
+    const NAME: &'static str = "ClientOidcBackchannelLogoutSessionMetadata";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_include = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "include" => f_include = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            include: f_include,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientOidcBackchannelLogoutSessionMetadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOidcBackchannelLogoutSessionMetadata")
+            .field("include", &self.include)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientOidcBackchannelLogoutSessionMetadata {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `include`.
+    pub fn include(mut self, value: impl Into<bool>) -> Self {
+        self.include = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Configuration for OIDC backchannel logout
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientOidcBackchannelLogoutSettings {
+    /// The `backchannel_logout_initiators` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_initiators: Option<ClientOidcBackchannelLogoutInitiators>,
+    /// The `backchannel_logout_session_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_session_metadata: Option<ClientOidcBackchannelLogoutSessionMetadata>,
+    /// Comma-separated list of URLs that are valid to call back from Auth0 for OIDC backchannel logout. Currently only one URL is allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_urls: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientOidcBackchannelLogoutSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientOidcBackchannelLogoutSettings {
+    const NAME: &'static str = "ClientOidcBackchannelLogoutSettings";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_backchannel_logout_initiators = Default::default();
+        let mut f_backchannel_logout_session_metadata = Default::default();
+        let mut f_backchannel_logout_urls = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "backchannel_logout_initiators" => {
+                    f_backchannel_logout_initiators = de_map.next_value()?
+                }
+                "backchannel_logout_session_metadata" => {
+                    f_backchannel_logout_session_metadata = de_map.next_value()?
+                }
+                "backchannel_logout_urls" => f_backchannel_logout_urls = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            backchannel_logout_initiators: f_backchannel_logout_initiators,
+            backchannel_logout_session_metadata: f_backchannel_logout_session_metadata,
+            backchannel_logout_urls: f_backchannel_logout_urls,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientOidcBackchannelLogoutSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOidcBackchannelLogoutSettings")
+            .field(
+                "backchannel_logout_initiators",
+                &self.backchannel_logout_initiators,
+            )
+            .field(
+                "backchannel_logout_session_metadata",
+                &self.backchannel_logout_session_metadata,
+            )
+            .field("backchannel_logout_urls", &self.backchannel_logout_urls)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientOidcBackchannelLogoutSettings {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `backchannel_logout_initiators`.
+    pub fn backchannel_logout_initiators(
+        mut self,
+        value: impl Into<ClientOidcBackchannelLogoutInitiators>,
+    ) -> Self {
+        self.backchannel_logout_initiators = Some(value.into());
+        self
+    }
+
+    /// Sets `backchannel_logout_session_metadata`.
+    pub fn backchannel_logout_session_metadata(
+        mut self,
+        value: impl Into<ClientOidcBackchannelLogoutSessionMetadata>,
+    ) -> Self {
+        self.backchannel_logout_session_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `backchannel_logout_urls`.
+    pub fn backchannel_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.backchannel_logout_urls = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Method for discovering organizations during the `pre_login_prompt`. `email` allows users to find their organization by entering their email address and performing domain matching, while `organization_name` requires users to enter the organization name directly. These methods can be combined.
+    pub enum ClientOrganizationDiscoveryEnum {
+        /// `email`
+        Email = "email",
+        /// `organization_name`
+        OrganizationName = "organization_name",
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`. Can be `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`. `post_login_prompt` requires `oidc_conformant: true`.
+    pub enum ClientOrganizationRequireBehaviorEnum {
+        /// `no_prompt`
+        NoPrompt = "no_prompt",
+        /// `pre_login_prompt`
+        PreLoginPrompt = "pre_login_prompt",
+        /// `post_login_prompt`
+        PostLoginPrompt = "post_login_prompt",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Defines how to proceed during an authentication transaction when `client.organization_usage: 'require'`. Can be `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`. `post_login_prompt` requires `oidc_conformant: true`.
+///
+/// The same type as [`ClientOrganizationRequireBehaviorEnum`]: the API description gives both the same schema.
+pub type ClientOrganizationRequireBehaviorPatchEnum = ClientOrganizationRequireBehaviorEnum;
+
+#[cfg(feature = "clients")]
+/// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
+///
+/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
+pub type ClientOrganizationUsageEnum = OrganizationUsageEnum;
+
+#[cfg(feature = "clients")]
+/// Defines how to proceed during an authentication transaction with regards an organization. Can be `deny` (default), `allow` or `require`.
+///
+/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
+pub type ClientOrganizationUsagePatchEnum = OrganizationUsageEnum;
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Controls whether Auth0 redirects users to the application's callback URL on authentication errors or in email verification flows. `open_redirect_protection` shows an error page instead of redirecting, and hides the callback domain from email templates. `allow_always` enables standard redirect behavior. Defaults to `open_redirect_protection` for third-party clients. Only applies when `is_first_party` is `false` and `third_party_security_mode` is `strict`. To learn more, read Redirect protection (<https://auth0.com/docs/get-started/applications/third-party-applications/security-controls#redirect-protection>).
+    pub enum ClientRedirectionPolicyEnum {
+        /// `allow_always`
+        AllowAlways = "allow_always",
+        /// `open_redirect_protection`
+        OpenRedirectProtection = "open_redirect_protection",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Refresh token configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientRefreshTokenConfiguration {
+    /// The `expiration_type` field.
+    pub expiration_type: RefreshTokenExpirationTypeEnum,
+    /// Period (in seconds) for which refresh tokens will remain valid without use
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_token_lifetime: Option<i64>,
+    /// Prevents tokens from expiring without use when `true` (takes precedence over `idle_token_lifetime` values)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub infinite_idle_token_lifetime: Option<bool>,
+    /// Prevents tokens from having a set lifetime when `true` (takes precedence over `token_lifetime` values)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub infinite_token_lifetime: Option<bool>,
+    /// Period in seconds where the previous refresh token can be exchanged without triggering breach detection
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leeway: Option<i64>,
+    /// A collection of policies governing multi-resource refresh token exchange (MRRT), defining how refresh tokens can be used across different resource servers
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<ClientRefreshTokenPolicy>>,
+    /// The `rotation_type` field.
+    pub rotation_type: RefreshTokenRotationTypeEnum,
+    /// Period (in seconds) for which refresh tokens will remain valid
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientRefreshTokenConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientRefreshTokenConfiguration {
+    const NAME: &'static str = "ClientRefreshTokenConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_expiration_type = None;
+        let mut f_idle_token_lifetime = Default::default();
+        let mut f_infinite_idle_token_lifetime = Default::default();
+        let mut f_infinite_token_lifetime = Default::default();
+        let mut f_leeway = Default::default();
+        let mut f_policies = Default::default();
+        let mut f_rotation_type = None;
+        let mut f_token_lifetime = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "expiration_type" => f_expiration_type = Some(de_map.next_value()?),
+                "idle_token_lifetime" => f_idle_token_lifetime = de_map.next_value()?,
+                "infinite_idle_token_lifetime" => {
+                    f_infinite_idle_token_lifetime = de_map.next_value()?
+                }
+                "infinite_token_lifetime" => f_infinite_token_lifetime = de_map.next_value()?,
+                "leeway" => f_leeway = de_map.next_value()?,
+                "policies" => f_policies = de_map.next_value()?,
+                "rotation_type" => f_rotation_type = Some(de_map.next_value()?),
+                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            expiration_type: object::missing(f_expiration_type, "expiration_type")?,
+            idle_token_lifetime: f_idle_token_lifetime,
+            infinite_idle_token_lifetime: f_infinite_idle_token_lifetime,
+            infinite_token_lifetime: f_infinite_token_lifetime,
+            leeway: f_leeway,
+            policies: f_policies,
+            rotation_type: object::missing(f_rotation_type, "rotation_type")?,
+            token_lifetime: f_token_lifetime,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientRefreshTokenConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRefreshTokenConfiguration")
+            .field("expiration_type", &self.expiration_type)
+            .field("idle_token_lifetime", &self.idle_token_lifetime)
+            .field(
+                "infinite_idle_token_lifetime",
+                &self.infinite_idle_token_lifetime,
+            )
+            .field("infinite_token_lifetime", &self.infinite_token_lifetime)
+            .field("leeway", &self.leeway)
+            .field("policies", &self.policies)
+            .field("rotation_type", &self.rotation_type)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientRefreshTokenConfiguration {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        expiration_type: impl Into<RefreshTokenExpirationTypeEnum>,
+        rotation_type: impl Into<RefreshTokenRotationTypeEnum>,
+    ) -> Self {
+        Self {
+            expiration_type: expiration_type.into(),
+            idle_token_lifetime: None,
+            infinite_idle_token_lifetime: None,
+            infinite_token_lifetime: None,
+            leeway: None,
+            policies: None,
+            rotation_type: rotation_type.into(),
+            token_lifetime: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `idle_token_lifetime`.
+    pub fn idle_token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.idle_token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets `infinite_idle_token_lifetime`.
+    pub fn infinite_idle_token_lifetime(mut self, value: impl Into<bool>) -> Self {
+        self.infinite_idle_token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets `infinite_token_lifetime`.
+    pub fn infinite_token_lifetime(mut self, value: impl Into<bool>) -> Self {
+        self.infinite_token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets `leeway`.
+    pub fn leeway(mut self, value: impl Into<i64>) -> Self {
+        self.leeway = Some(value.into());
+        self
+    }
+
+    /// Sets `policies`.
+    pub fn policies(mut self, value: impl Into<Vec<ClientRefreshTokenPolicy>>) -> Self {
+        self.policies = Some(value.into());
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// The `ClientRefreshTokenPolicy` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientRefreshTokenPolicy {
+    /// The identifier of the resource server to which the Multi Resource Refresh Token Policy applies
+    pub audience: String,
+    /// The resource server permissions granted under the Multi Resource Refresh Token Policy, defining the context in which an access token can be used
+    pub scope: Vec<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientRefreshTokenPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientRefreshTokenPolicy {
+    const NAME: &'static str = "ClientRefreshTokenPolicy";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = None;
+        let mut f_scope = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = Some(de_map.next_value()?),
+                "scope" => f_scope = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: object::missing(f_audience, "audience")?,
+            scope: object::missing(f_scope, "scope")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientRefreshTokenPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRefreshTokenPolicy")
+            .field("audience", &self.audience)
+            .field("scope", &self.scope)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientRefreshTokenPolicy {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(audience: impl Into<String>, scope: impl Into<Vec<String>>) -> Self {
+        Self {
+            audience: audience.into(),
+            scope: scope.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// The values of `ClientSessionTransferAllowedAuthenticationMethodsEnum`.
+    pub enum ClientSessionTransferAllowedAuthenticationMethodsEnum {
+        /// `cookie`
+        Cookie = "cookie",
+        /// `query`
+        Query = "query",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Native to Web SSO Configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientSessionTransferConfiguration {
+    /// Indicates whether Refresh Tokens are allowed to be issued when authenticating with a Session Transfer Token. Usually configured in the web application. Default value is `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_refresh_token: Option<bool>,
+    /// Indicates whether an app can create a session from a Session Transfer Token received via indicated methods. Can include `cookie` and/or `query`. Usually configured in the web application. Default value is an empty array \[\].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_authentication_methods:
+        Option<Vec<ClientSessionTransferAllowedAuthenticationMethodsEnum>>,
+    /// Indicates whether an app can issue a Session Transfer Token through Token Exchange. If set to 'false', the app will not be able to issue a Session Transfer Token. Usually configured in the native application. Default value is `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub can_create_session_transfer_token: Option<bool>,
+    /// The `delegation` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<ClientSessionTransferDelegationConfiguration>,
+    /// Indicates whether revoking the parent Refresh Token that initiated a Native to Web flow and was used to issue a Session Transfer Token should trigger a cascade revocation affecting its dependent child entities. Usually configured in the native application. Default value is `true`, applicable only in Native to Web SSO context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_cascade_revocation: Option<bool>,
+    /// The `enforce_device_binding` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_device_binding: Option<ClientSessionTransferDeviceBindingEnum>,
+    /// Indicates whether Refresh Tokens created during a Native to Web session are tied to that session's lifetime. This determines if such refresh tokens should be automatically revoked when their corresponding sessions are. Usually configured in the web application. Default value is `true`, applicable only in Native to Web SSO context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_online_refresh_tokens: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientSessionTransferConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientSessionTransferConfiguration {
+    const NAME: &'static str = "ClientSessionTransferConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_refresh_token = Default::default();
+        let mut f_allowed_authentication_methods = Default::default();
+        let mut f_can_create_session_transfer_token = Default::default();
+        let mut f_delegation = Default::default();
+        let mut f_enforce_cascade_revocation = Default::default();
+        let mut f_enforce_device_binding = Default::default();
+        let mut f_enforce_online_refresh_tokens = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_refresh_token" => f_allow_refresh_token = de_map.next_value()?,
+                "allowed_authentication_methods" => {
+                    f_allowed_authentication_methods = de_map.next_value()?
+                }
+                "can_create_session_transfer_token" => {
+                    f_can_create_session_transfer_token = de_map.next_value()?
+                }
+                "delegation" => f_delegation = de_map.next_value()?,
+                "enforce_cascade_revocation" => {
+                    f_enforce_cascade_revocation = de_map.next_value()?
+                }
+                "enforce_device_binding" => f_enforce_device_binding = de_map.next_value()?,
+                "enforce_online_refresh_tokens" => {
+                    f_enforce_online_refresh_tokens = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_refresh_token: f_allow_refresh_token,
+            allowed_authentication_methods: f_allowed_authentication_methods,
+            can_create_session_transfer_token: f_can_create_session_transfer_token,
+            delegation: f_delegation,
+            enforce_cascade_revocation: f_enforce_cascade_revocation,
+            enforce_device_binding: f_enforce_device_binding,
+            enforce_online_refresh_tokens: f_enforce_online_refresh_tokens,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientSessionTransferConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSessionTransferConfiguration")
+            .field(
+                "allow_refresh_token",
+                &self.allow_refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "allowed_authentication_methods",
+                &self.allowed_authentication_methods,
+            )
+            .field(
+                "can_create_session_transfer_token",
+                &self
+                    .can_create_session_transfer_token
+                    .as_ref()
+                    .map(|_| REDACTED),
+            )
+            .field("delegation", &self.delegation)
+            .field(
+                "enforce_cascade_revocation",
+                &self.enforce_cascade_revocation,
+            )
+            .field("enforce_device_binding", &self.enforce_device_binding)
+            .field(
+                "enforce_online_refresh_tokens",
+                &self.enforce_online_refresh_tokens,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientSessionTransferConfiguration {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allow_refresh_token`.
+    pub fn allow_refresh_token(mut self, value: impl Into<bool>) -> Self {
+        self.allow_refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_authentication_methods`.
+    pub fn allowed_authentication_methods(
+        mut self,
+        value: impl Into<Vec<ClientSessionTransferAllowedAuthenticationMethodsEnum>>,
+    ) -> Self {
+        self.allowed_authentication_methods = Some(value.into());
+        self
+    }
+
+    /// Sets `can_create_session_transfer_token`.
+    pub fn can_create_session_transfer_token(mut self, value: impl Into<bool>) -> Self {
+        self.can_create_session_transfer_token = Some(value.into());
+        self
+    }
+
+    /// Sets `delegation`.
+    pub fn delegation(
+        mut self,
+        value: impl Into<ClientSessionTransferDelegationConfiguration>,
+    ) -> Self {
+        self.delegation = Some(value.into());
+        self
+    }
+
+    /// Sets `enforce_cascade_revocation`.
+    pub fn enforce_cascade_revocation(mut self, value: impl Into<bool>) -> Self {
+        self.enforce_cascade_revocation = Some(value.into());
+        self
+    }
+
+    /// Sets `enforce_device_binding`.
+    pub fn enforce_device_binding(
+        mut self,
+        value: impl Into<ClientSessionTransferDeviceBindingEnum>,
+    ) -> Self {
+        self.enforce_device_binding = Some(value.into());
+        self
+    }
+
+    /// Sets `enforce_online_refresh_tokens`.
+    pub fn enforce_online_refresh_tokens(mut self, value: impl Into<bool>) -> Self {
+        self.enforce_online_refresh_tokens = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Configuration for delegation (impersonation) access using Session Transfer Tokens
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientSessionTransferDelegationConfiguration {
+    /// Indicates whether delegation (impersonation) access is allowed using Session Transfer Tokens. Default value is `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_delegated_access: Option<bool>,
+    /// The `enforce_device_binding` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_device_binding: Option<ClientSessionTransferDelegationDeviceBindingEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientSessionTransferDelegationConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientSessionTransferDelegationConfiguration {
+    const NAME: &'static str = "ClientSessionTransferDelegationConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_delegated_access = Default::default();
+        let mut f_enforce_device_binding = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_delegated_access" => f_allow_delegated_access = de_map.next_value()?,
+                "enforce_device_binding" => f_enforce_device_binding = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_delegated_access: f_allow_delegated_access,
+            enforce_device_binding: f_enforce_device_binding,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientSessionTransferDelegationConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSessionTransferDelegationConfiguration")
+            .field("allow_delegated_access", &self.allow_delegated_access)
+            .field("enforce_device_binding", &self.enforce_device_binding)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientSessionTransferDelegationConfiguration {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allow_delegated_access`.
+    pub fn allow_delegated_access(mut self, value: impl Into<bool>) -> Self {
+        self.allow_delegated_access = Some(value.into());
+        self
+    }
+
+    /// Sets `enforce_device_binding`.
+    pub fn enforce_device_binding(
+        mut self,
+        value: impl Into<ClientSessionTransferDelegationDeviceBindingEnum>,
+    ) -> Self {
+        self.enforce_device_binding = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Indicates the device binding enforcement for delegation (impersonation) access. If set to 'ip', device binding is enforced by IP. If set to 'asn', device binding is enforced by ASN. Default value is `ip`.
+    pub enum ClientSessionTransferDelegationDeviceBindingEnum {
+        /// `ip`
+        Ip = "ip",
+        /// `asn`
+        Asn = "asn",
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Indicates whether device binding security should be enforced for the app. If set to 'ip', the app will enforce device binding by IP, meaning that consumption of Session Transfer Token must be done from the same IP of the issuer. Likewise, if set to 'asn', device binding is enforced by ASN, meaning consumption of Session Transfer Token must be done from the same ASN as the issuer. If set to 'none', device binding is not enforced. Usually configured in the web application. Default value is `ip`.
+    pub enum ClientSessionTransferDeviceBindingEnum {
+        /// `ip`
+        Ip = "ip",
+        /// `asn`
+        Asn = "asn",
+        /// `none`
+        None = "none",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// JWT-secured Authorization Requests (JAR) settings.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientSignedRequestObjectWithCredentialId {
+    /// The `credentials` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<CredentialId>>,
+    /// Indicates whether the JAR requests are mandatory
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientSignedRequestObjectWithCredentialId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientSignedRequestObjectWithCredentialId {
+    const NAME: &'static str = "ClientSignedRequestObjectWithCredentialId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = Default::default();
+        let mut f_required = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = de_map.next_value()?,
+                "required" => f_required = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: f_credentials,
+            required: f_required,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientSignedRequestObjectWithCredentialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSignedRequestObjectWithCredentialId")
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
+            .field("required", &self.required)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientSignedRequestObjectWithCredentialId {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<Vec<CredentialId>>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// JWT-secured Authorization Requests (JAR) settings.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientSignedRequestObjectWithPublicKey {
+    /// The `credentials` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<PublicKeyCredential>>,
+    /// Indicates whether the JAR requests are mandatory
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientSignedRequestObjectWithPublicKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientSignedRequestObjectWithPublicKey {
+    const NAME: &'static str = "ClientSignedRequestObjectWithPublicKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = Default::default();
+        let mut f_required = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = de_map.next_value()?,
+                "required" => f_required = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: f_credentials,
+            required: f_required,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientSignedRequestObjectWithPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSignedRequestObjectWithPublicKey")
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
+            .field("required", &self.required)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientSignedRequestObjectWithPublicKey {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<Vec<PublicKeyCredential>>) -> Self {
+        self.credentials = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// The `ClientSigningKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientSigningKey {
+    /// Signing certificate public key in X.509 (.CER) format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// Signing certificate public key and chain in PKCS#7 (.P7B) format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkcs7: Option<String>,
+    /// Subject name for this certificate in the format `/CN={domain}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientSigningKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientSigningKey {
+    const NAME: &'static str = "ClientSigningKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cert = Default::default();
+        let mut f_pkcs7 = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cert" => f_cert = de_map.next_value()?,
+                "pkcs7" => f_pkcs7 = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cert: f_cert,
+            pkcs7: f_pkcs7,
+            subject: f_subject,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSigningKey")
+            .field("cert", &self.cert)
+            .field("pkcs7", &self.pkcs7)
+            .field("subject", &self.subject)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Signing certificates associated with this client.
+pub type ClientSigningKeys = Vec<ClientSigningKey>;
+
+#[cfg(any(feature = "clients", feature = "tenants"))]
+string_enum! {
+    /// Security mode for third-party clients. `strict` enforces enhanced security controls (<https://auth0.com/docs/get-started/applications/third-party-applications/security-controls>): OAuth 2.1 alignment, explicit API authorization, and a curated set of supported features. `permissive` preserves pre-existing behavior (<https://auth0.com/docs/get-started/applications/third-party-applications/permissive-mode>) and is only available to tenants with prior third-party client usage. Set on creation and cannot be modified.
+    pub enum ClientThirdPartySecurityModeEnum {
+        /// `strict`
+        Strict = "strict",
+        /// `permissive`
+        Permissive = "permissive",
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Defines the requested authentication method for the token endpoint. Can be `none` (public client without a client secret), `client_secret_post` (client uses HTTP POST parameters), or `client_secret_basic` (client uses HTTP Basic).
+    pub enum ClientTokenEndpointAuthMethodEnum {
+        /// `none`
+        None = "none",
+        /// `client_secret_post`
+        ClientSecretPost = "client_secret_post",
+        /// `client_secret_basic`
+        ClientSecretBasic = "client_secret_basic",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Defines the requested authentication method for the token endpoint. Can be `none` (public client without a client secret), `client_secret_post` (client uses HTTP POST parameters), or `client_secret_basic` (client uses HTTP Basic).
+///
+/// The same type as [`ClientTokenEndpointAuthMethodEnum`]: the API description gives both the same schema.
+pub type ClientTokenEndpointAuthMethodOrNullEnum = ClientTokenEndpointAuthMethodEnum;
+
+#[cfg(feature = "clients")]
+/// Configuration for token exchange.
+///
+/// Also named [`ClientTokenExchangeConfigurationOrNull`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientTokenExchangeConfiguration {
+    /// List the enabled token exchange types for this client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_any_profile_of_type: Option<Vec<ClientTokenExchangeTypeEnum>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientTokenExchangeConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientTokenExchangeConfiguration {
+    const NAME: &'static str = "ClientTokenExchangeConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_any_profile_of_type = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_any_profile_of_type" => f_allow_any_profile_of_type = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_any_profile_of_type: f_allow_any_profile_of_type,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientTokenExchangeConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientTokenExchangeConfiguration")
+            .field("allow_any_profile_of_type", &self.allow_any_profile_of_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientTokenExchangeConfiguration {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allow_any_profile_of_type`.
+    pub fn allow_any_profile_of_type(
+        mut self,
+        value: impl Into<Vec<ClientTokenExchangeTypeEnum>>,
+    ) -> Self {
+        self.allow_any_profile_of_type = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Configuration for token exchange.
+///
+/// The same type as [`ClientTokenExchangeConfiguration`]: the API description gives both the same schema.
+pub type ClientTokenExchangeConfigurationOrNull = ClientTokenExchangeConfiguration;
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Token exchange type. `on_behalf_of_token_exchange`: enables On-Behalf-Of token exchange (Generally Available). `custom_authentication`: enables custom token exchange profiles (Early Access, requires entitlement).
+    pub enum ClientTokenExchangeTypeEnum {
+        /// `custom_authentication`
+        CustomAuthentication = "custom_authentication",
+        /// `on_behalf_of_token_exchange`
+        OnBehalfOfTokenExchange = "on_behalf_of_token_exchange",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Settings for Token Vault Privileged Access.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientTokenVaultPrivilegedAccessWithCredentialId {
+    /// The `credentials` field.
+    pub credentials: Vec<CredentialId>,
+    /// The `ip_allowlist` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_allowlist: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientTokenVaultPrivilegedAccessWithCredentialId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientTokenVaultPrivilegedAccessWithCredentialId {
+    const NAME: &'static str = "ClientTokenVaultPrivilegedAccessWithCredentialId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_ip_allowlist = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "ip_allowlist" => f_ip_allowlist = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            ip_allowlist: f_ip_allowlist,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithCredentialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientTokenVaultPrivilegedAccessWithCredentialId")
+            .field("credentials", &REDACTED)
+            .field("ip_allowlist", &self.ip_allowlist)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientTokenVaultPrivilegedAccessWithCredentialId {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(credentials: impl Into<Vec<CredentialId>>) -> Self {
+        Self {
+            credentials: credentials.into(),
+            ip_allowlist: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `ip_allowlist`.
+    pub fn ip_allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.ip_allowlist = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Settings for Token Vault Privileged Access.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientTokenVaultPrivilegedAccessWithPublicKey {
+    /// The `credentials` field.
+    pub credentials: Vec<PublicKeyCredential>,
+    /// The `ip_allowlist` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_allowlist: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientTokenVaultPrivilegedAccessWithPublicKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientTokenVaultPrivilegedAccessWithPublicKey {
+    const NAME: &'static str = "ClientTokenVaultPrivilegedAccessWithPublicKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_ip_allowlist = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "ip_allowlist" => f_ip_allowlist = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            ip_allowlist: f_ip_allowlist,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientTokenVaultPrivilegedAccessWithPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientTokenVaultPrivilegedAccessWithPublicKey")
+            .field("credentials", &REDACTED)
+            .field("ip_allowlist", &self.ip_allowlist)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientTokenVaultPrivilegedAccessWithPublicKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(credentials: impl Into<Vec<PublicKeyCredential>>) -> Self {
+        Self {
+            credentials: credentials.into(),
+            ip_allowlist: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `ip_allowlist`.
+    pub fn ip_allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.ip_allowlist = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ConnectedAccount` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectedAccount {
+    /// Always `offline`.
+    pub access_type: String,
+    /// The name of the connection associated with the account.
+    pub connection: String,
+    /// The unique identifier of the connection associated with the account.
+    pub connection_id: String,
+    /// ISO 8601 timestamp when the connected account was created.
+    pub created_at: String,
+    /// ISO 8601 timestamp when the connected account expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The unique identifier for the connected account.
+    pub id: String,
+    /// The identifier of the organization associated with the connected account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// The scopes granted for this connected account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The authentication strategy used by the connection.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ConnectedAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ConnectedAccount {
+    const NAME: &'static str = "ConnectedAccount";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_access_type = None;
+        let mut f_connection = None;
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_expires_at = Default::default();
+        let mut f_id = None;
+        let mut f_organization_id = Default::default();
+        let mut f_scopes = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "access_type" => {
+                    f_access_type = Some(object::constant(de_map.next_value()?, "offline")?)
+                }
+                "connection" => f_connection = Some(de_map.next_value()?),
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "organization_id" => f_organization_id = de_map.next_value()?,
+                "scopes" => f_scopes = de_map.next_value()?,
+                "strategy" => f_strategy = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            access_type: object::missing(f_access_type, "access_type")?,
+            connection: object::missing(f_connection, "connection")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            expires_at: f_expires_at,
+            id: object::missing(f_id, "id")?,
+            organization_id: f_organization_id,
+            scopes: f_scopes,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ConnectedAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectedAccount")
+            .field("access_type", &self.access_type)
+            .field("connection", &self.connection)
+            .field("connection_id", &self.connection_id)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("scopes", &self.scopes)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The access type for the connected account.
+    pub enum ConnectedAccountAccessTypeEnum {
+        /// `offline`
+        Offline = "offline",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The URL of the OAuth 1.0a access-token endpoint. This endpoint is used to exchange the temporary request token obtained from the request-token endpoint for an access token during the OAuth 1.0a authentication flow.
+pub type ConnectionAccessTokenUrloAuth1 = String;
+
+#[cfg(feature = "full")]
+/// A list of the Authentication Context Class References that this OP supports
+pub type ConnectionAcrValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Expiration timestamp for the `admin_access_token` in ISO 8601 format. Auth0 uses this value to determine when to refresh the token.
+pub type ConnectionAdminAccessTokenExpiresInGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Google Workspace admin access token used to retrieve extended user attributes (such as group memberships, admin status, and suspension state) from the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is automatically managed by Auth0.
+pub type ConnectionAdminAccessTokenGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Google Workspace admin refresh token used to obtain new access tokens for the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is granted when a Google Workspace admin authorizes Auth0 to access directory data.
+pub type ConnectionAdminRefreshTokenGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// IP address of the AD connector agent used to validate that authentication requests originate from the corporate network for Kerberos authentication  (managed by the AD Connector agent).
+pub type ConnectionAgentIpad = String;
+
+#[cfg(feature = "full")]
+/// When enabled, allows direct username/password authentication through the AD connector agent instead of WS-Federation protocol (managed by the AD Connector agent).
+pub type ConnectionAgentModeAd = bool;
+
+#[cfg(feature = "full")]
+/// Version identifier of the installed AD connector agent software (managed by the AD Connector agent).
+pub type ConnectionAgentVersionAd = String;
+
+#[cfg(feature = "full")]
+/// List of allowed audiences in the ID token for Google Native Social Login
+pub type ConnectionAllowedAudiencesGoogleOAuth2 = Vec<String>;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Specifies the API behavior for password authentication
+    pub enum ConnectionApiBehaviorEnum {
+        /// `required`
+        Required = "required",
+        /// `optional`
+        Optional = "optional",
+    }
+}
 
 #[cfg(feature = "full")]
 /// The `ConnectionApiEnableGroups` schema.
@@ -47,20 +2424,52 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ConnectionAssertionDecryptionSettings {
     /// A list of insecure algorithms to allow for SAML assertion decryption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub algorithm_exceptions: Option<Vec<String>>,
     /// Always `v2026-1`.
-    #[serde(
-        deserialize_with = "ConnectionAssertionDecryptionSettings::constant_algorithm_profile"
-    )]
     pub algorithm_profile: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionAssertionDecryptionSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionAssertionDecryptionSettings {
+    const NAME: &'static str = "ConnectionAssertionDecryptionSettings";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm_exceptions = Default::default();
+        let mut f_algorithm_profile = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm_exceptions" => f_algorithm_exceptions = de_map.next_value()?,
+                "algorithm_profile" => {
+                    f_algorithm_profile = Some(object::constant(de_map.next_value()?, "v2026-1")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm_exceptions: f_algorithm_exceptions,
+            algorithm_profile: object::missing(f_algorithm_profile, "algorithm_profile")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -71,15 +2480,6 @@ impl fmt::Debug for ConnectionAssertionDecryptionSettings {
             .field("algorithm_profile", &self.algorithm_profile)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionAssertionDecryptionSettings {
-    fn constant_algorithm_profile<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "v2026-1")
     }
 }
 
@@ -117,2150 +2517,3 @@ impl Default for ConnectionAssertionDecryptionSettings {
 #[cfg(feature = "full")]
 /// Object containing mapping details for incoming claims
 pub type ConnectionAttributeMapAttributes = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Configuration for mapping claims from the identity provider to Auth0 user profile attributes. Allows customizing which IdP claims populate user fields and how they are transformed.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionAttributeMapOidc {
-    /// The `attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Map<String, Value>>,
-    /// The `mapping_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping_mode: Option<ConnectionMappingModeEnumOidc>,
-    /// The `userinfo_scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo_scope: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionAttributeMapOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionAttributeMapOidc")
-            .field("attributes", &Keys(&self.attributes))
-            .field("mapping_mode", &self.mapping_mode)
-            .field("userinfo_scope", &self.userinfo_scope)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Mapping of claims received from the identity provider (IdP)
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionAttributeMapOkta {
-    /// The `attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Map<String, Value>>,
-    /// The `mapping_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping_mode: Option<ConnectionMappingModeEnumOkta>,
-    /// The `userinfo_scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo_scope: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionAttributeMapOkta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionAttributeMapOkta")
-            .field("attributes", &Keys(&self.attributes))
-            .field("mapping_mode", &self.mapping_mode)
-            .field("userinfo_scope", &self.userinfo_scope)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Scopes to send to the IdP's Userinfo endpoint
-pub type ConnectionAttributeMapUserinfoScope = String;
-
-#[cfg(feature = "connections")]
-/// Attribute configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionAttributes {
-    /// The `email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<EmailAttribute>,
-    /// The `phone_number` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<PhoneAttribute>,
-    /// The `username` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<UsernameAttribute>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionAttributes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionAttributes")
-            .field("email", &self.email)
-            .field("phone_number", &self.phone_number)
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionAttributes {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<EmailAttribute>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<PhoneAttribute>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<UsernameAttribute>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Additional properties for OAuth2 connection authentication parameters
-pub type ConnectionAuthParamsAdditionalPropertiesOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// Authentication Parameters (must be valid JSON string)
-pub type ConnectionAuthParamsEmail = String;
-
-#[cfg(feature = "full")]
-/// Maps parameter names from Auth0's /authorize endpoint to the identity provider's authorization endpoint parameters. For example, mapping 'audience' to 'resource' transforms the parameter name during authorization requests. Applied after authParams merging. See <https://auth0.com/docs/authenticate/identity-providers/social-identity-providers/oauth2#pass-dynamic-parameters>
-pub type ConnectionAuthParamsMap = BTreeMap<String, String>;
-
-#[cfg(feature = "full")]
-/// Additional static parameters included in every authorization request to the identity provider. These parameters are merged with runtime parameters before the authorization redirect. Keys and values are passed as-is to the identity provider's authorization endpoint. See <https://auth0.com/docs/authenticate/identity-providers/social-identity-providers/oauth2#pass-static-parameters>
-pub type ConnectionAuthParamsOAuth2 = BTreeMap<String, String>;
-
-#[cfg(feature = "connections")]
-/// Options for enabling authentication methods.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionAuthenticationMethods {
-    /// The `email_otp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_otp: Option<ConnectionEmailOtpAuthenticationMethod>,
-    /// The `passkey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passkey: Option<ConnectionPasskeyAuthenticationMethod>,
-    /// The `password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<ConnectionPasswordAuthenticationMethod>,
-    /// The `phone_otp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_otp: Option<ConnectionPhoneOtpAuthenticationMethod>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionAuthenticationMethods {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionAuthenticationMethods")
-            .field("email_otp", &self.email_otp)
-            .field("passkey", &self.passkey)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("phone_otp", &self.phone_otp)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionAuthenticationMethods {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `email_otp`.
-    pub fn email_otp(mut self, value: impl Into<ConnectionEmailOtpAuthenticationMethod>) -> Self {
-        self.email_otp = Some(value.into());
-        self
-    }
-
-    /// Sets `passkey`.
-    pub fn passkey(mut self, value: impl Into<ConnectionPasskeyAuthenticationMethod>) -> Self {
-        self.passkey = Some(value.into());
-        self
-    }
-
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<ConnectionPasswordAuthenticationMethod>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_otp`.
-    pub fn phone_otp(mut self, value: impl Into<ConnectionPhoneOtpAuthenticationMethod>) -> Self {
-        self.phone_otp = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-/// Configure the purpose of a connection to be used for authentication during login.
-///
-/// The same type as [`CrossAppAccessRequestingApp`]: the API description gives both the same schema.
-pub type ConnectionAuthenticationPurpose = CrossAppAccessRequestingApp;
-
-#[cfg(feature = "full")]
-/// The `ConnectionAuthorizationEndpoint` schema.
-pub type ConnectionAuthorizationEndpoint = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionAuthorizationEndpointOAuth2` schema.
-pub type ConnectionAuthorizationEndpointOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// Base URL override for the Exact Online API endpoint used for OAuth2 authorization and API requests. Defaults to <https://start.exactonline.nl>.
-pub type ConnectionBaseUrlExact = String;
-
-#[cfg(feature = "full")]
-/// Enables Auth0's brute force protection to prevent credential stuffing attacks. When enabled, blocks suspicious login attempts from specific IP addresses after repeated failures.
-pub type ConnectionBruteForceProtection = bool;
-
-#[cfg(feature = "full")]
-/// The `ConnectionCalculatedThumbprintSaml` schema.
-pub type ConnectionCalculatedThumbprintSaml = String;
-
-#[cfg(feature = "full")]
-/// Array of X.509 certificates in PEM format used for validating SAML signatures from the AD identity provider (managed by the AD Connector agent).
-pub type ConnectionCertsAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the Claim Types that the OpenID Provider supports. These Claim Types are described in Section 5.6 of OpenID Connect Core 1.0 \[OpenID.Core\]. If omitted, the implementation supports only normal Claims.
-pub type ConnectionClaimTypesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Languages and scripts supported for values in Claims being returned, represented as a JSON array of BCP47 \[RFC5646\] language tag values. Not all languages and scripts are necessarily supported for all Claim values.
-pub type ConnectionClaimsLocalesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Boolean value specifying whether the OP supports use of the claims parameter, with true indicating support. If omitted, the default value is false.
-pub type ConnectionClaimsParameterSupported = bool;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the Claim Names of the Claims that the OpenID Provider MAY be able to supply values for. Note that for privacy or other reasons, this might not be an exhaustive list.
-pub type ConnectionClaimsSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientId = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdAmazon = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdAzureAd = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdBitbucket = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdExact = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdFacebook = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Your Google OAuth 2.0 client ID. You can find this in your \[Google Cloud Console\](<https://console.cloud.google.com/apis/credentials>) under the OAuth 2.0 Client IDs section.
-pub type ConnectionClientIdGoogleOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// LINE Channel ID issued by LINE during application registration. This value identifies your Auth0 connection to LINE.
-pub type ConnectionClientIdLine = String;
-
-#[cfg(feature = "full")]
-/// LinkedIn application client identifier
-pub type ConnectionClientIdLinkedin = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdOAuth1 = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdOidc = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdPaypal = String;
-
-#[cfg(feature = "full")]
-/// The OAuth 2.0 client identifier
-pub type ConnectionClientIdSalesforce = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionClientIdWindowsLive = String;
-
-#[cfg(feature = "full")]
-/// The response protocol used to communicate with the default application.
-pub type ConnectionClientProtocolSaml = ConnectionOptionsIdpInitiatedClientProtocolEnumSaml;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecret = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretAmazon = String;
-
-#[cfg(feature = "full")]
-/// The client secret (application password) from your Azure AD app registration. Used to authenticate your application when exchanging authorization codes for tokens.
-pub type ConnectionClientSecretAzureAd = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretBitbucket = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretExact = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretFacebook = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Your Google OAuth 2.0 client secret. You can find this in your \[Google Cloud Console\](<https://console.cloud.google.com/apis/credentials>) under the OAuth 2.0 Client IDs section.
-pub type ConnectionClientSecretGoogleOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// LINE Channel Secret issued by provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
-pub type ConnectionClientSecretLine = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
-pub type ConnectionClientSecretLinkedin = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretOAuth1 = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretOidc = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretPaypal = String;
-
-#[cfg(feature = "full")]
-/// The OAuth 2.0 client secret
-pub type ConnectionClientSecretSalesforce = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
-pub type ConnectionClientSecretWindowsLive = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionCommon` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionCommon {
-    /// The `display_name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The `enabled_clients` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The `is_domain_connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionCommon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionCommon")
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The base URL of your Salesforce Community (Experience Cloud) site. When specified, authentication flows will use this Community URL instead of the standard Salesforce login page, enabling users to authenticate through your branded Community portal.
-pub type ConnectionCommunityBaseUrlSalesforce = String;
-
-#[cfg(feature = "full")]
-/// A hash of configuration key/value pairs.
-pub type ConnectionConfiguration = BTreeMap<String, String>;
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-/// Configure the purpose of a connection to be used for connected accounts and Token Vault.
-///
-/// Also named [`ConnectionConnectedAccountsPurposeXaa`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionConnectedAccountsPurpose {
-    /// The `active` field.
-    pub active: bool,
-    /// The `cross_app_access` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl fmt::Debug for ConnectionConnectedAccountsPurpose {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionConnectedAccountsPurpose")
-            .field("active", &self.active)
-            .field("cross_app_access", &self.cross_app_access)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl ConnectionConnectedAccountsPurpose {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(active: impl Into<bool>) -> Self {
-        Self {
-            active: active.into(),
-            cross_app_access: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `cross_app_access`.
-    pub fn cross_app_access(mut self, value: impl Into<bool>) -> Self {
-        self.cross_app_access = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Configure the purpose of a connection to be used for connected accounts and Token Vault.
-///
-/// The same type as [`ConnectionConnectedAccountsPurpose`]: the API description gives both the same schema.
-pub type ConnectionConnectedAccountsPurposeXaa = ConnectionConnectedAccountsPurpose;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 PKCE (Proof Key for Code Exchange) settings. PKCE enhances security for public clients by preventing authorization code interception attacks. 'auto' (recommended) uses the strongest method supported by the IdP.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionConnectionSettings {
-    /// The `pkce` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkce: Option<ConnectionConnectionSettingsPkceEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionConnectionSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionConnectionSettings")
-            .field("pkce", &self.pkce)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// PKCE configuration.
-    pub enum ConnectionConnectionSettingsPkceEnum {
-        /// `auto`
-        Auto = "auto",
-        /// `S256`
-        S256 = "S256",
-        /// `plain`
-        Plain = "plain",
-        /// `disabled`
-        Disabled = "disabled",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Custom HTTP headers sent with token exchange requests to the identity provider's token endpoint. Provided as key-value pairs (e.g., {'X-Custom-Header': 'value'}). Auth0's User-Agent header is always included by default.
-pub type ConnectionCustomHeadersOAuth2 = BTreeMap<String, String>;
-
-#[cfg(feature = "connections")]
-/// A map of scripts used to integrate with a custom database.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionCustomScripts {
-    /// The `change_email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_email: Option<String>,
-    /// The `change_password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_password: Option<String>,
-    /// The `change_phone_number` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_phone_number: Option<String>,
-    /// The `change_username` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_username: Option<String>,
-    /// The `create` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create: Option<String>,
-    /// The `delete` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delete: Option<String>,
-    /// The `get_user` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub get_user: Option<String>,
-    /// The `login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub login: Option<String>,
-    /// The `verify` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionCustomScripts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionCustomScripts")
-            .field("change_email", &self.change_email)
-            .field(
-                "change_password",
-                &self.change_password.as_ref().map(|_| REDACTED),
-            )
-            .field("change_phone_number", &self.change_phone_number)
-            .field("change_username", &self.change_username)
-            .field("create", &self.create)
-            .field("delete", &self.delete)
-            .field("get_user", &self.get_user)
-            .field("login", &self.login)
-            .field("verify", &self.verify)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionCustomScripts {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `change_email`.
-    pub fn change_email(mut self, value: impl Into<String>) -> Self {
-        self.change_email = Some(value.into());
-        self
-    }
-
-    /// Sets `change_password`.
-    pub fn change_password(mut self, value: impl Into<String>) -> Self {
-        self.change_password = Some(value.into());
-        self
-    }
-
-    /// Sets `change_phone_number`.
-    pub fn change_phone_number(mut self, value: impl Into<String>) -> Self {
-        self.change_phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `change_username`.
-    pub fn change_username(mut self, value: impl Into<String>) -> Self {
-        self.change_username = Some(value.into());
-        self
-    }
-
-    /// Sets `create`.
-    pub fn create(mut self, value: impl Into<String>) -> Self {
-        self.create = Some(value.into());
-        self
-    }
-
-    /// Sets `delete`.
-    pub fn delete(mut self, value: impl Into<String>) -> Self {
-        self.delete = Some(value.into());
-        self
-    }
-
-    /// Sets `get_user`.
-    pub fn get_user(mut self, value: impl Into<String>) -> Self {
-        self.get_user = Some(value.into());
-        self
-    }
-
-    /// Sets `login`.
-    pub fn login(mut self, value: impl Into<String>) -> Self {
-        self.login = Some(value.into());
-        self
-    }
-
-    /// Sets `verify`.
-    pub fn verify(mut self, value: impl Into<String>) -> Self {
-        self.verify = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// When true, enables detailed SAML debugging by issuing 'w' (warning) events in tenant logs containing SAML request/response details. WARNING: Potentially exposes sensitive user information (PII, credentials) and should only be enabled temporarily for debugging purposes.
-pub type ConnectionDebugSaml = bool;
-
-#[cfg(feature = "full")]
-/// Private key used to decrypt encrypted SAML Assertions received from the identity provider. Required when the identity provider encrypts assertions for enhanced security. Can be a string (PEM) or an object with key-value pairs.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionDecryptionKeySaml {
-    /// The `ConnectionDecryptionKeySamlCert` shape.
-    Cert(ConnectionDecryptionKeySamlCert),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionDecryptionKeySaml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Cert(ConnectionDecryptionKeySamlCert),
-            String(String),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Cert(v) => Self::Cert(v),
-            Wire::String(v) => Self::String(v),
-            Wire::Other(v) => {
-                other("ConnectionDecryptionKeySaml", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionDecryptionKeySaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Cert(v) => f.debug_tuple("Cert").field(v).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// Key pair with 'key' and 'cert' properties.
-///
-/// The same type as [`ConnectionSigningKeySaml`]: the API description gives both the same schema.
-pub type ConnectionDecryptionKeySamlCert = ConnectionSigningKeySaml;
-
-#[cfg(feature = "full")]
-/// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
-pub type ConnectionDestinationUrlSaml = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Algorithm used for computing digest values when signing SAML requests and logout requests. Defaults to 'sha256'.
-    pub enum ConnectionDigestAlgorithmEnumSaml {
-        /// `sha1`
-        Sha1 = "sha1",
-        /// `sha256`
-        Sha256 = "sha256",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Algorithm used for computing digest values when signing SAML requests and logout requests. Defaults to 'sha256'.
-pub type ConnectionDigestAlgorithmSaml = ConnectionDigestAlgorithmEnumSaml;
-
-#[cfg(feature = "full")]
-/// Indicates whether to disable self-service change password. Set to true to stop the "Forgot Password" being displayed on login pages
-pub type ConnectionDisableSelfServiceChangePassword = bool;
-
-#[cfg(feature = "full")]
-/// When true, prevents new user registration through this connection. Existing users can still authenticate. Useful for invite-only applications or during user migration.
-pub type ConnectionDisableSignup = bool;
-
-#[cfg(feature = "full")]
-/// Controls whether new user signups are allowed via SMS authentication
-pub type ConnectionDisableSignupSms = bool;
-
-#[cfg(feature = "full")]
-/// URL of the identity provider's OIDC Discovery endpoint (/.well-known/openid-configuration). When provided and oidc_metadata is empty, Auth0 automatically retrieves the provider's configuration including endpoints and supported features.
-pub type ConnectionDiscoveryUrl = String;
-
-#[cfg(feature = "full")]
-/// Connection name used in the new universal login experience
-pub type ConnectionDisplayName = String;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
-pub type ConnectionDisplayValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Email domains associated with this connection for Home Realm Discovery (HRD). When a user's email matches one of these domains, they are automatically routed to this connection during authentication.
-pub type ConnectionDomainAliases = Vec<String>;
-
-#[cfg(feature = "full")]
-/// List of domain names that can be used with identifier-first authentication flow to route users to this AD connection; each domain must be a valid DNS name up to 256 characters
-pub type ConnectionDomainAliasesAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Alternative domain names associated with this Azure AD tenant. Allows users from multiple verified domains to authenticate through this connection. Can be an array of domain strings.
-pub type ConnectionDomainAliasesAzureAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// The `ConnectionDomainAliasesItemsOne` schema.
-pub type ConnectionDomainAliasesItemsOne = String;
-
-#[cfg(feature = "full")]
-/// Domain aliases for the connection
-pub type ConnectionDomainAliasesSaml = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Primary Google Workspace domain name that users must belong to.
-pub type ConnectionDomainGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Domain of the Okta organization (e.g., dev-123456.okta.com). Should be just the domain of the okta server with no scheme or trailing backslash. Discovery runs only when connection.options.oidc_metadata is empty and a domain is provided
-pub type ConnectionDomainOkta = String;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Algorithm used for DPoP proof JWT signing.
-    pub enum ConnectionDpopSigningAlgEnum {
-        /// `ES256`
-        Es256 = "ES256",
-        /// `ES384`
-        Es384 = "ES384",
-        /// `ES512`
-        Es512 = "ES512",
-        /// `Ed25519`
-        Ed25519 = "Ed25519",
-    }
-}
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWS signing algorithms (alg values) supported for DPoP proof JWT signing.
-pub type ConnectionDpopSigningAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Email body content
-pub type ConnectionEmailBodyEmail = String;
-
-#[cfg(feature = "full")]
-/// Email template configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionEmailEmail {
-    /// The `body` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// The `from` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// The `subject` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Email template syntax type
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<ConnectionEmailEmailSyntax>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionEmailEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionEmailEmail")
-            .field("body", &self.body)
-            .field("from", &self.from)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Email template syntax type
-    pub enum ConnectionEmailEmailSyntax {
-        /// `liquid`
-        Liquid = "liquid",
-    }
-}
-
-#[cfg(feature = "full")]
-/// From email address
-pub type ConnectionEmailFromEmail = String;
-
-#[cfg(feature = "connections")]
-/// Email OTP authentication enablement
-///
-/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
-pub type ConnectionEmailOtpAuthenticationMethod = NativeSocialLoginApple;
-
-#[cfg(feature = "full")]
-/// Email subject line
-pub type ConnectionEmailSubjectEmail = String;
-
-#[cfg(feature = "full")]
-/// Set to true to inject context into custom DB scripts (warning: cannot be disabled once enabled)
-pub type ConnectionEnableScriptContext = bool;
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-/// The `ConnectionEnabledClient` object.
-///
-/// Also named [`LinkedClientConfiguration`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionEnabledClient {
-    /// The client id
-    pub client_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl fmt::Debug for ConnectionEnabledClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionEnabledClient")
-            .field("client_id", &self.client_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl ConnectionEnabledClient {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(client_id: impl Into<String>) -> Self {
-        Self {
-            client_id: client_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
-pub type ConnectionEnabledClients = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Set to true to use a legacy user store
-pub type ConnectionEnabledDatabaseCustomization = bool;
-
-#[cfg(feature = "full")]
-/// URL of the identity provider's logout/end session endpoint. When configured as a static URL, users are redirected here after logging out from Auth0. Must use HTTPS scheme.
-pub type ConnectionEndSessionEndpoint = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionEndSessionEndpointOAuth2` schema.
-pub type ConnectionEndSessionEndpointOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// The entity identifier (Issuer) for the SAML Service Provider. When not provided, defaults to 'urn:auth0:{tenant}:{connection}'. This value is included in SAML AuthnRequest messages sent to the identity provider.
-pub type ConnectionEntityIdSaml = String;
-
-#[cfg(feature = "full")]
-/// Indicates to store whether the user is a domain administrator.
-pub type ConnectionExtAdmin = bool;
-
-#[cfg(feature = "full")]
-/// Indicates to store whether the user has agreed to the terms of service.
-pub type ConnectionExtAgreedTerms = bool;
-
-#[cfg(feature = "full")]
-/// Fetches the `agreedToTerms` flag from the Google Directory profile.
-pub type ConnectionExtAgreedTermsGoogleApps = bool;
-
-#[cfg(feature = "full")]
-/// Indicates whether to store a list of the Office 365 assigned plans for the user.
-pub type ConnectionExtAssignedPlans = bool;
-
-#[cfg(feature = "full")]
-/// The `ConnectionExtGroups` schema.
-pub type ConnectionExtGroups = bool;
-
-#[cfg(feature = "full")]
-/// When enabled (true), retrieves and stores Azure AD security group memberships for the user. Requires Microsoft Graph API permissions (Directory.Read.All). Allows configuring max_groups_to_retrieve.
-pub type ConnectionExtGroupsAzureAd = bool;
-
-#[cfg(feature = "full")]
-/// Enables enrichment with Google group memberships (required for `ext_groups_extended`).
-pub type ConnectionExtGroupsGoogleApps = bool;
-
-#[cfg(feature = "full")]
-/// Fetches the Google Directory admin flag for the signing-in user.
-pub type ConnectionExtIsAdminGoogleApps = bool;
-
-#[cfg(feature = "full")]
-/// Indicates to store whether a user's account is suspended.
-pub type ConnectionExtIsSuspended = bool;
-
-#[cfg(feature = "full")]
-/// Fetches the Google Directory suspended flag for the signing-in user.
-pub type ConnectionExtIsSuspendedGoogleApps = bool;
-
-#[cfg(feature = "full")]
-/// When enabled (true), retrieves extended profile attributes from Azure AD via Microsoft Graph API (job title, department, office location, etc.). Requires Graph API permissions. Only available with Azure AD v1 or when explicitly enabled for v2.
-pub type ConnectionExtProfile = bool;
-
-#[cfg(feature = "connections")]
-/// Federated Connections Access Tokens
-///
-/// The same type as [`SignupVerification`]: the API description gives both the same schema.
-pub type ConnectionFederatedConnectionsAccessTokens = SignupVerification;
-
-#[cfg(feature = "full")]
-/// Mapping of user profile fields returned from the OAuth2 provider to Auth0 user attributes
-pub type ConnectionFieldsMap = BTreeMap<String, String>;
-
-#[cfg(feature = "full")]
-/// Maps SAML assertion attributes from the identity provider to Auth0 user profile attributes. Format: { 'auth0_field': 'saml_attribute' } or { 'auth0_field': \['saml_attr1', 'saml_attr2'\] } for fallback options. Merged with default mappings for email, name, given_name, family_name, and groups.
-pub type ConnectionFieldsMapSaml = BTreeMap<String, ConnectionFieldsMapSamlValue>;
-
-#[cfg(feature = "full")]
-/// The `ConnectionFieldsMapSamlValue` schema.
-///
-/// The same type as [`ConnectionScopeOAuth2`]: the API description gives both the same schema.
-pub type ConnectionFieldsMapSamlValue = ConnectionScopeOAuth2;
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-/// The `ConnectionForList` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionForList {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// Connection name used in login screen
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The connection's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True if the connection is domain level
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of the connection
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// The type of the connection, related to the identity provider
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl fmt::Debug for ConnectionForList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionForList")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("options", &Keys(&self.options))
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// Connection to be added to the organization.
-///
-/// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
-///
-/// Also named [`AddOrganizationConnectionRequestContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionForOrganization {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// ID of the connection.
-    pub connection_id: String,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ConnectionForOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionForOrganization")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection_id", &self.connection_id)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl ConnectionForOrganization {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            assign_membership_on_login: None,
-            connection_id: connection_id.into(),
-            is_signup_enabled: None,
-            show_as_button: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// When set to true, the gateway receives HTTP request details including IP address and User Agent from the client.
-pub type ConnectionForwardReqInfoSms = bool;
-
-#[cfg(feature = "full")]
-/// Additional OAuth scopes to request from Amazon beyond the standard profile and postal_code scopes. These scopes must be valid Amazon Login scopes.
-pub type ConnectionFreeformScopesAmazon = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request from Google during authentication. Use this to request scopes not covered by the predefined scope options.
-pub type ConnectionFreeformScopesGoogleOAuth2 = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request from Linkedin during authentication. Use this to request scopes not covered by the predefined scope options.
-pub type ConnectionFreeformScopesLinkedin = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Additional OAuth scopes to request from PayPal beyond the standard attribute scopes. Enter valid PayPal scopes from their documentation. Invalid scopes may cause authentication errors.
-pub type ConnectionFreeformScopesPaypal = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Additional OAuth scopes to request from Salesforce beyond the standard profile permissions. Enter valid scopes from the Salesforce documentation. Invalid scopes may cause authentication errors.
-pub type ConnectionFreeformScopesSalesforce = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Custom OAuth scopes not predefined in the standard scope list.
-pub type ConnectionFreeformScopesWindowsLive = Vec<String>;
-
-#[cfg(feature = "full")]
-/// The sender phone number or alphanumeric sender ID for outgoing SMS messages
-pub type ConnectionFromSms = String;
-
-#[cfg(feature = "connections")]
-/// Token-based authentication settings to be applied when connection is using an sms strategy.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionGatewayAuthentication {
-    /// The audience to be added to the JWT payload.
-    pub audience: String,
-    /// The Authorization header type.
-    pub method: String,
-    /// The secret to be used for signing tokens.
-    pub secret: String,
-    /// Set to true if the provided secret is base64 encoded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_base64_encoded: Option<bool>,
-    /// The subject to be added to the JWT payload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionGatewayAuthentication {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionGatewayAuthentication")
-            .field("audience", &self.audience)
-            .field("method", &self.method)
-            .field("secret", &REDACTED)
-            .field("secret_base64_encoded", &self.secret_base64_encoded)
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionGatewayAuthentication {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        audience: impl Into<String>,
-        method: impl Into<String>,
-        secret: impl Into<String>,
-    ) -> Self {
-        Self {
-            audience: audience.into(),
-            method: method.into(),
-            secret: secret.into(),
-            secret_base64_encoded: None,
-            subject: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `secret_base64_encoded`.
-    pub fn secret_base64_encoded(mut self, value: impl Into<bool>) -> Self {
-        self.secret_base64_encoded = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// `aud` claim value in the JWT sent to the SMS gateway. Identifies the gateway service (e.g., 'urn:MySmsGateway').
-pub type ConnectionGatewayAuthenticationAudienceSms = String;
-
-#[cfg(feature = "full")]
-/// The Authorization header type when calling the SMS gateway. Set to 'bearer' for JWT token authentication.
-pub type ConnectionGatewayAuthenticationMethodSms = String;
-
-#[cfg(feature = "full")]
-/// Optional token-based authentication configuration for the SMS gateway
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionGatewayAuthenticationSms {
-    /// The `audience` field.
-    pub audience: String,
-    /// The `method` field.
-    pub method: String,
-    /// The secret used to sign the JSON Web Token sent to the SMS gateway
-    pub secret: String,
-    /// Set to true if the secret is base64-url-encoded
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_base64_encoded: Option<bool>,
-    /// The `subject` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionGatewayAuthenticationSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionGatewayAuthenticationSms")
-            .field("audience", &self.audience)
-            .field("method", &self.method)
-            .field("secret", &REDACTED)
-            .field("secret_base64_encoded", &self.secret_base64_encoded)
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// `sub` claim value in the JWT sent to the SMS gateway. Identifies the requester (e.g., 'urn:Auth0').
-pub type ConnectionGatewayAuthenticationSubjectSms = String;
-
-#[cfg(feature = "full")]
-/// The URL of your SMS gateway. Auth0 must be able to reach this URL for it to use your gateway to send messages on your behalf.
-pub type ConnectionGatewayUrlSms = String;
-
-#[cfg(feature = "full")]
-/// Expected 'iss' (Issuer) claim value for JWT tokens in Global Token Revocation requests from the identity provider. When configured, Auth0 validates the JWT issuer matches this value before processing token revocation. Must be used together with global_token_revocation_jwt_sub.
-pub type ConnectionGlobalTokenRevocationJwtIssSaml = String;
-
-#[cfg(feature = "full")]
-/// Expected 'sub' (Subject) claim value for JWT tokens in Global Token Revocation requests from the identity provider. When configured, Auth0 validates the JWT subject matches this value before processing token revocation. Must be used together with global_token_revocation_jwt_iss.
-pub type ConnectionGlobalTokenRevocationJwtSubSaml = String;
-
-#[cfg(feature = "full")]
-/// A list of the OAuth 2.0 Grant Type values that this OP supports. Dynamic OpenID Providers MUST support the authorization_code and implicit Grant Type values and MAY support other Grant Types. If omitted, the default value is \["authorization_code", "implicit"\].
-pub type ConnectionGrantTypesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// When enabled, users who sign in with their Google account through a social login will be automatically routed to this Google Workspace connection if their email domain matches the configured tenant_domain or domain_aliases. This ensures enterprise users authenticate through their organization's Google Workspace identity provider rather than through a generic Google social login, enabling access to directory-based attributes and enforcing organizational security policies. Defaults to true for new connections.
-pub type ConnectionHandleLoginFromSocialGoogleApps = bool;
-
-#[cfg(feature = "full")]
-/// The `ConnectionHttpsUrlWithHttpFallback` schema.
-pub type ConnectionHttpsUrlWithHttpFallback = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionHttpsUrlWithHttpFallback2048` schema.
-pub type ConnectionHttpsUrlWithHttpFallback2048 = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionHttpsUrlWithHttpFallback255` schema.
-pub type ConnectionHttpsUrlWithHttpFallback255 = String;
-
-#[cfg(feature = "full")]
-/// https url of the icon to be shown
-pub type ConnectionIconUrl = String;
-
-#[cfg(feature = "full")]
-/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
-pub type ConnectionIconUrlAdfs = String;
-
-#[cfg(feature = "full")]
-/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
-pub type ConnectionIconUrlAzureAd = String;
-
-#[cfg(feature = "full")]
-/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
-pub type ConnectionIconUrlGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
-pub type ConnectionIconUrlGoogleOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
-pub type ConnectionIconUrlSaml = String;
-
-#[cfg(feature = "full")]
-/// The connection's identifier
-pub type ConnectionId = String;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE encryption algorithms (alg values) supported by the OP for the ID Token to encode the Claims in a JWT
-pub type ConnectionIdTokenEncryptionAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE encryption algorithms (enc values) supported by the OP for the ID Token to encode the Claims in a JWT \[JWT\].
-pub type ConnectionIdTokenEncryptionEncValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Indicates whether the identity provider supports session expiry via the id_token. If true, the system will use the session_expiry claim in the id_token to determine session expiry.
-pub type ConnectionIdTokenSessionExpirySupported = bool;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Algorithm allowed to verify the ID tokens.
-    pub enum ConnectionIdTokenSignedResponseAlgEnum {
-        /// `ES256`
-        Es256 = "ES256",
-        /// `ES384`
-        Es384 = "ES384",
-        /// `PS256`
-        Ps256 = "PS256",
-        /// `PS384`
-        Ps384 = "PS384",
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS384`
-        Rs384 = "RS384",
-        /// `RS512`
-        Rs512 = "RS512",
-    }
-}
-
-#[cfg(feature = "full")]
-/// List of algorithms allowed to verify the ID tokens.
-pub type ConnectionIdTokenSignedResponseAlgs = Vec<ConnectionIdTokenSignedResponseAlgEnum>;
-
-#[cfg(feature = "full")]
-/// A list of the JWS signing algorithms (alg values) supported by the OP for the ID Token to encode the Claims in a JWT. The algorithm RS256 MUST be included. The value none MAY be supported, but MUST NOT be used unless the Response Type used returns no ID Token from the Authorization Endpoint (such as when using the Authorization Code Flow). <https://datatracker.ietf.org/doc/html/rfc7518>
-pub type ConnectionIdTokenSigningAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Order of precedence for attribute types. If the property is not specified, the default precedence of attributes will be used.
-pub type ConnectionIdentifierPrecedence = Vec<ConnectionIdentifierPrecedenceEnum>;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Order of precedence for attribute types
-    pub enum ConnectionIdentifierPrecedenceEnum {
-        /// `email`
-        Email = "email",
-        /// `phone_number`
-        PhoneNumber = "phone_number",
-        /// `username`
-        Username = "username",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The Azure AD endpoint version for authentication. 'microsoft-identity-platform-v2.0' (recommended, default) supports modern OAuth 2.0 features. 'azure-active-directory-v1.0' is the legacy endpoint with protocol limitations. Selection affects available features.
-pub type ConnectionIdentityApiAzureAd = ConnectionIdentityApiEnumAzureAd;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Identity API version to use
-    pub enum ConnectionIdentityApiEnumAzureAd {
-        /// `microsoft-identity-platform-v2.0`
-        MicrosoftIdentityPlatformV20 = "microsoft-identity-platform-v2.0",
-        /// `azure-active-directory-v1.0`
-        AzureActiveDirectoryV10 = "azure-active-directory-v1.0",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The identity provider identifier for the connection
-///
-/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
-pub type ConnectionIdentityProviderEnum = IdentityProviderEnum;
-
-#[cfg(feature = "full")]
-/// Enables lazy migration mode for importing users from an external database. When a user authenticates, their credentials are validated against the legacy store, then the user is created in Auth0 for future logins.
-pub type ConnectionImportMode = bool;
-
-#[cfg(feature = "full")]
-/// Array of IP address ranges in CIDR notation used to determine if authentication requests originate from the corporate network for Kerberos or certificate authentication.
-pub type ConnectionIpsAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-pub type ConnectionIsDomainConnection = bool;
-
-#[cfg(feature = "full")]
-/// The identity provider's unique issuer identifier URL (e.g., <https://accounts.google.com>). Must match the 'iss' claim in ID tokens from the identity provider.
-pub type ConnectionIssuer = String;
-
-#[cfg(feature = "full")]
-/// URL of the identity provider's JSON Web Key Set (JWKS) endpoint containing public keys for signature verification. Auth0 retrieves these keys to validate ID token signatures.
-pub type ConnectionJwksUri = String;
-
-#[cfg(feature = "connections")]
-/// The `ConnectionKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionKey {
-    /// Signing key algorithm
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
-    /// The public certificate of the signing key
-    pub cert: String,
-    /// True if the key is the the current key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current: Option<bool>,
-    /// The date and time when the key became the current key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_since: Option<String>,
-    /// The cert fingerprint
-    pub fingerprint: String,
-    /// The `key_use` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_use: Option<ConnectionKeyUseEnum>,
-    /// The key id of the signing key
-    pub kid: String,
-    /// True if the key is the the next key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<bool>,
-    /// The public certificate of the signing key in pkcs7 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkcs: Option<String>,
-    /// True if the key is the the previous key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous: Option<bool>,
-    /// The `subject_dn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_dn: Option<String>,
-    /// The cert thumbprint
-    pub thumbprint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionKey")
-            .field("algorithm", &self.algorithm)
-            .field("cert", &self.cert)
-            .field("current", &self.current)
-            .field("current_since", &self.current_since)
-            .field("fingerprint", &self.fingerprint)
-            .field("key_use", &self.key_use)
-            .field("kid", &self.kid)
-            .field("next", &self.next)
-            .field("pkcs", &self.pkcs)
-            .field("previous", &self.previous)
-            .field("subject_dn", &self.subject_dn)
-            .field("thumbprint", &self.thumbprint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Signing key use, whether for encryption or signing
-    pub enum ConnectionKeyUseEnum {
-        /// `encryption`
-        Encryption = "encryption",
-        /// `signing`
-        Signing = "signing",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Method used to map incoming claims when strategy=oidc.
-    pub enum ConnectionMappingModeEnumOidc {
-        /// `bind_all`
-        BindAll = "bind_all",
-        /// `use_map`
-        UseMap = "use_map",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Method used to map incoming claims when strategy=okta.
-    pub enum ConnectionMappingModeEnumOkta {
-        /// `basic_profile`
-        BasicProfile = "basic_profile",
-        /// `use_map`
-        UseMap = "use_map",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Maximum number of Azure AD groups to retrieve per user during authentication. Helps prevent performance issues for users in many groups. Only applies when ext_groups is enabled. Leave empty to use platform default.
-pub type ConnectionMaxGroupsToRetrieve = String;
-
-#[cfg(feature = "full")]
-/// Twilio Messaging Service SID
-pub type ConnectionMessagingServiceSidSms = String;
-
-#[cfg(feature = "full")]
-/// HTTPS URL to the identity provider's SAML metadata document. When provided, Auth0 automatically fetches and parses the metadata to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Use metadataUrl OR metadataXml, not both.
-pub type ConnectionMetadataUrlSaml = String;
-
-#[cfg(feature = "full")]
-/// Standard IdP metadata XML payload used across SAML-compatible strategies.
-pub type ConnectionMetadataXml = String;
-
-#[cfg(feature = "full")]
-/// Inline XML alternative to 'adfs_server'. Cannot be set together with 'adfs_server'.
-pub type ConnectionMetadataXmlAdfs = String;
-
-#[cfg(feature = "full")]
-/// SAML metadata XML document from the identity provider. When provided, automatically parsed to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Deleted after parsing to avoid persisting large documents. Not persisted to database - deleted after parsing metadata. Use metadataUrl OR metadataXml, not both.
-pub type ConnectionMetadataXmlSaml = String;
-
-#[cfg(feature = "full")]
-/// Multi-factor authentication configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionMfa {
-    /// Indicates whether MFA is active for this connection
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Indicates whether to return MFA enrollment settings
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_enroll_settings: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionMfa {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionMfa")
-            .field("active", &self.active)
-            .field("return_enroll_settings", &self.return_enroll_settings)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
-pub type ConnectionName = String;
-
-#[cfg(feature = "full")]
-/// Connection name prefix template.
-pub type ConnectionNamePrefixTemplate = String;
-
-#[cfg(feature = "full")]
-/// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
-pub type ConnectionNonPersistentAttrs = Vec<String>;
-
-#[cfg(feature = "full")]
-/// URL that the OpenID Provider provides to the person registering the Client to read about the OPs requirements on how the Relying Party can use the data provided by the OP. The registration process SHOULD display this URL to the person registering the Client if it is given.
-pub type ConnectionOpPolicyUri = String;
-
-#[cfg(feature = "full")]
-/// URL that the OpenID Provider provides to the person registering the Client to read about OpenID Providers terms of service. The registration process SHOULD display this URL to the person registering the Client if it is given.
-pub type ConnectionOpTosUri = String;
-
-#[cfg(feature = "full")]
-/// In order to return options in the response, the `read:connections_options` scope must be present
-pub type ConnectionOptions = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Options for the 'ad' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsAd {
-    /// The `agentIP` field.
-    #[serde(rename = "agentIP", default, skip_serializing_if = "Option::is_none")]
-    pub agent_ip: Option<String>,
-    /// The `agentMode` field.
-    #[serde(rename = "agentMode", default, skip_serializing_if = "Option::is_none")]
-    pub agent_mode: Option<bool>,
-    /// The `agentVersion` field.
-    #[serde(
-        rename = "agentVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub agent_version: Option<String>,
-    /// The `brute_force_protection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brute_force_protection: Option<bool>,
-    /// Enables client SSL certificate authentication for the AD connector, requiring HTTPS on the sign-in endpoint
-    #[serde(rename = "certAuth", default, skip_serializing_if = "Option::is_none")]
-    pub cert_auth: Option<bool>,
-    /// The `certs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certs: Option<Vec<String>>,
-    /// When enabled, disables caching of AD connector authentication results to ensure real-time validation against the directory
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_cache: Option<bool>,
-    /// When enabled, hides the 'Forgot Password' link on login pages to prevent users from initiating self-service password resets
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_self_service_change_password: Option<bool>,
-    /// The `domain_aliases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// The `ips` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ips: Option<Vec<String>>,
-    /// Enables Windows Integrated Authentication (Kerberos) for seamless SSO when users authenticate from within the corporate network IP ranges
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kerberos: Option<bool>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `signInEndpoint` field.
-    #[serde(
-        rename = "signInEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign_in_endpoint: Option<String>,
-    /// The `tenant_domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `thumbprints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbprints: Option<Vec<String>>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsAd")
-            .field("agent_ip", &self.agent_ip)
-            .field("agent_mode", &self.agent_mode)
-            .field("agent_version", &self.agent_version)
-            .field("brute_force_protection", &self.brute_force_protection)
-            .field("cert_auth", &self.cert_auth)
-            .field("certs", &self.certs)
-            .field("disable_cache", &self.disable_cache)
-            .field(
-                "disable_self_service_change_password",
-                &self
-                    .disable_self_service_change_password
-                    .as_ref()
-                    .map(|_| REDACTED),
-            )
-            .field("domain_aliases", &self.domain_aliases)
-            .field("icon_url", &self.icon_url)
-            .field("ips", &self.ips)
-            .field("kerberos", &self.kerberos)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("sign_in_endpoint", &self.sign_in_endpoint)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("thumbprints", &self.thumbprints)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'adfs' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsAdfs {
-    /// ADFS federation metadata host or XML URL used to discover WS-Fed endpoints and certificates. Errors if adfs_server and fedMetadataXml are both absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adfs_server: Option<String>,
-    /// The `domain_aliases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// The entity identifier (Issuer) for the ADFS Service Provider. When not provided, defaults to 'urn:auth0:{tenant}:{connection}'.
-    #[serde(rename = "entityId", default, skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-    /// The `fedMetadataXml` field.
-    #[serde(
-        rename = "fedMetadataXml",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fed_metadata_xml: Option<String>,
-    /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// The `prev_thumbprints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_thumbprints: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `should_trust_email_verified_connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub should_trust_email_verified_connection:
-        Option<ConnectionShouldTrustEmailVerifiedConnectionEnum>,
-    /// The `signInEndpoint` field.
-    #[serde(
-        rename = "signInEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign_in_endpoint: Option<String>,
-    /// The `tenant_domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `thumbprints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbprints: Option<Vec<String>>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Custom ADFS claim to use as the unique user identifier. When provided, this attribute is prepended to the default user_id mapping list with highest priority. Accepts a string (single ADFS claim name).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsAdfs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsAdfs")
-            .field("adfs_server", &self.adfs_server)
-            .field("domain_aliases", &self.domain_aliases)
-            .field("entity_id", &self.entity_id)
-            .field("fed_metadata_xml", &self.fed_metadata_xml)
-            .field("icon_url", &self.icon_url)
-            .field("prev_thumbprints", &self.prev_thumbprints)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field(
-                "should_trust_email_verified_connection",
-                &self.should_trust_email_verified_connection,
-            )
-            .field("sign_in_endpoint", &self.sign_in_endpoint)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("thumbprints", &self.thumbprints)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'amazon' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsAmazon {
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// When enabled, requests the user's postal code from Amazon during authentication. This adds the 'postal_code' scope to the authorization request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<bool>,
-    /// When enabled, requests the user's basic profile information (name, email, user ID) from Amazon during authentication. This scope is always enabled for Amazon connections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsAmazon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsAmazon")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("postal_code", &self.postal_code)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'apple' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsApple {
-    /// Apple App Secret (must be a PEM)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_secret: Option<String>,
-    /// Apple Services ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// User has the option to obfuscate the email with Apple's relay service
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// Array of freeform scopes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Apple Key ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kid: Option<String>,
-    /// Whether to request name from Apple
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<bool>,
-    /// Space separated list of scopes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// Apple Team ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team_id: Option<String>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsApple {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsApple")
-            .field("app_secret", &self.app_secret.as_ref().map(|_| REDACTED))
-            .field("client_id", &self.client_id)
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("kid", &self.kid)
-            .field("name", &self.name)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("team_id", &self.team_id)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'auth0' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsAuth0 {
-    /// The `attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<ConnectionAttributes>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<ConnectionAuthenticationMethods>,
-    /// The `brute_force_protection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brute_force_protection: Option<bool>,
-    /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<BTreeMap<String, String>>,
-    /// The `customScripts` field.
-    #[serde(
-        rename = "customScripts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_scripts: Option<ConnectionCustomScripts>,
-    /// The `disable_self_service_change_password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_self_service_change_password: Option<bool>,
-    /// The `disable_signup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_signup: Option<bool>,
-    /// The `enable_script_context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enable_script_context: Option<bool>,
-    /// The `enabledDatabaseCustomization` field.
-    #[serde(
-        rename = "enabledDatabaseCustomization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enabled_database_customization: Option<bool>,
-    /// The `import_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub import_mode: Option<bool>,
-    /// The `mfa` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mfa: Option<ConnectionMfa>,
-    /// The `passkey_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passkey_options: Option<ConnectionPasskeyOptions>,
-    /// The `passwordPolicy` field.
-    #[serde(
-        rename = "passwordPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub password_policy: Option<ConnectionPasswordPolicyEnum>,
-    /// The `password_complexity_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_complexity_options: Option<ConnectionPasswordComplexityOptions>,
-    /// The `password_dictionary` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_dictionary: Option<ConnectionPasswordDictionaryOptions>,
-    /// The `password_history` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_history: Option<ConnectionPasswordHistoryOptions>,
-    /// The `password_no_personal_info` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_no_personal_info: Option<ConnectionPasswordNoPersonalInfoOptions>,
-    /// The `password_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_options: Option<ConnectionPasswordOptions>,
-    /// The `precedence` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub precedence: Option<Vec<ConnectionIdentifierPrecedenceEnum>>,
-    /// The `realm_fallback` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realm_fallback: Option<bool>,
-    /// The `requires_username` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requires_username: Option<bool>,
-    /// The `validation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<ConnectionValidationOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsAuth0")
-            .field("attributes", &self.attributes)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("brute_force_protection", &self.brute_force_protection)
-            .field("configuration", &Keys(&self.configuration))
-            .field("custom_scripts", &self.custom_scripts)
-            .field(
-                "disable_self_service_change_password",
-                &self
-                    .disable_self_service_change_password
-                    .as_ref()
-                    .map(|_| REDACTED),
-            )
-            .field("disable_signup", &self.disable_signup)
-            .field("enable_script_context", &self.enable_script_context)
-            .field(
-                "enabled_database_customization",
-                &self.enabled_database_customization,
-            )
-            .field("import_mode", &self.import_mode)
-            .field("mfa", &self.mfa)
-            .field("passkey_options", &self.passkey_options)
-            .field("password_policy", &self.password_policy)
-            .field(
-                "password_complexity_options",
-                &self.password_complexity_options,
-            )
-            .field("password_dictionary", &self.password_dictionary)
-            .field("password_history", &self.password_history)
-            .field("password_no_personal_info", &self.password_no_personal_info)
-            .field("password_options", &self.password_options)
-            .field("precedence", &self.precedence)
-            .field("realm_fallback", &self.realm_fallback)
-            .field("requires_username", &self.requires_username)
-            .field("validation", &self.validation)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'auth0-oidc' connection
-///
-/// Also named [`ConnectionOptionsOffice365`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsAuth0Oidc {
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsAuth0Oidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsAuth0Oidc")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}

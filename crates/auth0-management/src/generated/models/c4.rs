@@ -10,1654 +10,791 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
-/// Options for the 'waad' connection
+/// Configuration for mapping claims from the identity provider to Auth0 user profile attributes. Allows customizing which IdP claims populate user fields and how they are transformed.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsAzureAd {
-    /// Enable users API
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_enable_users: Option<bool>,
-    /// The `app_domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_domain: Option<String>,
-    /// The Application ID URI (App ID URI) for the Azure AD application. Required when using Azure AD v1 with the Resource Owner Password flow. Used to identify the resource being requested in OAuth token requests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_id: Option<String>,
-    /// Includes basic user profile information from Azure AD (name, email, given_name, family_name). Always enabled and required - represents the minimum profile data retrieved during authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic_profile: Option<bool>,
-    /// The `client_id` field.
-    pub client_id: String,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `domain_aliases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// When false, prevents storing the user's Azure AD access token in the Auth0 user profile. When true (default), the access token is persisted for API access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_access_token: Option<bool>,
-    /// When false, prevents storing whether the user's Azure AD account is enabled. When true (default), the account enabled status is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_account_enabled: Option<bool>,
-    /// The `ext_admin` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_admin: Option<bool>,
-    /// The `ext_agreed_terms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_agreed_terms: Option<bool>,
-    /// When false, prevents storing the list of Microsoft 365/Office 365 licenses assigned to the user. When true (default), license information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_assigned_licenses: Option<bool>,
-    /// The `ext_assigned_plans` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_assigned_plans: Option<bool>,
-    /// When false, prevents storing the user's Azure ID identifier. When true (default), the Azure ID is persisted. Note: 'oid' (Object ID) is the recommended unique identifier for single-tenant connections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_azure_id: Option<bool>,
-    /// When false, prevents storing the user's city from Azure AD. When true (default), city information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_city: Option<bool>,
-    /// When false, prevents storing the user's country from Azure AD. When true (default), country information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_country: Option<bool>,
-    /// When false, prevents storing the user's department from Azure AD. When true (default), department information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_department: Option<bool>,
-    /// When false, prevents storing whether directory synchronization is enabled for the user. When true (default), directory sync status is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_dir_sync_enabled: Option<bool>,
-    /// When false, prevents storing the user's email address from Azure AD. When true (default), email is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_email: Option<bool>,
-    /// When false, prevents storing the token expiration time (in seconds). When true (default), expiration information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_expires_in: Option<bool>,
-    /// When false, prevents storing the user's family name (last name) from Azure AD. When true (default), family name is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_family_name: Option<bool>,
-    /// When false, prevents storing the user's fax number from Azure AD. When true (default), fax information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_fax: Option<bool>,
-    /// When false, prevents storing the user's given name (first name) from Azure AD. When true (default), given name is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_given_name: Option<bool>,
-    /// When false, prevents storing the list of Azure AD group IDs the user is a member of. When true (default), group membership IDs are persisted. See ext_groups for retrieving group details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_group_ids: Option<bool>,
-    /// The `ext_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_groups: Option<bool>,
-    /// The `ext_is_suspended` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_is_suspended: Option<bool>,
-    /// When false, prevents storing the user's job title from Azure AD. When true (default), job title information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_job_title: Option<bool>,
-    /// When false, prevents storing the timestamp of the last directory synchronization. When true (default), the last sync date is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_last_sync: Option<bool>,
-    /// When false, prevents storing the user's mobile phone number from Azure AD. When true (default), mobile number is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_mobile: Option<bool>,
-    /// When false, prevents storing the user's full name from Azure AD. When true (default), full name is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_name: Option<bool>,
-    /// When true, stores all groups the user is member of, including transitive group memberships (groups within groups). When false (default), only direct group memberships are included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_nested_groups: Option<bool>,
-    /// When false, prevents storing the user's nickname or display name from Azure AD. When true (default), nickname is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_nickname: Option<bool>,
-    /// When false, prevents storing the user's Object ID (oid) from Azure AD. When true (default), the oid is persisted. Note: 'oid' is the recommended unique identifier for single-tenant connections and required for SCIM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_oid: Option<bool>,
-    /// When false, prevents storing the user's phone number from Azure AD. When true (default), phone number is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_phone: Option<bool>,
-    /// When false, prevents storing the user's office location from Azure AD. When true (default), office location is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_physical_delivery_office_name: Option<bool>,
-    /// When false, prevents storing the user's postal code from Azure AD. When true (default), postal code is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_postal_code: Option<bool>,
-    /// When false, prevents storing the user's preferred language from Azure AD. When true (default), language preference is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_preferred_language: Option<bool>,
-    /// The `ext_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_profile: Option<bool>,
-    /// When false, prevents storing the list of service plans provisioned to the user. When true (default), provisioned plans are persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_provisioned_plans: Option<bool>,
-    /// When false, prevents storing provisioning errors that occurred during synchronization. When true (default), error information is persisted. Useful for troubleshooting sync issues.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_provisioning_errors: Option<bool>,
-    /// When false, prevents storing all proxy email addresses (email aliases) for the user. When true (default), proxy addresses are persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_proxy_addresses: Option<bool>,
-    /// When false, prevents storing the user's Passport User ID (puid). When true (default), puid is persisted in the user profile. Legacy attribute.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_puid: Option<bool>,
-    /// When false, prevents storing the Azure AD refresh token. When true (default), the refresh token is persisted for offline access. Required for token refresh in long-lived applications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_refresh_token: Option<bool>,
-    /// When false, prevents storing Azure AD application roles assigned to the user. When true (default), role information is persisted. Useful for RBAC in applications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_roles: Option<bool>,
-    /// When false, prevents storing the user's state (province/region) from Azure AD. When true (default), state information is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_state: Option<bool>,
-    /// When false, prevents storing the user's street address from Azure AD. When true (default), street address is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_street: Option<bool>,
-    /// When false, prevents storing the user's telephone number from Azure AD. When true (default), telephone number is persisted in the user profile.
-    #[serde(
-        rename = "ext_telephoneNumber",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ext_telephone_number: Option<bool>,
-    /// When false, prevents storing the user's Azure AD tenant ID. When true (default), tenant ID is persisted. Useful for identifying which Azure AD organization the user belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_tenantid: Option<bool>,
-    /// When false, prevents storing the user's User Principal Name (UPN) from Azure AD. When true (default), UPN is persisted. UPN is the user's logon name (e.g., user@contoso.com).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_upn: Option<bool>,
-    /// When false, prevents storing the user's usage location for license assignment. When true (default), usage location is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_usage_location: Option<bool>,
-    /// When false, prevents storing an alternative user ID. When true (default), this user ID is persisted in the user profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_user_id: Option<bool>,
-    /// The `federated_connections_access_tokens` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
-    /// Indicates whether admin consent has been granted for the required Azure AD permissions. Read-only status field managed by Auth0 during the OAuth authorization flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub granted: Option<bool>,
-    /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// The `identity_api` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_api: Option<ConnectionIdentityApiEnumAzureAd>,
-    /// The `max_groups_to_retrieve` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_groups_to_retrieve: Option<String>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `should_trust_email_verified_connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub should_trust_email_verified_connection:
-        Option<ConnectionShouldTrustEmailVerifiedConnectionEnum>,
-    /// The `tenantId` field.
-    #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    /// The `tenant_domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `thumbprints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbprints: Option<Vec<String>>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// The `useCommonEndpoint` field.
-    #[serde(
-        rename = "useCommonEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_common_endpoint: Option<bool>,
-    /// Indicates WS-Federation protocol usage. When true, uses WS-Federation; when false, uses OpenID Connect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_wsfed: Option<bool>,
-    /// The `userid_attribute` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userid_attribute: Option<ConnectionUseridAttributeEnumAzureAd>,
-    /// The `waad_protocol` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waad_protocol: Option<ConnectionWaadProtocolEnumAzureAd>,
+pub struct ConnectionAttributeMapOidc {
+    /// The `attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Map<String, Value>>,
+    /// The `mapping_mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping_mode: Option<ConnectionMappingModeEnumOidc>,
+    /// The `userinfo_scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_scope: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsAzureAd {
+impl<'de> Deserialize<'de> for ConnectionAttributeMapOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionAttributeMapOidc {
+    const NAME: &'static str = "ConnectionAttributeMapOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_attributes = Default::default();
+        let mut f_mapping_mode = Default::default();
+        let mut f_userinfo_scope = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "attributes" => f_attributes = de_map.next_value()?,
+                "mapping_mode" => f_mapping_mode = de_map.next_value()?,
+                "userinfo_scope" => f_userinfo_scope = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            attributes: f_attributes,
+            mapping_mode: f_mapping_mode,
+            userinfo_scope: f_userinfo_scope,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionAttributeMapOidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsAzureAd")
-            .field("api_enable_users", &self.api_enable_users)
-            .field("app_domain", &self.app_domain)
-            .field("app_id", &self.app_id)
-            .field("basic_profile", &self.basic_profile)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("domain_aliases", &self.domain_aliases)
-            .field(
-                "ext_access_token",
-                &self.ext_access_token.as_ref().map(|_| REDACTED),
-            )
-            .field("ext_account_enabled", &self.ext_account_enabled)
-            .field("ext_admin", &self.ext_admin)
-            .field("ext_agreed_terms", &self.ext_agreed_terms)
-            .field("ext_assigned_licenses", &self.ext_assigned_licenses)
-            .field("ext_assigned_plans", &self.ext_assigned_plans)
-            .field("ext_azure_id", &self.ext_azure_id)
-            .field("ext_city", &self.ext_city)
-            .field("ext_country", &self.ext_country)
-            .field("ext_department", &self.ext_department)
-            .field("ext_dir_sync_enabled", &self.ext_dir_sync_enabled)
-            .field("ext_email", &self.ext_email)
-            .field("ext_expires_in", &self.ext_expires_in)
-            .field("ext_family_name", &self.ext_family_name)
-            .field("ext_fax", &self.ext_fax)
-            .field("ext_given_name", &self.ext_given_name)
-            .field("ext_group_ids", &self.ext_group_ids)
-            .field("ext_groups", &self.ext_groups)
-            .field("ext_is_suspended", &self.ext_is_suspended)
-            .field("ext_job_title", &self.ext_job_title)
-            .field("ext_last_sync", &self.ext_last_sync)
-            .field("ext_mobile", &self.ext_mobile)
-            .field("ext_name", &self.ext_name)
-            .field("ext_nested_groups", &self.ext_nested_groups)
-            .field("ext_nickname", &self.ext_nickname)
-            .field("ext_oid", &self.ext_oid)
-            .field("ext_phone", &self.ext_phone)
-            .field(
-                "ext_physical_delivery_office_name",
-                &self.ext_physical_delivery_office_name,
-            )
-            .field("ext_postal_code", &self.ext_postal_code)
-            .field("ext_preferred_language", &self.ext_preferred_language)
-            .field("ext_profile", &self.ext_profile)
-            .field("ext_provisioned_plans", &self.ext_provisioned_plans)
-            .field("ext_provisioning_errors", &self.ext_provisioning_errors)
-            .field("ext_proxy_addresses", &self.ext_proxy_addresses)
-            .field("ext_puid", &self.ext_puid)
-            .field(
-                "ext_refresh_token",
-                &self.ext_refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field("ext_roles", &self.ext_roles)
-            .field("ext_state", &self.ext_state)
-            .field("ext_street", &self.ext_street)
-            .field("ext_telephone_number", &self.ext_telephone_number)
-            .field("ext_tenantid", &self.ext_tenantid)
-            .field("ext_upn", &self.ext_upn)
-            .field("ext_usage_location", &self.ext_usage_location)
-            .field("ext_user_id", &self.ext_user_id)
-            .field(
-                "federated_connections_access_tokens",
-                &self.federated_connections_access_tokens,
-            )
-            .field("granted", &self.granted)
-            .field("icon_url", &self.icon_url)
-            .field("identity_api", &self.identity_api)
-            .field("max_groups_to_retrieve", &self.max_groups_to_retrieve)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field(
-                "should_trust_email_verified_connection",
-                &self.should_trust_email_verified_connection,
-            )
-            .field("tenant_id", &self.tenant_id)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("thumbprints", &self.thumbprints)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("use_common_endpoint", &self.use_common_endpoint)
-            .field("use_wsfed", &self.use_wsfed)
-            .field("userid_attribute", &self.userid_attribute)
-            .field("waad_protocol", &self.waad_protocol)
+        f.debug_struct("ConnectionAttributeMapOidc")
+            .field("attributes", &Keys(&self.attributes))
+            .field("mapping_mode", &self.mapping_mode)
+            .field("userinfo_scope", &self.userinfo_scope)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'baidu' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsBaidu = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'bitbucket' connection
+/// Mapping of claims received from the identity provider (IdP)
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsBitbucket {
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// The `profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+pub struct ConnectionAttributeMapOkta {
+    /// The `attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Map<String, Value>>,
+    /// The `mapping_mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping_mode: Option<ConnectionMappingModeEnumOkta>,
+    /// The `userinfo_scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_scope: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsBitbucket {
+impl<'de> Deserialize<'de> for ConnectionAttributeMapOkta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionAttributeMapOkta {
+    const NAME: &'static str = "ConnectionAttributeMapOkta";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_attributes = Default::default();
+        let mut f_mapping_mode = Default::default();
+        let mut f_userinfo_scope = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "attributes" => f_attributes = de_map.next_value()?,
+                "mapping_mode" => f_mapping_mode = de_map.next_value()?,
+                "userinfo_scope" => f_userinfo_scope = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            attributes: f_attributes,
+            mapping_mode: f_mapping_mode,
+            userinfo_scope: f_userinfo_scope,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionAttributeMapOkta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsBitbucket")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
+        f.debug_struct("ConnectionAttributeMapOkta")
+            .field("attributes", &Keys(&self.attributes))
+            .field("mapping_mode", &self.mapping_mode)
+            .field("userinfo_scope", &self.userinfo_scope)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'bitly' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsBitly = ConnectionOptionsBox;
+/// Scopes to send to the IdP's Userinfo endpoint
+pub type ConnectionAttributeMapUserinfoScope = String;
 
-#[cfg(feature = "full")]
-/// Options for the 'box' connection
-///
-/// Also named [`ConnectionOptionsBaidu`], [`ConnectionOptionsBitly`], [`ConnectionOptionsDaccount`], [`ConnectionOptionsDropbox`], [`ConnectionOptionsDwolla`], [`ConnectionOptionsFitbit`], [`ConnectionOptionsInstagram`], [`ConnectionOptionsPlanningCenter`], [`ConnectionOptionsSharepoint`], [`ConnectionOptionsShop`], [`ConnectionOptionsShopify`], [`ConnectionOptionsSoundcloud`], [`ConnectionOptionsThirtySevenSignals`], [`ConnectionOptionsUntappd`], [`ConnectionOptionsVkontakte`], [`ConnectionOptionsWeibo`], [`ConnectionOptionsWordpress`], [`ConnectionOptionsYahoo`], [`ConnectionOptionsYandex`] (identical schemas).
+#[cfg(feature = "connections")]
+/// Attribute configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsBox {
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsBox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsBox")
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionOptionsClientIdGithub = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-pub type ConnectionOptionsClientIdTwitter = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
-pub type ConnectionOptionsClientSecretGithub = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
-pub type ConnectionOptionsClientSecretTwitter = String;
-
-#[cfg(feature = "full")]
-/// Common attributes for connection options including non-persistent attributes and Cross App Access
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsCommon {
-    /// The `non_persistent_attrs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub non_persistent_attrs: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsCommon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsCommon")
-            .field("non_persistent_attrs", &self.non_persistent_attrs)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// common options for OIDC connections
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsCommonOidc {
-    /// The `authorization_endpoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_endpoint: Option<String>,
-    /// The `client_id` field.
-    pub client_id: String,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `connection_settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_settings: Option<ConnectionConnectionSettings>,
-    /// The `domain_aliases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// The `dpop_signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dpop_signing_alg: Option<ConnectionDpopSigningAlgEnum>,
-    /// The `federated_connections_access_tokens` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
-    /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// The `id_token_session_expiry_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token_session_expiry_supported: Option<bool>,
-    /// The `id_token_signed_response_algs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token_signed_response_algs: Option<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
-    /// The `issuer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// The `jwks_uri` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<String>,
-    /// The `oidc_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_metadata: Option<ConnectionOptionsOidcMetadata>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The `send_back_channel_nonce` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send_back_channel_nonce: Option<bool>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `tenant_domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `token_endpoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint: Option<String>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ConnectionTokenEndpointAuthMethodEnum>,
-    /// The `token_endpoint_auth_signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_signing_alg: Option<ConnectionTokenEndpointAuthSigningAlgEnum>,
-    /// The `token_endpoint_jwtca_aud_format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_jwtca_aud_format: Option<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// The `userinfo_endpoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo_endpoint: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsCommonOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsCommonOidc")
-            .field("authorization_endpoint", &self.authorization_endpoint)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("connection_settings", &self.connection_settings)
-            .field("domain_aliases", &self.domain_aliases)
-            .field("dpop_signing_alg", &self.dpop_signing_alg)
-            .field(
-                "federated_connections_access_tokens",
-                &self.federated_connections_access_tokens,
-            )
-            .field("icon_url", &self.icon_url)
-            .field(
-                "id_token_session_expiry_supported",
-                &self.id_token_session_expiry_supported,
-            )
-            .field(
-                "id_token_signed_response_algs",
-                &self.id_token_signed_response_algs,
-            )
-            .field("issuer", &self.issuer)
-            .field("jwks_uri", &self.jwks_uri)
-            .field("oidc_metadata", &self.oidc_metadata)
-            .field("scope", &self.scope)
-            .field("send_back_channel_nonce", &self.send_back_channel_nonce)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("token_endpoint", &self.token_endpoint)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field(
-                "token_endpoint_auth_signing_alg",
-                &self.token_endpoint_auth_signing_alg,
-            )
-            .field(
-                "token_endpoint_jwtca_aud_format",
-                &self.token_endpoint_jwtca_aud_format,
-            )
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("userinfo_endpoint", &self.userinfo_endpoint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Common options for SAML-based enterprise connections (shared by samlp and pingfederate).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsCommonSaml {
-    /// The `assertion_decryption_settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assertion_decryption_settings: Option<ConnectionAssertionDecryptionSettings>,
-    /// The `cert` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// The `decryptionKey` field.
-    #[serde(
-        rename = "decryptionKey",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub decryption_key: Option<ConnectionDecryptionKeySaml>,
-    /// The `digestAlgorithm` field.
-    #[serde(
-        rename = "digestAlgorithm",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub digest_algorithm: Option<ConnectionDigestAlgorithmEnumSaml>,
-    /// The `domain_aliases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// The `entityId` field.
-    #[serde(rename = "entityId", default, skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-    /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// The `idpinitiated` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idpinitiated: Option<ConnectionOptionsIdpinitiatedSaml>,
-    /// The `protocolBinding` field.
-    #[serde(
-        rename = "protocolBinding",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub protocol_binding: Option<ConnectionProtocolBindingEnumSaml>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `signInEndpoint` field.
-    #[serde(
-        rename = "signInEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign_in_endpoint: Option<String>,
-    /// The `signSAMLRequest` field.
-    #[serde(
-        rename = "signSAMLRequest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign_saml_request: Option<bool>,
-    /// The `signatureAlgorithm` field.
-    #[serde(
-        rename = "signatureAlgorithm",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub signature_algorithm: Option<ConnectionSignatureAlgorithmEnumSaml>,
-    /// The `tenant_domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `thumbprints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbprints: Option<Vec<String>>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsCommonSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsCommonSaml")
-            .field(
-                "assertion_decryption_settings",
-                &self.assertion_decryption_settings,
-            )
-            .field("cert", &self.cert)
-            .field("decryption_key", &self.decryption_key)
-            .field("digest_algorithm", &self.digest_algorithm)
-            .field("domain_aliases", &self.domain_aliases)
-            .field("entity_id", &self.entity_id)
-            .field("icon_url", &self.icon_url)
-            .field("idpinitiated", &self.idpinitiated)
-            .field("protocol_binding", &self.protocol_binding)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("sign_in_endpoint", &self.sign_in_endpoint)
-            .field("sign_saml_request", &self.sign_saml_request)
-            .field("signature_algorithm", &self.signature_algorithm)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("thumbprints", &self.thumbprints)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for 'custom' connections
-pub type ConnectionOptionsCustom = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Options for the 'daccount' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsDaccount = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// When true, enables DEFLATE compression for SAML requests sent via HTTP-Redirect binding.
-pub type ConnectionOptionsDeflateSaml = bool;
-
-#[cfg(feature = "full")]
-/// Options for the 'dropbox' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsDropbox = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'dwolla' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsDwolla = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'email' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsEmail {
-    /// The `authParams` field.
-    #[serde(
-        rename = "authParams",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auth_params: Option<String>,
-    /// The `brute_force_protection` field.
-    pub brute_force_protection: bool,
-    /// The `disable_signup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_signup: Option<bool>,
+pub struct ConnectionAttributes {
     /// The `email` field.
-    pub email: ConnectionEmailEmail,
-    /// Connection name
-    pub name: String,
-    /// The `totp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp: Option<ConnectionTotpEmail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailAttribute>,
+    /// The `phone_number` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<PhoneAttribute>,
+    /// The `username` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<UsernameAttribute>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsEmail {
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionAttributes {
+    const NAME: &'static str = "ConnectionAttributes";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = Default::default();
+        let mut f_phone_number = Default::default();
+        let mut f_username = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = de_map.next_value()?,
+                "phone_number" => f_phone_number = de_map.next_value()?,
+                "username" => f_username = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email,
+            phone_number: f_phone_number,
+            username: f_username,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionAttributes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsEmail")
-            .field("auth_params", &self.auth_params)
-            .field("brute_force_protection", &self.brute_force_protection)
-            .field("disable_signup", &self.disable_signup)
+        f.debug_struct("ConnectionAttributes")
             .field("email", &self.email)
-            .field("name", &self.name)
-            .field("totp", &self.totp)
+            .field("phone_number", &self.phone_number)
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionAttributes {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<EmailAttribute>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<PhoneAttribute>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<UsernameAttribute>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// Additional properties for OAuth2 connection authentication parameters
+pub type ConnectionAuthParamsAdditionalPropertiesOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// Authentication Parameters (must be valid JSON string)
+pub type ConnectionAuthParamsEmail = String;
+
+#[cfg(feature = "full")]
+/// Maps parameter names from Auth0's /authorize endpoint to the identity provider's authorization endpoint parameters. For example, mapping 'audience' to 'resource' transforms the parameter name during authorization requests. Applied after authParams merging. See <https://auth0.com/docs/authenticate/identity-providers/social-identity-providers/oauth2#pass-dynamic-parameters>
+pub type ConnectionAuthParamsMap = BTreeMap<String, String>;
+
+#[cfg(feature = "full")]
+/// Additional static parameters included in every authorization request to the identity provider. These parameters are merged with runtime parameters before the authorization redirect. Keys and values are passed as-is to the identity provider's authorization endpoint. See <https://auth0.com/docs/authenticate/identity-providers/social-identity-providers/oauth2#pass-static-parameters>
+pub type ConnectionAuthParamsOAuth2 = BTreeMap<String, String>;
+
+#[cfg(feature = "connections")]
+/// Options for enabling authentication methods.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionAuthenticationMethods {
+    /// The `email_otp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_otp: Option<ConnectionEmailOtpAuthenticationMethod>,
+    /// The `passkey` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passkey: Option<ConnectionPasskeyAuthenticationMethod>,
+    /// The `password` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<ConnectionPasswordAuthenticationMethod>,
+    /// The `phone_otp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_otp: Option<ConnectionPhoneOtpAuthenticationMethod>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionAuthenticationMethods {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionAuthenticationMethods {
+    const NAME: &'static str = "ConnectionAuthenticationMethods";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email_otp = Default::default();
+        let mut f_passkey = Default::default();
+        let mut f_password = Default::default();
+        let mut f_phone_otp = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email_otp" => f_email_otp = de_map.next_value()?,
+                "passkey" => f_passkey = de_map.next_value()?,
+                "password" => f_password = de_map.next_value()?,
+                "phone_otp" => f_phone_otp = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email_otp: f_email_otp,
+            passkey: f_passkey,
+            password: f_password,
+            phone_otp: f_phone_otp,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionAuthenticationMethods {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionAuthenticationMethods")
+            .field("email_otp", &self.email_otp)
+            .field("passkey", &self.passkey)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("phone_otp", &self.phone_otp)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionAuthenticationMethods {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `email_otp`.
+    pub fn email_otp(mut self, value: impl Into<ConnectionEmailOtpAuthenticationMethod>) -> Self {
+        self.email_otp = Some(value.into());
+        self
+    }
+
+    /// Sets `passkey`.
+    pub fn passkey(mut self, value: impl Into<ConnectionPasskeyAuthenticationMethod>) -> Self {
+        self.passkey = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<ConnectionPasswordAuthenticationMethod>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_otp`.
+    pub fn phone_otp(mut self, value: impl Into<ConnectionPhoneOtpAuthenticationMethod>) -> Self {
+        self.phone_otp = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+/// Configure the purpose of a connection to be used for authentication during login.
+///
+/// The same type as [`CrossAppAccessRequestingApp`]: the API description gives both the same schema.
+pub type ConnectionAuthenticationPurpose = CrossAppAccessRequestingApp;
+
+#[cfg(feature = "full")]
+/// The `ConnectionAuthorizationEndpoint` schema.
+pub type ConnectionAuthorizationEndpoint = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionAuthorizationEndpointOAuth2` schema.
+pub type ConnectionAuthorizationEndpointOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// Base URL override for the Exact Online API endpoint used for OAuth2 authorization and API requests. Defaults to <https://start.exactonline.nl>.
+pub type ConnectionBaseUrlExact = String;
+
+#[cfg(feature = "full")]
+/// Enables Auth0's brute force protection to prevent credential stuffing attacks. When enabled, blocks suspicious login attempts from specific IP addresses after repeated failures.
+pub type ConnectionBruteForceProtection = bool;
+
+#[cfg(feature = "full")]
+/// The `ConnectionCalculatedThumbprintSaml` schema.
+pub type ConnectionCalculatedThumbprintSaml = String;
+
+#[cfg(feature = "full")]
+/// Array of X.509 certificates in PEM format used for validating SAML signatures from the AD identity provider (managed by the AD Connector agent).
+pub type ConnectionCertsAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the Claim Types that the OpenID Provider supports. These Claim Types are described in Section 5.6 of OpenID Connect Core 1.0 \[OpenID.Core\]. If omitted, the implementation supports only normal Claims.
+pub type ConnectionClaimTypesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Languages and scripts supported for values in Claims being returned, represented as a JSON array of BCP47 \[RFC5646\] language tag values. Not all languages and scripts are necessarily supported for all Claim values.
+pub type ConnectionClaimsLocalesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Boolean value specifying whether the OP supports use of the claims parameter, with true indicating support. If omitted, the default value is false.
+pub type ConnectionClaimsParameterSupported = bool;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the Claim Names of the Claims that the OpenID Provider MAY be able to supply values for. Note that for privacy or other reasons, this might not be an exhaustive list.
+pub type ConnectionClaimsSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientId = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdAmazon = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdAzureAd = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdBitbucket = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdExact = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdFacebook = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Your Google OAuth 2.0 client ID. You can find this in your \[Google Cloud Console\](<https://console.cloud.google.com/apis/credentials>) under the OAuth 2.0 Client IDs section.
+pub type ConnectionClientIdGoogleOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// LINE Channel ID issued by LINE during application registration. This value identifies your Auth0 connection to LINE.
+pub type ConnectionClientIdLine = String;
+
+#[cfg(feature = "full")]
+/// LinkedIn application client identifier
+pub type ConnectionClientIdLinkedin = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdOAuth1 = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdOidc = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdPaypal = String;
+
+#[cfg(feature = "full")]
+/// The OAuth 2.0 client identifier
+pub type ConnectionClientIdSalesforce = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionClientIdWindowsLive = String;
+
+#[cfg(feature = "full")]
+/// The response protocol used to communicate with the default application.
+pub type ConnectionClientProtocolSaml = ConnectionOptionsIdpInitiatedClientProtocolEnumSaml;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecret = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretAmazon = String;
+
+#[cfg(feature = "full")]
+/// The client secret (application password) from your Azure AD app registration. Used to authenticate your application when exchanging authorization codes for tokens.
+pub type ConnectionClientSecretAzureAd = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretBitbucket = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretExact = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretFacebook = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Your Google OAuth 2.0 client secret. You can find this in your \[Google Cloud Console\](<https://console.cloud.google.com/apis/credentials>) under the OAuth 2.0 Client IDs section.
+pub type ConnectionClientSecretGoogleOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// LINE Channel Secret issued by provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
+pub type ConnectionClientSecretLine = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
+pub type ConnectionClientSecretLinkedin = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretOAuth1 = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretOidc = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretPaypal = String;
+
+#[cfg(feature = "full")]
+/// The OAuth 2.0 client secret
+pub type ConnectionClientSecretSalesforce = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when exchanging authorization codes for tokens. May be null for public clients.
+pub type ConnectionClientSecretWindowsLive = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionCommon` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionCommon {
+    /// The `display_name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The `enabled_clients` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// The `is_domain_connection` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionCommon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionCommon {
+    const NAME: &'static str = "ConnectionCommon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = Default::default();
+        let mut f_enabled_clients = Default::default();
+        let mut f_is_domain_connection = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => f_display_name = de_map.next_value()?,
+                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
+                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name,
+            enabled_clients: f_enabled_clients,
+            is_domain_connection: f_is_domain_connection,
+            metadata: f_metadata,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionCommon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionCommon")
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the evernote family of connections
+/// The base URL of your Salesforce Community (Experience Cloud) site. When specified, authentication flows will use this Community URL instead of the standard Salesforce login page, enabling users to authenticate through your branded Community portal.
+pub type ConnectionCommunityBaseUrlSalesforce = String;
+
+#[cfg(feature = "full")]
+/// A hash of configuration key/value pairs.
+pub type ConnectionConfiguration = BTreeMap<String, String>;
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+/// Configure the purpose of a connection to be used for connected accounts and Token Vault.
+///
+/// Also named [`ConnectionConnectedAccountsPurposeXaa`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsEvernote {
+pub struct ConnectionConnectedAccountsPurpose {
+    /// The `active` field.
+    pub active: bool,
+    /// The `cross_app_access` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsEvernote {
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl<'de> Deserialize<'de> for ConnectionConnectedAccountsPurpose {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl object::Object for ConnectionConnectedAccountsPurpose {
+    const NAME: &'static str = "ConnectionConnectedAccountsPurpose";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_cross_app_access = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = Some(de_map.next_value()?),
+                "cross_app_access" => f_cross_app_access = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: object::missing(f_active, "active")?,
+            cross_app_access: f_cross_app_access,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl fmt::Debug for ConnectionConnectedAccountsPurpose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsEvernote")
+        f.debug_struct("ConnectionConnectedAccountsPurpose")
+            .field("active", &self.active)
+            .field("cross_app_access", &self.cross_app_access)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "full")]
-/// Options for the 'exact' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsExact {
-    /// The `baseUrl` field.
-    #[serde(rename = "baseUrl", default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Enables retrieval of basic profile attributes from Exact Online including name, username, picture, email, gender, and language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl ConnectionConnectedAccountsPurpose {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(active: impl Into<bool>) -> Self {
+        Self {
+            active: active.into(),
+            cross_app_access: None,
+            extra: Map::new(),
+        }
+    }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsExact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsExact")
-            .field("base_url", &self.base_url)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("profile", &self.profile)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
+    /// Sets `cross_app_access`.
+    pub fn cross_app_access(mut self, value: impl Into<bool>) -> Self {
+        self.cross_app_access = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'facebook' connection
+/// Configure the purpose of a connection to be used for connected accounts and Token Vault.
+///
+/// The same type as [`ConnectionConnectedAccountsPurpose`]: the API description gives both the same schema.
+pub type ConnectionConnectedAccountsPurposeXaa = ConnectionConnectedAccountsPurpose;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 PKCE (Proof Key for Code Exchange) settings. PKCE enhances security for public clients by preventing authorization code interception attacks. 'auto' (recommended) uses the strongest method supported by the IdP.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsFacebook {
-    /// Grants permission to both read and manage ads for ad accounts you own or have been granted access to by the owner. By default, your app may only access ad accounts owned by admins of the app when in developer mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ads_management: Option<bool>,
-    /// Grants access to the Ads Insights API to pull ads report information for ad accounts you own or have been granted access to by the owner of other ad accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ads_read: Option<bool>,
-    /// Provides access to a social context. Deprecated on April 30th, 2019.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_context_profile_field: Option<bool>,
-    /// Grants permission to read and write with the Business Manager API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_management: Option<bool>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Grants permission to access a person's primary email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Grants permission to publicly available group member information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups_access_member_info: Option<bool>,
-    /// Grants permission to retrieve all the information captured within a lead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leads_retrieval: Option<bool>,
-    /// Enables your app to read a person's notifications and mark them as read. This permission does not let you send notifications to a person. Deprecated in Graph API v2.3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manage_notifications: Option<bool>,
-    /// Grants permission to retrieve Page Access Tokens for the Pages and Apps that the person administers. Apps need both manage_pages and publish_pages to be able to publish as a Page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manage_pages: Option<bool>,
-    /// Allows the app to perform POST and DELETE operations on endpoints used for managing a Page's Call To Action buttons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages_manage_cta: Option<bool>,
-    /// Grants permission to manage Instant Articles on behalf of Facebook Pages administered by people using your app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages_manage_instant_articles: Option<bool>,
-    /// Grants permission to send and receive messages through a Facebook Page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages_messaging: Option<bool>,
-    /// Grants permission to use the phone number messaging feature.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages_messaging_phone_number: Option<bool>,
-    /// Grants permission to send messages using Facebook Pages at any time after the first user interaction. Your app may only send advertising or promotional content through sponsored messages or within 24 hours of user interaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages_messaging_subscriptions: Option<bool>,
-    /// Grants access to show the list of the Pages that a person manages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages_show_list: Option<bool>,
-    /// Provides access to a user's public profile information including id, first_name, last_name, middle_name, name, name_format, picture, and short_name. This is the most basic permission and is required by Facebook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_profile: Option<bool>,
-    /// Allows your app to publish to the Open Graph using Built-in Actions, Achievements, Scores, or Custom Actions. Deprecated on August 1st, 2018.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_actions: Option<bool>,
-    /// Grants permission to publish posts, comments, and like Pages managed by a person using your app. Your app must also have manage_pages to publish as a Page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_pages: Option<bool>,
-    /// Grants permission to post content into a group on behalf of a user who has granted the app this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_to_groups: Option<bool>,
-    /// Grants permission to publish live videos to the app User's timeline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_video: Option<bool>,
-    /// Grants read-only access to the Audience Network Insights data for Apps the person owns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_audience_network_insights: Option<bool>,
-    /// Grants read-only access to the Insights data for Pages, Apps, and web domains the person owns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_insights: Option<bool>,
-    /// Provides the ability to read the messages in a person's Facebook Inbox through the inbox edge and the thread node. Deprecated in Graph API v2.3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_mailbox: Option<bool>,
-    /// Grants permission to read from the Page Inboxes of the Pages managed by a person. This permission is often used alongside the manage_pages permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_page_mailboxes: Option<bool>,
-    /// Provides access to read the posts in a person's News Feed, or the posts on their Profile. Deprecated in Graph API v2.3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_stream: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Grants permission to access a person's age range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_age_range: Option<bool>,
-    /// Grants permission to access a person's birthday.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_birthday: Option<bool>,
-    /// Grants read-only access to the Events a person is a host of or has RSVPed to. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_events: Option<bool>,
-    /// Grants permission to access a list of friends that also use said app. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_friends: Option<bool>,
-    /// Grants permission to access a person's gender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_gender: Option<bool>,
-    /// Enables your app to read the Groups a person is a member of through the groups edge on the User object. Deprecated in Graph API v2.3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_groups: Option<bool>,
-    /// Grants permission to access a person's hometown location set in their User Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_hometown: Option<bool>,
-    /// Grants permission to access the list of all Facebook Pages that a person has liked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_likes: Option<bool>,
-    /// Grants permission to access the Facebook Profile URL of the user of your app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_link: Option<bool>,
-    /// Provides access to a person's current city through the location field on the User object. The current city is set by a person on their Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_location: Option<bool>,
-    /// Enables your app to read the Groups a person is an admin of through the groups edge on the User object. Deprecated in Graph API v3.0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_managed_groups: Option<bool>,
-    /// Provides access to the photos a person has uploaded or been tagged in. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_photos: Option<bool>,
-    /// Provides access to the posts on a person's Timeline including their own posts, posts they are tagged in, and posts other people make on their Timeline. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_posts: Option<bool>,
-    /// Provides access to a person's statuses. These are posts on Facebook which don't include links, videos or photos. Deprecated in Graph API v2.3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_status: Option<bool>,
-    /// Provides access to the Places a person has been tagged at in photos, videos, statuses and links. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_tagged_places: Option<bool>,
-    /// Provides access to the videos a person has uploaded or been tagged in. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_videos: Option<bool>,
+pub struct ConnectionConnectionSettings {
+    /// The `pkce` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkce: Option<ConnectionConnectionSettingsPkceEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsFacebook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsFacebook")
-            .field("ads_management", &self.ads_management)
-            .field("ads_read", &self.ads_read)
-            .field(
-                "allow_context_profile_field",
-                &self.allow_context_profile_field,
-            )
-            .field("business_management", &self.business_management)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("groups_access_member_info", &self.groups_access_member_info)
-            .field("leads_retrieval", &self.leads_retrieval)
-            .field("manage_notifications", &self.manage_notifications)
-            .field("manage_pages", &self.manage_pages)
-            .field("pages_manage_cta", &self.pages_manage_cta)
-            .field(
-                "pages_manage_instant_articles",
-                &self.pages_manage_instant_articles,
-            )
-            .field("pages_messaging", &self.pages_messaging)
-            .field(
-                "pages_messaging_phone_number",
-                &self.pages_messaging_phone_number,
-            )
-            .field(
-                "pages_messaging_subscriptions",
-                &self.pages_messaging_subscriptions,
-            )
-            .field("pages_show_list", &self.pages_show_list)
-            .field("public_profile", &self.public_profile)
-            .field("publish_actions", &self.publish_actions)
-            .field("publish_pages", &self.publish_pages)
-            .field("publish_to_groups", &self.publish_to_groups)
-            .field("publish_video", &self.publish_video)
-            .field(
-                "read_audience_network_insights",
-                &self.read_audience_network_insights,
-            )
-            .field("read_insights", &self.read_insights)
-            .field("read_mailbox", &self.read_mailbox)
-            .field("read_page_mailboxes", &self.read_page_mailboxes)
-            .field("read_stream", &self.read_stream)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("user_age_range", &self.user_age_range)
-            .field("user_birthday", &self.user_birthday)
-            .field("user_events", &self.user_events)
-            .field("user_friends", &self.user_friends)
-            .field("user_gender", &self.user_gender)
-            .field("user_groups", &self.user_groups)
-            .field("user_hometown", &self.user_hometown)
-            .field("user_likes", &self.user_likes)
-            .field("user_link", &self.user_link)
-            .field("user_location", &self.user_location)
-            .field("user_managed_groups", &self.user_managed_groups)
-            .field("user_photos", &self.user_photos)
-            .field("user_posts", &self.user_posts)
-            .field("user_status", &self.user_status)
-            .field("user_tagged_places", &self.user_tagged_places)
-            .field("user_videos", &self.user_videos)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+impl<'de> Deserialize<'de> for ConnectionConnectionSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'fitbit' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsFitbit = ConnectionOptionsBox;
+impl object::Object for ConnectionConnectionSettings {
+    const NAME: &'static str = "ConnectionConnectionSettings";
 
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request from GitHub during authentication. Use this to request scopes not covered by the predefined scope options.
-pub type ConnectionOptionsFreeformScopesGithub = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Options for the 'github' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsGitHub {
-    /// Requests the GitHub admin:org scope so Auth0 can fully manage organizations, teams, and memberships on behalf of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_org: Option<bool>,
-    /// Requests the admin:public_key scope to allow creating, updating, and deleting the user's SSH public keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_public_key: Option<bool>,
-    /// Requests the admin:repo_hook scope so Auth0 can read, write, ping, and delete repository webhooks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_repo_hook: Option<bool>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Requests the delete_repo scope so the user can remove repositories they administer while signing in through Auth0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delete_repo: Option<bool>,
-    /// Requests the user:email scope so Auth0 pulls addresses from GitHub's /user/emails endpoint and populates the profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// Requests the user:follow scope to allow following or unfollowing GitHub users for the signed-in account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follow: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Requests the gist scope so the application can create or update gists on behalf of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gist: Option<bool>,
-    /// Requests the notifications scope to read GitHub inbox notifications; repo also implicitly grants this access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notifications: Option<bool>,
-    /// Controls the GitHub read:user call that returns the user's basic profile (name, avatar, profile URL) and is on by default for successful logins.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// Requests the public_repo scope for read and write operations on public repositories, deployments, and statuses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_repo: Option<bool>,
-    /// Requests the read:org scope so Auth0 can view organizations, teams, and membership lists without making changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_org: Option<bool>,
-    /// Requests the read:public_key scope so Auth0 can list and inspect the user's SSH public keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_public_key: Option<bool>,
-    /// Requests the read:repo_hook scope to read and ping repository webhooks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_repo_hook: Option<bool>,
-    /// Requests the read:user scope to load extended profile information, implicitly covering user:email and user:follow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_user: Option<bool>,
-    /// Requests the repo scope for read and write access to both public and private repositories, deployments, and statuses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo: Option<bool>,
-    /// Requests the repo_deployment scope in order to read and write deployment statuses for repositories.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo_deployment: Option<bool>,
-    /// Requests the repo:status scope to manage commit statuses on public and private repositories.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo_status: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Requests the write:org scope so Auth0 can change whether organization memberships are publicized.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_org: Option<bool>,
-    /// Requests the write:public_key scope to create or update SSH public keys for the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_public_key: Option<bool>,
-    /// Requests the write:repo_hook scope so Auth0 can read, create, update, and ping repository webhooks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub write_repo_hook: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsGitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsGitHub")
-            .field("admin_org", &self.admin_org)
-            .field("admin_public_key", &self.admin_public_key)
-            .field("admin_repo_hook", &self.admin_repo_hook)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("delete_repo", &self.delete_repo)
-            .field("email", &self.email)
-            .field("follow", &self.follow)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("gist", &self.gist)
-            .field("notifications", &self.notifications)
-            .field("profile", &self.profile)
-            .field("public_repo", &self.public_repo)
-            .field("read_org", &self.read_org)
-            .field("read_public_key", &self.read_public_key)
-            .field("read_repo_hook", &self.read_repo_hook)
-            .field("read_user", &self.read_user)
-            .field("repo", &self.repo)
-            .field("repo_deployment", &self.repo_deployment)
-            .field("repo_status", &self.repo_status)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("write_org", &self.write_org)
-            .field("write_public_key", &self.write_public_key)
-            .field("write_repo_hook", &self.write_repo_hook)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_pkce = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "pkce" => f_pkce = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            pkce: f_pkce,
+            extra: f_extra,
+        })
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'google-apps' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsGoogleApps {
-    /// The `admin_access_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_access_token: Option<String>,
-    /// The `admin_access_token_expiresin` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_access_token_expiresin: Option<String>,
-    /// The `admin_refresh_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_refresh_token: Option<String>,
-    /// When true, allows customization of OAuth scopes requested during user login. Custom scopes are appended to the mandatory email and profile scopes. When false or omitted, only the default email and profile scopes are used. This property is automatically enabled when Token Vault or Connected Accounts features are activated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_setting_login_scopes: Option<bool>,
-    /// The `api_enable_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_enable_groups: Option<bool>,
-    /// The `api_enable_users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_enable_users: Option<bool>,
-    /// The `client_id` field.
-    pub client_id: String,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
-    /// The `domain_aliases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// Whether the OAuth flow requests the `email` scope.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `ext_agreed_terms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_agreed_terms: Option<bool>,
-    /// The `ext_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_groups: Option<bool>,
-    /// Controls whether enriched group entries include `id`, `email`, `name` (true) or only the group name (false); can only be set when `ext_groups` is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_groups_extended: Option<bool>,
-    /// The `ext_is_admin` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_is_admin: Option<bool>,
-    /// The `ext_is_suspended` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ext_is_suspended: Option<bool>,
-    /// The `federated_connections_access_tokens` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
-    /// The `handle_login_from_social` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub handle_login_from_social: Option<bool>,
-    /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// Determines how Auth0 generates the user_id for Google Workspace users. When false (default), the user's email address is used. When true, Google's stable numeric user ID is used instead, which persists even if the user's email changes. This setting can only be configured when creating the connection and cannot be changed afterward.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub map_user_id_to_id: Option<bool>,
-    /// Whether the OAuth flow requests the `profile` scope.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `tenant_domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsGoogleApps {
+impl fmt::Debug for ConnectionConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsGoogleApps")
-            .field(
-                "admin_access_token",
-                &self.admin_access_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "admin_access_token_expiresin",
-                &self.admin_access_token_expiresin,
-            )
-            .field(
-                "admin_refresh_token",
-                &self.admin_refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "allow_setting_login_scopes",
-                &self.allow_setting_login_scopes,
-            )
-            .field("api_enable_groups", &self.api_enable_groups)
-            .field("api_enable_users", &self.api_enable_users)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("domain", &self.domain)
-            .field("domain_aliases", &self.domain_aliases)
-            .field("email", &self.email)
-            .field("ext_agreed_terms", &self.ext_agreed_terms)
-            .field("ext_groups", &self.ext_groups)
-            .field("ext_groups_extended", &self.ext_groups_extended)
-            .field("ext_is_admin", &self.ext_is_admin)
-            .field("ext_is_suspended", &self.ext_is_suspended)
-            .field(
-                "federated_connections_access_tokens",
-                &self.federated_connections_access_tokens,
-            )
-            .field("handle_login_from_social", &self.handle_login_from_social)
-            .field("icon_url", &self.icon_url)
-            .field("map_user_id_to_id", &self.map_user_id_to_id)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'google-oauth2' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsGoogleOAuth2 {
-    /// View and manage user's ad applications, ad units, and channels in AdSense
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adsense_management: Option<bool>,
-    /// The `allowed_audiences` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_audiences: Option<Vec<String>>,
-    /// View user's configuration information and reports
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analytics: Option<bool>,
-    /// View and manage user's posts and blogs on Blogger and Blogger comments
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blogger: Option<bool>,
-    /// See, edit, share, and permanently delete all the calendars you can access using Google Calendar
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendar: Option<bool>,
-    /// Run as a Calendar add-on
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendar_addons_execute: Option<bool>,
-    /// View and edit events on all your calendars
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendar_events: Option<bool>,
-    /// View events on all your calendars
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendar_events_readonly: Option<bool>,
-    /// View your Calendar settings
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendar_settings_readonly: Option<bool>,
-    /// Read access to user's chrome web store
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chrome_web_store: Option<bool>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Full access to the authenticated user's contacts
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts: Option<bool>,
-    /// Full access to the authenticated user's contacts
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_new: Option<bool>,
-    /// Read-only access to the authenticated user's 'Other contacts'
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_other_readonly: Option<bool>,
-    /// Read-only access to the authenticated user's contacts
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_readonly: Option<bool>,
-    /// View and manage user's products, feeds, and subaccounts
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_api_for_shopping: Option<bool>,
-    /// Grants read and write access to the Coordinate API
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinate: Option<bool>,
-    /// Grants read access to the Coordinate API
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinate_readonly: Option<bool>,
-    /// Read-only access to the authenticated user's corporate directory (if applicable)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directory_readonly: Option<bool>,
-    /// Access to Google Docs document list feed
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub document_list: Option<bool>,
-    /// Full access to all files and folders in the user's Google Drive
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive: Option<bool>,
-    /// View and add to the activity record of files in your Drive
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_activity: Option<bool>,
-    /// View the activity record of files in your Drive
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_activity_readonly: Option<bool>,
-    /// Access to the application's configuration data in the user's Google Drive
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_appdata: Option<bool>,
-    /// View apps authorized to access your Drive
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_apps_readonly: Option<bool>,
-    /// Access to files created or opened by the app
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_file: Option<bool>,
-    /// Access to file metadata, including listing files and folders
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_metadata: Option<bool>,
-    /// Read-only access to file metadata
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_metadata_readonly: Option<bool>,
-    /// Read-only access to the user's Google Photos
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_photos_readonly: Option<bool>,
-    /// Read-only access to all files and folders in the user's Google Drive
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_readonly: Option<bool>,
-    /// Modify the behavior of Google Apps Scripts
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub drive_scripts: Option<bool>,
-    /// Email and verified email flag
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail: Option<bool>,
-    /// Read all resources and their metadata—no write operations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_compose: Option<bool>,
-    /// Insert and import messages only
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_insert: Option<bool>,
-    /// Create, read, update, and delete labels only
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_labels: Option<bool>,
-    /// Read resources metadata including labels, history records, and email message headers, but not the message body or attachments
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_metadata: Option<bool>,
-    /// All read/write operations except immediate, permanent deletion of threads and messages, bypassing Trash
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_modify: Option<bool>,
-    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_new: Option<bool>,
-    /// Read all resources and their metadata—no write operations
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_readonly: Option<bool>,
-    /// Send messages only. No read or modify privileges on mailbox
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_send: Option<bool>,
-    /// Manage basic mail settings
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_settings_basic: Option<bool>,
-    /// Manage sensitive mail settings, including forwarding rules and aliases. Note: Operations guarded by this scope are restricted to administrative use only
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gmail_settings_sharing: Option<bool>,
-    /// View and manage user's publisher data in the Google Affiliate Network
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_affiliate_network: Option<bool>,
-    /// View and manage user's books and library in Google Books
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_books: Option<bool>,
-    /// View and manage user's data stored in Google Cloud Storage
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_cloud_storage: Option<bool>,
-    /// Full access to all files and folders in the user's Google Drive
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_drive: Option<bool>,
-    /// Access to files created or opened by the app
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_drive_files: Option<bool>,
-    /// Associate user with its public Google profile
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_plus: Option<bool>,
-    /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// View and manage user's best-available current location and location history in Google Latitude
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude_best: Option<bool>,
-    /// View and manage user's city-level current location and location history in Google Latitude
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude_city: Option<bool>,
-    /// View and manage user's votes, topics, and submissions
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub moderator: Option<bool>,
-    /// Request a refresh token when the user authorizes your application
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offline_access: Option<bool>,
-    /// View and manage user's friends, applications and profile and status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub orkut: Option<bool>,
-    /// View and manage user's Google photos, videos, photo and video tags and comments
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picasa_web: Option<bool>,
-    /// Name, public profile URL, photo, country, language, and timezone
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// View and manage user's sites on Google Sites
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sites: Option<bool>,
-    /// Full access to create, edit, organize, and delete all your tasks
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tasks: Option<bool>,
-    /// Read-only access to view your tasks and task lists
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tasks_readonly: Option<bool>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// View, manage and view statistics user's short URLs
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url_shortener: Option<bool>,
-    /// View and manage user's sites and messages, view keywords
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webmaster_tools: Option<bool>,
-    /// Manage your YouTube account
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub youtube: Option<bool>,
-    /// See a list of your current active channel members, their current level, and when they became a member
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub youtube_channelmemberships_creator: Option<bool>,
-    /// Manage your YouTube account
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub youtube_new: Option<bool>,
-    /// View your YouTube account
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub youtube_readonly: Option<bool>,
-    /// Manage your YouTube videos
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub youtube_upload: Option<bool>,
-    /// View and manage your assets and associated content on YouTube
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub youtubepartner: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsGoogleOAuth2")
-            .field("adsense_management", &self.adsense_management)
-            .field("allowed_audiences", &self.allowed_audiences)
-            .field("analytics", &self.analytics)
-            .field("blogger", &self.blogger)
-            .field("calendar", &self.calendar)
-            .field("calendar_addons_execute", &self.calendar_addons_execute)
-            .field("calendar_events", &self.calendar_events)
-            .field("calendar_events_readonly", &self.calendar_events_readonly)
-            .field(
-                "calendar_settings_readonly",
-                &self.calendar_settings_readonly,
-            )
-            .field("chrome_web_store", &self.chrome_web_store)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("contacts", &self.contacts)
-            .field("contacts_new", &self.contacts_new)
-            .field("contacts_other_readonly", &self.contacts_other_readonly)
-            .field("contacts_readonly", &self.contacts_readonly)
-            .field("content_api_for_shopping", &self.content_api_for_shopping)
-            .field("coordinate", &self.coordinate)
-            .field("coordinate_readonly", &self.coordinate_readonly)
-            .field("directory_readonly", &self.directory_readonly)
-            .field("document_list", &self.document_list)
-            .field("drive", &self.drive)
-            .field("drive_activity", &self.drive_activity)
-            .field("drive_activity_readonly", &self.drive_activity_readonly)
-            .field("drive_appdata", &self.drive_appdata)
-            .field("drive_apps_readonly", &self.drive_apps_readonly)
-            .field("drive_file", &self.drive_file)
-            .field("drive_metadata", &self.drive_metadata)
-            .field("drive_metadata_readonly", &self.drive_metadata_readonly)
-            .field("drive_photos_readonly", &self.drive_photos_readonly)
-            .field("drive_readonly", &self.drive_readonly)
-            .field("drive_scripts", &self.drive_scripts)
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("gmail", &self.gmail)
-            .field("gmail_compose", &self.gmail_compose)
-            .field("gmail_insert", &self.gmail_insert)
-            .field("gmail_labels", &self.gmail_labels)
-            .field("gmail_metadata", &self.gmail_metadata)
-            .field("gmail_modify", &self.gmail_modify)
-            .field("gmail_new", &self.gmail_new)
-            .field("gmail_readonly", &self.gmail_readonly)
-            .field("gmail_send", &self.gmail_send)
-            .field("gmail_settings_basic", &self.gmail_settings_basic)
-            .field("gmail_settings_sharing", &self.gmail_settings_sharing)
-            .field("google_affiliate_network", &self.google_affiliate_network)
-            .field("google_books", &self.google_books)
-            .field("google_cloud_storage", &self.google_cloud_storage)
-            .field("google_drive", &self.google_drive)
-            .field("google_drive_files", &self.google_drive_files)
-            .field("google_plus", &self.google_plus)
-            .field("icon_url", &self.icon_url)
-            .field("latitude_best", &self.latitude_best)
-            .field("latitude_city", &self.latitude_city)
-            .field("moderator", &self.moderator)
-            .field("offline_access", &self.offline_access)
-            .field("orkut", &self.orkut)
-            .field("picasa_web", &self.picasa_web)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("sites", &self.sites)
-            .field("tasks", &self.tasks)
-            .field("tasks_readonly", &self.tasks_readonly)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("url_shortener", &self.url_shortener)
-            .field("webmaster_tools", &self.webmaster_tools)
-            .field("youtube", &self.youtube)
-            .field(
-                "youtube_channelmemberships_creator",
-                &self.youtube_channelmemberships_creator,
-            )
-            .field("youtube_new", &self.youtube_new)
-            .field("youtube_readonly", &self.youtube_readonly)
-            .field("youtube_upload", &self.youtube_upload)
-            .field("youtubepartner", &self.youtubepartner)
+        f.debug_struct("ConnectionConnectionSettings")
+            .field("pkce", &self.pkce)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
@@ -1665,264 +802,1547 @@ impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The response protocol used to communicate with the default application.
-    pub enum ConnectionOptionsIdpInitiatedClientProtocolEnumSaml {
-        /// `oidc`
-        Oidc = "oidc",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `wsfed`
-        Wsfed = "wsfed",
+    /// PKCE configuration.
+    pub enum ConnectionConnectionSettingsPkceEnum {
+        /// `auto`
+        Auto = "auto",
+        /// `S256`
+        S256 = "S256",
+        /// `plain`
+        Plain = "plain",
+        /// `disabled`
+        Disabled = "disabled",
     }
 }
 
 #[cfg(feature = "full")]
-/// Configuration for IdP-Initiated SAML Single Sign-On. When enabled, allows users to initiate login directly from their SAML identity provider without first visiting Auth0. The IdP must include the connection parameter in the post-back URL (Assertion Consumer Service URL).
+/// Custom HTTP headers sent with token exchange requests to the identity provider's token endpoint. Provided as key-value pairs (e.g., {'X-Custom-Header': 'value'}). Auth0's User-Agent header is always included by default.
+pub type ConnectionCustomHeadersOAuth2 = BTreeMap<String, String>;
+
+#[cfg(feature = "connections")]
+/// A map of scripts used to integrate with a custom database.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsIdpinitiatedSaml {
-    /// The query string sent to the default application
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_authorizequery: Option<String>,
-    /// The client ID to use for IdP-initiated login requests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_protocol` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_protocol: Option<ConnectionOptionsIdpInitiatedClientProtocolEnumSaml>,
-    /// When true, enables IdP-initiated login support for this SAML connection. Allows users to log in directly from the identity provider without first visiting Auth0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
+pub struct ConnectionCustomScripts {
+    /// The `change_email` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_email: Option<String>,
+    /// The `change_password` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_password: Option<String>,
+    /// The `change_phone_number` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_phone_number: Option<String>,
+    /// The `change_username` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_username: Option<String>,
+    /// The `create` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create: Option<String>,
+    /// The `delete` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete: Option<String>,
+    /// The `get_user` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub get_user: Option<String>,
+    /// The `login` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    /// The `verify` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsIdpinitiatedSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsIdpinitiatedSaml")
-            .field("client_authorizequery", &self.client_authorizequery)
-            .field("client_id", &self.client_id)
-            .field("client_protocol", &self.client_protocol)
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionCustomScripts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(feature = "full")]
-/// Options for the 'instagram' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsInstagram = ConnectionOptionsBox;
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionCustomScripts {
+    const NAME: &'static str = "ConnectionCustomScripts";
 
-#[cfg(feature = "full")]
-/// Options for the 'ip' connection
-pub type ConnectionOptionsIp = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Options for the 'line' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsLine {
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Permission to request the user's email address from LINE. When enabled, adds the 'email' scope to OAuth requests. Note: LINE requires special approval to access user email addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Permission to request the user's basic profile information from LINE. When enabled, adds the 'profile' scope to OAuth requests. LINE requires this scope to retrieve user display name, profile picture, and status message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_change_email = Default::default();
+        let mut f_change_password = Default::default();
+        let mut f_change_phone_number = Default::default();
+        let mut f_change_username = Default::default();
+        let mut f_create = Default::default();
+        let mut f_delete = Default::default();
+        let mut f_get_user = Default::default();
+        let mut f_login = Default::default();
+        let mut f_verify = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "change_email" => f_change_email = de_map.next_value()?,
+                "change_password" => f_change_password = de_map.next_value()?,
+                "change_phone_number" => f_change_phone_number = de_map.next_value()?,
+                "change_username" => f_change_username = de_map.next_value()?,
+                "create" => f_create = de_map.next_value()?,
+                "delete" => f_delete = de_map.next_value()?,
+                "get_user" => f_get_user = de_map.next_value()?,
+                "login" => f_login = de_map.next_value()?,
+                "verify" => f_verify = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            change_email: f_change_email,
+            change_password: f_change_password,
+            change_phone_number: f_change_phone_number,
+            change_username: f_change_username,
+            create: f_create,
+            delete: f_delete,
+            get_user: f_get_user,
+            login: f_login,
+            verify: f_verify,
+            extra: f_extra,
+        })
+    }
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsLine {
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionCustomScripts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsLine")
-            .field("client_id", &self.client_id)
+        f.debug_struct("ConnectionCustomScripts")
+            .field("change_email", &self.change_email)
             .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
+                "change_password",
+                &self.change_password.as_ref().map(|_| REDACTED),
             )
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("change_phone_number", &self.change_phone_number)
+            .field("change_username", &self.change_username)
+            .field("create", &self.create)
+            .field("delete", &self.delete)
+            .field("get_user", &self.get_user)
+            .field("login", &self.login)
+            .field("verify", &self.verify)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "connections")]
+impl ConnectionCustomScripts {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `change_email`.
+    pub fn change_email(mut self, value: impl Into<String>) -> Self {
+        self.change_email = Some(value.into());
+        self
+    }
+
+    /// Sets `change_password`.
+    pub fn change_password(mut self, value: impl Into<String>) -> Self {
+        self.change_password = Some(value.into());
+        self
+    }
+
+    /// Sets `change_phone_number`.
+    pub fn change_phone_number(mut self, value: impl Into<String>) -> Self {
+        self.change_phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `change_username`.
+    pub fn change_username(mut self, value: impl Into<String>) -> Self {
+        self.change_username = Some(value.into());
+        self
+    }
+
+    /// Sets `create`.
+    pub fn create(mut self, value: impl Into<String>) -> Self {
+        self.create = Some(value.into());
+        self
+    }
+
+    /// Sets `delete`.
+    pub fn delete(mut self, value: impl Into<String>) -> Self {
+        self.delete = Some(value.into());
+        self
+    }
+
+    /// Sets `get_user`.
+    pub fn get_user(mut self, value: impl Into<String>) -> Self {
+        self.get_user = Some(value.into());
+        self
+    }
+
+    /// Sets `login`.
+    pub fn login(mut self, value: impl Into<String>) -> Self {
+        self.login = Some(value.into());
+        self
+    }
+
+    /// Sets `verify`.
+    pub fn verify(mut self, value: impl Into<String>) -> Self {
+        self.verify = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 #[cfg(feature = "full")]
-/// Options for the 'linkedin' connection
+/// When true, enables detailed SAML debugging by issuing 'w' (warning) events in tenant logs containing SAML request/response details. WARNING: Potentially exposes sensitive user information (PII, credentials) and should only be enabled temporarily for debugging purposes.
+pub type ConnectionDebugSaml = bool;
+
+#[cfg(feature = "full")]
+/// Private key used to decrypt encrypted SAML Assertions received from the identity provider. Required when the identity provider encrypts assertions for enhanced security. Can be a string (PEM) or an object with key-value pairs.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ConnectionDecryptionKeySaml {
+    /// The `ConnectionDecryptionKeySamlCert` shape.
+    Cert(ConnectionDecryptionKeySamlCert),
+    /// The `String` shape.
+    String(String),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionDecryptionKeySaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Cert(ConnectionDecryptionKeySamlCert),
+            String(String),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Cert(v) => Self::Cert(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("ConnectionDecryptionKeySaml", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionDecryptionKeySaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cert(v) => f.debug_tuple("Cert").field(v).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// Key pair with 'key' and 'cert' properties.
+///
+/// The same type as [`ConnectionSigningKeySaml`]: the API description gives both the same schema.
+pub type ConnectionDecryptionKeySamlCert = ConnectionSigningKeySaml;
+
+#[cfg(feature = "full")]
+/// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
+pub type ConnectionDestinationUrlSaml = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Algorithm used for computing digest values when signing SAML requests and logout requests. Defaults to 'sha256'.
+    pub enum ConnectionDigestAlgorithmEnumSaml {
+        /// `sha1`
+        Sha1 = "sha1",
+        /// `sha256`
+        Sha256 = "sha256",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Algorithm used for computing digest values when signing SAML requests and logout requests. Defaults to 'sha256'.
+pub type ConnectionDigestAlgorithmSaml = ConnectionDigestAlgorithmEnumSaml;
+
+#[cfg(feature = "full")]
+/// Indicates whether to disable self-service change password. Set to true to stop the "Forgot Password" being displayed on login pages
+pub type ConnectionDisableSelfServiceChangePassword = bool;
+
+#[cfg(feature = "full")]
+/// When true, prevents new user registration through this connection. Existing users can still authenticate. Useful for invite-only applications or during user migration.
+pub type ConnectionDisableSignup = bool;
+
+#[cfg(feature = "full")]
+/// Controls whether new user signups are allowed via SMS authentication
+pub type ConnectionDisableSignupSms = bool;
+
+#[cfg(feature = "full")]
+/// URL of the identity provider's OIDC Discovery endpoint (/.well-known/openid-configuration). When provided and oidc_metadata is empty, Auth0 automatically retrieves the provider's configuration including endpoints and supported features.
+pub type ConnectionDiscoveryUrl = String;
+
+#[cfg(feature = "full")]
+/// Connection name used in the new universal login experience
+pub type ConnectionDisplayName = String;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
+pub type ConnectionDisplayValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Email domains associated with this connection for Home Realm Discovery (HRD). When a user's email matches one of these domains, they are automatically routed to this connection during authentication.
+pub type ConnectionDomainAliases = Vec<String>;
+
+#[cfg(feature = "full")]
+/// List of domain names that can be used with identifier-first authentication flow to route users to this AD connection; each domain must be a valid DNS name up to 256 characters
+pub type ConnectionDomainAliasesAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Alternative domain names associated with this Azure AD tenant. Allows users from multiple verified domains to authenticate through this connection. Can be an array of domain strings.
+pub type ConnectionDomainAliasesAzureAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// The `ConnectionDomainAliasesItemsOne` schema.
+pub type ConnectionDomainAliasesItemsOne = String;
+
+#[cfg(feature = "full")]
+/// Domain aliases for the connection
+pub type ConnectionDomainAliasesSaml = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Primary Google Workspace domain name that users must belong to.
+pub type ConnectionDomainGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Domain of the Okta organization (e.g., dev-123456.okta.com). Should be just the domain of the okta server with no scheme or trailing backslash. Discovery runs only when connection.options.oidc_metadata is empty and a domain is provided
+pub type ConnectionDomainOkta = String;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Algorithm used for DPoP proof JWT signing.
+    pub enum ConnectionDpopSigningAlgEnum {
+        /// `ES256`
+        Es256 = "ES256",
+        /// `ES384`
+        Es384 = "ES384",
+        /// `ES512`
+        Es512 = "ES512",
+        /// `Ed25519`
+        Ed25519 = "Ed25519",
+    }
+}
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWS signing algorithms (alg values) supported for DPoP proof JWT signing.
+pub type ConnectionDpopSigningAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Email body content
+pub type ConnectionEmailBodyEmail = String;
+
+#[cfg(feature = "full")]
+/// Email template configuration
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsLinkedin {
-    /// Request the LinkedIn lite profile scope (r_liteprofile) to retrieve member id, localized first/last name, and profile picture. Off by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic_profile: Option<bool>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Request the email address scope (r_emailaddress) to return the member's primary email. Off by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Request the legacy full profile scope (r_fullprofile) for extended attributes. Deprecated by LinkedIn; use only if enabled for your app. Off by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_profile: Option<bool>,
-    /// Request legacy network access (first-degree connections). Deprecated by LinkedIn and typically unavailable to new apps. Off by default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<bool>,
-    /// Request OpenID Connect authentication support (openid scope). When enabled, the connection will request the 'openid' scope from LinkedIn, allowing the use of OpenID Connect flows for authentication and enabling the issuance of ID tokens. This is off by default and should only be enabled if your LinkedIn application is configured for OpenID Connect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub openid: Option<bool>,
-    /// Always-true flag that ensures the LinkedIn profile scope (r_basicprofile/r_liteprofile/profile) is requested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The strategy_version property determines which LinkedIn API version and OAuth scopes are used for authentication. Version 1 uses legacy scopes (r_basicprofile, r_fullprofile, r_network), Version 2 uses updated scopes (r_liteprofile, r_basicprofile), and Version 3 uses OpenID Connect scopes (profile, email, openid). If not specified, the connection defaults to Version 3.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_version: Option<i64>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+pub struct ConnectionEmailEmail {
+    /// The `body` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The `from` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The `subject` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Email template syntax type
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<ConnectionEmailEmailSyntax>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsLinkedin {
+impl<'de> Deserialize<'de> for ConnectionEmailEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionEmailEmail {
+    const NAME: &'static str = "ConnectionEmailEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_body = Default::default();
+        let mut f_from = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_syntax = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "body" => f_body = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                "syntax" => f_syntax = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            body: f_body,
+            from: f_from,
+            subject: f_subject,
+            syntax: f_syntax,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionEmailEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsLinkedin")
-            .field("basic_profile", &self.basic_profile)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("full_profile", &self.full_profile)
-            .field("network", &self.network)
-            .field("openid", &self.openid)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("strategy_version", &self.strategy_version)
-            .field("upstream_params", &Keys(&self.upstream_params))
+        f.debug_struct("ConnectionEmailEmail")
+            .field("body", &self.body)
+            .field("from", &self.from)
+            .field("subject", &self.subject)
+            .field("syntax", &self.syntax)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'oauth1' connection
+string_enum! {
+    /// Email template syntax type
+    pub enum ConnectionEmailEmailSyntax {
+        /// `liquid`
+        Liquid = "liquid",
+    }
+}
+
+#[cfg(feature = "full")]
+/// From email address
+pub type ConnectionEmailFromEmail = String;
+
+#[cfg(feature = "connections")]
+/// Email OTP authentication enablement
+///
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type ConnectionEmailOtpAuthenticationMethod = NativeSocialLoginApple;
+
+#[cfg(feature = "full")]
+/// Email subject line
+pub type ConnectionEmailSubjectEmail = String;
+
+#[cfg(feature = "full")]
+/// Set to true to inject context into custom DB scripts (warning: cannot be disabled once enabled)
+pub type ConnectionEnableScriptContext = bool;
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+/// The `ConnectionEnabledClient` object.
+///
+/// Also named [`LinkedClientConfiguration`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsOAuth1 {
-    /// The `accessTokenURL` field.
-    #[serde(
-        rename = "accessTokenURL",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub access_token_url: Option<String>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `requestTokenURL` field.
-    #[serde(
-        rename = "requestTokenURL",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_token_url: Option<String>,
-    /// The `scripts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scripts: Option<ConnectionScriptsOAuth1>,
-    /// The `signatureMethod` field.
-    #[serde(
-        rename = "signatureMethod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub signature_method: Option<ConnectionSignatureMethodOAuth1>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// The `userAuthorizationURL` field.
-    #[serde(
-        rename = "userAuthorizationURL",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub user_authorization_url: Option<String>,
+pub struct ConnectionEnabledClient {
+    /// The client id
+    pub client_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl<'de> Deserialize<'de> for ConnectionEnabledClient {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl object::Object for ConnectionEnabledClient {
+    const NAME: &'static str = "ConnectionEnabledClient";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: object::missing(f_client_id, "client_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl fmt::Debug for ConnectionEnabledClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionEnabledClient")
+            .field("client_id", &self.client_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl ConnectionEnabledClient {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(client_id: impl Into<String>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
+pub type ConnectionEnabledClients = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Set to true to use a legacy user store
+pub type ConnectionEnabledDatabaseCustomization = bool;
+
+#[cfg(feature = "full")]
+/// URL of the identity provider's logout/end session endpoint. When configured as a static URL, users are redirected here after logging out from Auth0. Must use HTTPS scheme.
+pub type ConnectionEndSessionEndpoint = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionEndSessionEndpointOAuth2` schema.
+pub type ConnectionEndSessionEndpointOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// The entity identifier (Issuer) for the SAML Service Provider. When not provided, defaults to 'urn:auth0:{tenant}:{connection}'. This value is included in SAML AuthnRequest messages sent to the identity provider.
+pub type ConnectionEntityIdSaml = String;
+
+#[cfg(feature = "full")]
+/// Indicates to store whether the user is a domain administrator.
+pub type ConnectionExtAdmin = bool;
+
+#[cfg(feature = "full")]
+/// Indicates to store whether the user has agreed to the terms of service.
+pub type ConnectionExtAgreedTerms = bool;
+
+#[cfg(feature = "full")]
+/// Fetches the `agreedToTerms` flag from the Google Directory profile.
+pub type ConnectionExtAgreedTermsGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// Indicates whether to store a list of the Office 365 assigned plans for the user.
+pub type ConnectionExtAssignedPlans = bool;
+
+#[cfg(feature = "full")]
+/// The `ConnectionExtGroups` schema.
+pub type ConnectionExtGroups = bool;
+
+#[cfg(feature = "full")]
+/// When enabled (true), retrieves and stores Azure AD security group memberships for the user. Requires Microsoft Graph API permissions (Directory.Read.All). Allows configuring max_groups_to_retrieve.
+pub type ConnectionExtGroupsAzureAd = bool;
+
+#[cfg(feature = "full")]
+/// Enables enrichment with Google group memberships (required for `ext_groups_extended`).
+pub type ConnectionExtGroupsGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// Fetches the Google Directory admin flag for the signing-in user.
+pub type ConnectionExtIsAdminGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// Indicates to store whether a user's account is suspended.
+pub type ConnectionExtIsSuspended = bool;
+
+#[cfg(feature = "full")]
+/// Fetches the Google Directory suspended flag for the signing-in user.
+pub type ConnectionExtIsSuspendedGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// When enabled (true), retrieves extended profile attributes from Azure AD via Microsoft Graph API (job title, department, office location, etc.). Requires Graph API permissions. Only available with Azure AD v1 or when explicitly enabled for v2.
+pub type ConnectionExtProfile = bool;
+
+#[cfg(feature = "connections")]
+/// Federated Connections Access Tokens
+///
+/// The same type as [`SignupVerification`]: the API description gives both the same schema.
+pub type ConnectionFederatedConnectionsAccessTokens = SignupVerification;
+
+#[cfg(feature = "full")]
+/// Mapping of user profile fields returned from the OAuth2 provider to Auth0 user attributes
+pub type ConnectionFieldsMap = BTreeMap<String, String>;
+
+#[cfg(feature = "full")]
+/// Maps SAML assertion attributes from the identity provider to Auth0 user profile attributes. Format: { 'auth0_field': 'saml_attribute' } or { 'auth0_field': \['saml_attr1', 'saml_attr2'\] } for fallback options. Merged with default mappings for email, name, given_name, family_name, and groups.
+pub type ConnectionFieldsMapSaml = BTreeMap<String, ConnectionFieldsMapSamlValue>;
+
+#[cfg(feature = "full")]
+/// The `ConnectionFieldsMapSamlValue` schema.
+///
+/// The same type as [`ConnectionScopeOAuth2`]: the API description gives both the same schema.
+pub type ConnectionFieldsMapSamlValue = ConnectionScopeOAuth2;
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+/// The `ConnectionForList` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionForList {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// Connection name used in login screen
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The connection's identifier
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// True if the connection is domain level
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The name of the connection
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// The type of the connection, related to the identity provider
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl<'de> Deserialize<'de> for ConnectionForList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl object::Object for ConnectionForList {
+    const NAME: &'static str = "ConnectionForList";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = Default::default();
+        let mut f_connected_accounts = Default::default();
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_display_name = Default::default();
+        let mut f_id = Default::default();
+        let mut f_is_domain_connection = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_name = Default::default();
+        let mut f_options = Default::default();
+        let mut f_realms = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => f_authentication = de_map.next_value()?,
+                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "display_name" => f_display_name = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "options" => f_options = de_map.next_value()?,
+                "realms" => f_realms = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication,
+            connected_accounts: f_connected_accounts,
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            display_name: f_display_name,
+            id: f_id,
+            is_domain_connection: f_is_domain_connection,
+            metadata: f_metadata,
+            name: f_name,
+            options: f_options,
+            realms: f_realms,
+            show_as_button: f_show_as_button,
+            strategy: f_strategy,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl fmt::Debug for ConnectionForList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionForList")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("display_name", &self.display_name)
+            .field("id", &self.id)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("options", &Keys(&self.options))
+            .field("realms", &self.realms)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// Connection to be added to the organization.
+///
+/// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
+///
+/// Also named [`AddOrganizationConnectionRequestContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionForOrganization {
+    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assign_membership_on_login: Option<bool>,
+    /// ID of the connection.
+    pub connection_id: String,
+    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_signup_enabled: Option<bool>,
+    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ConnectionForOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ConnectionForOrganization {
+    const NAME: &'static str = "ConnectionForOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_connection_id = None;
+        let mut f_is_signup_enabled = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            is_signup_enabled: f_is_signup_enabled,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ConnectionForOrganization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionForOrganization")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("connection_id", &self.connection_id)
+            .field("is_signup_enabled", &self.is_signup_enabled)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl ConnectionForOrganization {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>) -> Self {
+        Self {
+            assign_membership_on_login: None,
+            connection_id: connection_id.into(),
+            is_signup_enabled: None,
+            show_as_button: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
+        self.assign_membership_on_login = Some(value.into());
+        self
+    }
+
+    /// Sets `is_signup_enabled`.
+    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_signup_enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// When set to true, the gateway receives HTTP request details including IP address and User Agent from the client.
+pub type ConnectionForwardReqInfoSms = bool;
+
+#[cfg(feature = "full")]
+/// Additional OAuth scopes to request from Amazon beyond the standard profile and postal_code scopes. These scopes must be valid Amazon Login scopes.
+pub type ConnectionFreeformScopesAmazon = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request from Google during authentication. Use this to request scopes not covered by the predefined scope options.
+pub type ConnectionFreeformScopesGoogleOAuth2 = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request from Linkedin during authentication. Use this to request scopes not covered by the predefined scope options.
+pub type ConnectionFreeformScopesLinkedin = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Additional OAuth scopes to request from PayPal beyond the standard attribute scopes. Enter valid PayPal scopes from their documentation. Invalid scopes may cause authentication errors.
+pub type ConnectionFreeformScopesPaypal = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Additional OAuth scopes to request from Salesforce beyond the standard profile permissions. Enter valid scopes from the Salesforce documentation. Invalid scopes may cause authentication errors.
+pub type ConnectionFreeformScopesSalesforce = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Custom OAuth scopes not predefined in the standard scope list.
+pub type ConnectionFreeformScopesWindowsLive = Vec<String>;
+
+#[cfg(feature = "full")]
+/// The sender phone number or alphanumeric sender ID for outgoing SMS messages
+pub type ConnectionFromSms = String;
+
+#[cfg(feature = "connections")]
+/// Token-based authentication settings to be applied when connection is using an sms strategy.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionGatewayAuthentication {
+    /// The audience to be added to the JWT payload.
+    pub audience: String,
+    /// The Authorization header type.
+    pub method: String,
+    /// The secret to be used for signing tokens.
+    pub secret: String,
+    /// Set to true if the provided secret is base64 encoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_base64_encoded: Option<bool>,
+    /// The subject to be added to the JWT payload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionGatewayAuthentication {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionGatewayAuthentication {
+    const NAME: &'static str = "ConnectionGatewayAuthentication";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = None;
+        let mut f_method = None;
+        let mut f_secret = None;
+        let mut f_secret_base64_encoded = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = Some(de_map.next_value()?),
+                "method" => f_method = Some(de_map.next_value()?),
+                "secret" => f_secret = Some(de_map.next_value()?),
+                "secret_base64_encoded" => f_secret_base64_encoded = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: object::missing(f_audience, "audience")?,
+            method: object::missing(f_method, "method")?,
+            secret: object::missing(f_secret, "secret")?,
+            secret_base64_encoded: f_secret_base64_encoded,
+            subject: f_subject,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionGatewayAuthentication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionGatewayAuthentication")
+            .field("audience", &self.audience)
+            .field("method", &self.method)
+            .field("secret", &REDACTED)
+            .field("secret_base64_encoded", &self.secret_base64_encoded)
+            .field("subject", &self.subject)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionGatewayAuthentication {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        audience: impl Into<String>,
+        method: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        Self {
+            audience: audience.into(),
+            method: method.into(),
+            secret: secret.into(),
+            secret_base64_encoded: None,
+            subject: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `secret_base64_encoded`.
+    pub fn secret_base64_encoded(mut self, value: impl Into<bool>) -> Self {
+        self.secret_base64_encoded = Some(value.into());
+        self
+    }
+
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// `aud` claim value in the JWT sent to the SMS gateway. Identifies the gateway service (e.g., 'urn:MySmsGateway').
+pub type ConnectionGatewayAuthenticationAudienceSms = String;
+
+#[cfg(feature = "full")]
+/// The Authorization header type when calling the SMS gateway. Set to 'bearer' for JWT token authentication.
+pub type ConnectionGatewayAuthenticationMethodSms = String;
+
+#[cfg(feature = "full")]
+/// Optional token-based authentication configuration for the SMS gateway
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionGatewayAuthenticationSms {
+    /// The `audience` field.
+    pub audience: String,
+    /// The `method` field.
+    pub method: String,
+    /// The secret used to sign the JSON Web Token sent to the SMS gateway
+    pub secret: String,
+    /// Set to true if the secret is base64-url-encoded
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_base64_encoded: Option<bool>,
+    /// The `subject` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsOAuth1 {
+impl<'de> Deserialize<'de> for ConnectionGatewayAuthenticationSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionGatewayAuthenticationSms {
+    const NAME: &'static str = "ConnectionGatewayAuthenticationSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = None;
+        let mut f_method = None;
+        let mut f_secret = None;
+        let mut f_secret_base64_encoded = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = Some(de_map.next_value()?),
+                "method" => f_method = Some(de_map.next_value()?),
+                "secret" => f_secret = Some(de_map.next_value()?),
+                "secret_base64_encoded" => f_secret_base64_encoded = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: object::missing(f_audience, "audience")?,
+            method: object::missing(f_method, "method")?,
+            secret: object::missing(f_secret, "secret")?,
+            secret_base64_encoded: f_secret_base64_encoded,
+            subject: f_subject,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionGatewayAuthenticationSms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOAuth1")
-            .field("access_token_url", &self.access_token_url)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("request_token_url", &self.request_token_url)
-            .field("scripts", &self.scripts)
-            .field("signature_method", &self.signature_method)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("user_authorization_url", &self.user_authorization_url)
+        f.debug_struct("ConnectionGatewayAuthenticationSms")
+            .field("audience", &self.audience)
+            .field("method", &self.method)
+            .field("secret", &REDACTED)
+            .field("secret_base64_encoded", &self.secret_base64_encoded)
+            .field("subject", &self.subject)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
+
+#[cfg(feature = "full")]
+/// `sub` claim value in the JWT sent to the SMS gateway. Identifies the requester (e.g., 'urn:Auth0').
+pub type ConnectionGatewayAuthenticationSubjectSms = String;
+
+#[cfg(feature = "full")]
+/// The URL of your SMS gateway. Auth0 must be able to reach this URL for it to use your gateway to send messages on your behalf.
+pub type ConnectionGatewayUrlSms = String;
+
+#[cfg(feature = "full")]
+/// Expected 'iss' (Issuer) claim value for JWT tokens in Global Token Revocation requests from the identity provider. When configured, Auth0 validates the JWT issuer matches this value before processing token revocation. Must be used together with global_token_revocation_jwt_sub.
+pub type ConnectionGlobalTokenRevocationJwtIssSaml = String;
+
+#[cfg(feature = "full")]
+/// Expected 'sub' (Subject) claim value for JWT tokens in Global Token Revocation requests from the identity provider. When configured, Auth0 validates the JWT subject matches this value before processing token revocation. Must be used together with global_token_revocation_jwt_iss.
+pub type ConnectionGlobalTokenRevocationJwtSubSaml = String;
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 Grant Type values that this OP supports. Dynamic OpenID Providers MUST support the authorization_code and implicit Grant Type values and MAY support other Grant Types. If omitted, the default value is \["authorization_code", "implicit"\].
+pub type ConnectionGrantTypesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// When enabled, users who sign in with their Google account through a social login will be automatically routed to this Google Workspace connection if their email domain matches the configured tenant_domain or domain_aliases. This ensures enterprise users authenticate through their organization's Google Workspace identity provider rather than through a generic Google social login, enabling access to directory-based attributes and enforcing organizational security policies. Defaults to true for new connections.
+pub type ConnectionHandleLoginFromSocialGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// The `ConnectionHttpsUrlWithHttpFallback` schema.
+pub type ConnectionHttpsUrlWithHttpFallback = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionHttpsUrlWithHttpFallback2048` schema.
+pub type ConnectionHttpsUrlWithHttpFallback2048 = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionHttpsUrlWithHttpFallback255` schema.
+pub type ConnectionHttpsUrlWithHttpFallback255 = String;
+
+#[cfg(feature = "full")]
+/// https url of the icon to be shown
+pub type ConnectionIconUrl = String;
+
+#[cfg(feature = "full")]
+/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
+pub type ConnectionIconUrlAdfs = String;
+
+#[cfg(feature = "full")]
+/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
+pub type ConnectionIconUrlAzureAd = String;
+
+#[cfg(feature = "full")]
+/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
+pub type ConnectionIconUrlGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
+pub type ConnectionIconUrlGoogleOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// URL for the connection icon displayed in Auth0 login pages. Accepts HTTPS URLs. Used for visual branding in authentication flows.
+pub type ConnectionIconUrlSaml = String;
+
+#[cfg(feature = "full")]
+/// The connection's identifier
+pub type ConnectionId = String;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWE encryption algorithms (alg values) supported by the OP for the ID Token to encode the Claims in a JWT
+pub type ConnectionIdTokenEncryptionAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWE encryption algorithms (enc values) supported by the OP for the ID Token to encode the Claims in a JWT \[JWT\].
+pub type ConnectionIdTokenEncryptionEncValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Indicates whether the identity provider supports session expiry via the id_token. If true, the system will use the session_expiry claim in the id_token to determine session expiry.
+pub type ConnectionIdTokenSessionExpirySupported = bool;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Algorithm allowed to verify the ID tokens.
+    pub enum ConnectionIdTokenSignedResponseAlgEnum {
+        /// `ES256`
+        Es256 = "ES256",
+        /// `ES384`
+        Es384 = "ES384",
+        /// `PS256`
+        Ps256 = "PS256",
+        /// `PS384`
+        Ps384 = "PS384",
+        /// `RS256`
+        Rs256 = "RS256",
+        /// `RS384`
+        Rs384 = "RS384",
+        /// `RS512`
+        Rs512 = "RS512",
+    }
+}
+
+#[cfg(feature = "full")]
+/// List of algorithms allowed to verify the ID tokens.
+pub type ConnectionIdTokenSignedResponseAlgs = Vec<ConnectionIdTokenSignedResponseAlgEnum>;
+
+#[cfg(feature = "full")]
+/// A list of the JWS signing algorithms (alg values) supported by the OP for the ID Token to encode the Claims in a JWT. The algorithm RS256 MUST be included. The value none MAY be supported, but MUST NOT be used unless the Response Type used returns no ID Token from the Authorization Endpoint (such as when using the Authorization Code Flow). <https://datatracker.ietf.org/doc/html/rfc7518>
+pub type ConnectionIdTokenSigningAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Order of precedence for attribute types. If the property is not specified, the default precedence of attributes will be used.
+pub type ConnectionIdentifierPrecedence = Vec<ConnectionIdentifierPrecedenceEnum>;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Order of precedence for attribute types
+    pub enum ConnectionIdentifierPrecedenceEnum {
+        /// `email`
+        Email = "email",
+        /// `phone_number`
+        PhoneNumber = "phone_number",
+        /// `username`
+        Username = "username",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The Azure AD endpoint version for authentication. 'microsoft-identity-platform-v2.0' (recommended, default) supports modern OAuth 2.0 features. 'azure-active-directory-v1.0' is the legacy endpoint with protocol limitations. Selection affects available features.
+pub type ConnectionIdentityApiAzureAd = ConnectionIdentityApiEnumAzureAd;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Identity API version to use
+    pub enum ConnectionIdentityApiEnumAzureAd {
+        /// `microsoft-identity-platform-v2.0`
+        MicrosoftIdentityPlatformV20 = "microsoft-identity-platform-v2.0",
+        /// `azure-active-directory-v1.0`
+        AzureActiveDirectoryV10 = "azure-active-directory-v1.0",
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The identity provider identifier for the connection
+///
+/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
+pub type ConnectionIdentityProviderEnum = IdentityProviderEnum;
+
+#[cfg(feature = "full")]
+/// Enables lazy migration mode for importing users from an external database. When a user authenticates, their credentials are validated against the legacy store, then the user is created in Auth0 for future logins.
+pub type ConnectionImportMode = bool;
+
+#[cfg(feature = "full")]
+/// Array of IP address ranges in CIDR notation used to determine if authentication requests originate from the corporate network for Kerberos or certificate authentication.
+pub type ConnectionIpsAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
+pub type ConnectionIsDomainConnection = bool;
+
+#[cfg(feature = "full")]
+/// The identity provider's unique issuer identifier URL (e.g., <https://accounts.google.com>). Must match the 'iss' claim in ID tokens from the identity provider.
+pub type ConnectionIssuer = String;
+
+#[cfg(feature = "full")]
+/// URL of the identity provider's JSON Web Key Set (JWKS) endpoint containing public keys for signature verification. Auth0 retrieves these keys to validate ID token signatures.
+pub type ConnectionJwksUri = String;
+
+#[cfg(feature = "connections")]
+/// The `ConnectionKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionKey {
+    /// Signing key algorithm
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// The public certificate of the signing key
+    pub cert: String,
+    /// True if the key is the the current key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+    /// The date and time when the key became the current key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_since: Option<String>,
+    /// The cert fingerprint
+    pub fingerprint: String,
+    /// The `key_use` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_use: Option<ConnectionKeyUseEnum>,
+    /// The key id of the signing key
+    pub kid: String,
+    /// True if the key is the the next key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<bool>,
+    /// The public certificate of the signing key in pkcs7 format
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkcs: Option<String>,
+    /// True if the key is the the previous key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<bool>,
+    /// The `subject_dn` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_dn: Option<String>,
+    /// The cert thumbprint
+    pub thumbprint: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionKey {
+    const NAME: &'static str = "ConnectionKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm = Default::default();
+        let mut f_cert = None;
+        let mut f_current = Default::default();
+        let mut f_current_since = Default::default();
+        let mut f_fingerprint = None;
+        let mut f_key_use = Default::default();
+        let mut f_kid = None;
+        let mut f_next = Default::default();
+        let mut f_pkcs = Default::default();
+        let mut f_previous = Default::default();
+        let mut f_subject_dn = Default::default();
+        let mut f_thumbprint = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm" => f_algorithm = de_map.next_value()?,
+                "cert" => f_cert = Some(de_map.next_value()?),
+                "current" => f_current = de_map.next_value()?,
+                "current_since" => f_current_since = de_map.next_value()?,
+                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
+                "key_use" => f_key_use = de_map.next_value()?,
+                "kid" => f_kid = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                "pkcs" => f_pkcs = de_map.next_value()?,
+                "previous" => f_previous = de_map.next_value()?,
+                "subject_dn" => f_subject_dn = de_map.next_value()?,
+                "thumbprint" => f_thumbprint = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm: f_algorithm,
+            cert: object::missing(f_cert, "cert")?,
+            current: f_current,
+            current_since: f_current_since,
+            fingerprint: object::missing(f_fingerprint, "fingerprint")?,
+            key_use: f_key_use,
+            kid: object::missing(f_kid, "kid")?,
+            next: f_next,
+            pkcs: f_pkcs,
+            previous: f_previous,
+            subject_dn: f_subject_dn,
+            thumbprint: object::missing(f_thumbprint, "thumbprint")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionKey")
+            .field("algorithm", &self.algorithm)
+            .field("cert", &self.cert)
+            .field("current", &self.current)
+            .field("current_since", &self.current_since)
+            .field("fingerprint", &self.fingerprint)
+            .field("key_use", &self.key_use)
+            .field("kid", &self.kid)
+            .field("next", &self.next)
+            .field("pkcs", &self.pkcs)
+            .field("previous", &self.previous)
+            .field("subject_dn", &self.subject_dn)
+            .field("thumbprint", &self.thumbprint)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Signing key use, whether for encryption or signing
+    pub enum ConnectionKeyUseEnum {
+        /// `encryption`
+        Encryption = "encryption",
+        /// `signing`
+        Signing = "signing",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Method used to map incoming claims when strategy=oidc.
+    pub enum ConnectionMappingModeEnumOidc {
+        /// `bind_all`
+        BindAll = "bind_all",
+        /// `use_map`
+        UseMap = "use_map",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Method used to map incoming claims when strategy=okta.
+    pub enum ConnectionMappingModeEnumOkta {
+        /// `basic_profile`
+        BasicProfile = "basic_profile",
+        /// `use_map`
+        UseMap = "use_map",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Maximum number of Azure AD groups to retrieve per user during authentication. Helps prevent performance issues for users in many groups. Only applies when ext_groups is enabled. Leave empty to use platform default.
+pub type ConnectionMaxGroupsToRetrieve = String;
+
+#[cfg(feature = "full")]
+/// Twilio Messaging Service SID
+pub type ConnectionMessagingServiceSidSms = String;
+
+#[cfg(feature = "full")]
+/// HTTPS URL to the identity provider's SAML metadata document. When provided, Auth0 automatically fetches and parses the metadata to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Use metadataUrl OR metadataXml, not both.
+pub type ConnectionMetadataUrlSaml = String;
+
+#[cfg(feature = "full")]
+/// Standard IdP metadata XML payload used across SAML-compatible strategies.
+pub type ConnectionMetadataXml = String;
+
+#[cfg(feature = "full")]
+/// Inline XML alternative to 'adfs_server'. Cannot be set together with 'adfs_server'.
+pub type ConnectionMetadataXmlAdfs = String;
+
+#[cfg(feature = "full")]
+/// SAML metadata XML document from the identity provider. When provided, automatically parsed to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Deleted after parsing to avoid persisting large documents. Not persisted to database - deleted after parsing metadata. Use metadataUrl OR metadataXml, not both.
+pub type ConnectionMetadataXmlSaml = String;
+
+#[cfg(feature = "full")]
+/// Multi-factor authentication configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionMfa {
+    /// Indicates whether MFA is active for this connection
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Indicates whether to return MFA enrollment settings
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_enroll_settings: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionMfa {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionMfa {
+    const NAME: &'static str = "ConnectionMfa";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_return_enroll_settings = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "return_enroll_settings" => f_return_enroll_settings = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            return_enroll_settings: f_return_enroll_settings,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionMfa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionMfa")
+            .field("active", &self.active)
+            .field("return_enroll_settings", &self.return_enroll_settings)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
+pub type ConnectionName = String;
+
+#[cfg(feature = "full")]
+/// Connection name prefix template.
+pub type ConnectionNamePrefixTemplate = String;
+
+#[cfg(feature = "full")]
+/// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
+pub type ConnectionNonPersistentAttrs = Vec<String>;
+
+#[cfg(feature = "full")]
+/// URL that the OpenID Provider provides to the person registering the Client to read about the OPs requirements on how the Relying Party can use the data provided by the OP. The registration process SHOULD display this URL to the person registering the Client if it is given.
+pub type ConnectionOpPolicyUri = String;
+
+#[cfg(feature = "full")]
+/// URL that the OpenID Provider provides to the person registering the Client to read about OpenID Providers terms of service. The registration process SHOULD display this URL to the person registering the Client if it is given.
+pub type ConnectionOpTosUri = String;
+
+#[cfg(feature = "full")]
+/// In order to return options in the response, the `read:connections_options` scope must be present
+pub type ConnectionOptions = Map<String, Value>;

@@ -10,786 +10,324 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
-/// The `ConnectionOptionsOAuth1Common` object.
+/// Options for the 'ad' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsOAuth1Common {
-    /// OAuth 1.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// OAuth 1.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when signing requests and exchanging request tokens and verifiers for access tokens. May be null for public clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsOAuth1Common {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOAuth1Common")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'oauth2' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsOAuth2 {
-    /// The `authParams` field.
-    #[serde(
-        rename = "authParams",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auth_params: Option<BTreeMap<String, String>>,
-    /// The `authParamsMap` field.
-    #[serde(
-        rename = "authParamsMap",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auth_params_map: Option<BTreeMap<String, String>>,
-    /// The `authorizationURL` field.
-    #[serde(
-        rename = "authorizationURL",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authorization_url: Option<String>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `customHeaders` field.
-    #[serde(
-        rename = "customHeaders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub custom_headers: Option<BTreeMap<String, String>>,
-    /// The `fieldsMap` field.
-    #[serde(rename = "fieldsMap", default, skip_serializing_if = "Option::is_none")]
-    pub fields_map: Option<BTreeMap<String, String>>,
+pub struct ConnectionOptionsAd {
+    /// The `agentIP` field.
+    #[serde(rename = "agentIP", skip_serializing_if = "Option::is_none")]
+    pub agent_ip: Option<String>,
+    /// The `agentMode` field.
+    #[serde(rename = "agentMode", skip_serializing_if = "Option::is_none")]
+    pub agent_mode: Option<bool>,
+    /// The `agentVersion` field.
+    #[serde(rename = "agentVersion", skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+    /// The `brute_force_protection` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brute_force_protection: Option<bool>,
+    /// Enables client SSL certificate authentication for the AD connector, requiring HTTPS on the sign-in endpoint
+    #[serde(rename = "certAuth", skip_serializing_if = "Option::is_none")]
+    pub cert_auth: Option<bool>,
+    /// The `certs` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certs: Option<Vec<String>>,
+    /// When enabled, disables caching of AD connector authentication results to ensure real-time validation against the directory
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_cache: Option<bool>,
+    /// When enabled, hides the 'Forgot Password' link on login pages to prevent users from initiating self-service password resets
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_self_service_change_password: Option<bool>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
     /// The `icon_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
-    /// The `logoutUrl` field.
-    #[serde(rename = "logoutUrl", default, skip_serializing_if = "Option::is_none")]
-    pub logout_url: Option<String>,
-    /// When true, enables Proof Key for Code Exchange (PKCE) for the authorization code flow. PKCE provides additional security by preventing authorization code interception attacks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkce_enabled: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<ConnectionScopeOAuth2>,
-    /// The `scripts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scripts: Option<ConnectionScriptsOAuth2>,
+    /// The `ips` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ips: Option<Vec<String>>,
+    /// Enables Windows Integrated Authentication (Kerberos) for seamless SSO when users authenticate from within the corporate network IP ranges
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kerberos: Option<bool>,
     /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `tokenURL` field.
-    #[serde(rename = "tokenURL", default, skip_serializing_if = "Option::is_none")]
-    pub token_url: Option<String>,
+    /// The `signInEndpoint` field.
+    #[serde(rename = "signInEndpoint", skip_serializing_if = "Option::is_none")]
+    pub sign_in_endpoint: Option<String>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `thumbprints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbprints: Option<Vec<String>>,
     /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// When true, uses space-delimited scopes (per OAuth 2.0 spec) instead of comma-delimited when calling the identity provider's authorization endpoint. Only relevant when using the connection_scope parameter. See <https://auth0.com/docs/authenticate/identity-providers/adding-scopes-for-an-external-idp#pass-scopes-to-authorize-endpoint>
-    #[serde(
-        rename = "useOauthSpecScope",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_oauth_spec_scope: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsOAuth2 {
+impl<'de> Deserialize<'de> for ConnectionOptionsAd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsAd {
+    const NAME: &'static str = "ConnectionOptionsAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_agent_ip = Default::default();
+        let mut f_agent_mode = Default::default();
+        let mut f_agent_version = Default::default();
+        let mut f_brute_force_protection = Default::default();
+        let mut f_cert_auth = Default::default();
+        let mut f_certs = Default::default();
+        let mut f_disable_cache = Default::default();
+        let mut f_disable_self_service_change_password = Default::default();
+        let mut f_domain_aliases = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_ips = Default::default();
+        let mut f_kerberos = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_sign_in_endpoint = Default::default();
+        let mut f_tenant_domain = Default::default();
+        let mut f_thumbprints = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "agentIP" => f_agent_ip = de_map.next_value()?,
+                "agentMode" => f_agent_mode = de_map.next_value()?,
+                "agentVersion" => f_agent_version = de_map.next_value()?,
+                "brute_force_protection" => f_brute_force_protection = de_map.next_value()?,
+                "certAuth" => f_cert_auth = de_map.next_value()?,
+                "certs" => f_certs = de_map.next_value()?,
+                "disable_cache" => f_disable_cache = de_map.next_value()?,
+                "disable_self_service_change_password" => {
+                    f_disable_self_service_change_password = de_map.next_value()?
+                }
+                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "ips" => f_ips = de_map.next_value()?,
+                "kerberos" => f_kerberos = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "signInEndpoint" => f_sign_in_endpoint = de_map.next_value()?,
+                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
+                "thumbprints" => f_thumbprints = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            agent_ip: f_agent_ip,
+            agent_mode: f_agent_mode,
+            agent_version: f_agent_version,
+            brute_force_protection: f_brute_force_protection,
+            cert_auth: f_cert_auth,
+            certs: f_certs,
+            disable_cache: f_disable_cache,
+            disable_self_service_change_password: f_disable_self_service_change_password,
+            domain_aliases: f_domain_aliases,
+            icon_url: f_icon_url,
+            ips: f_ips,
+            kerberos: f_kerberos,
+            set_user_root_attributes: f_set_user_root_attributes,
+            sign_in_endpoint: f_sign_in_endpoint,
+            tenant_domain: f_tenant_domain,
+            thumbprints: f_thumbprints,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOAuth2")
-            .field("auth_params", &Keys(&self.auth_params))
-            .field("auth_params_map", &Keys(&self.auth_params_map))
-            .field("authorization_url", &self.authorization_url)
-            .field("client_id", &self.client_id)
+        f.debug_struct("ConnectionOptionsAd")
+            .field("agent_ip", &self.agent_ip)
+            .field("agent_mode", &self.agent_mode)
+            .field("agent_version", &self.agent_version)
+            .field("brute_force_protection", &self.brute_force_protection)
+            .field("cert_auth", &self.cert_auth)
+            .field("certs", &self.certs)
+            .field("disable_cache", &self.disable_cache)
             .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
+                "disable_self_service_change_password",
+                &self
+                    .disable_self_service_change_password
+                    .as_ref()
+                    .map(|_| REDACTED),
             )
-            .field("custom_headers", &Keys(&self.custom_headers))
-            .field("fields_map", &Keys(&self.fields_map))
+            .field("domain_aliases", &self.domain_aliases)
             .field("icon_url", &self.icon_url)
-            .field("logout_url", &self.logout_url)
-            .field("pkce_enabled", &self.pkce_enabled)
-            .field("scope", &self.scope)
-            .field("scripts", &self.scripts)
+            .field("ips", &self.ips)
+            .field("kerberos", &self.kerberos)
             .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("token_url", &self.token_url)
+            .field("sign_in_endpoint", &self.sign_in_endpoint)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("thumbprints", &self.thumbprints)
             .field("upstream_params", &Keys(&self.upstream_params))
-            .field("use_oauth_spec_scope", &self.use_oauth_spec_scope)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// The `ConnectionOptionsOAuth2Common` object.
+/// Options for the 'adfs' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsOAuth2Common {
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<ConnectionScopeOAuth2>,
+pub struct ConnectionOptionsAdfs {
+    /// ADFS federation metadata host or XML URL used to discover WS-Fed endpoints and certificates. Errors if adfs_server and fedMetadataXml are both absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adfs_server: Option<String>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
+    /// The entity identifier (Issuer) for the ADFS Service Provider. When not provided, defaults to 'urn:auth0:{tenant}:{connection}'.
+    #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The `fedMetadataXml` field.
+    #[serde(rename = "fedMetadataXml", skip_serializing_if = "Option::is_none")]
+    pub fed_metadata_xml: Option<String>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The `prev_thumbprints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_thumbprints: Option<Vec<String>>,
     /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `should_trust_email_verified_connection` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub should_trust_email_verified_connection:
+        Option<ConnectionShouldTrustEmailVerifiedConnectionEnum>,
+    /// The `signInEndpoint` field.
+    #[serde(rename = "signInEndpoint", skip_serializing_if = "Option::is_none")]
+    pub sign_in_endpoint: Option<String>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `thumbprints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbprints: Option<Vec<String>>,
     /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsOAuth2Common {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOAuth2Common")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'office365' connection
-///
-/// The same type as [`ConnectionOptionsAuth0Oidc`]: the API description gives both the same schema.
-pub type ConnectionOptionsOffice365 = ConnectionOptionsAuth0Oidc;
-
-#[cfg(feature = "full")]
-/// Options for the 'oidc' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsOidc {
-    /// The `attribute_map` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribute_map: Option<ConnectionAttributeMapOidc>,
-    /// The `discovery_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discovery_url: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ConnectionTypeEnumOidc>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOidc")
-            .field("attribute_map", &self.attribute_map)
-            .field("discovery_url", &self.discovery_url)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// OpenID Connect Provider Metadata as per <https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata>
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsOidcMetadata {
-    /// The `acr_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acr_values_supported: Option<Vec<String>>,
-    /// The `authorization_endpoint` field.
-    pub authorization_endpoint: String,
-    /// The `claim_types_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claim_types_supported: Option<Vec<String>>,
-    /// The `claims_locales_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claims_locales_supported: Option<Vec<String>>,
-    /// The `claims_parameter_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claims_parameter_supported: Option<bool>,
-    /// The `claims_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claims_supported: Option<Vec<String>>,
-    /// The `display_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_values_supported: Option<Vec<String>>,
-    /// The `dpop_signing_alg_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
-    /// The `end_session_endpoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_session_endpoint: Option<String>,
-    /// The `grant_types_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types_supported: Option<Vec<String>>,
-    /// The `id_token_encryption_alg_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token_encryption_alg_values_supported: Option<Vec<String>>,
-    /// The `id_token_encryption_enc_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_token_encryption_enc_values_supported: Option<Vec<String>>,
-    /// The `id_token_signing_alg_values_supported` field.
-    pub id_token_signing_alg_values_supported: Vec<String>,
-    /// The `issuer` field.
-    pub issuer: String,
-    /// The `jwks_uri` field.
-    pub jwks_uri: String,
-    /// The `op_policy_uri` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op_policy_uri: Option<String>,
-    /// The `op_tos_uri` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub op_tos_uri: Option<String>,
-    /// The `registration_endpoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registration_endpoint: Option<String>,
-    /// The `request_object_encryption_alg_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_object_encryption_alg_values_supported: Option<Vec<String>>,
-    /// The `request_object_encryption_enc_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_object_encryption_enc_values_supported: Option<Vec<String>>,
-    /// The `request_object_signing_alg_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_object_signing_alg_values_supported: Option<Vec<String>>,
-    /// The `request_parameter_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_parameter_supported: Option<bool>,
-    /// The `request_uri_parameter_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_uri_parameter_supported: Option<bool>,
-    /// The `require_request_uri_registration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_request_uri_registration: Option<bool>,
-    /// The `response_modes_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_modes_supported: Option<Vec<String>>,
-    /// The `response_types_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_types_supported: Option<Vec<String>>,
-    /// The `scopes_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes_supported: Option<Vec<String>>,
-    /// The `service_documentation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_documentation: Option<String>,
-    /// The `subject_types_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_types_supported: Option<Vec<String>>,
-    /// The `token_endpoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint: Option<String>,
-    /// The `token_endpoint_auth_methods_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
-    /// The `token_endpoint_auth_signing_alg_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
-    /// The `ui_locales_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ui_locales_supported: Option<Vec<String>>,
-    /// The `userinfo_encryption_alg_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo_encryption_alg_values_supported: Option<Vec<String>>,
-    /// The `userinfo_encryption_enc_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo_encryption_enc_values_supported: Option<Vec<String>>,
-    /// The `userinfo_endpoint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo_endpoint: Option<String>,
-    /// The `userinfo_signing_alg_values_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo_signing_alg_values_supported: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsOidcMetadata {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOidcMetadata")
-            .field("acr_values_supported", &self.acr_values_supported)
-            .field("authorization_endpoint", &self.authorization_endpoint)
-            .field("claim_types_supported", &self.claim_types_supported)
-            .field("claims_locales_supported", &self.claims_locales_supported)
-            .field(
-                "claims_parameter_supported",
-                &self.claims_parameter_supported,
-            )
-            .field("claims_supported", &self.claims_supported)
-            .field("display_values_supported", &self.display_values_supported)
-            .field(
-                "dpop_signing_alg_values_supported",
-                &self.dpop_signing_alg_values_supported,
-            )
-            .field("end_session_endpoint", &self.end_session_endpoint)
-            .field("grant_types_supported", &self.grant_types_supported)
-            .field(
-                "id_token_encryption_alg_values_supported",
-                &self.id_token_encryption_alg_values_supported,
-            )
-            .field(
-                "id_token_encryption_enc_values_supported",
-                &self.id_token_encryption_enc_values_supported,
-            )
-            .field(
-                "id_token_signing_alg_values_supported",
-                &self.id_token_signing_alg_values_supported,
-            )
-            .field("issuer", &self.issuer)
-            .field("jwks_uri", &self.jwks_uri)
-            .field("op_policy_uri", &self.op_policy_uri)
-            .field("op_tos_uri", &self.op_tos_uri)
-            .field("registration_endpoint", &self.registration_endpoint)
-            .field(
-                "request_object_encryption_alg_values_supported",
-                &self.request_object_encryption_alg_values_supported,
-            )
-            .field(
-                "request_object_encryption_enc_values_supported",
-                &self.request_object_encryption_enc_values_supported,
-            )
-            .field(
-                "request_object_signing_alg_values_supported",
-                &self.request_object_signing_alg_values_supported,
-            )
-            .field(
-                "request_parameter_supported",
-                &self.request_parameter_supported,
-            )
-            .field(
-                "request_uri_parameter_supported",
-                &self.request_uri_parameter_supported,
-            )
-            .field(
-                "require_request_uri_registration",
-                &self.require_request_uri_registration,
-            )
-            .field("response_modes_supported", &self.response_modes_supported)
-            .field("response_types_supported", &self.response_types_supported)
-            .field("scopes_supported", &self.scopes_supported)
-            .field("service_documentation", &self.service_documentation)
-            .field("subject_types_supported", &self.subject_types_supported)
-            .field("token_endpoint", &self.token_endpoint)
-            .field(
-                "token_endpoint_auth_methods_supported",
-                &self.token_endpoint_auth_methods_supported,
-            )
-            .field(
-                "token_endpoint_auth_signing_alg_values_supported",
-                &self.token_endpoint_auth_signing_alg_values_supported,
-            )
-            .field("ui_locales_supported", &self.ui_locales_supported)
-            .field(
-                "userinfo_encryption_alg_values_supported",
-                &self.userinfo_encryption_alg_values_supported,
-            )
-            .field(
-                "userinfo_encryption_enc_values_supported",
-                &self.userinfo_encryption_enc_values_supported,
-            )
-            .field("userinfo_endpoint", &self.userinfo_endpoint)
-            .field(
-                "userinfo_signing_alg_values_supported",
-                &self.userinfo_signing_alg_values_supported,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'okta' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsOkta {
-    /// The `attribute_map` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attribute_map: Option<ConnectionAttributeMapOkta>,
-    /// The `domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<ConnectionTypeEnumOkta>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsOkta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsOkta")
-            .field("attribute_map", &self.attribute_map)
-            .field("domain", &self.domain)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'paypal' and 'paypal-sandbox' connections
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsPaypal {
-    /// When enabled, requests the 'address' scope from PayPal to access the user's address information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<bool>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// When enabled, requests the 'email' scope from PayPal to access the user's email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// When enabled, requests the 'phone' scope from PayPal to access the user's phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<bool>,
-    /// When enabled, requests the 'profile' scope from PayPal to access basic profile information including first name, last name, date of birth, time zone, locale, and language. This scope is always enabled by the system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsPaypal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsPaypal")
-            .field("address", &self.address)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("phone", &self.phone)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'pingfederate' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsPingFederate {
-    /// The `pingFederateBaseUrl` field.
-    #[serde(rename = "pingFederateBaseUrl")]
-    pub ping_federate_base_url: String,
-    /// The `signingCert` field.
-    #[serde(
-        rename = "signingCert",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub signing_cert: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsPingFederate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsPingFederate")
-            .field("ping_federate_base_url", &self.ping_federate_base_url)
-            .field("signing_cert", &self.signing_cert)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'planningcenter' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsPlanningCenter = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Allowed protocol identifiers for Twitter connections. Use oauth1 for the legacy v1.1 OAuth flow or oauth2 for the newer OAuth 2.0 flow.
-    pub enum ConnectionOptionsProtocolEnumTwitter {
-        /// `oauth1`
-        Oauth1 = "oauth1",
-        /// `oauth2`
-        Oauth2 = "oauth2",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the salesforce family of connections (salesforce, salesforce-sandbox, salesforce-community)
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsSalesforce {
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// When enabled, requests the Salesforce profile scope to retrieve basic user information including user_id, organization_id, username, display_name, email, status, photos, and URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSalesforce")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'salesforce-community' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsSalesforceCommunity {
-    /// The `community_base_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub community_base_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSalesforceCommunity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSalesforceCommunity")
-            .field("community_base_url", &self.community_base_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'samlp' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsSaml {
-    /// The `debug` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub debug: Option<bool>,
-    /// The `deflate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deflate: Option<bool>,
-    /// The `destinationUrl` field.
-    #[serde(
-        rename = "destinationUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub destination_url: Option<String>,
-    /// When true, disables sending SAML logout requests (SingleLogoutService) to the identity provider during user sign-out. The user will be logged out of Auth0 but will remain logged into the identity provider. Defaults to false (federated logout enabled).
-    #[serde(
-        rename = "disableSignout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub disable_signout: Option<bool>,
-    /// The `fieldsMap` field.
-    #[serde(rename = "fieldsMap", default, skip_serializing_if = "Option::is_none")]
-    pub fields_map: Option<BTreeMap<String, ConnectionFieldsMapSamlValue>>,
-    /// The `global_token_revocation_jwt_iss` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global_token_revocation_jwt_iss: Option<String>,
-    /// The `global_token_revocation_jwt_sub` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub global_token_revocation_jwt_sub: Option<String>,
-    /// The `metadataUrl` field.
-    #[serde(
-        rename = "metadataUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub metadata_url: Option<String>,
-    /// The `metadataXml` field.
-    #[serde(
-        rename = "metadataXml",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub metadata_xml: Option<String>,
-    /// The `recipientUrl` field.
-    #[serde(
-        rename = "recipientUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub recipient_url: Option<String>,
-    /// The `requestTemplate` field.
-    #[serde(
-        rename = "requestTemplate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_template: Option<String>,
-    /// The `signOutEndpoint` field.
-    #[serde(
-        rename = "signOutEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sign_out_endpoint: Option<String>,
-    /// The `signingCert` field.
-    #[serde(
-        rename = "signingCert",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub signing_cert: Option<String>,
-    /// The `signing_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_key: Option<ConnectionSigningKeySaml>,
-    /// The `user_id_attribute` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Custom ADFS claim to use as the unique user identifier. When provided, this attribute is prepended to the default user_id mapping list with highest priority. Accepts a string (single ADFS claim name).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id_attribute: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSaml {
+impl<'de> Deserialize<'de> for ConnectionOptionsAdfs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsAdfs {
+    const NAME: &'static str = "ConnectionOptionsAdfs";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_adfs_server = Default::default();
+        let mut f_domain_aliases = Default::default();
+        let mut f_entity_id = Default::default();
+        let mut f_fed_metadata_xml = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_prev_thumbprints = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_should_trust_email_verified_connection = Default::default();
+        let mut f_sign_in_endpoint = Default::default();
+        let mut f_tenant_domain = Default::default();
+        let mut f_thumbprints = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_user_id_attribute = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "adfs_server" => f_adfs_server = de_map.next_value()?,
+                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
+                "entityId" => f_entity_id = de_map.next_value()?,
+                "fedMetadataXml" => f_fed_metadata_xml = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "prev_thumbprints" => f_prev_thumbprints = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "should_trust_email_verified_connection" => {
+                    f_should_trust_email_verified_connection = de_map.next_value()?
+                }
+                "signInEndpoint" => f_sign_in_endpoint = de_map.next_value()?,
+                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
+                "thumbprints" => f_thumbprints = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "user_id_attribute" => f_user_id_attribute = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            adfs_server: f_adfs_server,
+            domain_aliases: f_domain_aliases,
+            entity_id: f_entity_id,
+            fed_metadata_xml: f_fed_metadata_xml,
+            icon_url: f_icon_url,
+            prev_thumbprints: f_prev_thumbprints,
+            set_user_root_attributes: f_set_user_root_attributes,
+            should_trust_email_verified_connection: f_should_trust_email_verified_connection,
+            sign_in_endpoint: f_sign_in_endpoint,
+            tenant_domain: f_tenant_domain,
+            thumbprints: f_thumbprints,
+            upstream_params: f_upstream_params,
+            user_id_attribute: f_user_id_attribute,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSaml")
-            .field("debug", &self.debug)
-            .field("deflate", &self.deflate)
-            .field("destination_url", &self.destination_url)
-            .field("disable_signout", &self.disable_signout)
-            .field("fields_map", &Keys(&self.fields_map))
+        f.debug_struct("ConnectionOptionsAdfs")
+            .field("adfs_server", &self.adfs_server)
+            .field("domain_aliases", &self.domain_aliases)
+            .field("entity_id", &self.entity_id)
+            .field("fed_metadata_xml", &self.fed_metadata_xml)
+            .field("icon_url", &self.icon_url)
+            .field("prev_thumbprints", &self.prev_thumbprints)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
             .field(
-                "global_token_revocation_jwt_iss",
-                &self.global_token_revocation_jwt_iss,
+                "should_trust_email_verified_connection",
+                &self.should_trust_email_verified_connection,
             )
-            .field(
-                "global_token_revocation_jwt_sub",
-                &self.global_token_revocation_jwt_sub,
-            )
-            .field("metadata_url", &self.metadata_url)
-            .field("metadata_xml", &self.metadata_xml)
-            .field("recipient_url", &self.recipient_url)
-            .field("request_template", &self.request_template)
-            .field("sign_out_endpoint", &self.sign_out_endpoint)
-            .field("signing_cert", &self.signing_cert)
-            .field("signing_key", &self.signing_key.as_ref().map(|_| REDACTED))
+            .field("sign_in_endpoint", &self.sign_in_endpoint)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("thumbprints", &self.thumbprints)
+            .field("upstream_params", &Keys(&self.upstream_params))
             .field("user_id_attribute", &self.user_id_attribute)
             .field("extra", &Keys(&self.extra))
             .finish()
@@ -797,1609 +335,1712 @@ impl fmt::Debug for ConnectionOptionsSaml {
 }
 
 #[cfg(feature = "full")]
-/// Scope options for GitHub connections.
-pub type ConnectionOptionsScopeGithub = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of OAuth 2.0 scopes to request from Twitter during authentication. Use this to request scopes not covered by the predefined scope options.
-pub type ConnectionOptionsScopeTwitter = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Options for the 'sharepoint' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsSharepoint = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'shop' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsShop = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'shopify' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsShopify = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'sms' connection
+/// Options for the 'amazon' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsSms {
-    /// Whether brute force protection is enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brute_force_protection: Option<bool>,
-    /// The `disable_signup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_signup: Option<bool>,
-    /// The `forward_req_info` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forward_req_info: Option<bool>,
-    /// The `from` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// The `gateway_authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway_authentication: Option<ConnectionGatewayAuthenticationSms>,
-    /// The `gateway_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gateway_url: Option<String>,
-    /// The `messaging_service_sid` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messaging_service_sid: Option<String>,
-    /// Connection name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `provider` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<ConnectionProviderEnumSms>,
-    /// The `syntax` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<ConnectionTemplateSyntaxEnumSms>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
-    /// The `totp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp: Option<ConnectionTotpSms>,
-    /// The `twilio_sid` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub twilio_sid: Option<String>,
-    /// The `twilio_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub twilio_token: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSms")
-            .field("brute_force_protection", &self.brute_force_protection)
-            .field("disable_signup", &self.disable_signup)
-            .field("forward_req_info", &self.forward_req_info)
-            .field("from", &self.from)
-            .field("gateway_authentication", &self.gateway_authentication)
-            .field("gateway_url", &self.gateway_url)
-            .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("name", &self.name)
-            .field("provider", &self.provider)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("totp", &self.totp)
-            .field("twilio_sid", &self.twilio_sid)
-            .field(
-                "twilio_token",
-                &self.twilio_token.as_ref().map(|_| REDACTED),
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'soundcloud' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsSoundcloud = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'thirtysevensignals' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsThirtySevenSignals = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'twitter' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsTwitter {
+pub struct ConnectionOptionsAmazon {
     /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub freeform_scopes: Option<Vec<String>>,
-    /// Request long-lived refresh tokens so your app can act on behalf of users even when they’re not actively signed in. Typical Twitter use case: keeping a background service synced without forcing users to reauthorize every session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offline_access: Option<bool>,
-    /// Pull account profile metadata such as display name, bio, location, and URL so downstream apps can prefill or personalize user experiences.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When enabled, requests the user's postal code from Amazon during authentication. This adds the 'postal_code' scope to the authorization request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<bool>,
+    /// When enabled, requests the user's basic profile information (name, email, user ID) from Amazon during authentication. This scope is always enabled for Amazon connections.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<bool>,
-    /// The `protocol` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ConnectionOptionsProtocolEnumTwitter>,
     /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Vec<String>>,
     /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// Allow the application to read a user’s public and protected Tweets—required for timelines, analytics, or moderation workflows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tweet_read: Option<bool>,
     /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Read non-Tweet user information (e.g., followers/following, account settings) to power relationship graphs or audience insights.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub users_read: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsTwitter {
+impl<'de> Deserialize<'de> for ConnectionOptionsAmazon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsAmazon {
+    const NAME: &'static str = "ConnectionOptionsAmazon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_postal_code = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "postal_code" => f_postal_code = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            freeform_scopes: f_freeform_scopes,
+            postal_code: f_postal_code,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsTwitter")
+        f.debug_struct("ConnectionOptionsAmazon")
             .field("client_id", &self.client_id)
             .field(
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| REDACTED),
             )
             .field("freeform_scopes", &self.freeform_scopes)
-            .field("offline_access", &self.offline_access)
+            .field("postal_code", &self.postal_code)
             .field("profile", &self.profile)
-            .field("protocol", &self.protocol)
             .field("scope", &self.scope)
             .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("tweet_read", &self.tweet_read)
             .field("upstream_params", &Keys(&self.upstream_params))
-            .field("users_read", &self.users_read)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'untappd' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsUntappd = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'vkontakte' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsVkontakte = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'weibo' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsWeibo = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'windowslive' connection
+/// Options for the 'apple' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionOptionsWindowsLive {
-    /// When enabled, requests access to user's applications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub applications: Option<bool>,
-    /// When enabled, requests permission to create applications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub applications_create: Option<bool>,
-    /// When enabled, requests read access to user's basic profile information and contacts list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic: Option<bool>,
-    /// When enabled, requests read access to user's birth day, month, and year.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub birthday: Option<bool>,
-    /// When enabled, requests read access to user's calendars and events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendars: Option<bool>,
-    /// When enabled, requests read and write access to user's calendars and events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calendars_update: Option<bool>,
-    /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+pub struct ConnectionOptionsApple {
+    /// Apple App Secret (must be a PEM)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_secret: Option<String>,
+    /// Apple Services ID
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// When enabled, requests read access to contacts' birth day and birth month.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_birthday: Option<bool>,
-    /// When enabled, requests read access to user's calendars and shared calendars/events from others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_calendars: Option<bool>,
-    /// When enabled, requests permission to create new contacts in user's address book.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_create: Option<bool>,
-    /// When enabled, requests read access to user's and shared albums, photos, videos, and audio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_photos: Option<bool>,
-    /// When enabled, requests read access to OneDrive files shared by other users.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contacts_skydrive: Option<bool>,
-    /// When enabled, allows the app to have the same access to information in the directory as the signed-in user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directory_accessasuser_all: Option<bool>,
-    /// When enabled, allows the app to read data in your organization's directory, such as users, groups, and apps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directory_read_all: Option<bool>,
-    /// When enabled, allows the app to read and write data in your organization's directory, such as users and groups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directory_readwrite_all: Option<bool>,
-    /// When enabled, requests read access to personal, preferred, and business email addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emails: Option<bool>,
-    /// When enabled, requests permission to create events on user's default calendar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub events_create: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// User has the option to obfuscate the email with Apple's relay service
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// Array of freeform scopes
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub freeform_scopes: Option<Vec<String>>,
-    /// When enabled, requests permission to read the user's calendars.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_calendars: Option<bool>,
-    /// When enabled, requests permission to read and write the user's calendars.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_calendars_update: Option<bool>,
-    /// When enabled, requests permission to read the user's contacts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_contacts: Option<bool>,
-    /// When enabled, requests permission to read and write the user's contacts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_contacts_update: Option<bool>,
-    /// When enabled, requests permission to read the user's device information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_device: Option<bool>,
-    /// When enabled, requests permission to send commands to the user's devices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_device_command: Option<bool>,
-    /// When enabled, requests permission to read the user's emails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_emails: Option<bool>,
-    /// When enabled, requests permission to read and write the user's emails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_emails_update: Option<bool>,
-    /// When enabled, requests permission to read the user's files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_files: Option<bool>,
-    /// When enabled, requests permission to read all files the user has access to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_files_all: Option<bool>,
-    /// When enabled, requests permission to read and write all files the user has access to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_files_all_update: Option<bool>,
-    /// When enabled, requests permission to read and write the user's files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_files_update: Option<bool>,
-    /// When enabled, requests permission to read the user's OneNote notebooks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_notes: Option<bool>,
-    /// When enabled, requests permission to create new OneNote notebooks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_notes_create: Option<bool>,
-    /// When enabled, requests permission to read and write the user's OneNote notebooks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_notes_update: Option<bool>,
-    /// When enabled, requests permission to read the user's tasks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_tasks: Option<bool>,
-    /// When enabled, requests permission to read and write the user's tasks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_tasks_update: Option<bool>,
-    /// When enabled, requests permission to read the user's profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_user: Option<bool>,
-    /// When enabled, requests permission to read the user's activity history.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_user_activity: Option<bool>,
-    /// When enabled, requests permission to read and write the user's profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graph_user_update: Option<bool>,
-    /// When enabled, allows the app to read all group properties and memberships.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_read_all: Option<bool>,
-    /// When enabled, allows the app to create groups, read all group properties and memberships, update group properties and memberships, and delete groups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_readwrite_all: Option<bool>,
-    /// When enabled, allows the app to create, read, update, and delete all mail in all mailboxes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mail_readwrite_all: Option<bool>,
-    /// When enabled, allows the app to send mail as users in the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mail_send: Option<bool>,
-    /// When enabled, requests access to user's Windows Live Messenger data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messenger: Option<bool>,
-    /// When enabled, requests a refresh token for offline access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offline_access: Option<bool>,
-    /// When enabled, requests read access to personal, business, and mobile phone numbers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_numbers: Option<bool>,
-    /// When enabled, requests read access to user's photos, videos, audio, and albums.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub photos: Option<bool>,
-    /// When enabled, requests read access to personal and business postal addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_addresses: Option<bool>,
-    /// When enabled, allows the app to read the role-based access control (RBAC) settings for your company's directory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rolemanagement_read_all: Option<bool>,
-    /// When enabled, allows the app to read and write the role-based access control (RBAC) settings for your company's directory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rolemanagement_readwrite_directory: Option<bool>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
+    /// Apple Key ID
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// Whether to request name from Apple
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<bool>,
+    /// Space separated list of scopes
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// When enabled, requests permission to share content with other users.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share: Option<bool>,
-    /// When enabled, provides single sign-in behavior for users already signed into their Microsoft account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signin: Option<bool>,
-    /// When enabled, allows the app to read documents and list items in all SharePoint site collections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sites_read_all: Option<bool>,
-    /// When enabled, allows the app to create, read, update, and delete documents and list items in all SharePoint site collections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sites_readwrite_all: Option<bool>,
-    /// When enabled, requests read access to user's files stored on OneDrive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skydrive: Option<bool>,
-    /// When enabled, requests read and write access to user's OneDrive files.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skydrive_update: Option<bool>,
-    /// The `strategy_version` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_version: Option<i64>,
-    /// When enabled, allows the app to read the names and descriptions of all teams.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team_readbasic_all: Option<bool>,
-    /// When enabled, allows the app to read and write all teams' information and change team membership.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team_readwrite_all: Option<bool>,
+    /// Apple Team ID
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
     /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// When enabled, allows the app to read the full set of profile properties, reports, and managers of all users.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_read_all: Option<bool>,
-    /// When enabled, allows the app to read a basic set of profile properties of all users in the directory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_readbasic_all: Option<bool>,
-    /// When enabled, requests read access to employer and work position information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub work_profile: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsWindowsLive {
+impl<'de> Deserialize<'de> for ConnectionOptionsApple {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsApple {
+    const NAME: &'static str = "ConnectionOptionsApple";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_secret = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_email = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_kid = Default::default();
+        let mut f_name = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_team_id = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_secret" => f_app_secret = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "kid" => f_kid = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "team_id" => f_team_id = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_secret: f_app_secret,
+            client_id: f_client_id,
+            email: f_email,
+            freeform_scopes: f_freeform_scopes,
+            kid: f_kid,
+            name: f_name,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            team_id: f_team_id,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsWindowsLive")
-            .field("applications", &self.applications)
-            .field("applications_create", &self.applications_create)
-            .field("basic", &self.basic)
-            .field("birthday", &self.birthday)
-            .field("calendars", &self.calendars)
-            .field("calendars_update", &self.calendars_update)
+        f.debug_struct("ConnectionOptionsApple")
+            .field("app_secret", &self.app_secret.as_ref().map(|_| REDACTED))
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("contacts_birthday", &self.contacts_birthday)
-            .field("contacts_calendars", &self.contacts_calendars)
-            .field("contacts_create", &self.contacts_create)
-            .field("contacts_photos", &self.contacts_photos)
-            .field("contacts_skydrive", &self.contacts_skydrive)
-            .field(
-                "directory_accessasuser_all",
-                &self.directory_accessasuser_all,
-            )
-            .field("directory_read_all", &self.directory_read_all)
-            .field("directory_readwrite_all", &self.directory_readwrite_all)
-            .field("emails", &self.emails)
-            .field("events_create", &self.events_create)
+            .field("email", &self.email)
             .field("freeform_scopes", &self.freeform_scopes)
-            .field("graph_calendars", &self.graph_calendars)
-            .field("graph_calendars_update", &self.graph_calendars_update)
-            .field("graph_contacts", &self.graph_contacts)
-            .field("graph_contacts_update", &self.graph_contacts_update)
-            .field("graph_device", &self.graph_device)
-            .field("graph_device_command", &self.graph_device_command)
-            .field("graph_emails", &self.graph_emails)
-            .field("graph_emails_update", &self.graph_emails_update)
-            .field("graph_files", &self.graph_files)
-            .field("graph_files_all", &self.graph_files_all)
-            .field("graph_files_all_update", &self.graph_files_all_update)
-            .field("graph_files_update", &self.graph_files_update)
-            .field("graph_notes", &self.graph_notes)
-            .field("graph_notes_create", &self.graph_notes_create)
-            .field("graph_notes_update", &self.graph_notes_update)
-            .field("graph_tasks", &self.graph_tasks)
-            .field("graph_tasks_update", &self.graph_tasks_update)
-            .field("graph_user", &self.graph_user)
-            .field("graph_user_activity", &self.graph_user_activity)
-            .field("graph_user_update", &self.graph_user_update)
-            .field("group_read_all", &self.group_read_all)
-            .field("group_readwrite_all", &self.group_readwrite_all)
-            .field("mail_readwrite_all", &self.mail_readwrite_all)
-            .field("mail_send", &self.mail_send)
-            .field("messenger", &self.messenger)
-            .field("offline_access", &self.offline_access)
-            .field("phone_numbers", &self.phone_numbers)
-            .field("photos", &self.photos)
-            .field("postal_addresses", &self.postal_addresses)
-            .field("rolemanagement_read_all", &self.rolemanagement_read_all)
-            .field(
-                "rolemanagement_readwrite_directory",
-                &self.rolemanagement_readwrite_directory,
-            )
+            .field("kid", &self.kid)
+            .field("name", &self.name)
             .field("scope", &self.scope)
             .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("share", &self.share)
-            .field("signin", &self.signin)
-            .field("sites_read_all", &self.sites_read_all)
-            .field("sites_readwrite_all", &self.sites_readwrite_all)
-            .field("skydrive", &self.skydrive)
-            .field("skydrive_update", &self.skydrive_update)
-            .field("strategy_version", &self.strategy_version)
-            .field("team_readbasic_all", &self.team_readbasic_all)
-            .field("team_readwrite_all", &self.team_readwrite_all)
+            .field("team_id", &self.team_id)
             .field("upstream_params", &Keys(&self.upstream_params))
-            .field("user_read_all", &self.user_read_all)
-            .field("user_readbasic_all", &self.user_readbasic_all)
-            .field("work_profile", &self.work_profile)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Options for the 'wordpress' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsWordpress = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'yahoo' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsYahoo = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'yandex' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsYandex = ConnectionOptionsBox;
-
-#[cfg(feature = "connections")]
-/// Passkey authentication enablement
-///
-/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
-pub type ConnectionPasskeyAuthenticationMethod = NativeSocialLoginApple;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Controls the UI used to challenge the user for their passkey.
-    pub enum ConnectionPasskeyChallengeUiEnum {
-        /// `both`
-        Both = "both",
-        /// `autofill`
-        Autofill = "autofill",
-        /// `button`
-        Button = "button",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Options for the passkey authentication method
+/// Options for the 'auth0' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionPasskeyOptions {
-    /// The `challenge_ui` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub challenge_ui: Option<ConnectionPasskeyChallengeUiEnum>,
-    /// Enables or disables enrollment prompt for local passkey when user authenticates using a cross-device passkey for the connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_enrollment_enabled: Option<bool>,
-    /// Enables or disables progressive enrollment of passkeys for the connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progressive_enrollment_enabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasskeyOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasskeyOptions")
-            .field("challenge_ui", &self.challenge_ui)
-            .field("local_enrollment_enabled", &self.local_enrollment_enabled)
-            .field(
-                "progressive_enrollment_enabled",
-                &self.progressive_enrollment_enabled,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasskeyOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `challenge_ui`.
-    pub fn challenge_ui(mut self, value: impl Into<ConnectionPasskeyChallengeUiEnum>) -> Self {
-        self.challenge_ui = Some(value.into());
-        self
-    }
-
-    /// Sets `local_enrollment_enabled`.
-    pub fn local_enrollment_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.local_enrollment_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `progressive_enrollment_enabled`.
-    pub fn progressive_enrollment_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.progressive_enrollment_enabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Password authentication enablement
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordAuthenticationMethod {
-    /// The `api_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_behavior: Option<ConnectionApiBehaviorEnum>,
-    /// Determines whether passwords are enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `signup_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signup_behavior: Option<ConnectionSignupBehaviorEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordAuthenticationMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordAuthenticationMethod")
-            .field("api_behavior", &self.api_behavior)
-            .field("enabled", &self.enabled)
-            .field("signup_behavior", &self.signup_behavior)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordAuthenticationMethod {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `api_behavior`.
-    pub fn api_behavior(mut self, value: impl Into<ConnectionApiBehaviorEnum>) -> Self {
-        self.api_behavior = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `signup_behavior`.
-    pub fn signup_behavior(mut self, value: impl Into<ConnectionSignupBehaviorEnum>) -> Self {
-        self.signup_behavior = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Password complexity options
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordComplexityOptions {
-    /// Minimum password length
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordComplexityOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordComplexityOptions")
-            .field("min_length", &self.min_length)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordComplexityOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Options for password dictionary policy
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordDictionaryOptions {
-    /// Custom Password Dictionary. An array of up to 200 entries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dictionary: Option<Vec<String>>,
-    /// The `enable` field.
-    pub enable: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordDictionaryOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordDictionaryOptions")
-            .field("dictionary", &self.dictionary)
-            .field("enable", &self.enable)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordDictionaryOptions {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(enable: impl Into<bool>) -> Self {
-        Self {
-            dictionary: None,
-            enable: enable.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `dictionary`.
-    pub fn dictionary(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.dictionary = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Options for password history policy
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordHistoryOptions {
-    /// The `enable` field.
-    pub enable: bool,
-    /// The `size` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordHistoryOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordHistoryOptions")
-            .field("enable", &self.enable)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordHistoryOptions {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(enable: impl Into<bool>) -> Self {
-        Self {
-            enable: enable.into(),
-            size: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `size`.
-    pub fn size(mut self, value: impl Into<i64>) -> Self {
-        self.size = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Options for personal info in passwords policy
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordNoPersonalInfoOptions {
-    /// The `enable` field.
-    pub enable: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordNoPersonalInfoOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordNoPersonalInfoOptions")
-            .field("enable", &self.enable)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordNoPersonalInfoOptions {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(enable: impl Into<bool>) -> Self {
-        Self {
-            enable: enable.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Password policy options for flexible password policy configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptions {
-    /// The `complexity` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complexity: Option<ConnectionPasswordOptionsComplexity>,
-    /// The `dictionary` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dictionary: Option<ConnectionPasswordOptionsDictionary>,
-    /// The `history` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<ConnectionPasswordOptionsHistory>,
-    /// The `profile_data` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_data: Option<ConnectionPasswordOptionsProfileData>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptions")
-            .field("complexity", &self.complexity)
-            .field("dictionary", &self.dictionary)
-            .field("history", &self.history)
-            .field("profile_data", &self.profile_data)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `complexity`.
-    pub fn complexity(mut self, value: impl Into<ConnectionPasswordOptionsComplexity>) -> Self {
-        self.complexity = Some(value.into());
-        self
-    }
-
-    /// Sets `dictionary`.
-    pub fn dictionary(mut self, value: impl Into<ConnectionPasswordOptionsDictionary>) -> Self {
-        self.dictionary = Some(value.into());
-        self
-    }
-
-    /// Sets `history`.
-    pub fn history(mut self, value: impl Into<ConnectionPasswordOptionsHistory>) -> Self {
-        self.history = Some(value.into());
-        self
-    }
-
-    /// Sets `profile_data`.
-    pub fn profile_data(mut self, value: impl Into<ConnectionPasswordOptionsProfileData>) -> Self {
-        self.profile_data = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Password complexity requirements configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsComplexity {
-    /// The `character_type_rule` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub character_type_rule: Option<PasswordCharacterTypeRulePolicyEnum>,
-    /// Required character types that must be present in passwords. Valid options: uppercase, lowercase, number, special
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub character_types: Option<Vec<PasswordCharacterTypeEnum>>,
-    /// The `identical_characters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identical_characters: Option<PasswordIdenticalCharactersPolicyEnum>,
-    /// The `max_length_exceeded` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length_exceeded: Option<PasswordMaxLengthExceededPolicyEnum>,
-    /// Minimum password length required (1-72 characters)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `sequential_characters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential_characters: Option<PasswordSequentialCharactersPolicyEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsComplexity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsComplexity")
-            .field("character_type_rule", &self.character_type_rule)
-            .field("character_types", &self.character_types)
-            .field("identical_characters", &self.identical_characters)
-            .field("max_length_exceeded", &self.max_length_exceeded)
-            .field("min_length", &self.min_length)
-            .field("sequential_characters", &self.sequential_characters)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsComplexity {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `character_type_rule`.
-    pub fn character_type_rule(
-        mut self,
-        value: impl Into<PasswordCharacterTypeRulePolicyEnum>,
-    ) -> Self {
-        self.character_type_rule = Some(value.into());
-        self
-    }
-
-    /// Sets `character_types`.
-    pub fn character_types(mut self, value: impl Into<Vec<PasswordCharacterTypeEnum>>) -> Self {
-        self.character_types = Some(value.into());
-        self
-    }
-
-    /// Sets `identical_characters`.
-    pub fn identical_characters(
-        mut self,
-        value: impl Into<PasswordIdenticalCharactersPolicyEnum>,
-    ) -> Self {
-        self.identical_characters = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length_exceeded`.
-    pub fn max_length_exceeded(
-        mut self,
-        value: impl Into<PasswordMaxLengthExceededPolicyEnum>,
-    ) -> Self {
-        self.max_length_exceeded = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `sequential_characters`.
-    pub fn sequential_characters(
-        mut self,
-        value: impl Into<PasswordSequentialCharactersPolicyEnum>,
-    ) -> Self {
-        self.sequential_characters = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Dictionary-based password restriction policy to prevent common passwords
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsDictionary {
-    /// Enables dictionary checking to prevent use of common passwords and custom blocked words
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Array of custom words to block in passwords. Maximum 200 items, each up to 50 characters
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<Vec<String>>,
-    /// The `default` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<PasswordDefaultDictionariesEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsDictionary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsDictionary")
-            .field("active", &self.active)
-            .field("custom", &self.custom)
-            .field("default", &self.default)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsDictionary {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `custom`.
-    pub fn custom(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.custom = Some(value.into());
-        self
-    }
-
-    /// Sets `default`.
-    pub fn set_default(mut self, value: impl Into<PasswordDefaultDictionariesEnum>) -> Self {
-        self.default = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Password history policy configuration to prevent password reuse
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsHistory {
-    /// Enables password history checking to prevent users from reusing recent passwords
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Number of previous passwords to remember and prevent reuse (1-24)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsHistory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsHistory")
-            .field("active", &self.active)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsHistory {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `size`.
-    pub fn size(mut self, value: impl Into<i64>) -> Self {
-        self.size = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Personal information restriction policy to prevent use of profile data in passwords
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsProfileData {
-    /// Prevents users from including profile data (like name, email) in their passwords
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Blocked profile fields. An array of up to 12 entries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_fields: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsProfileData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsProfileData")
-            .field("active", &self.active)
-            .field("blocked_fields", &self.blocked_fields)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsProfileData {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `blocked_fields`.
-    pub fn blocked_fields(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.blocked_fields = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Password strength level
-    pub enum ConnectionPasswordPolicyEnum {
-        /// `none`
-        None = "none",
-        /// `low`
-        Low = "low",
-        /// `fair`
-        Fair = "fair",
-        /// `good`
-        Good = "good",
-        /// `excellent`
-        Excellent = "excellent",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Phone OTP authentication enablement
-///
-/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
-pub type ConnectionPhoneOtpAuthenticationMethod = NativeSocialLoginApple;
-
-#[cfg(feature = "full")]
-/// URL provided by PingFederate which returns information used for creating the connection
-pub type ConnectionPingFederateBaseUrl = String;
-
-#[cfg(feature = "full")]
-/// PingFederate base URL constrained to HTTP/HTTPS with length bounds
-pub type ConnectionPingFederateBaseUrlPingFederate = String;
-
-#[cfg(feature = "connection_profiles")]
-/// The `ConnectionProfile` object.
-///
-/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
-/// The answer of `GET /connection-profiles/{id}` (`connectionProfiles_get`).
-/// The answer of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
-///
-/// Also named [`CreateConnectionProfileResponseContent`], [`GetConnectionProfileResponseContent`], [`UpdateConnectionProfileResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionProfile {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileConfig>,
-    /// The `connection_name_prefix_template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_name_prefix_template: Option<String>,
-    /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<ConnectionProfileOrganization>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfile")
-            .field("connection_config", &self.connection_config)
-            .field(
-                "connection_name_prefix_template",
-                &self.connection_name_prefix_template,
-            )
-            .field("enabled_features", &self.enabled_features)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("organization", &self.organization)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// `profile` is a boolean that controls whether basic profile information (name, picture, email) is requested from Bitbucket during authentication. When `true`, the connection requests access to the user's basic profile data.
-pub type ConnectionProfileBitbucket = bool;
-
-#[cfg(feature = "connection_profiles")]
-/// Connection profile configuration.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type ConnectionProfileConfig = ClientAddonOag;
-
-#[cfg(feature = "full")]
-/// Enabled features for the connection profile.
-pub type ConnectionProfileEnabledFeatures = Vec<EnabledFeaturesEnum>;
-
-#[cfg(feature = "full")]
-/// Connection Profile identifier.
-pub type ConnectionProfileId = String;
-
-#[cfg(feature = "full")]
-/// The name of the connection profile.
-pub type ConnectionProfileName = String;
-
-#[cfg(feature = "connection_profiles")]
-/// The organization of the connection profile.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileOrganization {
-    /// The `assign_membership_on_login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login:
-        Option<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<ConnectionProfileOrganizationShowAsButtonEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileOrganization")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl ConnectionProfileOrganization {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(
-        mut self,
-        value: impl Into<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
-    ) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(
-        mut self,
-        value: impl Into<ConnectionProfileOrganizationShowAsButtonEnum>,
-    ) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// Indicates if membership should be assigned on login.
-///
-/// The same type as [`ConnectionProfileOrganizationShowAsButtonEnum`]: the API description gives both the same schema.
-pub type ConnectionProfileOrganizationAssignMembershipOnLoginEnum =
-    ConnectionProfileOrganizationShowAsButtonEnum;
-
-#[cfg(any(feature = "connection_profiles", feature = "self_service_profiles"))]
-string_enum! {
-    /// Indicates if the organization should be shown as a button.
-    pub enum ConnectionProfileOrganizationShowAsButtonEnum {
-        /// `none`
-        None = "none",
-        /// `optional`
-        Optional = "optional",
-        /// `required`
-        Required = "required",
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// Connection Profile Strategy Override
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileStrategyOverride {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileStrategyOverridesConnectionConfig>,
-    /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileStrategyOverride {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileStrategyOverride")
-            .field("connection_config", &self.connection_config)
-            .field("enabled_features", &self.enabled_features)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl ConnectionProfileStrategyOverride {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(
-        mut self,
-        value: impl Into<ConnectionProfileStrategyOverridesConnectionConfig>,
-    ) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// Strategy-specific overrides for this attribute
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileStrategyOverrides {
-    /// The `ad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ad: Option<ConnectionProfileStrategyOverride>,
-    /// The `adfs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adfs: Option<ConnectionProfileStrategyOverride>,
-    /// The `google-apps` field.
+pub struct ConnectionOptionsAuth0 {
+    /// The `attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<ConnectionAttributes>,
+    /// The `authentication_methods` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication_methods: Option<ConnectionAuthenticationMethods>,
+    /// The `brute_force_protection` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brute_force_protection: Option<bool>,
+    /// The `configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<BTreeMap<String, String>>,
+    /// The `customScripts` field.
+    #[serde(rename = "customScripts", skip_serializing_if = "Option::is_none")]
+    pub custom_scripts: Option<ConnectionCustomScripts>,
+    /// The `disable_self_service_change_password` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_self_service_change_password: Option<bool>,
+    /// The `disable_signup` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_signup: Option<bool>,
+    /// The `enable_script_context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_script_context: Option<bool>,
+    /// The `enabledDatabaseCustomization` field.
     #[serde(
-        rename = "google-apps",
-        default,
+        rename = "enabledDatabaseCustomization",
         skip_serializing_if = "Option::is_none"
     )]
-    pub google_apps: Option<ConnectionProfileStrategyOverride>,
-    /// The `oidc` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<ConnectionProfileStrategyOverride>,
-    /// The `okta` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub okta: Option<ConnectionProfileStrategyOverride>,
-    /// The `pingfederate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pingfederate: Option<ConnectionProfileStrategyOverride>,
-    /// The `samlp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samlp: Option<ConnectionProfileStrategyOverride>,
-    /// The `waad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waad: Option<ConnectionProfileStrategyOverride>,
+    pub enabled_database_customization: Option<bool>,
+    /// The `import_mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_mode: Option<bool>,
+    /// The `mfa` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<ConnectionMfa>,
+    /// The `passkey_options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passkey_options: Option<ConnectionPasskeyOptions>,
+    /// The `passwordPolicy` field.
+    #[serde(rename = "passwordPolicy", skip_serializing_if = "Option::is_none")]
+    pub password_policy: Option<ConnectionPasswordPolicyEnum>,
+    /// The `password_complexity_options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_complexity_options: Option<ConnectionPasswordComplexityOptions>,
+    /// The `password_dictionary` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_dictionary: Option<ConnectionPasswordDictionaryOptions>,
+    /// The `password_history` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_history: Option<ConnectionPasswordHistoryOptions>,
+    /// The `password_no_personal_info` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_no_personal_info: Option<ConnectionPasswordNoPersonalInfoOptions>,
+    /// The `password_options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_options: Option<ConnectionPasswordOptions>,
+    /// The `precedence` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<Vec<ConnectionIdentifierPrecedenceEnum>>,
+    /// The `realm_fallback` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realm_fallback: Option<bool>,
+    /// The `requires_username` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_username: Option<bool>,
+    /// The `validation` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ConnectionValidationOptions>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileStrategyOverrides {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsAuth0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsAuth0 {
+    const NAME: &'static str = "ConnectionOptionsAuth0";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_attributes = Default::default();
+        let mut f_authentication_methods = Default::default();
+        let mut f_brute_force_protection = Default::default();
+        let mut f_configuration = Default::default();
+        let mut f_custom_scripts = Default::default();
+        let mut f_disable_self_service_change_password = Default::default();
+        let mut f_disable_signup = Default::default();
+        let mut f_enable_script_context = Default::default();
+        let mut f_enabled_database_customization = Default::default();
+        let mut f_import_mode = Default::default();
+        let mut f_mfa = Default::default();
+        let mut f_passkey_options = Default::default();
+        let mut f_password_policy = Default::default();
+        let mut f_password_complexity_options = Default::default();
+        let mut f_password_dictionary = Default::default();
+        let mut f_password_history = Default::default();
+        let mut f_password_no_personal_info = Default::default();
+        let mut f_password_options = Default::default();
+        let mut f_precedence = Default::default();
+        let mut f_realm_fallback = Default::default();
+        let mut f_requires_username = Default::default();
+        let mut f_validation = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "attributes" => f_attributes = de_map.next_value()?,
+                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
+                "brute_force_protection" => f_brute_force_protection = de_map.next_value()?,
+                "configuration" => f_configuration = de_map.next_value()?,
+                "customScripts" => f_custom_scripts = de_map.next_value()?,
+                "disable_self_service_change_password" => {
+                    f_disable_self_service_change_password = de_map.next_value()?
+                }
+                "disable_signup" => f_disable_signup = de_map.next_value()?,
+                "enable_script_context" => f_enable_script_context = de_map.next_value()?,
+                "enabledDatabaseCustomization" => {
+                    f_enabled_database_customization = de_map.next_value()?
+                }
+                "import_mode" => f_import_mode = de_map.next_value()?,
+                "mfa" => f_mfa = de_map.next_value()?,
+                "passkey_options" => f_passkey_options = de_map.next_value()?,
+                "passwordPolicy" => f_password_policy = de_map.next_value()?,
+                "password_complexity_options" => {
+                    f_password_complexity_options = de_map.next_value()?
+                }
+                "password_dictionary" => f_password_dictionary = de_map.next_value()?,
+                "password_history" => f_password_history = de_map.next_value()?,
+                "password_no_personal_info" => f_password_no_personal_info = de_map.next_value()?,
+                "password_options" => f_password_options = de_map.next_value()?,
+                "precedence" => f_precedence = de_map.next_value()?,
+                "realm_fallback" => f_realm_fallback = de_map.next_value()?,
+                "requires_username" => f_requires_username = de_map.next_value()?,
+                "validation" => f_validation = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            attributes: f_attributes,
+            authentication_methods: f_authentication_methods,
+            brute_force_protection: f_brute_force_protection,
+            configuration: f_configuration,
+            custom_scripts: f_custom_scripts,
+            disable_self_service_change_password: f_disable_self_service_change_password,
+            disable_signup: f_disable_signup,
+            enable_script_context: f_enable_script_context,
+            enabled_database_customization: f_enabled_database_customization,
+            import_mode: f_import_mode,
+            mfa: f_mfa,
+            passkey_options: f_passkey_options,
+            password_policy: f_password_policy,
+            password_complexity_options: f_password_complexity_options,
+            password_dictionary: f_password_dictionary,
+            password_history: f_password_history,
+            password_no_personal_info: f_password_no_personal_info,
+            password_options: f_password_options,
+            precedence: f_precedence,
+            realm_fallback: f_realm_fallback,
+            requires_username: f_requires_username,
+            validation: f_validation,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileStrategyOverrides")
-            .field("ad", &self.ad)
-            .field("adfs", &self.adfs)
-            .field("google_apps", &self.google_apps)
-            .field("oidc", &self.oidc)
-            .field("okta", &self.okta)
-            .field("pingfederate", &self.pingfederate)
-            .field("samlp", &self.samlp)
-            .field("waad", &self.waad)
+        f.debug_struct("ConnectionOptionsAuth0")
+            .field("attributes", &self.attributes)
+            .field("authentication_methods", &self.authentication_methods)
+            .field("brute_force_protection", &self.brute_force_protection)
+            .field("configuration", &Keys(&self.configuration))
+            .field("custom_scripts", &self.custom_scripts)
+            .field(
+                "disable_self_service_change_password",
+                &self
+                    .disable_self_service_change_password
+                    .as_ref()
+                    .map(|_| REDACTED),
+            )
+            .field("disable_signup", &self.disable_signup)
+            .field("enable_script_context", &self.enable_script_context)
+            .field(
+                "enabled_database_customization",
+                &self.enabled_database_customization,
+            )
+            .field("import_mode", &self.import_mode)
+            .field("mfa", &self.mfa)
+            .field("passkey_options", &self.passkey_options)
+            .field("password_policy", &self.password_policy)
+            .field(
+                "password_complexity_options",
+                &self.password_complexity_options,
+            )
+            .field("password_dictionary", &self.password_dictionary)
+            .field("password_history", &self.password_history)
+            .field("password_no_personal_info", &self.password_no_personal_info)
+            .field("password_options", &self.password_options)
+            .field("precedence", &self.precedence)
+            .field("realm_fallback", &self.realm_fallback)
+            .field("requires_username", &self.requires_username)
+            .field("validation", &self.validation)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "connection_profiles")]
-impl ConnectionProfileStrategyOverrides {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
+#[cfg(feature = "full")]
+/// Options for the 'auth0-oidc' connection
+///
+/// Also named [`ConnectionOptionsOffice365`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsAuth0Oidc {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
 
-    /// Sets `ad`.
-    pub fn ad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `adfs`.
-    pub fn adfs(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.adfs = Some(value.into());
-        self
-    }
-
-    /// Sets `google-apps`.
-    pub fn google_apps(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.google_apps = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc`.
-    pub fn oidc(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.oidc = Some(value.into());
-        self
-    }
-
-    /// Sets `okta`.
-    pub fn okta(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.okta = Some(value.into());
-        self
-    }
-
-    /// Sets `pingfederate`.
-    pub fn pingfederate(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.pingfederate = Some(value.into());
-        self
-    }
-
-    /// Sets `samlp`.
-    pub fn samlp(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.samlp = Some(value.into());
-        self
-    }
-
-    /// Sets `waad`.
-    pub fn waad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.waad = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsAuth0Oidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(feature = "connection_profiles")]
-/// Connection profile strategy overrides connection configuration.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type ConnectionProfileStrategyOverridesConnectionConfig = ClientAddonOag;
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsAuth0Oidc {
+    const NAME: &'static str = "ConnectionOptionsAuth0Oidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            extra: f_extra,
+        })
+    }
+}
 
 #[cfg(feature = "full")]
-/// Enabled features for a connections profile strategy override.
-pub type ConnectionProfileStrategyOverridesEnabledFeatures = Vec<EnabledFeaturesEnum>;
+impl fmt::Debug for ConnectionOptionsAuth0Oidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsAuth0Oidc")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'waad' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsAzureAd {
+    /// Enable users API
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_enable_users: Option<bool>,
+    /// The `app_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_domain: Option<String>,
+    /// The Application ID URI (App ID URI) for the Azure AD application. Required when using Azure AD v1 with the Resource Owner Password flow. Used to identify the resource being requested in OAuth token requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// Includes basic user profile information from Azure AD (name, email, given_name, family_name). Always enabled and required - represents the minimum profile data retrieved during authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_profile: Option<bool>,
+    /// The `client_id` field.
+    pub client_id: String,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
+    /// When false, prevents storing the user's Azure AD access token in the Auth0 user profile. When true (default), the access token is persisted for API access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_access_token: Option<bool>,
+    /// When false, prevents storing whether the user's Azure AD account is enabled. When true (default), the account enabled status is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_account_enabled: Option<bool>,
+    /// The `ext_admin` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_admin: Option<bool>,
+    /// The `ext_agreed_terms` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_agreed_terms: Option<bool>,
+    /// When false, prevents storing the list of Microsoft 365/Office 365 licenses assigned to the user. When true (default), license information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_assigned_licenses: Option<bool>,
+    /// The `ext_assigned_plans` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_assigned_plans: Option<bool>,
+    /// When false, prevents storing the user's Azure ID identifier. When true (default), the Azure ID is persisted. Note: 'oid' (Object ID) is the recommended unique identifier for single-tenant connections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_azure_id: Option<bool>,
+    /// When false, prevents storing the user's city from Azure AD. When true (default), city information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_city: Option<bool>,
+    /// When false, prevents storing the user's country from Azure AD. When true (default), country information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_country: Option<bool>,
+    /// When false, prevents storing the user's department from Azure AD. When true (default), department information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_department: Option<bool>,
+    /// When false, prevents storing whether directory synchronization is enabled for the user. When true (default), directory sync status is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_dir_sync_enabled: Option<bool>,
+    /// When false, prevents storing the user's email address from Azure AD. When true (default), email is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_email: Option<bool>,
+    /// When false, prevents storing the token expiration time (in seconds). When true (default), expiration information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_expires_in: Option<bool>,
+    /// When false, prevents storing the user's family name (last name) from Azure AD. When true (default), family name is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_family_name: Option<bool>,
+    /// When false, prevents storing the user's fax number from Azure AD. When true (default), fax information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_fax: Option<bool>,
+    /// When false, prevents storing the user's given name (first name) from Azure AD. When true (default), given name is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_given_name: Option<bool>,
+    /// When false, prevents storing the list of Azure AD group IDs the user is a member of. When true (default), group membership IDs are persisted. See ext_groups for retrieving group details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_group_ids: Option<bool>,
+    /// The `ext_groups` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_groups: Option<bool>,
+    /// The `ext_is_suspended` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_is_suspended: Option<bool>,
+    /// When false, prevents storing the user's job title from Azure AD. When true (default), job title information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_job_title: Option<bool>,
+    /// When false, prevents storing the timestamp of the last directory synchronization. When true (default), the last sync date is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_last_sync: Option<bool>,
+    /// When false, prevents storing the user's mobile phone number from Azure AD. When true (default), mobile number is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_mobile: Option<bool>,
+    /// When false, prevents storing the user's full name from Azure AD. When true (default), full name is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_name: Option<bool>,
+    /// When true, stores all groups the user is member of, including transitive group memberships (groups within groups). When false (default), only direct group memberships are included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_nested_groups: Option<bool>,
+    /// When false, prevents storing the user's nickname or display name from Azure AD. When true (default), nickname is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_nickname: Option<bool>,
+    /// When false, prevents storing the user's Object ID (oid) from Azure AD. When true (default), the oid is persisted. Note: 'oid' is the recommended unique identifier for single-tenant connections and required for SCIM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_oid: Option<bool>,
+    /// When false, prevents storing the user's phone number from Azure AD. When true (default), phone number is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_phone: Option<bool>,
+    /// When false, prevents storing the user's office location from Azure AD. When true (default), office location is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_physical_delivery_office_name: Option<bool>,
+    /// When false, prevents storing the user's postal code from Azure AD. When true (default), postal code is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_postal_code: Option<bool>,
+    /// When false, prevents storing the user's preferred language from Azure AD. When true (default), language preference is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_preferred_language: Option<bool>,
+    /// The `ext_profile` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_profile: Option<bool>,
+    /// When false, prevents storing the list of service plans provisioned to the user. When true (default), provisioned plans are persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_provisioned_plans: Option<bool>,
+    /// When false, prevents storing provisioning errors that occurred during synchronization. When true (default), error information is persisted. Useful for troubleshooting sync issues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_provisioning_errors: Option<bool>,
+    /// When false, prevents storing all proxy email addresses (email aliases) for the user. When true (default), proxy addresses are persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_proxy_addresses: Option<bool>,
+    /// When false, prevents storing the user's Passport User ID (puid). When true (default), puid is persisted in the user profile. Legacy attribute.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_puid: Option<bool>,
+    /// When false, prevents storing the Azure AD refresh token. When true (default), the refresh token is persisted for offline access. Required for token refresh in long-lived applications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_refresh_token: Option<bool>,
+    /// When false, prevents storing Azure AD application roles assigned to the user. When true (default), role information is persisted. Useful for RBAC in applications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_roles: Option<bool>,
+    /// When false, prevents storing the user's state (province/region) from Azure AD. When true (default), state information is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_state: Option<bool>,
+    /// When false, prevents storing the user's street address from Azure AD. When true (default), street address is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_street: Option<bool>,
+    /// When false, prevents storing the user's telephone number from Azure AD. When true (default), telephone number is persisted in the user profile.
+    #[serde(
+        rename = "ext_telephoneNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ext_telephone_number: Option<bool>,
+    /// When false, prevents storing the user's Azure AD tenant ID. When true (default), tenant ID is persisted. Useful for identifying which Azure AD organization the user belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_tenantid: Option<bool>,
+    /// When false, prevents storing the user's User Principal Name (UPN) from Azure AD. When true (default), UPN is persisted. UPN is the user's logon name (e.g., user@contoso.com).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_upn: Option<bool>,
+    /// When false, prevents storing the user's usage location for license assignment. When true (default), usage location is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_usage_location: Option<bool>,
+    /// When false, prevents storing an alternative user ID. When true (default), this user ID is persisted in the user profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_user_id: Option<bool>,
+    /// The `federated_connections_access_tokens` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
+    /// Indicates whether admin consent has been granted for the required Azure AD permissions. Read-only status field managed by Auth0 during the OAuth authorization flow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granted: Option<bool>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The `identity_api` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_api: Option<ConnectionIdentityApiEnumAzureAd>,
+    /// The `max_groups_to_retrieve` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_groups_to_retrieve: Option<String>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `should_trust_email_verified_connection` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub should_trust_email_verified_connection:
+        Option<ConnectionShouldTrustEmailVerifiedConnectionEnum>,
+    /// The `tenantId` field.
+    #[serde(rename = "tenantId", skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `thumbprints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbprints: Option<Vec<String>>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// The `useCommonEndpoint` field.
+    #[serde(rename = "useCommonEndpoint", skip_serializing_if = "Option::is_none")]
+    pub use_common_endpoint: Option<bool>,
+    /// Indicates WS-Federation protocol usage. When true, uses WS-Federation; when false, uses OpenID Connect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_wsfed: Option<bool>,
+    /// The `userid_attribute` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userid_attribute: Option<ConnectionUseridAttributeEnumAzureAd>,
+    /// The `waad_protocol` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waad_protocol: Option<ConnectionWaadProtocolEnumAzureAd>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsAzureAd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsAzureAd {
+    const NAME: &'static str = "ConnectionOptionsAzureAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_enable_users = Default::default();
+        let mut f_app_domain = Default::default();
+        let mut f_app_id = Default::default();
+        let mut f_basic_profile = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = Default::default();
+        let mut f_domain_aliases = Default::default();
+        let mut f_ext_access_token = Default::default();
+        let mut f_ext_account_enabled = Default::default();
+        let mut f_ext_admin = Default::default();
+        let mut f_ext_agreed_terms = Default::default();
+        let mut f_ext_assigned_licenses = Default::default();
+        let mut f_ext_assigned_plans = Default::default();
+        let mut f_ext_azure_id = Default::default();
+        let mut f_ext_city = Default::default();
+        let mut f_ext_country = Default::default();
+        let mut f_ext_department = Default::default();
+        let mut f_ext_dir_sync_enabled = Default::default();
+        let mut f_ext_email = Default::default();
+        let mut f_ext_expires_in = Default::default();
+        let mut f_ext_family_name = Default::default();
+        let mut f_ext_fax = Default::default();
+        let mut f_ext_given_name = Default::default();
+        let mut f_ext_group_ids = Default::default();
+        let mut f_ext_groups = Default::default();
+        let mut f_ext_is_suspended = Default::default();
+        let mut f_ext_job_title = Default::default();
+        let mut f_ext_last_sync = Default::default();
+        let mut f_ext_mobile = Default::default();
+        let mut f_ext_name = Default::default();
+        let mut f_ext_nested_groups = Default::default();
+        let mut f_ext_nickname = Default::default();
+        let mut f_ext_oid = Default::default();
+        let mut f_ext_phone = Default::default();
+        let mut f_ext_physical_delivery_office_name = Default::default();
+        let mut f_ext_postal_code = Default::default();
+        let mut f_ext_preferred_language = Default::default();
+        let mut f_ext_profile = Default::default();
+        let mut f_ext_provisioned_plans = Default::default();
+        let mut f_ext_provisioning_errors = Default::default();
+        let mut f_ext_proxy_addresses = Default::default();
+        let mut f_ext_puid = Default::default();
+        let mut f_ext_refresh_token = Default::default();
+        let mut f_ext_roles = Default::default();
+        let mut f_ext_state = Default::default();
+        let mut f_ext_street = Default::default();
+        let mut f_ext_telephone_number = Default::default();
+        let mut f_ext_tenantid = Default::default();
+        let mut f_ext_upn = Default::default();
+        let mut f_ext_usage_location = Default::default();
+        let mut f_ext_user_id = Default::default();
+        let mut f_federated_connections_access_tokens = Default::default();
+        let mut f_granted = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_identity_api = Default::default();
+        let mut f_max_groups_to_retrieve = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_should_trust_email_verified_connection = Default::default();
+        let mut f_tenant_id = Default::default();
+        let mut f_tenant_domain = Default::default();
+        let mut f_thumbprints = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_use_common_endpoint = Default::default();
+        let mut f_use_wsfed = Default::default();
+        let mut f_userid_attribute = Default::default();
+        let mut f_waad_protocol = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_enable_users" => f_api_enable_users = de_map.next_value()?,
+                "app_domain" => f_app_domain = de_map.next_value()?,
+                "app_id" => f_app_id = de_map.next_value()?,
+                "basic_profile" => f_basic_profile = de_map.next_value()?,
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
+                "ext_access_token" => f_ext_access_token = de_map.next_value()?,
+                "ext_account_enabled" => f_ext_account_enabled = de_map.next_value()?,
+                "ext_admin" => f_ext_admin = de_map.next_value()?,
+                "ext_agreed_terms" => f_ext_agreed_terms = de_map.next_value()?,
+                "ext_assigned_licenses" => f_ext_assigned_licenses = de_map.next_value()?,
+                "ext_assigned_plans" => f_ext_assigned_plans = de_map.next_value()?,
+                "ext_azure_id" => f_ext_azure_id = de_map.next_value()?,
+                "ext_city" => f_ext_city = de_map.next_value()?,
+                "ext_country" => f_ext_country = de_map.next_value()?,
+                "ext_department" => f_ext_department = de_map.next_value()?,
+                "ext_dir_sync_enabled" => f_ext_dir_sync_enabled = de_map.next_value()?,
+                "ext_email" => f_ext_email = de_map.next_value()?,
+                "ext_expires_in" => f_ext_expires_in = de_map.next_value()?,
+                "ext_family_name" => f_ext_family_name = de_map.next_value()?,
+                "ext_fax" => f_ext_fax = de_map.next_value()?,
+                "ext_given_name" => f_ext_given_name = de_map.next_value()?,
+                "ext_group_ids" => f_ext_group_ids = de_map.next_value()?,
+                "ext_groups" => f_ext_groups = de_map.next_value()?,
+                "ext_is_suspended" => f_ext_is_suspended = de_map.next_value()?,
+                "ext_job_title" => f_ext_job_title = de_map.next_value()?,
+                "ext_last_sync" => f_ext_last_sync = de_map.next_value()?,
+                "ext_mobile" => f_ext_mobile = de_map.next_value()?,
+                "ext_name" => f_ext_name = de_map.next_value()?,
+                "ext_nested_groups" => f_ext_nested_groups = de_map.next_value()?,
+                "ext_nickname" => f_ext_nickname = de_map.next_value()?,
+                "ext_oid" => f_ext_oid = de_map.next_value()?,
+                "ext_phone" => f_ext_phone = de_map.next_value()?,
+                "ext_physical_delivery_office_name" => {
+                    f_ext_physical_delivery_office_name = de_map.next_value()?
+                }
+                "ext_postal_code" => f_ext_postal_code = de_map.next_value()?,
+                "ext_preferred_language" => f_ext_preferred_language = de_map.next_value()?,
+                "ext_profile" => f_ext_profile = de_map.next_value()?,
+                "ext_provisioned_plans" => f_ext_provisioned_plans = de_map.next_value()?,
+                "ext_provisioning_errors" => f_ext_provisioning_errors = de_map.next_value()?,
+                "ext_proxy_addresses" => f_ext_proxy_addresses = de_map.next_value()?,
+                "ext_puid" => f_ext_puid = de_map.next_value()?,
+                "ext_refresh_token" => f_ext_refresh_token = de_map.next_value()?,
+                "ext_roles" => f_ext_roles = de_map.next_value()?,
+                "ext_state" => f_ext_state = de_map.next_value()?,
+                "ext_street" => f_ext_street = de_map.next_value()?,
+                "ext_telephoneNumber" => f_ext_telephone_number = de_map.next_value()?,
+                "ext_tenantid" => f_ext_tenantid = de_map.next_value()?,
+                "ext_upn" => f_ext_upn = de_map.next_value()?,
+                "ext_usage_location" => f_ext_usage_location = de_map.next_value()?,
+                "ext_user_id" => f_ext_user_id = de_map.next_value()?,
+                "federated_connections_access_tokens" => {
+                    f_federated_connections_access_tokens = de_map.next_value()?
+                }
+                "granted" => f_granted = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "identity_api" => f_identity_api = de_map.next_value()?,
+                "max_groups_to_retrieve" => f_max_groups_to_retrieve = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "should_trust_email_verified_connection" => {
+                    f_should_trust_email_verified_connection = de_map.next_value()?
+                }
+                "tenantId" => f_tenant_id = de_map.next_value()?,
+                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
+                "thumbprints" => f_thumbprints = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "useCommonEndpoint" => f_use_common_endpoint = de_map.next_value()?,
+                "use_wsfed" => f_use_wsfed = de_map.next_value()?,
+                "userid_attribute" => f_userid_attribute = de_map.next_value()?,
+                "waad_protocol" => f_waad_protocol = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_enable_users: f_api_enable_users,
+            app_domain: f_app_domain,
+            app_id: f_app_id,
+            basic_profile: f_basic_profile,
+            client_id: object::missing(f_client_id, "client_id")?,
+            client_secret: f_client_secret,
+            domain_aliases: f_domain_aliases,
+            ext_access_token: f_ext_access_token,
+            ext_account_enabled: f_ext_account_enabled,
+            ext_admin: f_ext_admin,
+            ext_agreed_terms: f_ext_agreed_terms,
+            ext_assigned_licenses: f_ext_assigned_licenses,
+            ext_assigned_plans: f_ext_assigned_plans,
+            ext_azure_id: f_ext_azure_id,
+            ext_city: f_ext_city,
+            ext_country: f_ext_country,
+            ext_department: f_ext_department,
+            ext_dir_sync_enabled: f_ext_dir_sync_enabled,
+            ext_email: f_ext_email,
+            ext_expires_in: f_ext_expires_in,
+            ext_family_name: f_ext_family_name,
+            ext_fax: f_ext_fax,
+            ext_given_name: f_ext_given_name,
+            ext_group_ids: f_ext_group_ids,
+            ext_groups: f_ext_groups,
+            ext_is_suspended: f_ext_is_suspended,
+            ext_job_title: f_ext_job_title,
+            ext_last_sync: f_ext_last_sync,
+            ext_mobile: f_ext_mobile,
+            ext_name: f_ext_name,
+            ext_nested_groups: f_ext_nested_groups,
+            ext_nickname: f_ext_nickname,
+            ext_oid: f_ext_oid,
+            ext_phone: f_ext_phone,
+            ext_physical_delivery_office_name: f_ext_physical_delivery_office_name,
+            ext_postal_code: f_ext_postal_code,
+            ext_preferred_language: f_ext_preferred_language,
+            ext_profile: f_ext_profile,
+            ext_provisioned_plans: f_ext_provisioned_plans,
+            ext_provisioning_errors: f_ext_provisioning_errors,
+            ext_proxy_addresses: f_ext_proxy_addresses,
+            ext_puid: f_ext_puid,
+            ext_refresh_token: f_ext_refresh_token,
+            ext_roles: f_ext_roles,
+            ext_state: f_ext_state,
+            ext_street: f_ext_street,
+            ext_telephone_number: f_ext_telephone_number,
+            ext_tenantid: f_ext_tenantid,
+            ext_upn: f_ext_upn,
+            ext_usage_location: f_ext_usage_location,
+            ext_user_id: f_ext_user_id,
+            federated_connections_access_tokens: f_federated_connections_access_tokens,
+            granted: f_granted,
+            icon_url: f_icon_url,
+            identity_api: f_identity_api,
+            max_groups_to_retrieve: f_max_groups_to_retrieve,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            should_trust_email_verified_connection: f_should_trust_email_verified_connection,
+            tenant_id: f_tenant_id,
+            tenant_domain: f_tenant_domain,
+            thumbprints: f_thumbprints,
+            upstream_params: f_upstream_params,
+            use_common_endpoint: f_use_common_endpoint,
+            use_wsfed: f_use_wsfed,
+            userid_attribute: f_userid_attribute,
+            waad_protocol: f_waad_protocol,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsAzureAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsAzureAd")
+            .field("api_enable_users", &self.api_enable_users)
+            .field("app_domain", &self.app_domain)
+            .field("app_id", &self.app_id)
+            .field("basic_profile", &self.basic_profile)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("domain_aliases", &self.domain_aliases)
+            .field(
+                "ext_access_token",
+                &self.ext_access_token.as_ref().map(|_| REDACTED),
+            )
+            .field("ext_account_enabled", &self.ext_account_enabled)
+            .field("ext_admin", &self.ext_admin)
+            .field("ext_agreed_terms", &self.ext_agreed_terms)
+            .field("ext_assigned_licenses", &self.ext_assigned_licenses)
+            .field("ext_assigned_plans", &self.ext_assigned_plans)
+            .field("ext_azure_id", &self.ext_azure_id)
+            .field("ext_city", &self.ext_city)
+            .field("ext_country", &self.ext_country)
+            .field("ext_department", &self.ext_department)
+            .field("ext_dir_sync_enabled", &self.ext_dir_sync_enabled)
+            .field("ext_email", &self.ext_email)
+            .field("ext_expires_in", &self.ext_expires_in)
+            .field("ext_family_name", &self.ext_family_name)
+            .field("ext_fax", &self.ext_fax)
+            .field("ext_given_name", &self.ext_given_name)
+            .field("ext_group_ids", &self.ext_group_ids)
+            .field("ext_groups", &self.ext_groups)
+            .field("ext_is_suspended", &self.ext_is_suspended)
+            .field("ext_job_title", &self.ext_job_title)
+            .field("ext_last_sync", &self.ext_last_sync)
+            .field("ext_mobile", &self.ext_mobile)
+            .field("ext_name", &self.ext_name)
+            .field("ext_nested_groups", &self.ext_nested_groups)
+            .field("ext_nickname", &self.ext_nickname)
+            .field("ext_oid", &self.ext_oid)
+            .field("ext_phone", &self.ext_phone)
+            .field(
+                "ext_physical_delivery_office_name",
+                &self.ext_physical_delivery_office_name,
+            )
+            .field("ext_postal_code", &self.ext_postal_code)
+            .field("ext_preferred_language", &self.ext_preferred_language)
+            .field("ext_profile", &self.ext_profile)
+            .field("ext_provisioned_plans", &self.ext_provisioned_plans)
+            .field("ext_provisioning_errors", &self.ext_provisioning_errors)
+            .field("ext_proxy_addresses", &self.ext_proxy_addresses)
+            .field("ext_puid", &self.ext_puid)
+            .field(
+                "ext_refresh_token",
+                &self.ext_refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field("ext_roles", &self.ext_roles)
+            .field("ext_state", &self.ext_state)
+            .field("ext_street", &self.ext_street)
+            .field("ext_telephone_number", &self.ext_telephone_number)
+            .field("ext_tenantid", &self.ext_tenantid)
+            .field("ext_upn", &self.ext_upn)
+            .field("ext_usage_location", &self.ext_usage_location)
+            .field("ext_user_id", &self.ext_user_id)
+            .field(
+                "federated_connections_access_tokens",
+                &self.federated_connections_access_tokens,
+            )
+            .field("granted", &self.granted)
+            .field("icon_url", &self.icon_url)
+            .field("identity_api", &self.identity_api)
+            .field("max_groups_to_retrieve", &self.max_groups_to_retrieve)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field(
+                "should_trust_email_verified_connection",
+                &self.should_trust_email_verified_connection,
+            )
+            .field("tenant_id", &self.tenant_id)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("thumbprints", &self.thumbprints)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("use_common_endpoint", &self.use_common_endpoint)
+            .field("use_wsfed", &self.use_wsfed)
+            .field("userid_attribute", &self.userid_attribute)
+            .field("waad_protocol", &self.waad_protocol)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'baidu' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsBaidu = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'bitbucket' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsBitbucket {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// The `profile` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsBitbucket {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsBitbucket {
+    const NAME: &'static str = "ConnectionOptionsBitbucket";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            freeform_scopes: f_freeform_scopes,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsBitbucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsBitbucket")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'bitly' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsBitly = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'box' connection
+///
+/// Also named [`ConnectionOptionsBaidu`], [`ConnectionOptionsBitly`], [`ConnectionOptionsDaccount`], [`ConnectionOptionsDropbox`], [`ConnectionOptionsDwolla`], [`ConnectionOptionsFitbit`], [`ConnectionOptionsInstagram`], [`ConnectionOptionsPlanningCenter`], [`ConnectionOptionsSharepoint`], [`ConnectionOptionsShop`], [`ConnectionOptionsShopify`], [`ConnectionOptionsSoundcloud`], [`ConnectionOptionsThirtySevenSignals`], [`ConnectionOptionsUntappd`], [`ConnectionOptionsVkontakte`], [`ConnectionOptionsWeibo`], [`ConnectionOptionsWordpress`], [`ConnectionOptionsYahoo`], [`ConnectionOptionsYandex`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsBox {
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsBox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsBox {
+    const NAME: &'static str = "ConnectionOptionsBox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            f_extra.insert(de_key.into_string(), de_map.next_value()?);
+        }
+        object::note_extra(&f_extra);
+        Ok(Self { extra: f_extra })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsBox")
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionOptionsClientIdGithub = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+pub type ConnectionOptionsClientIdTwitter = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
+pub type ConnectionOptionsClientSecretGithub = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 client secret issued by the identity provider during application registration. This value is used to authenticate your Auth0 connection to the identity provider.
+pub type ConnectionOptionsClientSecretTwitter = String;
+
+#[cfg(feature = "full")]
+/// Common attributes for connection options including non-persistent attributes and Cross App Access
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsCommon {
+    /// The `non_persistent_attrs` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub non_persistent_attrs: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsCommon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsCommon {
+    const NAME: &'static str = "ConnectionOptionsCommon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_non_persistent_attrs = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "non_persistent_attrs" => f_non_persistent_attrs = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            non_persistent_attrs: f_non_persistent_attrs,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsCommon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsCommon")
+            .field("non_persistent_attrs", &self.non_persistent_attrs)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// common options for OIDC connections
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsCommonOidc {
+    /// The `authorization_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// The `client_id` field.
+    pub client_id: String,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `connection_settings` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_settings: Option<ConnectionConnectionSettings>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
+    /// The `dpop_signing_alg` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg: Option<ConnectionDpopSigningAlgEnum>,
+    /// The `federated_connections_access_tokens` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The `id_token_session_expiry_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_session_expiry_supported: Option<bool>,
+    /// The `id_token_signed_response_algs` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_algs: Option<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
+    /// The `issuer` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `jwks_uri` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// The `oidc_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_metadata: Option<ConnectionOptionsOidcMetadata>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The `send_back_channel_nonce` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_back_channel_nonce: Option<bool>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `token_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// The `token_endpoint_auth_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<ConnectionTokenEndpointAuthMethodEnum>,
+    /// The `token_endpoint_auth_signing_alg` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<ConnectionTokenEndpointAuthSigningAlgEnum>,
+    /// The `token_endpoint_jwtca_aud_format` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_jwtca_aud_format: Option<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// The `userinfo_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsCommonOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsCommonOidc {
+    const NAME: &'static str = "ConnectionOptionsCommonOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authorization_endpoint = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = Default::default();
+        let mut f_connection_settings = Default::default();
+        let mut f_domain_aliases = Default::default();
+        let mut f_dpop_signing_alg = Default::default();
+        let mut f_federated_connections_access_tokens = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_id_token_session_expiry_supported = Default::default();
+        let mut f_id_token_signed_response_algs = Default::default();
+        let mut f_issuer = Default::default();
+        let mut f_jwks_uri = Default::default();
+        let mut f_oidc_metadata = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_send_back_channel_nonce = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_tenant_domain = Default::default();
+        let mut f_token_endpoint = Default::default();
+        let mut f_token_endpoint_auth_method = Default::default();
+        let mut f_token_endpoint_auth_signing_alg = Default::default();
+        let mut f_token_endpoint_jwtca_aud_format = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_userinfo_endpoint = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authorization_endpoint" => f_authorization_endpoint = de_map.next_value()?,
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "connection_settings" => f_connection_settings = de_map.next_value()?,
+                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
+                "dpop_signing_alg" => f_dpop_signing_alg = de_map.next_value()?,
+                "federated_connections_access_tokens" => {
+                    f_federated_connections_access_tokens = de_map.next_value()?
+                }
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "id_token_session_expiry_supported" => {
+                    f_id_token_session_expiry_supported = de_map.next_value()?
+                }
+                "id_token_signed_response_algs" => {
+                    f_id_token_signed_response_algs = de_map.next_value()?
+                }
+                "issuer" => f_issuer = de_map.next_value()?,
+                "jwks_uri" => f_jwks_uri = de_map.next_value()?,
+                "oidc_metadata" => f_oidc_metadata = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "send_back_channel_nonce" => f_send_back_channel_nonce = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
+                "token_endpoint" => f_token_endpoint = de_map.next_value()?,
+                "token_endpoint_auth_method" => {
+                    f_token_endpoint_auth_method = de_map.next_value()?
+                }
+                "token_endpoint_auth_signing_alg" => {
+                    f_token_endpoint_auth_signing_alg = de_map.next_value()?
+                }
+                "token_endpoint_jwtca_aud_format" => {
+                    f_token_endpoint_jwtca_aud_format = de_map.next_value()?
+                }
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "userinfo_endpoint" => f_userinfo_endpoint = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authorization_endpoint: f_authorization_endpoint,
+            client_id: object::missing(f_client_id, "client_id")?,
+            client_secret: f_client_secret,
+            connection_settings: f_connection_settings,
+            domain_aliases: f_domain_aliases,
+            dpop_signing_alg: f_dpop_signing_alg,
+            federated_connections_access_tokens: f_federated_connections_access_tokens,
+            icon_url: f_icon_url,
+            id_token_session_expiry_supported: f_id_token_session_expiry_supported,
+            id_token_signed_response_algs: f_id_token_signed_response_algs,
+            issuer: f_issuer,
+            jwks_uri: f_jwks_uri,
+            oidc_metadata: f_oidc_metadata,
+            scope: f_scope,
+            send_back_channel_nonce: f_send_back_channel_nonce,
+            set_user_root_attributes: f_set_user_root_attributes,
+            tenant_domain: f_tenant_domain,
+            token_endpoint: f_token_endpoint,
+            token_endpoint_auth_method: f_token_endpoint_auth_method,
+            token_endpoint_auth_signing_alg: f_token_endpoint_auth_signing_alg,
+            token_endpoint_jwtca_aud_format: f_token_endpoint_jwtca_aud_format,
+            upstream_params: f_upstream_params,
+            userinfo_endpoint: f_userinfo_endpoint,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsCommonOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsCommonOidc")
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("connection_settings", &self.connection_settings)
+            .field("domain_aliases", &self.domain_aliases)
+            .field("dpop_signing_alg", &self.dpop_signing_alg)
+            .field(
+                "federated_connections_access_tokens",
+                &self.federated_connections_access_tokens,
+            )
+            .field("icon_url", &self.icon_url)
+            .field(
+                "id_token_session_expiry_supported",
+                &self.id_token_session_expiry_supported,
+            )
+            .field(
+                "id_token_signed_response_algs",
+                &self.id_token_signed_response_algs,
+            )
+            .field("issuer", &self.issuer)
+            .field("jwks_uri", &self.jwks_uri)
+            .field("oidc_metadata", &self.oidc_metadata)
+            .field("scope", &self.scope)
+            .field("send_back_channel_nonce", &self.send_back_channel_nonce)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("token_endpoint", &self.token_endpoint)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field(
+                "token_endpoint_auth_signing_alg",
+                &self.token_endpoint_auth_signing_alg,
+            )
+            .field(
+                "token_endpoint_jwtca_aud_format",
+                &self.token_endpoint_jwtca_aud_format,
+            )
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("userinfo_endpoint", &self.userinfo_endpoint)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Common options for SAML-based enterprise connections (shared by samlp and pingfederate).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsCommonSaml {
+    /// The `assertion_decryption_settings` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assertion_decryption_settings: Option<ConnectionAssertionDecryptionSettings>,
+    /// The `cert` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// The `decryptionKey` field.
+    #[serde(rename = "decryptionKey", skip_serializing_if = "Option::is_none")]
+    pub decryption_key: Option<ConnectionDecryptionKeySaml>,
+    /// The `digestAlgorithm` field.
+    #[serde(rename = "digestAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub digest_algorithm: Option<ConnectionDigestAlgorithmEnumSaml>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
+    /// The `entityId` field.
+    #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The `idpinitiated` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idpinitiated: Option<ConnectionOptionsIdpinitiatedSaml>,
+    /// The `protocolBinding` field.
+    #[serde(rename = "protocolBinding", skip_serializing_if = "Option::is_none")]
+    pub protocol_binding: Option<ConnectionProtocolBindingEnumSaml>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `signInEndpoint` field.
+    #[serde(rename = "signInEndpoint", skip_serializing_if = "Option::is_none")]
+    pub sign_in_endpoint: Option<String>,
+    /// The `signSAMLRequest` field.
+    #[serde(rename = "signSAMLRequest", skip_serializing_if = "Option::is_none")]
+    pub sign_saml_request: Option<bool>,
+    /// The `signatureAlgorithm` field.
+    #[serde(rename = "signatureAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub signature_algorithm: Option<ConnectionSignatureAlgorithmEnumSaml>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `thumbprints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbprints: Option<Vec<String>>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsCommonSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsCommonSaml {
+    const NAME: &'static str = "ConnectionOptionsCommonSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assertion_decryption_settings = Default::default();
+        let mut f_cert = Default::default();
+        let mut f_decryption_key = Default::default();
+        let mut f_digest_algorithm = Default::default();
+        let mut f_domain_aliases = Default::default();
+        let mut f_entity_id = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_idpinitiated = Default::default();
+        let mut f_protocol_binding = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_sign_in_endpoint = Default::default();
+        let mut f_sign_saml_request = Default::default();
+        let mut f_signature_algorithm = Default::default();
+        let mut f_tenant_domain = Default::default();
+        let mut f_thumbprints = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assertion_decryption_settings" => {
+                    f_assertion_decryption_settings = de_map.next_value()?
+                }
+                "cert" => f_cert = de_map.next_value()?,
+                "decryptionKey" => f_decryption_key = de_map.next_value()?,
+                "digestAlgorithm" => f_digest_algorithm = de_map.next_value()?,
+                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
+                "entityId" => f_entity_id = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "idpinitiated" => f_idpinitiated = de_map.next_value()?,
+                "protocolBinding" => f_protocol_binding = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "signInEndpoint" => f_sign_in_endpoint = de_map.next_value()?,
+                "signSAMLRequest" => f_sign_saml_request = de_map.next_value()?,
+                "signatureAlgorithm" => f_signature_algorithm = de_map.next_value()?,
+                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
+                "thumbprints" => f_thumbprints = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assertion_decryption_settings: f_assertion_decryption_settings,
+            cert: f_cert,
+            decryption_key: f_decryption_key,
+            digest_algorithm: f_digest_algorithm,
+            domain_aliases: f_domain_aliases,
+            entity_id: f_entity_id,
+            icon_url: f_icon_url,
+            idpinitiated: f_idpinitiated,
+            protocol_binding: f_protocol_binding,
+            set_user_root_attributes: f_set_user_root_attributes,
+            sign_in_endpoint: f_sign_in_endpoint,
+            sign_saml_request: f_sign_saml_request,
+            signature_algorithm: f_signature_algorithm,
+            tenant_domain: f_tenant_domain,
+            thumbprints: f_thumbprints,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsCommonSaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsCommonSaml")
+            .field(
+                "assertion_decryption_settings",
+                &self.assertion_decryption_settings,
+            )
+            .field("cert", &self.cert)
+            .field("decryption_key", &self.decryption_key)
+            .field("digest_algorithm", &self.digest_algorithm)
+            .field("domain_aliases", &self.domain_aliases)
+            .field("entity_id", &self.entity_id)
+            .field("icon_url", &self.icon_url)
+            .field("idpinitiated", &self.idpinitiated)
+            .field("protocol_binding", &self.protocol_binding)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("sign_in_endpoint", &self.sign_in_endpoint)
+            .field("sign_saml_request", &self.sign_saml_request)
+            .field("signature_algorithm", &self.signature_algorithm)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("thumbprints", &self.thumbprints)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for 'custom' connections
+pub type ConnectionOptionsCustom = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// Options for the 'daccount' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsDaccount = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// When true, enables DEFLATE compression for SAML requests sent via HTTP-Redirect binding.
+pub type ConnectionOptionsDeflateSaml = bool;
+
+#[cfg(feature = "full")]
+/// Options for the 'dropbox' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsDropbox = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'dwolla' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsDwolla = ConnectionOptionsBox;

@@ -10,2868 +10,1903 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "connection_profiles")]
-/// The structure of the template, which can be used as the payload for creating or updating a Connection Profile.
+#[cfg(feature = "full")]
+/// Options for the 'email' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionProfileTemplate {
-    /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileConfig>,
-    /// The `connection_name_prefix_template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_name_prefix_template: Option<String>,
-    /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<ConnectionProfileOrganization>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+pub struct ConnectionOptionsEmail {
+    /// The `authParams` field.
+    #[serde(rename = "authParams", skip_serializing_if = "Option::is_none")]
+    pub auth_params: Option<String>,
+    /// The `brute_force_protection` field.
+    pub brute_force_protection: bool,
+    /// The `disable_signup` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_signup: Option<bool>,
+    /// The `email` field.
+    pub email: ConnectionEmailEmail,
+    /// Connection name
+    pub name: String,
+    /// The `totp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp: Option<ConnectionTotpEmail>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileTemplate {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsEmail {
+    const NAME: &'static str = "ConnectionOptionsEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_auth_params = Default::default();
+        let mut f_brute_force_protection = None;
+        let mut f_disable_signup = Default::default();
+        let mut f_email = None;
+        let mut f_name = None;
+        let mut f_totp = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authParams" => f_auth_params = de_map.next_value()?,
+                "brute_force_protection" => f_brute_force_protection = Some(de_map.next_value()?),
+                "disable_signup" => f_disable_signup = de_map.next_value()?,
+                "email" => f_email = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "totp" => f_totp = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            auth_params: f_auth_params,
+            brute_force_protection: object::missing(
+                f_brute_force_protection,
+                "brute_force_protection",
+            )?,
+            disable_signup: f_disable_signup,
+            email: object::missing(f_email, "email")?,
+            name: object::missing(f_name, "name")?,
+            totp: f_totp,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileTemplate")
-            .field("connection_config", &self.connection_config)
-            .field(
-                "connection_name_prefix_template",
-                &self.connection_name_prefix_template,
-            )
-            .field("enabled_features", &self.enabled_features)
+        f.debug_struct("ConnectionOptionsEmail")
+            .field("auth_params", &self.auth_params)
+            .field("brute_force_protection", &self.brute_force_protection)
+            .field("disable_signup", &self.disable_signup)
+            .field("email", &self.email)
             .field("name", &self.name)
-            .field("organization", &self.organization)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// The `ConnectionProfileTemplateItem` object.
-///
-/// The answer of `GET /connection-profiles/templates/{id}` (`connectionProfiles_getTemplate`).
-///
-/// Also named [`GetConnectionProfileTemplateResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileTemplateItem {
-    /// The user-friendly name of the template displayed in the UI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The id of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<ConnectionProfileTemplate>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileTemplateItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileTemplateItem")
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("template", &self.template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The connection's options (depend on the connection strategy)
-///
-/// The same type as [`UpdateConnectionOptions`]: the API description gives both the same schema.
-pub type ConnectionPropertiesOptions = UpdateConnectionOptions;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Valid SAML protocol bindings
-    pub enum ConnectionProtocolBindingEnumSaml {
-        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST`
-        UrnOasisNamesTcSaml20BindingsHttpPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
-        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect`
-        UrnOasisNamesTcSaml20BindingsHttpRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SAML protocol binding mechanism for sending authentication requests to the identity provider.
-pub type ConnectionProtocolBindingSaml = ConnectionProtocolBindingEnumSaml;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-    pub enum ConnectionProviderEnumSms {
-        /// `sms_gateway`
-        SmsGateway = "sms_gateway",
-        /// `twilio`
-        Twilio = "twilio",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-pub type ConnectionProviderSms = ConnectionProviderEnumSms;
-
-#[cfg(feature = "full")]
-/// A ticket URL used for provisioning the connection
-pub type ConnectionProvisioningTicketUrl = String;
-
-#[cfg(feature = "full")]
-/// Purposes for a connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionPurposes {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionPurposes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPurposes")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
+            .field("totp", &self.totp)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Indicates whether to use realm fallback.
-pub type ConnectionRealmFallback = bool;
-
-#[cfg(feature = "full")]
-/// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-pub type ConnectionRealms = Vec<String>;
-
-#[cfg(feature = "full")]
-/// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
-pub type ConnectionRecipientUrlSaml = String;
-
-#[cfg(feature = "full")]
-/// URL of the OPs Dynamic Client Registration Endpoint. RECOMMENDED but not REQUIRED. <https://openid.net/specs/openid-connect-discovery-1_0.html#OpenID.Registration>
-pub type ConnectionRegistrationEndpoint = String;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE encryption algorithms (alg values) supported by the OP for Request Objects. These algorithms are used both when the Request Object is passed by value and when it is passed by reference.
-pub type ConnectionRequestObjectEncryptionAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE encryption algorithms (enc values) supported by the OP for Request Objects. These algorithms are used both when the Request Object is passed by value and when it is passed by reference.
-pub type ConnectionRequestObjectEncryptionEncValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the OP for Request Objects, which are described in Section 6.1 of OpenID Connect Core 1.0 \[OpenID.Core\]. These algorithms are used both when the Request Object is passed by value (using the request parameter) and when it is passed by reference (using the request_uri parameter). Servers SHOULD support none and RS256.
-pub type ConnectionRequestObjectSigningAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Boolean value specifying whether the OP supports use of the request parameter, with true indicating support. If omitted, the default value is false.
-pub type ConnectionRequestParameterSupported = bool;
-
-#[cfg(feature = "full")]
-/// Custom XML template for SAML authentication requests. Supports variable substitution using @@variableName@@ syntax. When not provided, uses default SAML AuthnRequest template. See <https://auth0.com/docs/authenticate/protocols/saml/saml-sso-integrations/configure-auth0-saml-service-provider#customize-the-request-template>
-pub type ConnectionRequestTemplateSaml = String;
-
-#[cfg(feature = "full")]
-/// The URL of the OAuth 1.0a request-token endpoint. This endpoint is used to obtain a temporary request token during the OAuth 1.0a authentication flow.
-pub type ConnectionRequestTokenUrloAuth1 = String;
-
-#[cfg(feature = "full")]
-/// Boolean value specifying whether the OP supports use of the request_uri parameter, with true indicating support. If omitted, the default value is false.
-pub type ConnectionRequestUriParameterSupported = bool;
-
-#[cfg(feature = "full")]
-/// Boolean value specifying whether the OP requires use of the request_uri parameter. If omitted, the default value is false.
-pub type ConnectionRequireRequestUriRegistration = bool;
-
-#[cfg(feature = "full")]
-/// Indicates whether the user is required to provide a username in addition to an email address.
-pub type ConnectionRequiresUsername = bool;
-
-#[cfg(feature = "full")]
-/// The `ConnectionResponseCommon` object.
+/// Options for the evernote family of connections
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionResponseCommon {
-    /// The `id` field.
-    pub id: String,
-    /// The `realms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
+pub struct ConnectionOptionsEvernote {
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseCommon {
+impl<'de> Deserialize<'de> for ConnectionOptionsEvernote {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsEvernote {
+    const NAME: &'static str = "ConnectionOptionsEvernote";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            f_extra.insert(de_key.into_string(), de_map.next_value()?);
+        }
+        object::note_extra(&f_extra);
+        Ok(Self { extra: f_extra })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsEvernote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseCommon")
-            .field("id", &self.id)
-            .field("realms", &self.realms)
+        f.debug_struct("ConnectionOptionsEvernote")
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Response for connections with strategy=ad
+/// Options for the 'exact' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionResponseContentAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAd>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// Always `ad`.
-    #[serde(deserialize_with = "ConnectionResponseContentAd::constant_strategy")]
-    pub strategy: String,
+pub struct ConnectionOptionsExact {
+    /// The `baseUrl` field.
+    #[serde(rename = "baseUrl", skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Enables retrieval of basic profile attributes from Exact Online including name, username, picture, email, gender, and language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentAd {
+impl<'de> Deserialize<'de> for ConnectionOptionsExact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsExact {
+    const NAME: &'static str = "ConnectionOptionsExact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_base_url = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "baseUrl" => f_base_url = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            base_url: f_base_url,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            profile: f_profile,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsExact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentAd")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentAd {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ad")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentAdStrategy`.
-    pub enum ConnectionResponseContentAdStrategy {
-        /// `ad`
-        Ad = "ad",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=adfs
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentAdfs {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAdfs>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `adfs`.
-    #[serde(deserialize_with = "ConnectionResponseContentAdfs::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentAdfs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentAdfs")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentAdfs {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "adfs")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentAdfsStrategy`.
-    pub enum ConnectionResponseContentAdfsStrategy {
-        /// `adfs`
-        Adfs = "adfs",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=amazon
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentAmazon {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAmazon>,
-    /// Always `amazon`.
-    #[serde(deserialize_with = "ConnectionResponseContentAmazon::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentAmazon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentAmazon")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentAmazon {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "amazon")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentAmazonStrategy`.
-    pub enum ConnectionResponseContentAmazonStrategy {
-        /// `amazon`
-        Amazon = "amazon",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=apple
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentApple {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsApple>,
-    /// Always `apple`.
-    #[serde(deserialize_with = "ConnectionResponseContentApple::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentApple {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentApple")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentApple {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "apple")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentAppleStrategy`.
-    pub enum ConnectionResponseContentAppleStrategy {
-        /// `apple`
-        Apple = "apple",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=auth0
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentAuth0 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0>,
-    /// Always `auth0`.
-    #[serde(deserialize_with = "ConnectionResponseContentAuth0::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentAuth0")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentAuth0 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "auth0")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=auth0-oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentAuth0Oidc {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0Oidc>,
-    /// Always `auth0-oidc`.
-    #[serde(deserialize_with = "ConnectionResponseContentAuth0Oidc::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentAuth0Oidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentAuth0Oidc")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentAuth0Oidc {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "auth0-oidc")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentAuth0OidcStrategy`.
-    pub enum ConnectionResponseContentAuth0OidcStrategy {
-        /// `auth0-oidc`
-        Auth0Oidc = "auth0-oidc",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `ConnectionResponseContentAuth0Strategy` schema.
-///
-/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
-pub type ConnectionResponseContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=waad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentAzureAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAzureAd>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `waad`.
-    #[serde(deserialize_with = "ConnectionResponseContentAzureAd::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentAzureAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentAzureAd")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentAzureAd {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "waad")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentAzureAdStrategy`.
-    pub enum ConnectionResponseContentAzureAdStrategy {
-        /// `waad`
-        Waad = "waad",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=baidu
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentBaidu {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBaidu>,
-    /// Always `baidu`.
-    #[serde(deserialize_with = "ConnectionResponseContentBaidu::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentBaidu {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentBaidu")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentBaidu {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "baidu")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentBaiduStrategy`.
-    pub enum ConnectionResponseContentBaiduStrategy {
-        /// `baidu`
-        Baidu = "baidu",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=bitbucket
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentBitbucket {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitbucket>,
-    /// Always `bitbucket`.
-    #[serde(deserialize_with = "ConnectionResponseContentBitbucket::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentBitbucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentBitbucket")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentBitbucket {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "bitbucket")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentBitbucketStrategy`.
-    pub enum ConnectionResponseContentBitbucketStrategy {
-        /// `bitbucket`
-        Bitbucket = "bitbucket",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=bitly
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentBitly {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitly>,
-    /// Always `bitly`.
-    #[serde(deserialize_with = "ConnectionResponseContentBitly::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentBitly {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentBitly")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentBitly {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "bitly")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentBitlyStrategy`.
-    pub enum ConnectionResponseContentBitlyStrategy {
-        /// `bitly`
-        Bitly = "bitly",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=box
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentBox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBox>,
-    /// Always `box`.
-    #[serde(deserialize_with = "ConnectionResponseContentBox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentBox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentBox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentBox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "box")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentBoxStrategy`.
-    pub enum ConnectionResponseContentBoxStrategy {
-        /// `box`
-        Box = "box",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=custom
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentCustom {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// Always `custom`.
-    #[serde(deserialize_with = "ConnectionResponseContentCustom::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentCustom")
-            .field("options", &Keys(&self.options))
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentCustom {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "custom")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentCustomStrategy`.
-    pub enum ConnectionResponseContentCustomStrategy {
-        /// `custom`
-        Custom = "custom",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=daccount
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentDaccount {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDaccount>,
-    /// Always `daccount`.
-    #[serde(deserialize_with = "ConnectionResponseContentDaccount::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentDaccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentDaccount")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentDaccount {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "daccount")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentDaccountStrategy`.
-    pub enum ConnectionResponseContentDaccountStrategy {
-        /// `daccount`
-        Daccount = "daccount",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=dropbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentDropbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDropbox>,
-    /// Always `dropbox`.
-    #[serde(deserialize_with = "ConnectionResponseContentDropbox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentDropbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentDropbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentDropbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "dropbox")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentDropboxStrategy`.
-    pub enum ConnectionResponseContentDropboxStrategy {
-        /// `dropbox`
-        Dropbox = "dropbox",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=dwolla
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentDwolla {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDwolla>,
-    /// Always `dwolla`.
-    #[serde(deserialize_with = "ConnectionResponseContentDwolla::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentDwolla {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentDwolla")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentDwolla {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "dwolla")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentDwollaStrategy`.
-    pub enum ConnectionResponseContentDwollaStrategy {
-        /// `dwolla`
-        Dwolla = "dwolla",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=email
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentEmail {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEmail>,
-    /// Always `email`.
-    #[serde(deserialize_with = "ConnectionResponseContentEmail::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentEmail")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentEmail {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "email")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentEmailStrategy`.
-    pub enum ConnectionResponseContentEmailStrategy {
-        /// `email`
-        Email = "email",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=evernote
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentEvernote {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote`.
-    #[serde(deserialize_with = "ConnectionResponseContentEvernote::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentEvernote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentEvernote")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentEvernote {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "evernote")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=evernote-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentEvernoteSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote-sandbox`.
-    #[serde(deserialize_with = "ConnectionResponseContentEvernoteSandbox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentEvernoteSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentEvernoteSandbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "evernote-sandbox")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentEvernoteSandboxStrategy`.
-    pub enum ConnectionResponseContentEvernoteSandboxStrategy {
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentEvernoteStrategy`.
-    pub enum ConnectionResponseContentEvernoteStrategy {
-        /// `evernote`
-        Evernote = "evernote",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=exact
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentExact {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsExact>,
-    /// Always `exact`.
-    #[serde(deserialize_with = "ConnectionResponseContentExact::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentExact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentExact")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentExact {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "exact")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentExactStrategy`.
-    pub enum ConnectionResponseContentExactStrategy {
-        /// `exact`
-        Exact = "exact",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=facebook
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentFacebook {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFacebook>,
-    /// Always `facebook`.
-    #[serde(deserialize_with = "ConnectionResponseContentFacebook::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentFacebook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentFacebook")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentFacebook {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "facebook")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentFacebookStrategy`.
-    pub enum ConnectionResponseContentFacebookStrategy {
-        /// `facebook`
-        Facebook = "facebook",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=fitbit
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentFitbit {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFitbit>,
-    /// Always `fitbit`.
-    #[serde(deserialize_with = "ConnectionResponseContentFitbit::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentFitbit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentFitbit")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentFitbit {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "fitbit")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentFitbitStrategy`.
-    pub enum ConnectionResponseContentFitbitStrategy {
-        /// `fitbit`
-        Fitbit = "fitbit",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=github
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentGitHub {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGitHub>,
-    /// Always `github`.
-    #[serde(deserialize_with = "ConnectionResponseContentGitHub::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentGitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentGitHub")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentGitHub {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "github")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentGitHubStrategy`.
-    pub enum ConnectionResponseContentGitHubStrategy {
-        /// `github`
-        Github = "github",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=google-apps
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentGoogleApps {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleApps>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `google-apps`.
-    #[serde(deserialize_with = "ConnectionResponseContentGoogleApps::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentGoogleApps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentGoogleApps")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentGoogleApps {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "google-apps")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentGoogleAppsStrategy`.
-    pub enum ConnectionResponseContentGoogleAppsStrategy {
-        /// `google-apps`
-        GoogleApps = "google-apps",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=google-oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentGoogleOAuth2 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleOAuth2>,
-    /// Always `google-oauth2`.
-    #[serde(deserialize_with = "ConnectionResponseContentGoogleOAuth2::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentGoogleOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentGoogleOAuth2 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "google-oauth2")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentGoogleOAuth2Strategy`.
-    pub enum ConnectionResponseContentGoogleOAuth2Strategy {
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=instagram
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentInstagram {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsInstagram>,
-    /// Always `instagram`.
-    #[serde(deserialize_with = "ConnectionResponseContentInstagram::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentInstagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentInstagram")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentInstagram {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "instagram")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentInstagramStrategy`.
-    pub enum ConnectionResponseContentInstagramStrategy {
-        /// `instagram`
-        Instagram = "instagram",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=ip
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentIp {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `ip`.
-    #[serde(deserialize_with = "ConnectionResponseContentIp::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentIp")
-            .field("options", &Keys(&self.options))
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentIp {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ip")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentIpStrategy`.
-    pub enum ConnectionResponseContentIpStrategy {
-        /// `ip`
-        Ip = "ip",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=line
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentLine {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLine>,
-    /// Always `line`.
-    #[serde(deserialize_with = "ConnectionResponseContentLine::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentLine")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentLine {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "line")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentLineStrategy`.
-    pub enum ConnectionResponseContentLineStrategy {
-        /// `line`
-        Line = "line",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=linkedin
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentLinkedin {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLinkedin>,
-    /// Always `linkedin`.
-    #[serde(deserialize_with = "ConnectionResponseContentLinkedin::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentLinkedin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentLinkedin")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentLinkedin {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "linkedin")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentLinkedinStrategy`.
-    pub enum ConnectionResponseContentLinkedinStrategy {
-        /// `linkedin`
-        Linkedin = "linkedin",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=oauth1
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOAuth1 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth1>,
-    /// Always `oauth1`.
-    #[serde(deserialize_with = "ConnectionResponseContentOAuth1::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOAuth1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOAuth1")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentOAuth1 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "oauth1")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOAuth1Strategy`.
-    pub enum ConnectionResponseContentOAuth1Strategy {
-        /// `oauth1`
-        Oauth1 = "oauth1",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOAuth2 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth2>,
-    /// Always `oauth2`.
-    #[serde(deserialize_with = "ConnectionResponseContentOAuth2::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentOAuth2 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "oauth2")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOAuth2Strategy`.
-    pub enum ConnectionResponseContentOAuth2Strategy {
-        /// `oauth2`
-        Oauth2 = "oauth2",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=office365
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOffice365 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOffice365>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `office365`.
-    #[serde(deserialize_with = "ConnectionResponseContentOffice365::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOffice365 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOffice365")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentOffice365 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "office365")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOffice365Strategy`.
-    pub enum ConnectionResponseContentOffice365Strategy {
-        /// `office365`
-        Office365 = "office365",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOidc {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOidc>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `oidc`.
-    #[serde(deserialize_with = "ConnectionResponseContentOidc::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOidc")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
+        f.debug_struct("ConnectionOptionsExact")
+            .field("base_url", &self.base_url)
+            .field("client_id", &self.client_id)
             .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
             )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
+            .field("profile", &self.profile)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl ConnectionResponseContentOidc {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "oidc")
+/// Options for the 'facebook' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsFacebook {
+    /// Grants permission to both read and manage ads for ad accounts you own or have been granted access to by the owner. By default, your app may only access ad accounts owned by admins of the app when in developer mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ads_management: Option<bool>,
+    /// Grants access to the Ads Insights API to pull ads report information for ad accounts you own or have been granted access to by the owner of other ad accounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ads_read: Option<bool>,
+    /// Provides access to a social context. Deprecated on April 30th, 2019.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_context_profile_field: Option<bool>,
+    /// Grants permission to read and write with the Business Manager API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_management: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Grants permission to access a person's primary email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Grants permission to publicly available group member information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups_access_member_info: Option<bool>,
+    /// Grants permission to retrieve all the information captured within a lead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leads_retrieval: Option<bool>,
+    /// Enables your app to read a person's notifications and mark them as read. This permission does not let you send notifications to a person. Deprecated in Graph API v2.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_notifications: Option<bool>,
+    /// Grants permission to retrieve Page Access Tokens for the Pages and Apps that the person administers. Apps need both manage_pages and publish_pages to be able to publish as a Page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_pages: Option<bool>,
+    /// Allows the app to perform POST and DELETE operations on endpoints used for managing a Page's Call To Action buttons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages_manage_cta: Option<bool>,
+    /// Grants permission to manage Instant Articles on behalf of Facebook Pages administered by people using your app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages_manage_instant_articles: Option<bool>,
+    /// Grants permission to send and receive messages through a Facebook Page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages_messaging: Option<bool>,
+    /// Grants permission to use the phone number messaging feature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages_messaging_phone_number: Option<bool>,
+    /// Grants permission to send messages using Facebook Pages at any time after the first user interaction. Your app may only send advertising or promotional content through sponsored messages or within 24 hours of user interaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages_messaging_subscriptions: Option<bool>,
+    /// Grants access to show the list of the Pages that a person manages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages_show_list: Option<bool>,
+    /// Provides access to a user's public profile information including id, first_name, last_name, middle_name, name, name_format, picture, and short_name. This is the most basic permission and is required by Facebook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_profile: Option<bool>,
+    /// Allows your app to publish to the Open Graph using Built-in Actions, Achievements, Scores, or Custom Actions. Deprecated on August 1st, 2018.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_actions: Option<bool>,
+    /// Grants permission to publish posts, comments, and like Pages managed by a person using your app. Your app must also have manage_pages to publish as a Page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_pages: Option<bool>,
+    /// Grants permission to post content into a group on behalf of a user who has granted the app this permission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_to_groups: Option<bool>,
+    /// Grants permission to publish live videos to the app User's timeline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_video: Option<bool>,
+    /// Grants read-only access to the Audience Network Insights data for Apps the person owns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_audience_network_insights: Option<bool>,
+    /// Grants read-only access to the Insights data for Pages, Apps, and web domains the person owns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_insights: Option<bool>,
+    /// Provides the ability to read the messages in a person's Facebook Inbox through the inbox edge and the thread node. Deprecated in Graph API v2.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_mailbox: Option<bool>,
+    /// Grants permission to read from the Page Inboxes of the Pages managed by a person. This permission is often used alongside the manage_pages permission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_page_mailboxes: Option<bool>,
+    /// Provides access to read the posts in a person's News Feed, or the posts on their Profile. Deprecated in Graph API v2.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_stream: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Grants permission to access a person's age range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_age_range: Option<bool>,
+    /// Grants permission to access a person's birthday.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_birthday: Option<bool>,
+    /// Grants read-only access to the Events a person is a host of or has RSVPed to. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_events: Option<bool>,
+    /// Grants permission to access a list of friends that also use said app. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_friends: Option<bool>,
+    /// Grants permission to access a person's gender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_gender: Option<bool>,
+    /// Enables your app to read the Groups a person is a member of through the groups edge on the User object. Deprecated in Graph API v2.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_groups: Option<bool>,
+    /// Grants permission to access a person's hometown location set in their User Profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_hometown: Option<bool>,
+    /// Grants permission to access the list of all Facebook Pages that a person has liked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_likes: Option<bool>,
+    /// Grants permission to access the Facebook Profile URL of the user of your app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_link: Option<bool>,
+    /// Provides access to a person's current city through the location field on the User object. The current city is set by a person on their Profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_location: Option<bool>,
+    /// Enables your app to read the Groups a person is an admin of through the groups edge on the User object. Deprecated in Graph API v3.0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_managed_groups: Option<bool>,
+    /// Provides access to the photos a person has uploaded or been tagged in. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_photos: Option<bool>,
+    /// Provides access to the posts on a person's Timeline including their own posts, posts they are tagged in, and posts other people make on their Timeline. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_posts: Option<bool>,
+    /// Provides access to a person's statuses. These are posts on Facebook which don't include links, videos or photos. Deprecated in Graph API v2.3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_status: Option<bool>,
+    /// Provides access to the Places a person has been tagged at in photos, videos, statuses and links. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_tagged_places: Option<bool>,
+    /// Provides access to the videos a person has uploaded or been tagged in. This permission is restricted to a limited set of partners and usage requires prior approval by Facebook.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_videos: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsFacebook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsFacebook {
+    const NAME: &'static str = "ConnectionOptionsFacebook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ads_management = Default::default();
+        let mut f_ads_read = Default::default();
+        let mut f_allow_context_profile_field = Default::default();
+        let mut f_business_management = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_email = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_groups_access_member_info = Default::default();
+        let mut f_leads_retrieval = Default::default();
+        let mut f_manage_notifications = Default::default();
+        let mut f_manage_pages = Default::default();
+        let mut f_pages_manage_cta = Default::default();
+        let mut f_pages_manage_instant_articles = Default::default();
+        let mut f_pages_messaging = Default::default();
+        let mut f_pages_messaging_phone_number = Default::default();
+        let mut f_pages_messaging_subscriptions = Default::default();
+        let mut f_pages_show_list = Default::default();
+        let mut f_public_profile = Default::default();
+        let mut f_publish_actions = Default::default();
+        let mut f_publish_pages = Default::default();
+        let mut f_publish_to_groups = Default::default();
+        let mut f_publish_video = Default::default();
+        let mut f_read_audience_network_insights = Default::default();
+        let mut f_read_insights = Default::default();
+        let mut f_read_mailbox = Default::default();
+        let mut f_read_page_mailboxes = Default::default();
+        let mut f_read_stream = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_user_age_range = Default::default();
+        let mut f_user_birthday = Default::default();
+        let mut f_user_events = Default::default();
+        let mut f_user_friends = Default::default();
+        let mut f_user_gender = Default::default();
+        let mut f_user_groups = Default::default();
+        let mut f_user_hometown = Default::default();
+        let mut f_user_likes = Default::default();
+        let mut f_user_link = Default::default();
+        let mut f_user_location = Default::default();
+        let mut f_user_managed_groups = Default::default();
+        let mut f_user_photos = Default::default();
+        let mut f_user_posts = Default::default();
+        let mut f_user_status = Default::default();
+        let mut f_user_tagged_places = Default::default();
+        let mut f_user_videos = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ads_management" => f_ads_management = de_map.next_value()?,
+                "ads_read" => f_ads_read = de_map.next_value()?,
+                "allow_context_profile_field" => {
+                    f_allow_context_profile_field = de_map.next_value()?
+                }
+                "business_management" => f_business_management = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "groups_access_member_info" => f_groups_access_member_info = de_map.next_value()?,
+                "leads_retrieval" => f_leads_retrieval = de_map.next_value()?,
+                "manage_notifications" => f_manage_notifications = de_map.next_value()?,
+                "manage_pages" => f_manage_pages = de_map.next_value()?,
+                "pages_manage_cta" => f_pages_manage_cta = de_map.next_value()?,
+                "pages_manage_instant_articles" => {
+                    f_pages_manage_instant_articles = de_map.next_value()?
+                }
+                "pages_messaging" => f_pages_messaging = de_map.next_value()?,
+                "pages_messaging_phone_number" => {
+                    f_pages_messaging_phone_number = de_map.next_value()?
+                }
+                "pages_messaging_subscriptions" => {
+                    f_pages_messaging_subscriptions = de_map.next_value()?
+                }
+                "pages_show_list" => f_pages_show_list = de_map.next_value()?,
+                "public_profile" => f_public_profile = de_map.next_value()?,
+                "publish_actions" => f_publish_actions = de_map.next_value()?,
+                "publish_pages" => f_publish_pages = de_map.next_value()?,
+                "publish_to_groups" => f_publish_to_groups = de_map.next_value()?,
+                "publish_video" => f_publish_video = de_map.next_value()?,
+                "read_audience_network_insights" => {
+                    f_read_audience_network_insights = de_map.next_value()?
+                }
+                "read_insights" => f_read_insights = de_map.next_value()?,
+                "read_mailbox" => f_read_mailbox = de_map.next_value()?,
+                "read_page_mailboxes" => f_read_page_mailboxes = de_map.next_value()?,
+                "read_stream" => f_read_stream = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "user_age_range" => f_user_age_range = de_map.next_value()?,
+                "user_birthday" => f_user_birthday = de_map.next_value()?,
+                "user_events" => f_user_events = de_map.next_value()?,
+                "user_friends" => f_user_friends = de_map.next_value()?,
+                "user_gender" => f_user_gender = de_map.next_value()?,
+                "user_groups" => f_user_groups = de_map.next_value()?,
+                "user_hometown" => f_user_hometown = de_map.next_value()?,
+                "user_likes" => f_user_likes = de_map.next_value()?,
+                "user_link" => f_user_link = de_map.next_value()?,
+                "user_location" => f_user_location = de_map.next_value()?,
+                "user_managed_groups" => f_user_managed_groups = de_map.next_value()?,
+                "user_photos" => f_user_photos = de_map.next_value()?,
+                "user_posts" => f_user_posts = de_map.next_value()?,
+                "user_status" => f_user_status = de_map.next_value()?,
+                "user_tagged_places" => f_user_tagged_places = de_map.next_value()?,
+                "user_videos" => f_user_videos = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ads_management: f_ads_management,
+            ads_read: f_ads_read,
+            allow_context_profile_field: f_allow_context_profile_field,
+            business_management: f_business_management,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            email: f_email,
+            freeform_scopes: f_freeform_scopes,
+            groups_access_member_info: f_groups_access_member_info,
+            leads_retrieval: f_leads_retrieval,
+            manage_notifications: f_manage_notifications,
+            manage_pages: f_manage_pages,
+            pages_manage_cta: f_pages_manage_cta,
+            pages_manage_instant_articles: f_pages_manage_instant_articles,
+            pages_messaging: f_pages_messaging,
+            pages_messaging_phone_number: f_pages_messaging_phone_number,
+            pages_messaging_subscriptions: f_pages_messaging_subscriptions,
+            pages_show_list: f_pages_show_list,
+            public_profile: f_public_profile,
+            publish_actions: f_publish_actions,
+            publish_pages: f_publish_pages,
+            publish_to_groups: f_publish_to_groups,
+            publish_video: f_publish_video,
+            read_audience_network_insights: f_read_audience_network_insights,
+            read_insights: f_read_insights,
+            read_mailbox: f_read_mailbox,
+            read_page_mailboxes: f_read_page_mailboxes,
+            read_stream: f_read_stream,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            user_age_range: f_user_age_range,
+            user_birthday: f_user_birthday,
+            user_events: f_user_events,
+            user_friends: f_user_friends,
+            user_gender: f_user_gender,
+            user_groups: f_user_groups,
+            user_hometown: f_user_hometown,
+            user_likes: f_user_likes,
+            user_link: f_user_link,
+            user_location: f_user_location,
+            user_managed_groups: f_user_managed_groups,
+            user_photos: f_user_photos,
+            user_posts: f_user_posts,
+            user_status: f_user_status,
+            user_tagged_places: f_user_tagged_places,
+            user_videos: f_user_videos,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsFacebook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsFacebook")
+            .field("ads_management", &self.ads_management)
+            .field("ads_read", &self.ads_read)
+            .field(
+                "allow_context_profile_field",
+                &self.allow_context_profile_field,
+            )
+            .field("business_management", &self.business_management)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("groups_access_member_info", &self.groups_access_member_info)
+            .field("leads_retrieval", &self.leads_retrieval)
+            .field("manage_notifications", &self.manage_notifications)
+            .field("manage_pages", &self.manage_pages)
+            .field("pages_manage_cta", &self.pages_manage_cta)
+            .field(
+                "pages_manage_instant_articles",
+                &self.pages_manage_instant_articles,
+            )
+            .field("pages_messaging", &self.pages_messaging)
+            .field(
+                "pages_messaging_phone_number",
+                &self.pages_messaging_phone_number,
+            )
+            .field(
+                "pages_messaging_subscriptions",
+                &self.pages_messaging_subscriptions,
+            )
+            .field("pages_show_list", &self.pages_show_list)
+            .field("public_profile", &self.public_profile)
+            .field("publish_actions", &self.publish_actions)
+            .field("publish_pages", &self.publish_pages)
+            .field("publish_to_groups", &self.publish_to_groups)
+            .field("publish_video", &self.publish_video)
+            .field(
+                "read_audience_network_insights",
+                &self.read_audience_network_insights,
+            )
+            .field("read_insights", &self.read_insights)
+            .field("read_mailbox", &self.read_mailbox)
+            .field("read_page_mailboxes", &self.read_page_mailboxes)
+            .field("read_stream", &self.read_stream)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("user_age_range", &self.user_age_range)
+            .field("user_birthday", &self.user_birthday)
+            .field("user_events", &self.user_events)
+            .field("user_friends", &self.user_friends)
+            .field("user_gender", &self.user_gender)
+            .field("user_groups", &self.user_groups)
+            .field("user_hometown", &self.user_hometown)
+            .field("user_likes", &self.user_likes)
+            .field("user_link", &self.user_link)
+            .field("user_location", &self.user_location)
+            .field("user_managed_groups", &self.user_managed_groups)
+            .field("user_photos", &self.user_photos)
+            .field("user_posts", &self.user_posts)
+            .field("user_status", &self.user_status)
+            .field("user_tagged_places", &self.user_tagged_places)
+            .field("user_videos", &self.user_videos)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'fitbit' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsFitbit = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request from GitHub during authentication. Use this to request scopes not covered by the predefined scope options.
+pub type ConnectionOptionsFreeformScopesGithub = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Options for the 'github' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsGitHub {
+    /// Requests the GitHub admin:org scope so Auth0 can fully manage organizations, teams, and memberships on behalf of the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_org: Option<bool>,
+    /// Requests the admin:public_key scope to allow creating, updating, and deleting the user's SSH public keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_public_key: Option<bool>,
+    /// Requests the admin:repo_hook scope so Auth0 can read, write, ping, and delete repository webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_repo_hook: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Requests the delete_repo scope so the user can remove repositories they administer while signing in through Auth0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_repo: Option<bool>,
+    /// Requests the user:email scope so Auth0 pulls addresses from GitHub's /user/emails endpoint and populates the profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// Requests the user:follow scope to allow following or unfollowing GitHub users for the signed-in account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Requests the gist scope so the application can create or update gists on behalf of the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gist: Option<bool>,
+    /// Requests the notifications scope to read GitHub inbox notifications; repo also implicitly grants this access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<bool>,
+    /// Controls the GitHub read:user call that returns the user's basic profile (name, avatar, profile URL) and is on by default for successful logins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// Requests the public_repo scope for read and write operations on public repositories, deployments, and statuses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_repo: Option<bool>,
+    /// Requests the read:org scope so Auth0 can view organizations, teams, and membership lists without making changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_org: Option<bool>,
+    /// Requests the read:public_key scope so Auth0 can list and inspect the user's SSH public keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_public_key: Option<bool>,
+    /// Requests the read:repo_hook scope to read and ping repository webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_repo_hook: Option<bool>,
+    /// Requests the read:user scope to load extended profile information, implicitly covering user:email and user:follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_user: Option<bool>,
+    /// Requests the repo scope for read and write access to both public and private repositories, deployments, and statuses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<bool>,
+    /// Requests the repo_deployment scope in order to read and write deployment statuses for repositories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo_deployment: Option<bool>,
+    /// Requests the repo:status scope to manage commit statuses on public and private repositories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo_status: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Requests the write:org scope so Auth0 can change whether organization memberships are publicized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_org: Option<bool>,
+    /// Requests the write:public_key scope to create or update SSH public keys for the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_public_key: Option<bool>,
+    /// Requests the write:repo_hook scope so Auth0 can read, create, update, and ping repository webhooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_repo_hook: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsGitHub {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsGitHub {
+    const NAME: &'static str = "ConnectionOptionsGitHub";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_admin_org = Default::default();
+        let mut f_admin_public_key = Default::default();
+        let mut f_admin_repo_hook = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_delete_repo = Default::default();
+        let mut f_email = Default::default();
+        let mut f_follow = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_gist = Default::default();
+        let mut f_notifications = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_public_repo = Default::default();
+        let mut f_read_org = Default::default();
+        let mut f_read_public_key = Default::default();
+        let mut f_read_repo_hook = Default::default();
+        let mut f_read_user = Default::default();
+        let mut f_repo = Default::default();
+        let mut f_repo_deployment = Default::default();
+        let mut f_repo_status = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_write_org = Default::default();
+        let mut f_write_public_key = Default::default();
+        let mut f_write_repo_hook = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "admin_org" => f_admin_org = de_map.next_value()?,
+                "admin_public_key" => f_admin_public_key = de_map.next_value()?,
+                "admin_repo_hook" => f_admin_repo_hook = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "delete_repo" => f_delete_repo = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "follow" => f_follow = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "gist" => f_gist = de_map.next_value()?,
+                "notifications" => f_notifications = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "public_repo" => f_public_repo = de_map.next_value()?,
+                "read_org" => f_read_org = de_map.next_value()?,
+                "read_public_key" => f_read_public_key = de_map.next_value()?,
+                "read_repo_hook" => f_read_repo_hook = de_map.next_value()?,
+                "read_user" => f_read_user = de_map.next_value()?,
+                "repo" => f_repo = de_map.next_value()?,
+                "repo_deployment" => f_repo_deployment = de_map.next_value()?,
+                "repo_status" => f_repo_status = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "write_org" => f_write_org = de_map.next_value()?,
+                "write_public_key" => f_write_public_key = de_map.next_value()?,
+                "write_repo_hook" => f_write_repo_hook = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            admin_org: f_admin_org,
+            admin_public_key: f_admin_public_key,
+            admin_repo_hook: f_admin_repo_hook,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            delete_repo: f_delete_repo,
+            email: f_email,
+            follow: f_follow,
+            freeform_scopes: f_freeform_scopes,
+            gist: f_gist,
+            notifications: f_notifications,
+            profile: f_profile,
+            public_repo: f_public_repo,
+            read_org: f_read_org,
+            read_public_key: f_read_public_key,
+            read_repo_hook: f_read_repo_hook,
+            read_user: f_read_user,
+            repo: f_repo,
+            repo_deployment: f_repo_deployment,
+            repo_status: f_repo_status,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            write_org: f_write_org,
+            write_public_key: f_write_public_key,
+            write_repo_hook: f_write_repo_hook,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsGitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsGitHub")
+            .field("admin_org", &self.admin_org)
+            .field("admin_public_key", &self.admin_public_key)
+            .field("admin_repo_hook", &self.admin_repo_hook)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("delete_repo", &self.delete_repo)
+            .field("email", &self.email)
+            .field("follow", &self.follow)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("gist", &self.gist)
+            .field("notifications", &self.notifications)
+            .field("profile", &self.profile)
+            .field("public_repo", &self.public_repo)
+            .field("read_org", &self.read_org)
+            .field("read_public_key", &self.read_public_key)
+            .field("read_repo_hook", &self.read_repo_hook)
+            .field("read_user", &self.read_user)
+            .field("repo", &self.repo)
+            .field("repo_deployment", &self.repo_deployment)
+            .field("repo_status", &self.repo_status)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("write_org", &self.write_org)
+            .field("write_public_key", &self.write_public_key)
+            .field("write_repo_hook", &self.write_repo_hook)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'google-apps' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsGoogleApps {
+    /// The `admin_access_token` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_access_token: Option<String>,
+    /// The `admin_access_token_expiresin` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_access_token_expiresin: Option<String>,
+    /// The `admin_refresh_token` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_refresh_token: Option<String>,
+    /// When true, allows customization of OAuth scopes requested during user login. Custom scopes are appended to the mandatory email and profile scopes. When false or omitted, only the default email and profile scopes are used. This property is automatically enabled when Token Vault or Connected Accounts features are activated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_setting_login_scopes: Option<bool>,
+    /// The `api_enable_groups` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_enable_groups: Option<bool>,
+    /// The `api_enable_users` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_enable_users: Option<bool>,
+    /// The `client_id` field.
+    pub client_id: String,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
+    /// Whether the OAuth flow requests the `email` scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `ext_agreed_terms` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_agreed_terms: Option<bool>,
+    /// The `ext_groups` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_groups: Option<bool>,
+    /// Controls whether enriched group entries include `id`, `email`, `name` (true) or only the group name (false); can only be set when `ext_groups` is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_groups_extended: Option<bool>,
+    /// The `ext_is_admin` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_is_admin: Option<bool>,
+    /// The `ext_is_suspended` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ext_is_suspended: Option<bool>,
+    /// The `federated_connections_access_tokens` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
+    /// The `handle_login_from_social` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle_login_from_social: Option<bool>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// Determines how Auth0 generates the user_id for Google Workspace users. When false (default), the user's email address is used. When true, Google's stable numeric user ID is used instead, which persists even if the user's email changes. This setting can only be configured when creating the connection and cannot be changed afterward.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_user_id_to_id: Option<bool>,
+    /// Whether the OAuth flow requests the `profile` scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsGoogleApps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsGoogleApps {
+    const NAME: &'static str = "ConnectionOptionsGoogleApps";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_admin_access_token = Default::default();
+        let mut f_admin_access_token_expiresin = Default::default();
+        let mut f_admin_refresh_token = Default::default();
+        let mut f_allow_setting_login_scopes = Default::default();
+        let mut f_api_enable_groups = Default::default();
+        let mut f_api_enable_users = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = Default::default();
+        let mut f_domain = Default::default();
+        let mut f_domain_aliases = Default::default();
+        let mut f_email = Default::default();
+        let mut f_ext_agreed_terms = Default::default();
+        let mut f_ext_groups = Default::default();
+        let mut f_ext_groups_extended = Default::default();
+        let mut f_ext_is_admin = Default::default();
+        let mut f_ext_is_suspended = Default::default();
+        let mut f_federated_connections_access_tokens = Default::default();
+        let mut f_handle_login_from_social = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_map_user_id_to_id = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_tenant_domain = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "admin_access_token" => f_admin_access_token = de_map.next_value()?,
+                "admin_access_token_expiresin" => {
+                    f_admin_access_token_expiresin = de_map.next_value()?
+                }
+                "admin_refresh_token" => f_admin_refresh_token = de_map.next_value()?,
+                "allow_setting_login_scopes" => {
+                    f_allow_setting_login_scopes = de_map.next_value()?
+                }
+                "api_enable_groups" => f_api_enable_groups = de_map.next_value()?,
+                "api_enable_users" => f_api_enable_users = de_map.next_value()?,
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "domain" => f_domain = de_map.next_value()?,
+                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "ext_agreed_terms" => f_ext_agreed_terms = de_map.next_value()?,
+                "ext_groups" => f_ext_groups = de_map.next_value()?,
+                "ext_groups_extended" => f_ext_groups_extended = de_map.next_value()?,
+                "ext_is_admin" => f_ext_is_admin = de_map.next_value()?,
+                "ext_is_suspended" => f_ext_is_suspended = de_map.next_value()?,
+                "federated_connections_access_tokens" => {
+                    f_federated_connections_access_tokens = de_map.next_value()?
+                }
+                "handle_login_from_social" => f_handle_login_from_social = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "map_user_id_to_id" => f_map_user_id_to_id = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            admin_access_token: f_admin_access_token,
+            admin_access_token_expiresin: f_admin_access_token_expiresin,
+            admin_refresh_token: f_admin_refresh_token,
+            allow_setting_login_scopes: f_allow_setting_login_scopes,
+            api_enable_groups: f_api_enable_groups,
+            api_enable_users: f_api_enable_users,
+            client_id: object::missing(f_client_id, "client_id")?,
+            client_secret: f_client_secret,
+            domain: f_domain,
+            domain_aliases: f_domain_aliases,
+            email: f_email,
+            ext_agreed_terms: f_ext_agreed_terms,
+            ext_groups: f_ext_groups,
+            ext_groups_extended: f_ext_groups_extended,
+            ext_is_admin: f_ext_is_admin,
+            ext_is_suspended: f_ext_is_suspended,
+            federated_connections_access_tokens: f_federated_connections_access_tokens,
+            handle_login_from_social: f_handle_login_from_social,
+            icon_url: f_icon_url,
+            map_user_id_to_id: f_map_user_id_to_id,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            tenant_domain: f_tenant_domain,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsGoogleApps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsGoogleApps")
+            .field(
+                "admin_access_token",
+                &self.admin_access_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "admin_access_token_expiresin",
+                &self.admin_access_token_expiresin,
+            )
+            .field(
+                "admin_refresh_token",
+                &self.admin_refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "allow_setting_login_scopes",
+                &self.allow_setting_login_scopes,
+            )
+            .field("api_enable_groups", &self.api_enable_groups)
+            .field("api_enable_users", &self.api_enable_users)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("domain", &self.domain)
+            .field("domain_aliases", &self.domain_aliases)
+            .field("email", &self.email)
+            .field("ext_agreed_terms", &self.ext_agreed_terms)
+            .field("ext_groups", &self.ext_groups)
+            .field("ext_groups_extended", &self.ext_groups_extended)
+            .field("ext_is_admin", &self.ext_is_admin)
+            .field("ext_is_suspended", &self.ext_is_suspended)
+            .field(
+                "federated_connections_access_tokens",
+                &self.federated_connections_access_tokens,
+            )
+            .field("handle_login_from_social", &self.handle_login_from_social)
+            .field("icon_url", &self.icon_url)
+            .field("map_user_id_to_id", &self.map_user_id_to_id)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'google-oauth2' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsGoogleOAuth2 {
+    /// View and manage user's ad applications, ad units, and channels in AdSense
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adsense_management: Option<bool>,
+    /// The `allowed_audiences` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_audiences: Option<Vec<String>>,
+    /// View user's configuration information and reports
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytics: Option<bool>,
+    /// View and manage user's posts and blogs on Blogger and Blogger comments
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blogger: Option<bool>,
+    /// See, edit, share, and permanently delete all the calendars you can access using Google Calendar
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<bool>,
+    /// Run as a Calendar add-on
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_addons_execute: Option<bool>,
+    /// View and edit events on all your calendars
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_events: Option<bool>,
+    /// View events on all your calendars
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_events_readonly: Option<bool>,
+    /// View your Calendar settings
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_settings_readonly: Option<bool>,
+    /// Read access to user's chrome web store
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chrome_web_store: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Full access to the authenticated user's contacts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<bool>,
+    /// Full access to the authenticated user's contacts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_new: Option<bool>,
+    /// Read-only access to the authenticated user's 'Other contacts'
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_other_readonly: Option<bool>,
+    /// Read-only access to the authenticated user's contacts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_readonly: Option<bool>,
+    /// View and manage user's products, feeds, and subaccounts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_api_for_shopping: Option<bool>,
+    /// Grants read and write access to the Coordinate API
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordinate: Option<bool>,
+    /// Grants read access to the Coordinate API
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordinate_readonly: Option<bool>,
+    /// Read-only access to the authenticated user's corporate directory (if applicable)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_readonly: Option<bool>,
+    /// Access to Google Docs document list feed
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_list: Option<bool>,
+    /// Full access to all files and folders in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive: Option<bool>,
+    /// View and add to the activity record of files in your Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_activity: Option<bool>,
+    /// View the activity record of files in your Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_activity_readonly: Option<bool>,
+    /// Access to the application's configuration data in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_appdata: Option<bool>,
+    /// View apps authorized to access your Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_apps_readonly: Option<bool>,
+    /// Access to files created or opened by the app
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_file: Option<bool>,
+    /// Access to file metadata, including listing files and folders
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_metadata: Option<bool>,
+    /// Read-only access to file metadata
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_metadata_readonly: Option<bool>,
+    /// Read-only access to the user's Google Photos
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_photos_readonly: Option<bool>,
+    /// Read-only access to all files and folders in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_readonly: Option<bool>,
+    /// Modify the behavior of Google Apps Scripts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_scripts: Option<bool>,
+    /// Email and verified email flag
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail: Option<bool>,
+    /// Read all resources and their metadata—no write operations
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_compose: Option<bool>,
+    /// Insert and import messages only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_insert: Option<bool>,
+    /// Create, read, update, and delete labels only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_labels: Option<bool>,
+    /// Read resources metadata including labels, history records, and email message headers, but not the message body or attachments
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_metadata: Option<bool>,
+    /// All read/write operations except immediate, permanent deletion of threads and messages, bypassing Trash
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_modify: Option<bool>,
+    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_new: Option<bool>,
+    /// Read all resources and their metadata—no write operations
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_readonly: Option<bool>,
+    /// Send messages only. No read or modify privileges on mailbox
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_send: Option<bool>,
+    /// Manage basic mail settings
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_settings_basic: Option<bool>,
+    /// Manage sensitive mail settings, including forwarding rules and aliases. Note: Operations guarded by this scope are restricted to administrative use only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_settings_sharing: Option<bool>,
+    /// View and manage user's publisher data in the Google Affiliate Network
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_affiliate_network: Option<bool>,
+    /// View and manage user's books and library in Google Books
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_books: Option<bool>,
+    /// View and manage user's data stored in Google Cloud Storage
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_cloud_storage: Option<bool>,
+    /// Full access to all files and folders in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_drive: Option<bool>,
+    /// Access to files created or opened by the app
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_drive_files: Option<bool>,
+    /// Associate user with its public Google profile
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_plus: Option<bool>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// View and manage user's best-available current location and location history in Google Latitude
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude_best: Option<bool>,
+    /// View and manage user's city-level current location and location history in Google Latitude
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude_city: Option<bool>,
+    /// View and manage user's votes, topics, and submissions
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderator: Option<bool>,
+    /// Request a refresh token when the user authorizes your application
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_access: Option<bool>,
+    /// View and manage user's friends, applications and profile and status
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orkut: Option<bool>,
+    /// View and manage user's Google photos, videos, photo and video tags and comments
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picasa_web: Option<bool>,
+    /// Name, public profile URL, photo, country, language, and timezone
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// View and manage user's sites on Google Sites
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sites: Option<bool>,
+    /// Full access to create, edit, organize, and delete all your tasks
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<bool>,
+    /// Read-only access to view your tasks and task lists
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks_readonly: Option<bool>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// View, manage and view statistics user's short URLs
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_shortener: Option<bool>,
+    /// View and manage user's sites and messages, view keywords
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webmaster_tools: Option<bool>,
+    /// Manage your YouTube account
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube: Option<bool>,
+    /// See a list of your current active channel members, their current level, and when they became a member
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_channelmemberships_creator: Option<bool>,
+    /// Manage your YouTube account
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_new: Option<bool>,
+    /// View your YouTube account
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_readonly: Option<bool>,
+    /// Manage your YouTube videos
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_upload: Option<bool>,
+    /// View and manage your assets and associated content on YouTube
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtubepartner: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsGoogleOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsGoogleOAuth2 {
+    const NAME: &'static str = "ConnectionOptionsGoogleOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_adsense_management = Default::default();
+        let mut f_allowed_audiences = Default::default();
+        let mut f_analytics = Default::default();
+        let mut f_blogger = Default::default();
+        let mut f_calendar = Default::default();
+        let mut f_calendar_addons_execute = Default::default();
+        let mut f_calendar_events = Default::default();
+        let mut f_calendar_events_readonly = Default::default();
+        let mut f_calendar_settings_readonly = Default::default();
+        let mut f_chrome_web_store = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_contacts = Default::default();
+        let mut f_contacts_new = Default::default();
+        let mut f_contacts_other_readonly = Default::default();
+        let mut f_contacts_readonly = Default::default();
+        let mut f_content_api_for_shopping = Default::default();
+        let mut f_coordinate = Default::default();
+        let mut f_coordinate_readonly = Default::default();
+        let mut f_directory_readonly = Default::default();
+        let mut f_document_list = Default::default();
+        let mut f_drive = Default::default();
+        let mut f_drive_activity = Default::default();
+        let mut f_drive_activity_readonly = Default::default();
+        let mut f_drive_appdata = Default::default();
+        let mut f_drive_apps_readonly = Default::default();
+        let mut f_drive_file = Default::default();
+        let mut f_drive_metadata = Default::default();
+        let mut f_drive_metadata_readonly = Default::default();
+        let mut f_drive_photos_readonly = Default::default();
+        let mut f_drive_readonly = Default::default();
+        let mut f_drive_scripts = Default::default();
+        let mut f_email = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_gmail = Default::default();
+        let mut f_gmail_compose = Default::default();
+        let mut f_gmail_insert = Default::default();
+        let mut f_gmail_labels = Default::default();
+        let mut f_gmail_metadata = Default::default();
+        let mut f_gmail_modify = Default::default();
+        let mut f_gmail_new = Default::default();
+        let mut f_gmail_readonly = Default::default();
+        let mut f_gmail_send = Default::default();
+        let mut f_gmail_settings_basic = Default::default();
+        let mut f_gmail_settings_sharing = Default::default();
+        let mut f_google_affiliate_network = Default::default();
+        let mut f_google_books = Default::default();
+        let mut f_google_cloud_storage = Default::default();
+        let mut f_google_drive = Default::default();
+        let mut f_google_drive_files = Default::default();
+        let mut f_google_plus = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_latitude_best = Default::default();
+        let mut f_latitude_city = Default::default();
+        let mut f_moderator = Default::default();
+        let mut f_offline_access = Default::default();
+        let mut f_orkut = Default::default();
+        let mut f_picasa_web = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_sites = Default::default();
+        let mut f_tasks = Default::default();
+        let mut f_tasks_readonly = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_url_shortener = Default::default();
+        let mut f_webmaster_tools = Default::default();
+        let mut f_youtube = Default::default();
+        let mut f_youtube_channelmemberships_creator = Default::default();
+        let mut f_youtube_new = Default::default();
+        let mut f_youtube_readonly = Default::default();
+        let mut f_youtube_upload = Default::default();
+        let mut f_youtubepartner = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "adsense_management" => f_adsense_management = de_map.next_value()?,
+                "allowed_audiences" => f_allowed_audiences = de_map.next_value()?,
+                "analytics" => f_analytics = de_map.next_value()?,
+                "blogger" => f_blogger = de_map.next_value()?,
+                "calendar" => f_calendar = de_map.next_value()?,
+                "calendar_addons_execute" => f_calendar_addons_execute = de_map.next_value()?,
+                "calendar_events" => f_calendar_events = de_map.next_value()?,
+                "calendar_events_readonly" => f_calendar_events_readonly = de_map.next_value()?,
+                "calendar_settings_readonly" => {
+                    f_calendar_settings_readonly = de_map.next_value()?
+                }
+                "chrome_web_store" => f_chrome_web_store = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "contacts" => f_contacts = de_map.next_value()?,
+                "contacts_new" => f_contacts_new = de_map.next_value()?,
+                "contacts_other_readonly" => f_contacts_other_readonly = de_map.next_value()?,
+                "contacts_readonly" => f_contacts_readonly = de_map.next_value()?,
+                "content_api_for_shopping" => f_content_api_for_shopping = de_map.next_value()?,
+                "coordinate" => f_coordinate = de_map.next_value()?,
+                "coordinate_readonly" => f_coordinate_readonly = de_map.next_value()?,
+                "directory_readonly" => f_directory_readonly = de_map.next_value()?,
+                "document_list" => f_document_list = de_map.next_value()?,
+                "drive" => f_drive = de_map.next_value()?,
+                "drive_activity" => f_drive_activity = de_map.next_value()?,
+                "drive_activity_readonly" => f_drive_activity_readonly = de_map.next_value()?,
+                "drive_appdata" => f_drive_appdata = de_map.next_value()?,
+                "drive_apps_readonly" => f_drive_apps_readonly = de_map.next_value()?,
+                "drive_file" => f_drive_file = de_map.next_value()?,
+                "drive_metadata" => f_drive_metadata = de_map.next_value()?,
+                "drive_metadata_readonly" => f_drive_metadata_readonly = de_map.next_value()?,
+                "drive_photos_readonly" => f_drive_photos_readonly = de_map.next_value()?,
+                "drive_readonly" => f_drive_readonly = de_map.next_value()?,
+                "drive_scripts" => f_drive_scripts = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "gmail" => f_gmail = de_map.next_value()?,
+                "gmail_compose" => f_gmail_compose = de_map.next_value()?,
+                "gmail_insert" => f_gmail_insert = de_map.next_value()?,
+                "gmail_labels" => f_gmail_labels = de_map.next_value()?,
+                "gmail_metadata" => f_gmail_metadata = de_map.next_value()?,
+                "gmail_modify" => f_gmail_modify = de_map.next_value()?,
+                "gmail_new" => f_gmail_new = de_map.next_value()?,
+                "gmail_readonly" => f_gmail_readonly = de_map.next_value()?,
+                "gmail_send" => f_gmail_send = de_map.next_value()?,
+                "gmail_settings_basic" => f_gmail_settings_basic = de_map.next_value()?,
+                "gmail_settings_sharing" => f_gmail_settings_sharing = de_map.next_value()?,
+                "google_affiliate_network" => f_google_affiliate_network = de_map.next_value()?,
+                "google_books" => f_google_books = de_map.next_value()?,
+                "google_cloud_storage" => f_google_cloud_storage = de_map.next_value()?,
+                "google_drive" => f_google_drive = de_map.next_value()?,
+                "google_drive_files" => f_google_drive_files = de_map.next_value()?,
+                "google_plus" => f_google_plus = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "latitude_best" => f_latitude_best = de_map.next_value()?,
+                "latitude_city" => f_latitude_city = de_map.next_value()?,
+                "moderator" => f_moderator = de_map.next_value()?,
+                "offline_access" => f_offline_access = de_map.next_value()?,
+                "orkut" => f_orkut = de_map.next_value()?,
+                "picasa_web" => f_picasa_web = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "sites" => f_sites = de_map.next_value()?,
+                "tasks" => f_tasks = de_map.next_value()?,
+                "tasks_readonly" => f_tasks_readonly = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "url_shortener" => f_url_shortener = de_map.next_value()?,
+                "webmaster_tools" => f_webmaster_tools = de_map.next_value()?,
+                "youtube" => f_youtube = de_map.next_value()?,
+                "youtube_channelmemberships_creator" => {
+                    f_youtube_channelmemberships_creator = de_map.next_value()?
+                }
+                "youtube_new" => f_youtube_new = de_map.next_value()?,
+                "youtube_readonly" => f_youtube_readonly = de_map.next_value()?,
+                "youtube_upload" => f_youtube_upload = de_map.next_value()?,
+                "youtubepartner" => f_youtubepartner = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            adsense_management: f_adsense_management,
+            allowed_audiences: f_allowed_audiences,
+            analytics: f_analytics,
+            blogger: f_blogger,
+            calendar: f_calendar,
+            calendar_addons_execute: f_calendar_addons_execute,
+            calendar_events: f_calendar_events,
+            calendar_events_readonly: f_calendar_events_readonly,
+            calendar_settings_readonly: f_calendar_settings_readonly,
+            chrome_web_store: f_chrome_web_store,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            contacts: f_contacts,
+            contacts_new: f_contacts_new,
+            contacts_other_readonly: f_contacts_other_readonly,
+            contacts_readonly: f_contacts_readonly,
+            content_api_for_shopping: f_content_api_for_shopping,
+            coordinate: f_coordinate,
+            coordinate_readonly: f_coordinate_readonly,
+            directory_readonly: f_directory_readonly,
+            document_list: f_document_list,
+            drive: f_drive,
+            drive_activity: f_drive_activity,
+            drive_activity_readonly: f_drive_activity_readonly,
+            drive_appdata: f_drive_appdata,
+            drive_apps_readonly: f_drive_apps_readonly,
+            drive_file: f_drive_file,
+            drive_metadata: f_drive_metadata,
+            drive_metadata_readonly: f_drive_metadata_readonly,
+            drive_photos_readonly: f_drive_photos_readonly,
+            drive_readonly: f_drive_readonly,
+            drive_scripts: f_drive_scripts,
+            email: f_email,
+            freeform_scopes: f_freeform_scopes,
+            gmail: f_gmail,
+            gmail_compose: f_gmail_compose,
+            gmail_insert: f_gmail_insert,
+            gmail_labels: f_gmail_labels,
+            gmail_metadata: f_gmail_metadata,
+            gmail_modify: f_gmail_modify,
+            gmail_new: f_gmail_new,
+            gmail_readonly: f_gmail_readonly,
+            gmail_send: f_gmail_send,
+            gmail_settings_basic: f_gmail_settings_basic,
+            gmail_settings_sharing: f_gmail_settings_sharing,
+            google_affiliate_network: f_google_affiliate_network,
+            google_books: f_google_books,
+            google_cloud_storage: f_google_cloud_storage,
+            google_drive: f_google_drive,
+            google_drive_files: f_google_drive_files,
+            google_plus: f_google_plus,
+            icon_url: f_icon_url,
+            latitude_best: f_latitude_best,
+            latitude_city: f_latitude_city,
+            moderator: f_moderator,
+            offline_access: f_offline_access,
+            orkut: f_orkut,
+            picasa_web: f_picasa_web,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            sites: f_sites,
+            tasks: f_tasks,
+            tasks_readonly: f_tasks_readonly,
+            upstream_params: f_upstream_params,
+            url_shortener: f_url_shortener,
+            webmaster_tools: f_webmaster_tools,
+            youtube: f_youtube,
+            youtube_channelmemberships_creator: f_youtube_channelmemberships_creator,
+            youtube_new: f_youtube_new,
+            youtube_readonly: f_youtube_readonly,
+            youtube_upload: f_youtube_upload,
+            youtubepartner: f_youtubepartner,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsGoogleOAuth2")
+            .field("adsense_management", &self.adsense_management)
+            .field("allowed_audiences", &self.allowed_audiences)
+            .field("analytics", &self.analytics)
+            .field("blogger", &self.blogger)
+            .field("calendar", &self.calendar)
+            .field("calendar_addons_execute", &self.calendar_addons_execute)
+            .field("calendar_events", &self.calendar_events)
+            .field("calendar_events_readonly", &self.calendar_events_readonly)
+            .field(
+                "calendar_settings_readonly",
+                &self.calendar_settings_readonly,
+            )
+            .field("chrome_web_store", &self.chrome_web_store)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("contacts", &self.contacts)
+            .field("contacts_new", &self.contacts_new)
+            .field("contacts_other_readonly", &self.contacts_other_readonly)
+            .field("contacts_readonly", &self.contacts_readonly)
+            .field("content_api_for_shopping", &self.content_api_for_shopping)
+            .field("coordinate", &self.coordinate)
+            .field("coordinate_readonly", &self.coordinate_readonly)
+            .field("directory_readonly", &self.directory_readonly)
+            .field("document_list", &self.document_list)
+            .field("drive", &self.drive)
+            .field("drive_activity", &self.drive_activity)
+            .field("drive_activity_readonly", &self.drive_activity_readonly)
+            .field("drive_appdata", &self.drive_appdata)
+            .field("drive_apps_readonly", &self.drive_apps_readonly)
+            .field("drive_file", &self.drive_file)
+            .field("drive_metadata", &self.drive_metadata)
+            .field("drive_metadata_readonly", &self.drive_metadata_readonly)
+            .field("drive_photos_readonly", &self.drive_photos_readonly)
+            .field("drive_readonly", &self.drive_readonly)
+            .field("drive_scripts", &self.drive_scripts)
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("gmail", &self.gmail)
+            .field("gmail_compose", &self.gmail_compose)
+            .field("gmail_insert", &self.gmail_insert)
+            .field("gmail_labels", &self.gmail_labels)
+            .field("gmail_metadata", &self.gmail_metadata)
+            .field("gmail_modify", &self.gmail_modify)
+            .field("gmail_new", &self.gmail_new)
+            .field("gmail_readonly", &self.gmail_readonly)
+            .field("gmail_send", &self.gmail_send)
+            .field("gmail_settings_basic", &self.gmail_settings_basic)
+            .field("gmail_settings_sharing", &self.gmail_settings_sharing)
+            .field("google_affiliate_network", &self.google_affiliate_network)
+            .field("google_books", &self.google_books)
+            .field("google_cloud_storage", &self.google_cloud_storage)
+            .field("google_drive", &self.google_drive)
+            .field("google_drive_files", &self.google_drive_files)
+            .field("google_plus", &self.google_plus)
+            .field("icon_url", &self.icon_url)
+            .field("latitude_best", &self.latitude_best)
+            .field("latitude_city", &self.latitude_city)
+            .field("moderator", &self.moderator)
+            .field("offline_access", &self.offline_access)
+            .field("orkut", &self.orkut)
+            .field("picasa_web", &self.picasa_web)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("sites", &self.sites)
+            .field("tasks", &self.tasks)
+            .field("tasks_readonly", &self.tasks_readonly)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("url_shortener", &self.url_shortener)
+            .field("webmaster_tools", &self.webmaster_tools)
+            .field("youtube", &self.youtube)
+            .field(
+                "youtube_channelmemberships_creator",
+                &self.youtube_channelmemberships_creator,
+            )
+            .field("youtube_new", &self.youtube_new)
+            .field("youtube_readonly", &self.youtube_readonly)
+            .field("youtube_upload", &self.youtube_upload)
+            .field("youtubepartner", &self.youtubepartner)
+            .field("extra", &Keys(&self.extra))
+            .finish()
     }
 }
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `ConnectionResponseContentOidcStrategy`.
-    pub enum ConnectionResponseContentOidcStrategy {
+    /// The response protocol used to communicate with the default application.
+    pub enum ConnectionOptionsIdpInitiatedClientProtocolEnumSaml {
         /// `oidc`
         Oidc = "oidc",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=okta
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOkta {
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOkta>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `okta`.
-    #[serde(deserialize_with = "ConnectionResponseContentOkta::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOkta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOkta")
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentOkta {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "okta")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOktaStrategy`.
-    pub enum ConnectionResponseContentOktaStrategy {
-        /// `okta`
-        Okta = "okta",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=paypal
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentPaypal {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal`.
-    #[serde(deserialize_with = "ConnectionResponseContentPaypal::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentPaypal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentPaypal")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentPaypal {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "paypal")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=paypal-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentPaypalSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal-sandbox`.
-    #[serde(deserialize_with = "ConnectionResponseContentPaypalSandbox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentPaypalSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentPaypalSandbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "paypal-sandbox")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentPaypalSandboxStrategy`.
-    pub enum ConnectionResponseContentPaypalSandboxStrategy {
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentPaypalStrategy`.
-    pub enum ConnectionResponseContentPaypalStrategy {
-        /// `paypal`
-        Paypal = "paypal",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=pingfederate
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentPingFederate {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPingFederate>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `pingfederate`.
-    #[serde(deserialize_with = "ConnectionResponseContentPingFederate::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentPingFederate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentPingFederate")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentPingFederate {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "pingfederate")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentPingFederateStrategy`.
-    pub enum ConnectionResponseContentPingFederateStrategy {
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=planningcenter
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentPlanningCenter {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPlanningCenter>,
-    /// Always `planningcenter`.
-    #[serde(deserialize_with = "ConnectionResponseContentPlanningCenter::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentPlanningCenter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentPlanningCenter")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentPlanningCenter {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "planningcenter")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentPlanningCenterStrategy`.
-    pub enum ConnectionResponseContentPlanningCenterStrategy {
-        /// `planningcenter`
-        Planningcenter = "planningcenter",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=salesforce
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentSalesforce {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforce>,
-    /// Always `salesforce`.
-    #[serde(deserialize_with = "ConnectionResponseContentSalesforce::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentSalesforce")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentSalesforce {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "salesforce")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=salesforce-community
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentSalesforceCommunity {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforceCommunity>,
-    /// Always `salesforce-community`.
-    #[serde(deserialize_with = "ConnectionResponseContentSalesforceCommunity::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentSalesforceCommunity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentSalesforceCommunity")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentSalesforceCommunity {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "salesforce-community")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentSalesforceCommunityStrategy`.
-    pub enum ConnectionResponseContentSalesforceCommunityStrategy {
-        /// `salesforce-community`
-        SalesforceCommunity = "salesforce-community",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=salesforce-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentSalesforceSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforce>,
-    /// Always `salesforce-sandbox`.
-    #[serde(deserialize_with = "ConnectionResponseContentSalesforceSandbox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentSalesforceSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentSalesforceSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentSalesforceSandbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "salesforce-sandbox")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentSalesforceSandboxStrategy`.
-    pub enum ConnectionResponseContentSalesforceSandboxStrategy {
-        /// `salesforce-sandbox`
-        SalesforceSandbox = "salesforce-sandbox",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentSalesforceStrategy`.
-    pub enum ConnectionResponseContentSalesforceStrategy {
-        /// `salesforce`
-        Salesforce = "salesforce",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=samlp
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentSaml {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSaml>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `samlp`.
-    #[serde(deserialize_with = "ConnectionResponseContentSaml::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentSaml")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentSaml {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "samlp")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentSamlStrategy`.
-    pub enum ConnectionResponseContentSamlStrategy {
         /// `samlp`
         Samlp = "samlp",
+        /// `wsfed`
+        Wsfed = "wsfed",
     }
 }
 
 #[cfg(feature = "full")]
-/// Response for connections with strategy=sharepoint
+/// Configuration for IdP-Initiated SAML Single Sign-On. When enabled, allows users to initiate login directly from their SAML identity provider without first visiting Auth0. The IdP must include the connection parameter in the post-back URL (Assertion Consumer Service URL).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionResponseContentSharepoint {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSharepoint>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `sharepoint`.
-    #[serde(deserialize_with = "ConnectionResponseContentSharepoint::constant_strategy")]
-    pub strategy: String,
+pub struct ConnectionOptionsIdpinitiatedSaml {
+    /// The query string sent to the default application
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_authorizequery: Option<String>,
+    /// The client ID to use for IdP-initiated login requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_protocol` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_protocol: Option<ConnectionOptionsIdpInitiatedClientProtocolEnumSaml>,
+    /// When true, enables IdP-initiated login support for this SAML connection. Allows users to log in directly from the identity provider without first visiting Auth0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentSharepoint {
+impl<'de> Deserialize<'de> for ConnectionOptionsIdpinitiatedSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsIdpinitiatedSaml {
+    const NAME: &'static str = "ConnectionOptionsIdpinitiatedSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_authorizequery = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_protocol = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_authorizequery" => f_client_authorizequery = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_protocol" => f_client_protocol = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_authorizequery: f_client_authorizequery,
+            client_id: f_client_id,
+            client_protocol: f_client_protocol,
+            enabled: f_enabled,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsIdpinitiatedSaml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentSharepoint")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
+        f.debug_struct("ConnectionOptionsIdpinitiatedSaml")
+            .field("client_authorizequery", &self.client_authorizequery)
+            .field("client_id", &self.client_id)
+            .field("client_protocol", &self.client_protocol)
+            .field("enabled", &self.enabled)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl ConnectionResponseContentSharepoint {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "sharepoint")
-    }
-}
+/// Options for the 'instagram' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsInstagram = ConnectionOptionsBox;
 
 #[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentSharepointStrategy`.
-    pub enum ConnectionResponseContentSharepointStrategy {
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-    }
-}
+/// Options for the 'ip' connection
+pub type ConnectionOptionsIp = Map<String, Value>;
 
 #[cfg(feature = "full")]
-/// Response for connections with strategy=shop
+/// Options for the 'line' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionResponseContentShop {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsShop>,
-    /// Always `shop`.
-    #[serde(deserialize_with = "ConnectionResponseContentShop::constant_strategy")]
-    pub strategy: String,
+pub struct ConnectionOptionsLine {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Permission to request the user's email address from LINE. When enabled, adds the 'email' scope to OAuth requests. Note: LINE requires special approval to access user email addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Permission to request the user's basic profile information from LINE. When enabled, adds the 'profile' scope to OAuth requests. LINE requires this scope to retrieve user display name, profile picture, and status message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentShop {
+impl<'de> Deserialize<'de> for ConnectionOptionsLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsLine {
+    const NAME: &'static str = "ConnectionOptionsLine";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_email = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            email: f_email,
+            freeform_scopes: f_freeform_scopes,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentShop")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
+        f.debug_struct("ConnectionOptionsLine")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentShop {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "shop")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentShopStrategy`.
-    pub enum ConnectionResponseContentShopStrategy {
-        /// `shop`
-        Shop = "shop",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=shopify
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentShopify {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsShopify>,
-    /// Always `shopify`.
-    #[serde(deserialize_with = "ConnectionResponseContentShopify::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentShopify {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentShopify")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentShopify {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "shopify")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentShopifyStrategy`.
-    pub enum ConnectionResponseContentShopifyStrategy {
-        /// `shopify`
-        Shopify = "shopify",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=sms
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentSms {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSms>,
-    /// Always `sms`.
-    #[serde(deserialize_with = "ConnectionResponseContentSms::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentSms")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentSms {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "sms")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentSmsStrategy`.
-    pub enum ConnectionResponseContentSmsStrategy {
-        /// `sms`
-        Sms = "sms",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=soundcloud
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentSoundcloud {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSoundcloud>,
-    /// Always `soundcloud`.
-    #[serde(deserialize_with = "ConnectionResponseContentSoundcloud::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentSoundcloud {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentSoundcloud")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentSoundcloud {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "soundcloud")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentSoundcloudStrategy`.
-    pub enum ConnectionResponseContentSoundcloudStrategy {
-        /// `soundcloud`
-        Soundcloud = "soundcloud",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=thirtysevensignals
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentThirtySevenSignals {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsThirtySevenSignals>,
-    /// Always `thirtysevensignals`.
-    #[serde(deserialize_with = "ConnectionResponseContentThirtySevenSignals::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentThirtySevenSignals {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentThirtySevenSignals")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentThirtySevenSignals {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "thirtysevensignals")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentThirtySevenSignalsStrategy`.
-    pub enum ConnectionResponseContentThirtySevenSignalsStrategy {
-        /// `thirtysevensignals`
-        Thirtysevensignals = "thirtysevensignals",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=twitter
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentTwitter {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsTwitter>,
-    /// Always `twitter`.
-    #[serde(deserialize_with = "ConnectionResponseContentTwitter::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentTwitter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentTwitter")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentTwitter {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "twitter")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentTwitterStrategy`.
-    pub enum ConnectionResponseContentTwitterStrategy {
-        /// `twitter`
-        Twitter = "twitter",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=untappd
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentUntappd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsUntappd>,
-    /// Always `untappd`.
-    #[serde(deserialize_with = "ConnectionResponseContentUntappd::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentUntappd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentUntappd")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentUntappd {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "untappd")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentUntappdStrategy`.
-    pub enum ConnectionResponseContentUntappdStrategy {
-        /// `untappd`
-        Untappd = "untappd",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=vkontakte
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentVkontakte {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsVkontakte>,
-    /// Always `vkontakte`.
-    #[serde(deserialize_with = "ConnectionResponseContentVkontakte::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentVkontakte {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentVkontakte")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentVkontakte {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "vkontakte")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentVkontakteStrategy`.
-    pub enum ConnectionResponseContentVkontakteStrategy {
-        /// `vkontakte`
-        Vkontakte = "vkontakte",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=weibo
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentWeibo {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWeibo>,
-    /// Always `weibo`.
-    #[serde(deserialize_with = "ConnectionResponseContentWeibo::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentWeibo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentWeibo")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentWeibo {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "weibo")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentWeiboStrategy`.
-    pub enum ConnectionResponseContentWeiboStrategy {
-        /// `weibo`
-        Weibo = "weibo",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=windowslive
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentWindowsLive {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWindowsLive>,
-    /// Always `windowslive`.
-    #[serde(deserialize_with = "ConnectionResponseContentWindowsLive::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentWindowsLive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentWindowsLive")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentWindowsLive {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "windowslive")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentWindowsLiveStrategy`.
-    pub enum ConnectionResponseContentWindowsLiveStrategy {
-        /// `windowslive`
-        Windowslive = "windowslive",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=wordpress
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentWordpress {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWordpress>,
-    /// Always `wordpress`.
-    #[serde(deserialize_with = "ConnectionResponseContentWordpress::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentWordpress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentWordpress")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentWordpress {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "wordpress")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentWordpressStrategy`.
-    pub enum ConnectionResponseContentWordpressStrategy {
-        /// `wordpress`
-        Wordpress = "wordpress",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=yahoo
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentYahoo {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYahoo>,
-    /// Always `yahoo`.
-    #[serde(deserialize_with = "ConnectionResponseContentYahoo::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentYahoo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentYahoo")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentYahoo {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "yahoo")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentYahooStrategy`.
-    pub enum ConnectionResponseContentYahooStrategy {
-        /// `yahoo`
-        Yahoo = "yahoo",
     }
 }

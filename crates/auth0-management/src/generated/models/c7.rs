@@ -10,2515 +10,1970 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
-/// Response for connections with strategy=yandex
+/// Options for the 'linkedin' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionResponseContentYandex {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYandex>,
-    /// Always `yandex`.
-    #[serde(deserialize_with = "ConnectionResponseContentYandex::constant_strategy")]
-    pub strategy: String,
+pub struct ConnectionOptionsLinkedin {
+    /// Request the LinkedIn lite profile scope (r_liteprofile) to retrieve member id, localized first/last name, and profile picture. Off by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_profile: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Request the email address scope (r_emailaddress) to return the member's primary email. Off by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Request the legacy full profile scope (r_fullprofile) for extended attributes. Deprecated by LinkedIn; use only if enabled for your app. Off by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_profile: Option<bool>,
+    /// Request legacy network access (first-degree connections). Deprecated by LinkedIn and typically unavailable to new apps. Off by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<bool>,
+    /// Request OpenID Connect authentication support (openid scope). When enabled, the connection will request the 'openid' scope from LinkedIn, allowing the use of OpenID Connect flows for authentication and enabling the issuance of ID tokens. This is off by default and should only be enabled if your LinkedIn application is configured for OpenID Connect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub openid: Option<bool>,
+    /// Always-true flag that ensures the LinkedIn profile scope (r_basicprofile/r_liteprofile/profile) is requested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The strategy_version property determines which LinkedIn API version and OAuth scopes are used for authentication. Version 1 uses legacy scopes (r_basicprofile, r_fullprofile, r_network), Version 2 uses updated scopes (r_liteprofile, r_basicprofile), and Version 3 uses OpenID Connect scopes (profile, email, openid). If not specified, the connection defaults to Version 3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_version: Option<i64>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentYandex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentYandex")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ConnectionResponseContentYandex {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "yandex")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentYandexStrategy`.
-    pub enum ConnectionResponseContentYandexStrategy {
-        /// `yandex`
-        Yandex = "yandex",
-    }
-}
-
-#[cfg(feature = "full")]
-/// A list of the OAuth 2.0 response_mode values that this OP supports. If omitted, the default for Dynamic OpenID Providers is \["query", "fragment"\]
-pub type ConnectionResponseModesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// A list of the OAuth 2.0 response_type values that this OP supports. Dynamic OpenID Providers MUST support the code, id_token, and the token id_token Response Type values
-pub type ConnectionResponseTypesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes that will be requested from Amazon during authorization. This is automatically populated based on the profile and postal_code settings, plus any freeform_scopes.
-pub type ConnectionScopeAmazon = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArray = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArrayFacebook = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArrayWindowsLive = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes to request from Azure AD during authentication. Each scope represents a permission (e.g., 'User.Read', 'Group.Read.All'). Only applies with Microsoft Identity Platform v2.0. See Microsoft Graph permissions reference for available scopes.
-pub type ConnectionScopeAzureAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Computed comma-separated OAuth scope string sent to Facebook.
-pub type ConnectionScopeFacebook = String;
-
-#[cfg(feature = "full")]
-/// Additional OAuth scopes requested beyond the default `email profile` scopes; ignored unless `allow_setting_login_scopes` is true.
-pub type ConnectionScopeGoogleApps = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of OAuth 2.0 scopes requested during Google authentication.
-pub type ConnectionScopeGoogleOAuth2 = Vec<String>;
-
-#[cfg(feature = "full")]
-/// A single OAuth 2.0 scope string
-pub type ConnectionScopeItem = String;
-
-#[cfg(feature = "full")]
-/// An OAuth scope string.
-pub type ConnectionScopeItemGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Scopes to request from LinkedIn during OAuth. Use standard scopes such as r_liteprofile and r_emailaddress; legacy or partner scopes (e.g., r_basicprofile, r_fullprofile, rw_company_admin) may require LinkedIn approval and may not be available to new apps.
-pub type ConnectionScopeLinkedin = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes requested from the identity provider during authorization. Determines what user information and permissions Auth0 can access. Can be specified as a space-delimited string (e.g., 'openid profile email') or array of scope values. The 'useOauthSpecScope' setting controls delimiter behavior when using connection_scope parameter.
-///
-/// Also named [`ConnectionFieldsMapSamlValue`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionScopeOAuth2 {
-    /// The `String` shape.
-    String(String),
-    /// The `Vec<String>` shape.
-    Array(Vec<String>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionScopeOAuth2 {
+impl<'de> Deserialize<'de> for ConnectionOptionsLinkedin {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Array(Vec<String>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Array(v) => Self::Array(v),
-            Wire::Other(v) => {
-                other("ConnectionScopeOAuth2", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsLinkedin {
+    const NAME: &'static str = "ConnectionOptionsLinkedin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_basic_profile = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_email = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_full_profile = Default::default();
+        let mut f_network = Default::default();
+        let mut f_openid = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_strategy_version = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "basic_profile" => f_basic_profile = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "full_profile" => f_full_profile = de_map.next_value()?,
+                "network" => f_network = de_map.next_value()?,
+                "openid" => f_openid = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "strategy_version" => f_strategy_version = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            basic_profile: f_basic_profile,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            email: f_email,
+            freeform_scopes: f_freeform_scopes,
+            full_profile: f_full_profile,
+            network: f_network,
+            openid: f_openid,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            strategy_version: f_strategy_version,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
         })
     }
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionScopeOAuth2 {
+impl fmt::Debug for ConnectionOptionsLinkedin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        f.debug_struct("ConnectionOptionsLinkedin")
+            .field("basic_profile", &self.basic_profile)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("full_profile", &self.full_profile)
+            .field("network", &self.network)
+            .field("openid", &self.openid)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("strategy_version", &self.strategy_version)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'oauth1' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsOAuth1 {
+    /// The `accessTokenURL` field.
+    #[serde(rename = "accessTokenURL", skip_serializing_if = "Option::is_none")]
+    pub access_token_url: Option<String>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `requestTokenURL` field.
+    #[serde(rename = "requestTokenURL", skip_serializing_if = "Option::is_none")]
+    pub request_token_url: Option<String>,
+    /// The `scripts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scripts: Option<ConnectionScriptsOAuth1>,
+    /// The `signatureMethod` field.
+    #[serde(rename = "signatureMethod", skip_serializing_if = "Option::is_none")]
+    pub signature_method: Option<ConnectionSignatureMethodOAuth1>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// The `userAuthorizationURL` field.
+    #[serde(
+        rename = "userAuthorizationURL",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_authorization_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsOAuth1 {
+    const NAME: &'static str = "ConnectionOptionsOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_access_token_url = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_request_token_url = Default::default();
+        let mut f_scripts = Default::default();
+        let mut f_signature_method = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_user_authorization_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "accessTokenURL" => f_access_token_url = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "requestTokenURL" => f_request_token_url = de_map.next_value()?,
+                "scripts" => f_scripts = de_map.next_value()?,
+                "signatureMethod" => f_signature_method = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "userAuthorizationURL" => f_user_authorization_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            access_token_url: f_access_token_url,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            request_token_url: f_request_token_url,
+            scripts: f_scripts,
+            signature_method: f_signature_method,
+            upstream_params: f_upstream_params,
+            user_authorization_url: f_user_authorization_url,
+            extra: f_extra,
+        })
     }
 }
 
 #[cfg(feature = "full")]
-/// Space-separated list of OAuth 2.0 scopes requested during authorization. Must include 'openid' (required by OIDC spec). Common values: 'openid profile email'. Additional scopes depend on the identity provider.
-pub type ConnectionScopeOidc = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes requested from PayPal during authorization. Built automatically from the enabled attribute flags (profile, email, address, phone) plus any freeform_scopes. Always includes 'openid' as the base scope.
-pub type ConnectionScopePaypal = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth scopes to request from Salesforce. This is computed from enabled permission options and any additional freeform scopes.
-pub type ConnectionScopeSalesforce = Vec<String>;
-
-#[cfg(feature = "full")]
-/// A list of the OAuth 2.0 \[RFC6749\] scope values that this server supports. The server MUST support the openid scope value. Servers MAY choose not to advertise some supported scope values even when this parameter is used, although those defined in \[OpenID.Core\] SHOULD be listed, if supported. RECOMMENDED but not REQUIRED
-pub type ConnectionScopesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Custom scripts to transform user profile data or modify OAuth1 flow behavior
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionScriptsOAuth1 {
-    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
-    #[serde(
-        rename = "fetchUserProfile",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_user_profile: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionScriptsOAuth1 {
+impl fmt::Debug for ConnectionOptionsOAuth1 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionScriptsOAuth1")
-            .field("fetch_user_profile", &self.fetch_user_profile)
+        f.debug_struct("ConnectionOptionsOAuth1")
+            .field("access_token_url", &self.access_token_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("request_token_url", &self.request_token_url)
+            .field("scripts", &self.scripts)
+            .field("signature_method", &self.signature_method)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("user_authorization_url", &self.user_authorization_url)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Custom scripts to transform user profile data or modify OAuth2 flow behavior
+/// The `ConnectionOptionsOAuth1Common` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionScriptsOAuth2 {
-    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
-    #[serde(
-        rename = "fetchUserProfile",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fetch_user_profile: Option<String>,
-    /// Custom JavaScript function to dynamically construct the logout URL for the identity provider. Called with the request query parameters and must invoke a callback with the logout URL. Only used if 'logoutUrl' is not configured. Executed in a sandboxed environment.
-    #[serde(
-        rename = "getLogoutUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub get_logout_url: Option<String>,
+pub struct ConnectionOptionsOAuth1Common {
+    /// OAuth 1.0 client identifier issued by the identity provider during application registration. This value identifies your Auth0 connection to the identity provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// OAuth 1.0 client secret issued by the identity provider during application registration. Used to authenticate your Auth0 connection when signing requests and exchanging request tokens and verifiers for access tokens. May be null for public clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionScriptsOAuth2 {
+impl<'de> Deserialize<'de> for ConnectionOptionsOAuth1Common {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsOAuth1Common {
+    const NAME: &'static str = "ConnectionOptionsOAuth1Common";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsOAuth1Common {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionScriptsOAuth2")
-            .field("fetch_user_profile", &self.fetch_user_profile)
-            .field("get_logout_url", &self.get_logout_url)
+        f.debug_struct("ConnectionOptionsOAuth1Common")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// When true and type is 'back_channel', includes a cryptographic nonce in authorization requests to prevent replay attacks. The identity provider must include this nonce in the ID token for validation.
-pub type ConnectionSendBackChannelNonce = bool;
-
-#[cfg(feature = "full")]
-/// URL of a page containing human-readable information that developers might want or need to know when using the OpenID Provider. In particular, if the OpenID Provider does not support Dynamic Client Registration, then information on how to register Clients needs to be provided in this documentation.
-pub type ConnectionServiceDocumentation = String;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// When using an external IdP, this flag determines  whether 'name', 'given_name', 'family_name', 'nickname', and 'picture' attributes are updated. In addition, it also determines whether the user is created when user doesnt exist previously. Possible values are 'on_each_login' (default value, it configures the connection to automatically create the user if necessary and update the root attributes from the external IdP with each user login. When this setting is used, root attributes cannot be independently updated), 'on_first_login' (configures the connection to create the user and set the root attributes on first login only, allowing them to be independently updated thereafter), and 'never_on_login' (configures the connection not to create the user and not to set the root attributes from the external IdP, allowing them to be independently updated).
-    pub enum ConnectionSetUserRootAttributesEnum {
-        /// `on_each_login`
-        OnEachLogin = "on_each_login",
-        /// `on_first_login`
-        OnFirstLogin = "on_first_login",
-        /// `never_on_login`
-        NeverOnLogin = "never_on_login",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SHA-1 thumbprint of the certificate
-pub type ConnectionSha1Thumbprint = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Choose how Auth0 sets the email_verified field in the user profile.
-    pub enum ConnectionShouldTrustEmailVerifiedConnectionEnum {
-        /// `never_set_emails_as_verified`
-        NeverSetEmailsAsVerified = "never_set_emails_as_verified",
-        /// `always_set_emails_as_verified`
-        AlwaysSetEmailsAsVerified = "always_set_emails_as_verified",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. Defaults to `false`.
-pub type ConnectionShowAsButton = bool;
-
-#[cfg(feature = "full")]
-/// The sign-in endpoint type for the AD-LDAP connector agent (managed by the AD Connector agent).
-pub type ConnectionSignInEndpointAd = String;
-
-#[cfg(feature = "full")]
-/// Passive Requestor (WS-Fed) sign-in endpoint discovered from metadata or provided explicitly.
-pub type ConnectionSignInEndpointAdfs = String;
-
-#[cfg(feature = "full")]
-/// Identity provider's SAML SingleSignOnService endpoint URL where Auth0 sends SAML authentication requests. This is the primary login URL for the SAML connection. Required unless using metadataUrl or metadataXml.
-pub type ConnectionSignInEndpointSaml = String;
-
-#[cfg(feature = "full")]
-/// Identity provider's SAML SingleLogoutService endpoint URL where Auth0 sends logout requests for federated sign-out. When not provided, defaults to signInEndpoint. Only used if disableSignout is false.
-pub type ConnectionSignOutEndpointSaml = String;
-
-#[cfg(feature = "full")]
-/// When true, Auth0 signs SAML authentication requests using the connection's signing key. The signature includes the request's digest and is validated by the identity provider. Defaults to false (unsigned requests).
-pub type ConnectionSignSamlRequestSaml = bool;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Valid SAML signature algorithms
-    pub enum ConnectionSignatureAlgorithmEnumSaml {
-        /// `rsa-sha1`
-        RsaSha1 = "rsa-sha1",
-        /// `rsa-sha256`
-        RsaSha256 = "rsa-sha256",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Algorithm used to sign SAML authentication requests and logout requests using the connection's signing key. Common values: 'rsa-sha256' (RSA signature with SHA-256 digest) or 'rsa-sha1'. Defaults to 'rsa-sha256'.
-pub type ConnectionSignatureAlgorithmSaml = ConnectionSignatureAlgorithmEnumSaml;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// OAuth 1.0a signature algorithm used when signing request-token and access-token calls for this connection (RSA-SHA1 only).
-    pub enum ConnectionSignatureMethodOAuth1 {
-        /// `RSA-SHA1`
-        RsaSha1 = "RSA-SHA1",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertSaml = String;
-
-#[cfg(feature = "full")]
-/// X.509 signing certificate from the identity provider in .der format. Used to validate signatures in SAML Responses and Assertions. This is an alternative to signingCert and is kept for backward compatibility. Prefer using signingCert instead.
-pub type ConnectionSigningCertificateDerSaml = String;
-
-#[cfg(feature = "full")]
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertificatePemPingFederate = String;
-
-#[cfg(feature = "full")]
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertificatePemSaml = String;
-
-#[cfg(feature = "full")]
-/// Key pair with 'key' and 'cert' properties for signing SAML messages
-///
-/// Also named [`ConnectionDecryptionKeySamlCert`] (identical schemas).
+/// Options for the 'oauth2' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionSigningKeySaml {
-    /// Base64-encoded X.509 certificate in PEM format used by Auth0 to sign SAML requests and logout messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// Private key in PEM format used by Auth0 to sign SAML requests and logout messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+pub struct ConnectionOptionsOAuth2 {
+    /// The `authParams` field.
+    #[serde(rename = "authParams", skip_serializing_if = "Option::is_none")]
+    pub auth_params: Option<BTreeMap<String, String>>,
+    /// The `authParamsMap` field.
+    #[serde(rename = "authParamsMap", skip_serializing_if = "Option::is_none")]
+    pub auth_params_map: Option<BTreeMap<String, String>>,
+    /// The `authorizationURL` field.
+    #[serde(rename = "authorizationURL", skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `customHeaders` field.
+    #[serde(rename = "customHeaders", skip_serializing_if = "Option::is_none")]
+    pub custom_headers: Option<BTreeMap<String, String>>,
+    /// The `fieldsMap` field.
+    #[serde(rename = "fieldsMap", skip_serializing_if = "Option::is_none")]
+    pub fields_map: Option<BTreeMap<String, String>>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The `logoutUrl` field.
+    #[serde(rename = "logoutUrl", skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<String>,
+    /// When true, enables Proof Key for Code Exchange (PKCE) for the authorization code flow. PKCE provides additional security by preventing authorization code interception attacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkce_enabled: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ConnectionScopeOAuth2>,
+    /// The `scripts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scripts: Option<ConnectionScriptsOAuth2>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `tokenURL` field.
+    #[serde(rename = "tokenURL", skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// When true, uses space-delimited scopes (per OAuth 2.0 spec) instead of comma-delimited when calling the identity provider's authorization endpoint. Only relevant when using the connection_scope parameter. See <https://auth0.com/docs/authenticate/identity-providers/adding-scopes-for-an-external-idp#pass-scopes-to-authorize-endpoint>
+    #[serde(rename = "useOauthSpecScope", skip_serializing_if = "Option::is_none")]
+    pub use_oauth_spec_scope: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionSigningKeySaml {
+impl<'de> Deserialize<'de> for ConnectionOptionsOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsOAuth2 {
+    const NAME: &'static str = "ConnectionOptionsOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_auth_params = Default::default();
+        let mut f_auth_params_map = Default::default();
+        let mut f_authorization_url = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_custom_headers = Default::default();
+        let mut f_fields_map = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_logout_url = Default::default();
+        let mut f_pkce_enabled = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_scripts = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_token_url = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_use_oauth_spec_scope = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authParams" => f_auth_params = de_map.next_value()?,
+                "authParamsMap" => f_auth_params_map = de_map.next_value()?,
+                "authorizationURL" => f_authorization_url = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "customHeaders" => f_custom_headers = de_map.next_value()?,
+                "fieldsMap" => f_fields_map = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "logoutUrl" => f_logout_url = de_map.next_value()?,
+                "pkce_enabled" => f_pkce_enabled = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "scripts" => f_scripts = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "tokenURL" => f_token_url = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "useOauthSpecScope" => f_use_oauth_spec_scope = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            auth_params: f_auth_params,
+            auth_params_map: f_auth_params_map,
+            authorization_url: f_authorization_url,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            custom_headers: f_custom_headers,
+            fields_map: f_fields_map,
+            icon_url: f_icon_url,
+            logout_url: f_logout_url,
+            pkce_enabled: f_pkce_enabled,
+            scope: f_scope,
+            scripts: f_scripts,
+            set_user_root_attributes: f_set_user_root_attributes,
+            token_url: f_token_url,
+            upstream_params: f_upstream_params,
+            use_oauth_spec_scope: f_use_oauth_spec_scope,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsOAuth2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionSigningKeySaml")
-            .field("cert", &self.cert)
-            .field("key", &self.key.as_ref().map(|_| REDACTED))
+        f.debug_struct("ConnectionOptionsOAuth2")
+            .field("auth_params", &Keys(&self.auth_params))
+            .field("auth_params_map", &Keys(&self.auth_params_map))
+            .field("authorization_url", &self.authorization_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("custom_headers", &Keys(&self.custom_headers))
+            .field("fields_map", &Keys(&self.fields_map))
+            .field("icon_url", &self.icon_url)
+            .field("logout_url", &self.logout_url)
+            .field("pkce_enabled", &self.pkce_enabled)
+            .field("scope", &self.scope)
+            .field("scripts", &self.scripts)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("token_url", &self.token_url)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("use_oauth_spec_scope", &self.use_oauth_spec_scope)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Specifies the signup behavior for password authentication
-    pub enum ConnectionSignupBehaviorEnum {
-        /// `allow`
-        Allow = "allow",
-        /// `block`
-        Block = "block",
+#[cfg(feature = "full")]
+/// The `ConnectionOptionsOAuth2Common` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsOAuth2Common {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ConnectionScopeOAuth2>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsOAuth2Common {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(any(feature = "clients", feature = "connections"))]
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsOAuth2Common {
+    const NAME: &'static str = "ConnectionOptionsOAuth2Common";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsOAuth2Common {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsOAuth2Common")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'office365' connection
+///
+/// The same type as [`ConnectionOptionsAuth0Oidc`]: the API description gives both the same schema.
+pub type ConnectionOptionsOffice365 = ConnectionOptionsAuth0Oidc;
+
+#[cfg(feature = "full")]
+/// Options for the 'oidc' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsOidc {
+    /// The `attribute_map` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute_map: Option<ConnectionAttributeMapOidc>,
+    /// The `discovery_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discovery_url: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<ConnectionTypeEnumOidc>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsOidc {
+    const NAME: &'static str = "ConnectionOptionsOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_attribute_map = Default::default();
+        let mut f_discovery_url = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "attribute_map" => f_attribute_map = de_map.next_value()?,
+                "discovery_url" => f_discovery_url = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            attribute_map: f_attribute_map,
+            discovery_url: f_discovery_url,
+            type_: f_type_,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsOidc")
+            .field("attribute_map", &self.attribute_map)
+            .field("discovery_url", &self.discovery_url)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// OpenID Connect Provider Metadata as per <https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata>
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsOidcMetadata {
+    /// The `acr_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr_values_supported: Option<Vec<String>>,
+    /// The `authorization_endpoint` field.
+    pub authorization_endpoint: String,
+    /// The `claim_types_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_types_supported: Option<Vec<String>>,
+    /// The `claims_locales_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims_locales_supported: Option<Vec<String>>,
+    /// The `claims_parameter_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims_parameter_supported: Option<bool>,
+    /// The `claims_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims_supported: Option<Vec<String>>,
+    /// The `display_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_values_supported: Option<Vec<String>>,
+    /// The `dpop_signing_alg_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    /// The `end_session_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    /// The `grant_types_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_types_supported: Option<Vec<String>>,
+    /// The `id_token_encryption_alg_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_encryption_alg_values_supported: Option<Vec<String>>,
+    /// The `id_token_encryption_enc_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_encryption_enc_values_supported: Option<Vec<String>>,
+    /// The `id_token_signing_alg_values_supported` field.
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// The `issuer` field.
+    pub issuer: String,
+    /// The `jwks_uri` field.
+    pub jwks_uri: String,
+    /// The `op_policy_uri` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op_policy_uri: Option<String>,
+    /// The `op_tos_uri` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op_tos_uri: Option<String>,
+    /// The `registration_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
+    /// The `request_object_encryption_alg_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_object_encryption_alg_values_supported: Option<Vec<String>>,
+    /// The `request_object_encryption_enc_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_object_encryption_enc_values_supported: Option<Vec<String>>,
+    /// The `request_object_signing_alg_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg_values_supported: Option<Vec<String>>,
+    /// The `request_parameter_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_parameter_supported: Option<bool>,
+    /// The `request_uri_parameter_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_uri_parameter_supported: Option<bool>,
+    /// The `require_request_uri_registration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_request_uri_registration: Option<bool>,
+    /// The `response_modes_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_modes_supported: Option<Vec<String>>,
+    /// The `response_types_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_types_supported: Option<Vec<String>>,
+    /// The `scopes_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes_supported: Option<Vec<String>>,
+    /// The `service_documentation` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_documentation: Option<String>,
+    /// The `subject_types_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_types_supported: Option<Vec<String>>,
+    /// The `token_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// The `token_endpoint_auth_methods_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// The `token_endpoint_auth_signing_alg_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    /// The `ui_locales_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui_locales_supported: Option<Vec<String>>,
+    /// The `userinfo_encryption_alg_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_encryption_alg_values_supported: Option<Vec<String>>,
+    /// The `userinfo_encryption_enc_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_encryption_enc_values_supported: Option<Vec<String>>,
+    /// The `userinfo_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// The `userinfo_signing_alg_values_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_signing_alg_values_supported: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsOidcMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsOidcMetadata {
+    const NAME: &'static str = "ConnectionOptionsOidcMetadata";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_acr_values_supported = Default::default();
+        let mut f_authorization_endpoint = None;
+        let mut f_claim_types_supported = Default::default();
+        let mut f_claims_locales_supported = Default::default();
+        let mut f_claims_parameter_supported = Default::default();
+        let mut f_claims_supported = Default::default();
+        let mut f_display_values_supported = Default::default();
+        let mut f_dpop_signing_alg_values_supported = Default::default();
+        let mut f_end_session_endpoint = Default::default();
+        let mut f_grant_types_supported = Default::default();
+        let mut f_id_token_encryption_alg_values_supported = Default::default();
+        let mut f_id_token_encryption_enc_values_supported = Default::default();
+        let mut f_id_token_signing_alg_values_supported = None;
+        let mut f_issuer = None;
+        let mut f_jwks_uri = None;
+        let mut f_op_policy_uri = Default::default();
+        let mut f_op_tos_uri = Default::default();
+        let mut f_registration_endpoint = Default::default();
+        let mut f_request_object_encryption_alg_values_supported = Default::default();
+        let mut f_request_object_encryption_enc_values_supported = Default::default();
+        let mut f_request_object_signing_alg_values_supported = Default::default();
+        let mut f_request_parameter_supported = Default::default();
+        let mut f_request_uri_parameter_supported = Default::default();
+        let mut f_require_request_uri_registration = Default::default();
+        let mut f_response_modes_supported = Default::default();
+        let mut f_response_types_supported = Default::default();
+        let mut f_scopes_supported = Default::default();
+        let mut f_service_documentation = Default::default();
+        let mut f_subject_types_supported = Default::default();
+        let mut f_token_endpoint = Default::default();
+        let mut f_token_endpoint_auth_methods_supported = Default::default();
+        let mut f_token_endpoint_auth_signing_alg_values_supported = Default::default();
+        let mut f_ui_locales_supported = Default::default();
+        let mut f_userinfo_encryption_alg_values_supported = Default::default();
+        let mut f_userinfo_encryption_enc_values_supported = Default::default();
+        let mut f_userinfo_endpoint = Default::default();
+        let mut f_userinfo_signing_alg_values_supported = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "acr_values_supported" => f_acr_values_supported = de_map.next_value()?,
+                "authorization_endpoint" => f_authorization_endpoint = Some(de_map.next_value()?),
+                "claim_types_supported" => f_claim_types_supported = de_map.next_value()?,
+                "claims_locales_supported" => f_claims_locales_supported = de_map.next_value()?,
+                "claims_parameter_supported" => {
+                    f_claims_parameter_supported = de_map.next_value()?
+                }
+                "claims_supported" => f_claims_supported = de_map.next_value()?,
+                "display_values_supported" => f_display_values_supported = de_map.next_value()?,
+                "dpop_signing_alg_values_supported" => {
+                    f_dpop_signing_alg_values_supported = de_map.next_value()?
+                }
+                "end_session_endpoint" => f_end_session_endpoint = de_map.next_value()?,
+                "grant_types_supported" => f_grant_types_supported = de_map.next_value()?,
+                "id_token_encryption_alg_values_supported" => {
+                    f_id_token_encryption_alg_values_supported = de_map.next_value()?
+                }
+                "id_token_encryption_enc_values_supported" => {
+                    f_id_token_encryption_enc_values_supported = de_map.next_value()?
+                }
+                "id_token_signing_alg_values_supported" => {
+                    f_id_token_signing_alg_values_supported = Some(de_map.next_value()?)
+                }
+                "issuer" => f_issuer = Some(de_map.next_value()?),
+                "jwks_uri" => f_jwks_uri = Some(de_map.next_value()?),
+                "op_policy_uri" => f_op_policy_uri = de_map.next_value()?,
+                "op_tos_uri" => f_op_tos_uri = de_map.next_value()?,
+                "registration_endpoint" => f_registration_endpoint = de_map.next_value()?,
+                "request_object_encryption_alg_values_supported" => {
+                    f_request_object_encryption_alg_values_supported = de_map.next_value()?
+                }
+                "request_object_encryption_enc_values_supported" => {
+                    f_request_object_encryption_enc_values_supported = de_map.next_value()?
+                }
+                "request_object_signing_alg_values_supported" => {
+                    f_request_object_signing_alg_values_supported = de_map.next_value()?
+                }
+                "request_parameter_supported" => {
+                    f_request_parameter_supported = de_map.next_value()?
+                }
+                "request_uri_parameter_supported" => {
+                    f_request_uri_parameter_supported = de_map.next_value()?
+                }
+                "require_request_uri_registration" => {
+                    f_require_request_uri_registration = de_map.next_value()?
+                }
+                "response_modes_supported" => f_response_modes_supported = de_map.next_value()?,
+                "response_types_supported" => f_response_types_supported = de_map.next_value()?,
+                "scopes_supported" => f_scopes_supported = de_map.next_value()?,
+                "service_documentation" => f_service_documentation = de_map.next_value()?,
+                "subject_types_supported" => f_subject_types_supported = de_map.next_value()?,
+                "token_endpoint" => f_token_endpoint = de_map.next_value()?,
+                "token_endpoint_auth_methods_supported" => {
+                    f_token_endpoint_auth_methods_supported = de_map.next_value()?
+                }
+                "token_endpoint_auth_signing_alg_values_supported" => {
+                    f_token_endpoint_auth_signing_alg_values_supported = de_map.next_value()?
+                }
+                "ui_locales_supported" => f_ui_locales_supported = de_map.next_value()?,
+                "userinfo_encryption_alg_values_supported" => {
+                    f_userinfo_encryption_alg_values_supported = de_map.next_value()?
+                }
+                "userinfo_encryption_enc_values_supported" => {
+                    f_userinfo_encryption_enc_values_supported = de_map.next_value()?
+                }
+                "userinfo_endpoint" => f_userinfo_endpoint = de_map.next_value()?,
+                "userinfo_signing_alg_values_supported" => {
+                    f_userinfo_signing_alg_values_supported = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            acr_values_supported: f_acr_values_supported,
+            authorization_endpoint: object::missing(
+                f_authorization_endpoint,
+                "authorization_endpoint",
+            )?,
+            claim_types_supported: f_claim_types_supported,
+            claims_locales_supported: f_claims_locales_supported,
+            claims_parameter_supported: f_claims_parameter_supported,
+            claims_supported: f_claims_supported,
+            display_values_supported: f_display_values_supported,
+            dpop_signing_alg_values_supported: f_dpop_signing_alg_values_supported,
+            end_session_endpoint: f_end_session_endpoint,
+            grant_types_supported: f_grant_types_supported,
+            id_token_encryption_alg_values_supported: f_id_token_encryption_alg_values_supported,
+            id_token_encryption_enc_values_supported: f_id_token_encryption_enc_values_supported,
+            id_token_signing_alg_values_supported: object::missing(
+                f_id_token_signing_alg_values_supported,
+                "id_token_signing_alg_values_supported",
+            )?,
+            issuer: object::missing(f_issuer, "issuer")?,
+            jwks_uri: object::missing(f_jwks_uri, "jwks_uri")?,
+            op_policy_uri: f_op_policy_uri,
+            op_tos_uri: f_op_tos_uri,
+            registration_endpoint: f_registration_endpoint,
+            request_object_encryption_alg_values_supported:
+                f_request_object_encryption_alg_values_supported,
+            request_object_encryption_enc_values_supported:
+                f_request_object_encryption_enc_values_supported,
+            request_object_signing_alg_values_supported:
+                f_request_object_signing_alg_values_supported,
+            request_parameter_supported: f_request_parameter_supported,
+            request_uri_parameter_supported: f_request_uri_parameter_supported,
+            require_request_uri_registration: f_require_request_uri_registration,
+            response_modes_supported: f_response_modes_supported,
+            response_types_supported: f_response_types_supported,
+            scopes_supported: f_scopes_supported,
+            service_documentation: f_service_documentation,
+            subject_types_supported: f_subject_types_supported,
+            token_endpoint: f_token_endpoint,
+            token_endpoint_auth_methods_supported: f_token_endpoint_auth_methods_supported,
+            token_endpoint_auth_signing_alg_values_supported:
+                f_token_endpoint_auth_signing_alg_values_supported,
+            ui_locales_supported: f_ui_locales_supported,
+            userinfo_encryption_alg_values_supported: f_userinfo_encryption_alg_values_supported,
+            userinfo_encryption_enc_values_supported: f_userinfo_encryption_enc_values_supported,
+            userinfo_endpoint: f_userinfo_endpoint,
+            userinfo_signing_alg_values_supported: f_userinfo_signing_alg_values_supported,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsOidcMetadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsOidcMetadata")
+            .field("acr_values_supported", &self.acr_values_supported)
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("claim_types_supported", &self.claim_types_supported)
+            .field("claims_locales_supported", &self.claims_locales_supported)
+            .field(
+                "claims_parameter_supported",
+                &self.claims_parameter_supported,
+            )
+            .field("claims_supported", &self.claims_supported)
+            .field("display_values_supported", &self.display_values_supported)
+            .field(
+                "dpop_signing_alg_values_supported",
+                &self.dpop_signing_alg_values_supported,
+            )
+            .field("end_session_endpoint", &self.end_session_endpoint)
+            .field("grant_types_supported", &self.grant_types_supported)
+            .field(
+                "id_token_encryption_alg_values_supported",
+                &self.id_token_encryption_alg_values_supported,
+            )
+            .field(
+                "id_token_encryption_enc_values_supported",
+                &self.id_token_encryption_enc_values_supported,
+            )
+            .field(
+                "id_token_signing_alg_values_supported",
+                &self.id_token_signing_alg_values_supported,
+            )
+            .field("issuer", &self.issuer)
+            .field("jwks_uri", &self.jwks_uri)
+            .field("op_policy_uri", &self.op_policy_uri)
+            .field("op_tos_uri", &self.op_tos_uri)
+            .field("registration_endpoint", &self.registration_endpoint)
+            .field(
+                "request_object_encryption_alg_values_supported",
+                &self.request_object_encryption_alg_values_supported,
+            )
+            .field(
+                "request_object_encryption_enc_values_supported",
+                &self.request_object_encryption_enc_values_supported,
+            )
+            .field(
+                "request_object_signing_alg_values_supported",
+                &self.request_object_signing_alg_values_supported,
+            )
+            .field(
+                "request_parameter_supported",
+                &self.request_parameter_supported,
+            )
+            .field(
+                "request_uri_parameter_supported",
+                &self.request_uri_parameter_supported,
+            )
+            .field(
+                "require_request_uri_registration",
+                &self.require_request_uri_registration,
+            )
+            .field("response_modes_supported", &self.response_modes_supported)
+            .field("response_types_supported", &self.response_types_supported)
+            .field("scopes_supported", &self.scopes_supported)
+            .field("service_documentation", &self.service_documentation)
+            .field("subject_types_supported", &self.subject_types_supported)
+            .field("token_endpoint", &self.token_endpoint)
+            .field(
+                "token_endpoint_auth_methods_supported",
+                &self.token_endpoint_auth_methods_supported,
+            )
+            .field(
+                "token_endpoint_auth_signing_alg_values_supported",
+                &self.token_endpoint_auth_signing_alg_values_supported,
+            )
+            .field("ui_locales_supported", &self.ui_locales_supported)
+            .field(
+                "userinfo_encryption_alg_values_supported",
+                &self.userinfo_encryption_alg_values_supported,
+            )
+            .field(
+                "userinfo_encryption_enc_values_supported",
+                &self.userinfo_encryption_enc_values_supported,
+            )
+            .field("userinfo_endpoint", &self.userinfo_endpoint)
+            .field(
+                "userinfo_signing_alg_values_supported",
+                &self.userinfo_signing_alg_values_supported,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'okta' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsOkta {
+    /// The `attribute_map` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute_map: Option<ConnectionAttributeMapOkta>,
+    /// The `domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<ConnectionTypeEnumOkta>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsOkta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsOkta {
+    const NAME: &'static str = "ConnectionOptionsOkta";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_attribute_map = Default::default();
+        let mut f_domain = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "attribute_map" => f_attribute_map = de_map.next_value()?,
+                "domain" => f_domain = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            attribute_map: f_attribute_map,
+            domain: f_domain,
+            type_: f_type_,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsOkta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsOkta")
+            .field("attribute_map", &self.attribute_map)
+            .field("domain", &self.domain)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'paypal' and 'paypal-sandbox' connections
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsPaypal {
+    /// When enabled, requests the 'address' scope from PayPal to access the user's address information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// When enabled, requests the 'email' scope from PayPal to access the user's email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// When enabled, requests the 'phone' scope from PayPal to access the user's phone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<bool>,
+    /// When enabled, requests the 'profile' scope from PayPal to access basic profile information including first name, last name, date of birth, time zone, locale, and language. This scope is always enabled by the system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsPaypal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsPaypal {
+    const NAME: &'static str = "ConnectionOptionsPaypal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_address = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_email = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_phone = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "address" => f_address = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "phone" => f_phone = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            address: f_address,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            email: f_email,
+            freeform_scopes: f_freeform_scopes,
+            phone: f_phone,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsPaypal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsPaypal")
+            .field("address", &self.address)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("phone", &self.phone)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'pingfederate' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsPingFederate {
+    /// The `pingFederateBaseUrl` field.
+    #[serde(rename = "pingFederateBaseUrl")]
+    pub ping_federate_base_url: String,
+    /// The `signingCert` field.
+    #[serde(rename = "signingCert", skip_serializing_if = "Option::is_none")]
+    pub signing_cert: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsPingFederate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsPingFederate {
+    const NAME: &'static str = "ConnectionOptionsPingFederate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ping_federate_base_url = None;
+        let mut f_signing_cert = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "pingFederateBaseUrl" => f_ping_federate_base_url = Some(de_map.next_value()?),
+                "signingCert" => f_signing_cert = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ping_federate_base_url: object::missing(
+                f_ping_federate_base_url,
+                "pingFederateBaseUrl",
+            )?,
+            signing_cert: f_signing_cert,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsPingFederate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsPingFederate")
+            .field("ping_federate_base_url", &self.ping_federate_base_url)
+            .field("signing_cert", &self.signing_cert)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'planningcenter' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsPlanningCenter = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
 string_enum! {
-    /// The values of `ConnectionStrategyEnum`.
-    pub enum ConnectionStrategyEnum {
-        /// `ad`
-        Ad = "ad",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `amazon`
-        Amazon = "amazon",
-        /// `apple`
-        Apple = "apple",
-        /// `dropbox`
-        Dropbox = "dropbox",
-        /// `bitbucket`
-        Bitbucket = "bitbucket",
-        /// `auth0-oidc`
-        Auth0Oidc = "auth0-oidc",
-        /// `auth0`
-        Auth0 = "auth0",
-        /// `baidu`
-        Baidu = "baidu",
-        /// `bitly`
-        Bitly = "bitly",
-        /// `box`
-        Box = "box",
-        /// `custom`
-        Custom = "custom",
-        /// `daccount`
-        Daccount = "daccount",
-        /// `dwolla`
-        Dwolla = "dwolla",
-        /// `email`
-        Email = "email",
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-        /// `evernote`
-        Evernote = "evernote",
-        /// `exact`
-        Exact = "exact",
-        /// `facebook`
-        Facebook = "facebook",
-        /// `fitbit`
-        Fitbit = "fitbit",
-        /// `github`
-        Github = "github",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-        /// `instagram`
-        Instagram = "instagram",
-        /// `ip`
-        Ip = "ip",
-        /// `line`
-        Line = "line",
-        /// `linkedin`
-        Linkedin = "linkedin",
+    /// Allowed protocol identifiers for Twitter connections. Use oauth1 for the legacy v1.1 OAuth flow or oauth2 for the newer OAuth 2.0 flow.
+    pub enum ConnectionOptionsProtocolEnumTwitter {
         /// `oauth1`
         Oauth1 = "oauth1",
         /// `oauth2`
         Oauth2 = "oauth2",
-        /// `office365`
-        Office365 = "office365",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `okta`
-        Okta = "okta",
-        /// `paypal`
-        Paypal = "paypal",
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `planningcenter`
-        Planningcenter = "planningcenter",
-        /// `salesforce-community`
-        SalesforceCommunity = "salesforce-community",
-        /// `salesforce-sandbox`
-        SalesforceSandbox = "salesforce-sandbox",
-        /// `salesforce`
-        Salesforce = "salesforce",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-        /// `shopify`
-        Shopify = "shopify",
-        /// `shop`
-        Shop = "shop",
-        /// `sms`
-        Sms = "sms",
-        /// `soundcloud`
-        Soundcloud = "soundcloud",
-        /// `thirtysevensignals`
-        Thirtysevensignals = "thirtysevensignals",
-        /// `twitter`
-        Twitter = "twitter",
-        /// `untappd`
-        Untappd = "untappd",
-        /// `vkontakte`
-        Vkontakte = "vkontakte",
-        /// `waad`
-        Waad = "waad",
-        /// `weibo`
-        Weibo = "weibo",
-        /// `windowslive`
-        Windowslive = "windowslive",
-        /// `wordpress`
-        Wordpress = "wordpress",
-        /// `yahoo`
-        Yahoo = "yahoo",
-        /// `yandex`
-        Yandex = "yandex",
-        /// `auth0-adldap`
-        Auth0Adldap = "auth0-adldap",
     }
 }
 
 #[cfg(feature = "full")]
-/// The `ConnectionStrategyVersionEnumLinkedin` schema.
-pub type ConnectionStrategyVersionEnumLinkedin = i64;
-
-#[cfg(feature = "full")]
-/// Version number of the windowslive strategy implementation.
-pub type ConnectionStrategyVersionEnumWindowsLive = i64;
-
-#[cfg(feature = "full")]
-/// A list of the Subject Identifier types that this OP supports. Valid types include pairwise and public
-pub type ConnectionSubjectTypesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// SMS message template. Use `@@password@@` as a placeholder for the verification code.
-pub type ConnectionTemplateSms = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// SMS template syntax type. Set to 'md_with_macros' to enable macro processing in templates.
-    pub enum ConnectionTemplateSyntaxEnumSms {
-        /// `liquid`
-        Liquid = "liquid",
-        /// `md_with_macros`
-        MdWithMacros = "md_with_macros",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Tenant domain
-pub type ConnectionTenantDomain = String;
-
-#[cfg(feature = "full")]
-/// Primary AD domain hint used for HRD and discovery.
-pub type ConnectionTenantDomainAd = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionTenantDomainAzureAdOne` schema.
-pub type ConnectionTenantDomainAzureAdOne = String;
-
-#[cfg(feature = "full")]
-/// The Google Workspace primary domain used to identify the organization during authentication.
-pub type ConnectionTenantDomainGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// For SAML connections, the tenant domain used to construct the login endpoint URL. Can be a string for single-tenant or an array of strings for multi-tenant validation.
-pub type ConnectionTenantDomainSaml = String;
-
-#[cfg(feature = "full")]
-/// The Azure AD tenant ID as a UUID. The unique identifier for your Azure AD organization. Must be a valid 36-character UUID.
-pub type ConnectionTenantIdAzureAd = String;
-
-#[cfg(feature = "full")]
-/// Array of certificate thumbprints (SHA-128/SHA-256/SHA-512 hex hashes) for validating SAML signatures. Used with WS-Federation protocol. Maximum 20 thumbprints. Each thumbprint must be a hexadecimal string.
-pub type ConnectionThumbprints = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of certificate SHA-1 thumbprints for validating signatures. Managed by Auth0 when using the AD Connector agent.
-pub type ConnectionThumbprintsAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// SHA-1 thumbprints (fingerprints) of the identity provider's signing certificates. Automatically computed from signingCert during connection creation. Each thumbprint must be a 40-character hexadecimal string.
-pub type ConnectionThumbprintsSaml = Vec<String>;
-
-#[cfg(feature = "full")]
-/// URL of the identity provider's OAuth 2.0 token endpoint where authorization codes are exchanged for access tokens. Must be a valid HTTPS URL. Required for authorization code flow but optional for implicit flow.
-pub type ConnectionTokenEndpoint = String;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Authentication method used at the identity provider's token endpoint. 'client_secret_post' sends credentials in the request body; 'private_key_jwt' uses a signed JWT assertion for enhanced security.
-    pub enum ConnectionTokenEndpointAuthMethodEnum {
-        /// `client_secret_post`
-        ClientSecretPost = "client_secret_post",
-        /// `private_key_jwt`
-        PrivateKeyJwt = "private_key_jwt",
-    }
-}
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of Client Authentication methods supported by this Token Endpoint. The options are client_secret_post, client_secret_basic, client_secret_jwt, and private_key_jwt, as described in Section 9 of OpenID Connect Core 1.0 \[OpenID.Core\]. Other authentication methods MAY be defined by extensions. If omitted, the default is client_secret_basic -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 \[RFC6749\].
-pub type ConnectionTokenEndpointAuthMethodsSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-/// Algorithm used to sign client_assertions.
-///
-/// The same type as [`ConnectionIdTokenSignedResponseAlgEnum`]: the API description gives both the same schema.
-pub type ConnectionTokenEndpointAuthSigningAlgEnum = ConnectionIdTokenSignedResponseAlgEnum;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
-pub type ConnectionTokenEndpointAuthSigningAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Specifies the format of the aud (audience) claim included in the JWT used for client authentication at the token endpoint. Accepted values are: 'issuer' (the aud claim is set to the OIDC issuer URL) or 'token_endpoint' (the aud claim is set to the token endpoint URL).
-    pub enum ConnectionTokenEndpointJwtcaAudFormatEnumOidc {
-        /// `issuer`
-        Issuer = "issuer",
-        /// `token_endpoint`
-        TokenEndpoint = "token_endpoint",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `ConnectionTokenEndpointOAuth2` schema.
-pub type ConnectionTokenEndpointOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionTokenEndpointOidc` schema.
-pub type ConnectionTokenEndpointOidc = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionTotpEmail` schema.
-///
-/// The same type as [`ConnectionTotpSms`]: the API description gives both the same schema.
-pub type ConnectionTotpEmail = ConnectionTotpSms;
-
-#[cfg(feature = "full")]
-/// Length of the TOTP code
-pub type ConnectionTotpLengthEmail = i64;
-
-#[cfg(feature = "full")]
-/// Length of the TOTP code
-pub type ConnectionTotpLengthPasswordless = i64;
-
-#[cfg(feature = "full")]
-/// Number of digits in the verification code
-pub type ConnectionTotpLengthSms = i64;
-
-#[cfg(feature = "full")]
-/// Time-based One-Time Password (TOTP) options
-///
-/// Also named [`ConnectionTotpEmail`] (identical schemas).
+/// Options for the salesforce family of connections (salesforce, salesforce-sandbox, salesforce-community)
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ConnectionTotpSms {
-    /// The `length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<i64>,
-    /// The `time_step` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_step: Option<i64>,
+pub struct ConnectionOptionsSalesforce {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// When enabled, requests the Salesforce profile scope to retrieve basic user information including user_id, organization_id, username, display_name, email, status, photos, and URLs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ConnectionTotpSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionTotpSms")
-            .field("length", &self.length)
-            .field("time_step", &self.time_step)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Time step for TOTP in seconds
-pub type ConnectionTotpTimeStepEmail = i64;
-
-#[cfg(feature = "full")]
-/// Time step for TOTP in seconds
-pub type ConnectionTotpTimeStepPasswordless = i64;
-
-#[cfg(feature = "full")]
-/// Code validity duration in seconds
-pub type ConnectionTotpTimeStepSms = i64;
-
-#[cfg(feature = "full")]
-/// Twilio Account SID
-pub type ConnectionTwilioSidSms = String;
-
-#[cfg(feature = "full")]
-/// Twilio Auth Token
-pub type ConnectionTwilioTokenSms = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// OIDC communication channel type. 'back_channel' (confidential client) exchanges tokens server-side for stronger security; 'front_channel' handles responses in the browser.
-    pub enum ConnectionTypeEnumOidc {
-        /// `back_channel`
-        BackChannel = "back_channel",
-        /// `front_channel`
-        FrontChannel = "front_channel",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Connection type
-    pub enum ConnectionTypeEnumOkta {
-        /// `back_channel`
-        BackChannel = "back_channel",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
-pub type ConnectionUiLocalesSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionUpstreamAdditionalProperties {
-    /// The `ConnectionUpstreamAlias` shape.
-    Alias(ConnectionUpstreamAlias),
-    /// The `ConnectionUpstreamValue` shape.
-    Value(ConnectionUpstreamValue),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
+impl<'de> Deserialize<'de> for ConnectionOptionsSalesforce {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Alias(ConnectionUpstreamAlias),
-            Value(ConnectionUpstreamValue),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Alias(v) => Self::Alias(v),
-            Wire::Value(v) => Self::Value(v),
-            Wire::Other(v) => {
-                other("ConnectionUpstreamAdditionalProperties", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSalesforce {
+    const NAME: &'static str = "ConnectionOptionsSalesforce";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            freeform_scopes: f_freeform_scopes,
+            profile: f_profile,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            upstream_params: f_upstream_params,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
-            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `ConnectionUpstreamAlias` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionUpstreamAlias {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<ConnectionUpstreamAliasEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUpstreamAlias {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionUpstreamAlias")
-            .field("alias", &self.alias)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionUpstreamAlias {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<ConnectionUpstreamAliasEnum>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// The values of `ConnectionUpstreamAliasEnum`.
-    pub enum ConnectionUpstreamAliasEnum {
-        /// `acr_values`
-        AcrValues = "acr_values",
-        /// `audience`
-        Audience = "audience",
-        /// `client_id`
-        ClientId = "client_id",
-        /// `display`
-        Display = "display",
-        /// `id_token_hint`
-        IdTokenHint = "id_token_hint",
-        /// `login_hint`
-        LoginHint = "login_hint",
-        /// `max_age`
-        MaxAge = "max_age",
-        /// `prompt`
-        Prompt = "prompt",
-        /// `resource`
-        Resource = "resource",
-        /// `response_mode`
-        ResponseMode = "response_mode",
-        /// `response_type`
-        ResponseType = "response_type",
-        /// `ui_locales`
-        UiLocales = "ui_locales",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for adding parameters in the request to the upstream IdP
-pub type ConnectionUpstreamParams = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
-
-#[cfg(feature = "full")]
-/// The `ConnectionUpstreamParamsAdfs` schema.
-pub type ConnectionUpstreamParamsAdfs = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
-
-#[cfg(feature = "full")]
-/// Options for adding parameters in the request to the upstream IdP. See <https://auth0.com/docs/authenticate/identity-providers/pass-parameters-to-idps>
-pub type ConnectionUpstreamParamsFacebook =
-    BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
-
-#[cfg(feature = "connections")]
-/// The `ConnectionUpstreamValue` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionUpstreamValue {
-    /// The `value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUpstreamValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionUpstreamValue")
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionUpstreamValue {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `value`.
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// When enabled (true), uses the Azure AD common endpoint for multi-tenant authentication. Allows users from any Azure AD organization to sign in. Requires userid_attribute set to 'sub' (not 'oid'). Cannot be used with SCIM provisioning. Defaults to false.
-pub type ConnectionUseCommonEndpointAzureAd = bool;
-
-#[cfg(feature = "full")]
-/// The URL of the OAuth 1.0a user-authorization endpoint. This endpoint is used to redirect users to the provider's site to authorize the temporary request token obtained from the request-token endpoint during the OAuth 1.0a authentication flow.
-pub type ConnectionUserAuthorizationUrloAuth1 = String;
-
-#[cfg(feature = "full")]
-/// Custom SAML assertion attribute to use as the unique user identifier. When provided, this attribute is prepended to the default user_id mapping list with highest priority. Accepts a string (single SAML attribute name).
-pub type ConnectionUserIdAttributeSaml = String;
-
-#[cfg(feature = "full")]
-/// The Azure AD claim to use as the unique user identifier. 'oid' (Object ID) is recommended for single-tenant connections and required for SCIM. 'sub' (Subject) is required for multi-tenant/common endpoint. Only applies with OpenID Connect protocol.
-pub type ConnectionUseridAttributeAzureAd = ConnectionUseridAttributeEnumAzureAd;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// User ID attribute to use. Only applies when waad_protocol=openid-connect
-    pub enum ConnectionUseridAttributeEnumAzureAd {
-        /// `oid`
-        Oid = "oid",
-        /// `sub`
-        Sub = "sub",
-    }
-}
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE \[JWE\] encryption algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
-pub type ConnectionUserinfoEncryptionAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE encryption algorithms (enc values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
-pub type ConnectionUserinfoEncryptionEncValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Optional URL of the identity provider's UserInfo endpoint. When configured with attribute mapping, Auth0 calls this endpoint to retrieve additional user profile claims using the access token.
-pub type ConnectionUserinfoEndpoint = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionUserinfoEndpointOidc` schema.
-pub type ConnectionUserinfoEndpointOidc = String;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWS \[JWS\] signing algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\]. The value none MAY be included.
-pub type ConnectionUserinfoSigningAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-/// The `ConnectionUsernameValidationOptions` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionUsernameValidationOptions {
-    /// The `max` field.
-    pub max: i64,
-    /// The `min` field.
-    pub min: i64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUsernameValidationOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionUsernameValidationOptions")
-            .field("max", &self.max)
-            .field("min", &self.min)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionUsernameValidationOptions {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(max: impl Into<i64>, min: impl Into<i64>) -> Self {
-        Self {
-            max: max.into(),
-            min: min.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Options for validation
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionValidationOptions {
-    /// The `username` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<ConnectionUsernameValidationOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionValidationOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionValidationOptions")
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionValidationOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<ConnectionUsernameValidationOptions>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The authentication protocol for Azure AD v1 endpoints. 'openid-connect' (default, recommended) uses modern OAuth 2.0/OIDC. 'ws-federation' is a legacy SAML-based protocol for older integrations. Only available with Azure AD v1 API.
-pub type ConnectionWaadProtocol = ConnectionWaadProtocolEnumAzureAd;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Available WAAD protocols
-    pub enum ConnectionWaadProtocolEnumAzureAd {
-        /// `ws-federation`
-        WsFederation = "ws-federation",
-        /// `openid-connect`
-        OpenidConnect = "openid-connect",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `ConnectionsDirectoryProvisioningSetRequestContent` object.
-///
-/// The body of `PUT /connections/{id}/directory-provisioning/synchronized-groups` (`connections_directoryProvisioning_set`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ConnectionsDirectoryProvisioningSetRequestContent {
-    /// Array of Google Workspace Directory group objects to synchronize.
-    pub groups: Vec<SynchronizedGroupPayload>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionsDirectoryProvisioningSetRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionsDirectoryProvisioningSetRequestContent")
-            .field("groups", &self.groups)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionsDirectoryProvisioningSetRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(groups: impl Into<Vec<SynchronizedGroupPayload>>) -> Self {
-        Self {
-            groups: groups.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Metadata associated with the connection in the form of an object with string values (max 255 chars).  Maximum of 10 metadata properties allowed.
-pub type ConnectionsMetadata = BTreeMap<String, String>;
-
-#[cfg(feature = "tenants")]
-/// Content Security Policy configuration with multi-policy support.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ContentSecurityPolicyConfig {
-    /// Whether CSP is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `policies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<CspPolicy>>,
-    /// The `reporting_infrastructure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporting_infrastructure: Option<CspReportingInfrastructure>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for ContentSecurityPolicyConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ContentSecurityPolicyConfig")
-            .field("enabled", &self.enabled)
-            .field("policies", &self.policies)
-            .field("reporting_infrastructure", &self.reporting_infrastructure)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl ContentSecurityPolicyConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `policies`.
-    pub fn policies(mut self, value: impl Into<Vec<CspPolicy>>) -> Self {
-        self.policies = Some(value.into());
-        self
-    }
-
-    /// Sets `reporting_infrastructure`.
-    pub fn reporting_infrastructure(
-        mut self,
-        value: impl Into<CspReportingInfrastructure>,
-    ) -> Self {
-        self.reporting_infrastructure = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "actions")]
-/// The `CreateActionModuleRequestContent` object.
-///
-/// The body of `POST /actions/modules` (`actions_modules_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateActionModuleRequestContent {
-    /// The API version of the module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-    /// The source code of the action module.
-    pub code: String,
-    /// The npm dependencies of the action module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionModuleDependencyRequest>>,
-    /// The name of the action module.
-    pub name: String,
-    /// Whether to publish the module immediately after creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish: Option<bool>,
-    /// The secrets to associate with the action module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionModuleSecretRequest>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "actions")]
-impl fmt::Debug for CreateActionModuleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateActionModuleRequestContent")
-            .field("api_version", &self.api_version)
-            .field("code", &self.code)
-            .field("dependencies", &self.dependencies)
-            .field("name", &self.name)
-            .field("publish", &self.publish)
-            .field("secrets", &self.secrets)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "actions")]
-impl CreateActionModuleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(code: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            api_version: None,
-            code: code.into(),
-            dependencies: None,
-            name: name.into(),
-            publish: None,
-            secrets: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `api_version`.
-    pub fn api_version(mut self, value: impl Into<String>) -> Self {
-        self.api_version = Some(value.into());
-        self
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<Vec<ActionModuleDependencyRequest>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
-    }
-
-    /// Sets `publish`.
-    pub fn publish(mut self, value: impl Into<bool>) -> Self {
-        self.publish = Some(value.into());
-        self
-    }
-
-    /// Sets `secrets`.
-    pub fn secrets(mut self, value: impl Into<Vec<ActionModuleSecretRequest>>) -> Self {
-        self.secrets = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "actions")]
-/// The `CreateActionModuleResponseContent` schema.
-///
-/// The answer of `POST /actions/modules` (`actions_modules_create`).
-///
-/// The same type as [`GetActionModuleResponseContent`]: the API description gives both the same schema.
-pub type CreateActionModuleResponseContent = GetActionModuleResponseContent;
-
-#[cfg(feature = "actions")]
-/// The `CreateActionModuleVersionResponseContent` schema.
-///
-/// The answer of `POST /actions/modules/{id}/versions` (`actions_modules_versions_create`).
-///
-/// The same type as [`ActionModuleVersion`]: the API description gives both the same schema.
-pub type CreateActionModuleVersionResponseContent = ActionModuleVersion;
-
-#[cfg(feature = "actions")]
-/// The `CreateActionRequestContent` object.
-///
-/// The body of `POST /actions/actions` (`actions_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateActionRequestContent {
-    /// The source code of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The list of third party npm modules, and their versions, that this action depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<Vec<ActionVersionDependency>>,
-    /// True if the action should be deployed after creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deploy: Option<bool>,
-    /// The list of action modules and their versions used by this action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modules: Option<Vec<ActionModuleReference>>,
-    /// The name of an action.
-    pub name: String,
-    /// The Node runtime. For example: `node22`, defaults to `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ActionSecretRequest>>,
-    /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    pub supported_triggers: Vec<ActionTrigger>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "actions")]
-impl fmt::Debug for CreateActionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateActionRequestContent")
-            .field("code", &self.code)
-            .field("dependencies", &self.dependencies)
-            .field("deploy", &self.deploy)
-            .field("modules", &self.modules)
-            .field("name", &self.name)
-            .field("runtime", &self.runtime)
-            .field("secrets", &self.secrets)
-            .field("supported_triggers", &self.supported_triggers)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "actions")]
-impl CreateActionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, supported_triggers: impl Into<Vec<ActionTrigger>>) -> Self {
-        Self {
-            code: None,
-            dependencies: None,
-            deploy: None,
-            modules: None,
-            name: name.into(),
-            runtime: None,
-            secrets: None,
-            supported_triggers: supported_triggers.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `code`.
-    pub fn code(mut self, value: impl Into<String>) -> Self {
-        self.code = Some(value.into());
-        self
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<Vec<ActionVersionDependency>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
-    }
-
-    /// Sets `deploy`.
-    pub fn deploy(mut self, value: impl Into<bool>) -> Self {
-        self.deploy = Some(value.into());
-        self
-    }
-
-    /// Sets `modules`.
-    pub fn modules(mut self, value: impl Into<Vec<ActionModuleReference>>) -> Self {
-        self.modules = Some(value.into());
-        self
-    }
-
-    /// Sets `runtime`.
-    pub fn runtime(mut self, value: impl Into<String>) -> Self {
-        self.runtime = Some(value.into());
-        self
-    }
-
-    /// Sets `secrets`.
-    pub fn secrets(mut self, value: impl Into<Vec<ActionSecretRequest>>) -> Self {
-        self.secrets = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "actions")]
-/// The `CreateActionResponseContent` schema.
-///
-/// The answer of `POST /actions/actions` (`actions_create`).
-///
-/// The same type as [`Action`]: the API description gives both the same schema.
-pub type CreateActionResponseContent = Action;
-
-#[cfg(feature = "branding")]
-/// The `CreateBrandingPhoneProviderRequestContent` object.
-///
-/// The body of `POST /branding/phone/providers` (`branding_phone_providers_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandingPhoneProviderRequestContent {
-    /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub configuration: Option<PhoneProviderConfiguration>,
-    /// The `credentials` field.
-    pub credentials: PhoneProviderCredentials,
-    /// Whether the provider is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// The `name` field.
-    pub name: PhoneProviderNameEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreateBrandingPhoneProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateBrandingPhoneProviderRequestContent")
-            .field("configuration", &self.configuration)
-            .field("credentials", &REDACTED)
-            .field("disabled", &self.disabled)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl CreateBrandingPhoneProviderRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        credentials: impl Into<PhoneProviderCredentials>,
-        name: impl Into<PhoneProviderNameEnum>,
-    ) -> Self {
-        Self {
-            configuration: None,
-            credentials: credentials.into(),
-            disabled: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `configuration`.
-    pub fn configuration(mut self, value: impl Into<PhoneProviderConfiguration>) -> Self {
-        self.configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `disabled`.
-    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// Phone provider configuration schema
-///
-/// The answer of `POST /branding/phone/providers` (`branding_phone_providers_create`).
-///
-/// The same type as [`PhoneProviderSchemaMasked`]: the API description gives both the same schema.
-pub type CreateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
-
-#[cfg(feature = "branding")]
-/// The `CreateBrandingThemeRequestContent` object.
-///
-/// The body of `POST /branding/themes` (`branding_themes_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateBrandingThemeRequestContent {
-    /// The `borders` field.
-    pub borders: BrandingThemeBorders,
-    /// The `colors` field.
-    pub colors: BrandingThemeColors,
-    /// Display Name
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub display_name: Option<String>,
-    /// The `fonts` field.
-    pub fonts: BrandingThemeFonts,
-    /// The `page_background` field.
-    pub page_background: BrandingThemePageBackground,
-    /// The `widget` field.
-    pub widget: BrandingThemeWidget,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreateBrandingThemeRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateBrandingThemeRequestContent")
-            .field("borders", &self.borders)
-            .field("colors", &self.colors)
-            .field("display_name", &self.display_name)
-            .field("fonts", &self.fonts)
-            .field("page_background", &self.page_background)
-            .field("widget", &self.widget)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl CreateBrandingThemeRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        borders: impl Into<BrandingThemeBorders>,
-        colors: impl Into<BrandingThemeColors>,
-        fonts: impl Into<BrandingThemeFonts>,
-        page_background: impl Into<BrandingThemePageBackground>,
-        widget: impl Into<BrandingThemeWidget>,
-    ) -> Self {
-        Self {
-            borders: borders.into(),
-            colors: colors.into(),
-            display_name: None,
-            fonts: fonts.into(),
-            page_background: page_background.into(),
-            widget: widget.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `displayName`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreateBrandingThemeResponseContent` schema.
-///
-/// The answer of `POST /branding/themes` (`branding_themes_create`).
-///
-/// The same type as [`GetBrandingThemeResponseContent`]: the API description gives both the same schema.
-pub type CreateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
-
-#[cfg(feature = "clients")]
-/// Defines `self_signed_tls_client_auth` client authentication method. If the property is defined, the client is configured to use mTLS authentication method utilizing self-signed certificate.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
-    /// The `credentials` field.
-    pub credentials: Vec<X509CertificateCredential>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateClientAuthenticationMethodSelfSignedTlsClientAuth")
-            .field("credentials", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl CreateClientAuthenticationMethodSelfSignedTlsClientAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(credentials: impl Into<Vec<X509CertificateCredential>>) -> Self {
-        Self {
-            credentials: credentials.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Fully defined credentials that will be enabled on the client for mTLS authentication utilizing self-signed certificate.
-pub type CreateClientAuthenticationMethodSelfSignedTlsClientAuthCredentials =
-    Vec<X509CertificateCredential>;
-
-#[cfg(feature = "client_grants")]
-/// The `CreateClientGrantRequestContent` object.
-///
-/// The body of `POST /client-grants` (`clientGrants_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateClientGrantRequestContent {
-    /// If enabled, all scopes configured on the resource server are allowed for this grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_all_scopes: Option<bool>,
-    /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_any_organization: Option<bool>,
-    /// The audience (API identifier) of this client grant
-    pub audience: String,
-    /// Types of authorization_details allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_details_types: Option<Vec<String>>,
-    /// ID of the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `default_for` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_for: Option<ClientGrantDefaultForEnum>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientGrantOrganizationUsageEnum>,
-    /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `subject_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject_type: Option<ClientGrantSubjectTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "client_grants")]
-impl fmt::Debug for CreateClientGrantRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateClientGrantRequestContent")
-            .field("allow_all_scopes", &self.allow_all_scopes)
-            .field("allow_any_organization", &self.allow_any_organization)
-            .field("audience", &self.audience)
-            .field(
-                "authorization_details_types",
-                &self.authorization_details_types,
-            )
+        f.debug_struct("ConnectionOptionsSalesforce")
             .field("client_id", &self.client_id)
-            .field("default_for", &self.default_for)
-            .field("organization_usage", &self.organization_usage)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("profile", &self.profile)
             .field("scope", &self.scope)
-            .field("subject_type", &self.subject_type)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
-
-#[cfg(feature = "client_grants")]
-impl CreateClientGrantRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(audience: impl Into<String>) -> Self {
-        Self {
-            allow_all_scopes: None,
-            allow_any_organization: None,
-            audience: audience.into(),
-            authorization_details_types: None,
-            client_id: None,
-            default_for: None,
-            organization_usage: None,
-            scope: None,
-            subject_type: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_all_scopes`.
-    pub fn allow_all_scopes(mut self, value: impl Into<bool>) -> Self {
-        self.allow_all_scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_any_organization`.
-    pub fn allow_any_organization(mut self, value: impl Into<bool>) -> Self {
-        self.allow_any_organization = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_details_types`.
-    pub fn authorization_details_types(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.authorization_details_types = Some(value.into());
-        self
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `default_for`.
-    pub fn default_for(mut self, value: impl Into<ClientGrantDefaultForEnum>) -> Self {
-        self.default_for = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_usage`.
-    pub fn organization_usage(
-        mut self,
-        value: impl Into<ClientGrantOrganizationUsageEnum>,
-    ) -> Self {
-        self.organization_usage = Some(value.into());
-        self
-    }
-
-    /// Sets `scope`.
-    pub fn scope(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.scope = Some(value.into());
-        self
-    }
-
-    /// Sets `subject_type`.
-    pub fn subject_type(mut self, value: impl Into<ClientGrantSubjectTypeEnum>) -> Self {
-        self.subject_type = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "client_grants")]
-/// The `CreateClientGrantResponseContent` schema.
-///
-/// The answer of `POST /client-grants` (`clientGrants_create`).
-///
-/// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
-pub type CreateClientGrantResponseContent = ClientGrantResponseContent;
-
-#[cfg(feature = "clients")]
-/// The `CreateClientRequestContent` object.
-///
-/// The body of `POST /clients` (`clients_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateClientRequestContent {
-    /// The `addons` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub addons: Option<ClientAddons>,
-    /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_clients: Option<Vec<String>>,
-    /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
-    /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_origins: Option<Vec<String>>,
-    /// The `app_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_type: Option<ClientAppTypeEnum>,
-    /// The `async_approval_notification_channels` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub async_approval_notification_channels: Option<Vec<AsyncApprovalNotificationsChannelsEnum>>,
-    /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callbacks: Option<Vec<String>>,
-    /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_aliases: Option<Vec<String>>,
-    /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_authentication_methods: Option<ClientCreateAuthenticationMethod>,
-    /// The `client_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_metadata: Option<Map<String, Value>>,
-    /// The `compliance_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance_level: Option<ClientComplianceLevelEnum>,
-    /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_authentication: Option<bool>,
-    /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_origin_loc: Option<String>,
-    /// The content (HTML, CSS, JS) of the custom login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page: Option<String>,
-    /// `true` if the custom login page is to be used, `false` otherwise. Defaults to `true`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_on: Option<bool>,
-    /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_preview: Option<String>,
-    /// The `default_organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_organization: Option<ClientDefaultOrganization>,
-    /// Free text description of this client (max length: 140 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `encryption_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encryption_key: Option<ClientEncryptionKey>,
-    /// The `express_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub express_configuration: Option<ExpressConfiguration>,
-    /// The `fedcm_login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fedcm_login: Option<FedCmLogin>,
-    /// HTML form template to be used for WS-Federation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_template: Option<String>,
-    /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant_types: Option<Vec<String>>,
-    /// Initiate login uri, must be https
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initiate_login_uri: Option<String>,
-    /// Whether this client a first party client or not
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_first_party: Option<bool>,
-    /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_token_endpoint_ip_header_trusted: Option<bool>,
-    /// The `jwt_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jwt_configuration: Option<ClientJwtConfiguration>,
-    /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
-    /// The `mobile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<ClientMobile>,
-    /// The `my_organization_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub my_organization_configuration: Option<ClientMyOrganizationPostConfiguration>,
-    /// Name of this client (min length: 1 character, does not allow `<` or `>`).
-    pub name: String,
-    /// The `native_social_login` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub native_social_login: Option<NativeSocialLogin>,
-    /// Configuration for OIDC backchannel logout (deprecated, in favor of oidc_logout)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_backchannel_logout: Option<ClientOidcBackchannelLogoutSettings>,
-    /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_conformant: Option<bool>,
-    /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
-    /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_discovery_methods: Option<Vec<ClientOrganizationDiscoveryEnum>>,
-    /// The `organization_require_behavior` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientOrganizationUsageEnum>,
-    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub par_request_expiry: Option<i64>,
-    /// The `redirection_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirection_policy: Option<ClientRedirectionPolicyEnum>,
-    /// The `refresh_token` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
-    /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_proof_of_possession: Option<bool>,
-    /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub require_pushed_authorization_requests: Option<bool>,
-    /// The identifier of the resource server that this client is linked to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_identifier: Option<String>,
-    /// The `session_transfer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_transfer: Option<ClientSessionTransferConfiguration>,
-    /// The `signed_request_object` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_request_object: Option<ClientSignedRequestObjectWithPublicKey>,
-    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
-    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
-    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
-    /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso: Option<bool>,
-    /// `true` to disable Single Sign On, `false` otherwise (default: `false`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sso_disabled: Option<bool>,
-    /// The `third_party_security_mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub third_party_security_mode: Option<ClientThirdPartySecurityModeEnum>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
-    /// The `token_exchange` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_exchange: Option<ClientTokenExchangeConfiguration>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<CreateTokenQuota>,
-    /// The `token_vault_privileged_access` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_vault_privileged_access: Option<ClientTokenVaultPrivilegedAccessWithPublicKey>,
-    /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_origins: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for CreateClientRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateClientRequestContent")
-            .field("addons", &self.addons)
-            .field("allowed_clients", &self.allowed_clients)
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("app_type", &self.app_type)
-            .field(
-                "async_approval_notification_channels",
-                &self.async_approval_notification_channels,
-            )
-            .field("callbacks", &self.callbacks)
-            .field("client_aliases", &self.client_aliases)
-            .field(
-                "client_authentication_methods",
-                &self.client_authentication_methods,
-            )
-            .field("client_metadata", &Keys(&self.client_metadata))
-            .field("compliance_level", &self.compliance_level)
-            .field(
-                "cross_origin_authentication",
-                &self.cross_origin_authentication,
-            )
-            .field("cross_origin_loc", &self.cross_origin_loc)
-            .field("custom_login_page", &self.custom_login_page)
-            .field("custom_login_page_on", &self.custom_login_page_on)
-            .field("custom_login_page_preview", &self.custom_login_page_preview)
-            .field("default_organization", &self.default_organization)
-            .field("description", &self.description)
-            .field("encryption_key", &self.encryption_key)
-            .field("express_configuration", &self.express_configuration)
-            .field("fedcm_login", &self.fedcm_login)
-            .field("form_template", &self.form_template)
-            .field("grant_types", &self.grant_types)
-            .field("initiate_login_uri", &self.initiate_login_uri)
-            .field("is_first_party", &self.is_first_party)
-            .field(
-                "is_token_endpoint_ip_header_trusted",
-                &self.is_token_endpoint_ip_header_trusted,
-            )
-            .field("jwt_configuration", &self.jwt_configuration)
-            .field("logo_uri", &self.logo_uri)
-            .field("mobile", &self.mobile)
-            .field(
-                "my_organization_configuration",
-                &self.my_organization_configuration,
-            )
-            .field("name", &self.name)
-            .field("native_social_login", &self.native_social_login)
-            .field("oidc_backchannel_logout", &self.oidc_backchannel_logout)
-            .field("oidc_conformant", &self.oidc_conformant)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "organization_discovery_methods",
-                &self.organization_discovery_methods,
-            )
-            .field(
-                "organization_require_behavior",
-                &self.organization_require_behavior,
-            )
-            .field("organization_usage", &self.organization_usage)
-            .field("par_request_expiry", &self.par_request_expiry)
-            .field("redirection_policy", &self.redirection_policy)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "require_proof_of_possession",
-                &self.require_proof_of_possession,
-            )
-            .field(
-                "require_pushed_authorization_requests",
-                &self.require_pushed_authorization_requests,
-            )
-            .field(
-                "resource_server_identifier",
-                &self.resource_server_identifier,
-            )
-            .field("session_transfer", &self.session_transfer)
-            .field("signed_request_object", &self.signed_request_object)
-            .field(
-                "skip_non_verifiable_callback_uri_confirmation_prompt",
-                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
-            )
-            .field("sso", &self.sso)
-            .field("sso_disabled", &self.sso_disabled)
-            .field("third_party_security_mode", &self.third_party_security_mode)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field("token_exchange", &self.token_exchange)
-            .field("token_quota", &self.token_quota)
-            .field(
-                "token_vault_privileged_access",
-                &self.token_vault_privileged_access,
-            )
-            .field("web_origins", &self.web_origins)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl CreateClientRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            addons: None,
-            allowed_clients: None,
-            allowed_logout_urls: None,
-            allowed_origins: None,
-            app_type: None,
-            async_approval_notification_channels: None,
-            callbacks: None,
-            client_aliases: None,
-            client_authentication_methods: None,
-            client_metadata: None,
-            compliance_level: None,
-            cross_origin_authentication: None,
-            cross_origin_loc: None,
-            custom_login_page: None,
-            custom_login_page_on: None,
-            custom_login_page_preview: None,
-            default_organization: None,
-            description: None,
-            encryption_key: None,
-            express_configuration: None,
-            fedcm_login: None,
-            form_template: None,
-            grant_types: None,
-            initiate_login_uri: None,
-            is_first_party: None,
-            is_token_endpoint_ip_header_trusted: None,
-            jwt_configuration: None,
-            logo_uri: None,
-            mobile: None,
-            my_organization_configuration: None,
-            name: name.into(),
-            native_social_login: None,
-            oidc_backchannel_logout: None,
-            oidc_conformant: None,
-            oidc_logout: None,
-            organization_discovery_methods: None,
-            organization_require_behavior: None,
-            organization_usage: None,
-            par_request_expiry: None,
-            redirection_policy: None,
-            refresh_token: None,
-            require_proof_of_possession: None,
-            require_pushed_authorization_requests: None,
-            resource_server_identifier: None,
-            session_transfer: None,
-            signed_request_object: None,
-            skip_non_verifiable_callback_uri_confirmation_prompt: None,
-            sso: None,
-            sso_disabled: None,
-            third_party_security_mode: None,
-            token_endpoint_auth_method: None,
-            token_exchange: None,
-            token_quota: None,
-            token_vault_privileged_access: None,
-            web_origins: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `addons`.
-    pub fn addons(mut self, value: impl Into<ClientAddons>) -> Self {
-        self.addons = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_clients`.
-    pub fn allowed_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_logout_urls`.
-    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_logout_urls = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_origins`.
-    pub fn allowed_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_origins = Some(value.into());
-        self
-    }
-
-    /// Sets `app_type`.
-    pub fn app_type(mut self, value: impl Into<ClientAppTypeEnum>) -> Self {
-        self.app_type = Some(value.into());
-        self
-    }
-
-    /// Sets `async_approval_notification_channels`.
-    pub fn async_approval_notification_channels(
-        mut self,
-        value: impl Into<Vec<AsyncApprovalNotificationsChannelsEnum>>,
-    ) -> Self {
-        self.async_approval_notification_channels = Some(value.into());
-        self
-    }
-
-    /// Sets `callbacks`.
-    pub fn callbacks(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.callbacks = Some(value.into());
-        self
-    }
-
-    /// Sets `client_aliases`.
-    pub fn client_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.client_aliases = Some(value.into());
-        self
-    }
-
-    /// Sets `client_authentication_methods`.
-    pub fn client_authentication_methods(
-        mut self,
-        value: impl Into<ClientCreateAuthenticationMethod>,
-    ) -> Self {
-        self.client_authentication_methods = Some(value.into());
-        self
-    }
-
-    /// Sets `client_metadata`.
-    pub fn client_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.client_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `compliance_level`.
-    pub fn compliance_level(mut self, value: impl Into<ClientComplianceLevelEnum>) -> Self {
-        self.compliance_level = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_origin_authentication`.
-    pub fn cross_origin_authentication(mut self, value: impl Into<bool>) -> Self {
-        self.cross_origin_authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_origin_loc`.
-    pub fn cross_origin_loc(mut self, value: impl Into<String>) -> Self {
-        self.cross_origin_loc = Some(value.into());
-        self
-    }
-
-    /// Sets `custom_login_page`.
-    pub fn custom_login_page(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page = Some(value.into());
-        self
-    }
-
-    /// Sets `custom_login_page_on`.
-    pub fn custom_login_page_on(mut self, value: impl Into<bool>) -> Self {
-        self.custom_login_page_on = Some(value.into());
-        self
-    }
-
-    /// Sets `custom_login_page_preview`.
-    pub fn custom_login_page_preview(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page_preview = Some(value.into());
-        self
-    }
-
-    /// Sets `default_organization`.
-    pub fn default_organization(mut self, value: impl Into<ClientDefaultOrganization>) -> Self {
-        self.default_organization = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `encryption_key`.
-    pub fn encryption_key(mut self, value: impl Into<ClientEncryptionKey>) -> Self {
-        self.encryption_key = Some(value.into());
-        self
-    }
-
-    /// Sets `express_configuration`.
-    pub fn express_configuration(mut self, value: impl Into<ExpressConfiguration>) -> Self {
-        self.express_configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `fedcm_login`.
-    pub fn fedcm_login(mut self, value: impl Into<FedCmLogin>) -> Self {
-        self.fedcm_login = Some(value.into());
-        self
-    }
-
-    /// Sets `form_template`.
-    pub fn form_template(mut self, value: impl Into<String>) -> Self {
-        self.form_template = Some(value.into());
-        self
-    }
-
-    /// Sets `grant_types`.
-    pub fn grant_types(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.grant_types = Some(value.into());
-        self
-    }
-
-    /// Sets `initiate_login_uri`.
-    pub fn initiate_login_uri(mut self, value: impl Into<String>) -> Self {
-        self.initiate_login_uri = Some(value.into());
-        self
-    }
-
-    /// Sets `is_first_party`.
-    pub fn is_first_party(mut self, value: impl Into<bool>) -> Self {
-        self.is_first_party = Some(value.into());
-        self
-    }
-
-    /// Sets `is_token_endpoint_ip_header_trusted`.
-    pub fn is_token_endpoint_ip_header_trusted(mut self, value: impl Into<bool>) -> Self {
-        self.is_token_endpoint_ip_header_trusted = Some(value.into());
-        self
-    }
-
-    /// Sets `jwt_configuration`.
-    pub fn jwt_configuration(mut self, value: impl Into<ClientJwtConfiguration>) -> Self {
-        self.jwt_configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `logo_uri`.
-    pub fn logo_uri(mut self, value: impl Into<String>) -> Self {
-        self.logo_uri = Some(value.into());
-        self
-    }
-
-    /// Sets `mobile`.
-    pub fn mobile(mut self, value: impl Into<ClientMobile>) -> Self {
-        self.mobile = Some(value.into());
-        self
-    }
-
-    /// Sets `my_organization_configuration`.
-    pub fn my_organization_configuration(
-        mut self,
-        value: impl Into<ClientMyOrganizationPostConfiguration>,
-    ) -> Self {
-        self.my_organization_configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `native_social_login`.
-    pub fn native_social_login(mut self, value: impl Into<NativeSocialLogin>) -> Self {
-        self.native_social_login = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc_backchannel_logout`.
-    pub fn oidc_backchannel_logout(
-        mut self,
-        value: impl Into<ClientOidcBackchannelLogoutSettings>,
-    ) -> Self {
-        self.oidc_backchannel_logout = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc_conformant`.
-    pub fn oidc_conformant(mut self, value: impl Into<bool>) -> Self {
-        self.oidc_conformant = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc_logout`.
-    pub fn oidc_logout(mut self, value: impl Into<ClientOidcBackchannelLogoutSettings>) -> Self {
-        self.oidc_logout = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_discovery_methods`.
-    pub fn organization_discovery_methods(
-        mut self,
-        value: impl Into<Vec<ClientOrganizationDiscoveryEnum>>,
-    ) -> Self {
-        self.organization_discovery_methods = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_require_behavior`.
-    pub fn organization_require_behavior(
-        mut self,
-        value: impl Into<ClientOrganizationRequireBehaviorEnum>,
-    ) -> Self {
-        self.organization_require_behavior = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_usage`.
-    pub fn organization_usage(mut self, value: impl Into<ClientOrganizationUsageEnum>) -> Self {
-        self.organization_usage = Some(value.into());
-        self
-    }
-
-    /// Sets `par_request_expiry`.
-    pub fn par_request_expiry(mut self, value: impl Into<i64>) -> Self {
-        self.par_request_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `redirection_policy`.
-    pub fn redirection_policy(mut self, value: impl Into<ClientRedirectionPolicyEnum>) -> Self {
-        self.redirection_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `refresh_token`.
-    pub fn refresh_token(mut self, value: impl Into<ClientRefreshTokenConfiguration>) -> Self {
-        self.refresh_token = Some(value.into());
-        self
-    }
-
-    /// Sets `require_proof_of_possession`.
-    pub fn require_proof_of_possession(mut self, value: impl Into<bool>) -> Self {
-        self.require_proof_of_possession = Some(value.into());
-        self
-    }
-
-    /// Sets `require_pushed_authorization_requests`.
-    pub fn require_pushed_authorization_requests(mut self, value: impl Into<bool>) -> Self {
-        self.require_pushed_authorization_requests = Some(value.into());
-        self
-    }
-
-    /// Sets `resource_server_identifier`.
-    pub fn resource_server_identifier(mut self, value: impl Into<String>) -> Self {
-        self.resource_server_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `session_transfer`.
-    pub fn session_transfer(
-        mut self,
-        value: impl Into<ClientSessionTransferConfiguration>,
-    ) -> Self {
-        self.session_transfer = Some(value.into());
-        self
-    }
-
-    /// Sets `signed_request_object`.
-    pub fn signed_request_object(
-        mut self,
-        value: impl Into<ClientSignedRequestObjectWithPublicKey>,
-    ) -> Self {
-        self.signed_request_object = Some(value.into());
-        self
-    }
-
-    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
-    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Some(value.into());
-        self
-    }
-
-    /// Sets `sso`.
-    pub fn sso(mut self, value: impl Into<bool>) -> Self {
-        self.sso = Some(value.into());
-        self
-    }
-
-    /// Sets `sso_disabled`.
-    pub fn sso_disabled(mut self, value: impl Into<bool>) -> Self {
-        self.sso_disabled = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_security_mode`.
-    pub fn third_party_security_mode(
-        mut self,
-        value: impl Into<ClientThirdPartySecurityModeEnum>,
-    ) -> Self {
-        self.third_party_security_mode = Some(value.into());
-        self
-    }
-
-    /// Sets `token_endpoint_auth_method`.
-    pub fn token_endpoint_auth_method(
-        mut self,
-        value: impl Into<ClientTokenEndpointAuthMethodEnum>,
-    ) -> Self {
-        self.token_endpoint_auth_method = Some(value.into());
-        self
-    }
-
-    /// Sets `token_exchange`.
-    pub fn token_exchange(mut self, value: impl Into<ClientTokenExchangeConfiguration>) -> Self {
-        self.token_exchange = Some(value.into());
-        self
-    }
-
-    /// Sets `token_quota`.
-    pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
-        self.token_quota = Some(value.into());
-        self
-    }
-
-    /// Sets `token_vault_privileged_access`.
-    pub fn token_vault_privileged_access(
-        mut self,
-        value: impl Into<ClientTokenVaultPrivilegedAccessWithPublicKey>,
-    ) -> Self {
-        self.token_vault_privileged_access = Some(value.into());
-        self
-    }
-
-    /// Sets `web_origins`.
-    pub fn web_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.web_origins = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// The `CreateClientResponseContent` schema.
-///
-/// The answer of `POST /clients` (`clients_create`).
-///
-/// The same type as [`Client`]: the API description gives both the same schema.
-pub type CreateClientResponseContent = Client;
 
 #[cfg(feature = "full")]
-/// The `CreateConnectionCommon` object.
+/// Options for the 'salesforce-community' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateConnectionCommon {
-    /// The `display_name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The `is_domain_connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The `name` field.
-    pub name: String,
+pub struct ConnectionOptionsSalesforceCommunity {
+    /// The `community_base_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_base_url: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionCommon {
+impl<'de> Deserialize<'de> for ConnectionOptionsSalesforceCommunity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSalesforceCommunity {
+    const NAME: &'static str = "ConnectionOptionsSalesforceCommunity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_community_base_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "community_base_url" => f_community_base_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            community_base_url: f_community_base_url,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSalesforceCommunity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionCommon")
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
+        f.debug_struct("ConnectionOptionsSalesforceCommunity")
+            .field("community_base_url", &self.community_base_url)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
+
+#[cfg(feature = "full")]
+/// Options for the 'samlp' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsSaml {
+    /// The `debug` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug: Option<bool>,
+    /// The `deflate` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deflate: Option<bool>,
+    /// The `destinationUrl` field.
+    #[serde(rename = "destinationUrl", skip_serializing_if = "Option::is_none")]
+    pub destination_url: Option<String>,
+    /// When true, disables sending SAML logout requests (SingleLogoutService) to the identity provider during user sign-out. The user will be logged out of Auth0 but will remain logged into the identity provider. Defaults to false (federated logout enabled).
+    #[serde(rename = "disableSignout", skip_serializing_if = "Option::is_none")]
+    pub disable_signout: Option<bool>,
+    /// The `fieldsMap` field.
+    #[serde(rename = "fieldsMap", skip_serializing_if = "Option::is_none")]
+    pub fields_map: Option<BTreeMap<String, ConnectionFieldsMapSamlValue>>,
+    /// The `global_token_revocation_jwt_iss` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_token_revocation_jwt_iss: Option<String>,
+    /// The `global_token_revocation_jwt_sub` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_token_revocation_jwt_sub: Option<String>,
+    /// The `metadataUrl` field.
+    #[serde(rename = "metadataUrl", skip_serializing_if = "Option::is_none")]
+    pub metadata_url: Option<String>,
+    /// The `metadataXml` field.
+    #[serde(rename = "metadataXml", skip_serializing_if = "Option::is_none")]
+    pub metadata_xml: Option<String>,
+    /// The `recipientUrl` field.
+    #[serde(rename = "recipientUrl", skip_serializing_if = "Option::is_none")]
+    pub recipient_url: Option<String>,
+    /// The `requestTemplate` field.
+    #[serde(rename = "requestTemplate", skip_serializing_if = "Option::is_none")]
+    pub request_template: Option<String>,
+    /// The `signOutEndpoint` field.
+    #[serde(rename = "signOutEndpoint", skip_serializing_if = "Option::is_none")]
+    pub sign_out_endpoint: Option<String>,
+    /// The `signingCert` field.
+    #[serde(rename = "signingCert", skip_serializing_if = "Option::is_none")]
+    pub signing_cert: Option<String>,
+    /// The `signing_key` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<ConnectionSigningKeySaml>,
+    /// The `user_id_attribute` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id_attribute: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSaml {
+    const NAME: &'static str = "ConnectionOptionsSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_debug = Default::default();
+        let mut f_deflate = Default::default();
+        let mut f_destination_url = Default::default();
+        let mut f_disable_signout = Default::default();
+        let mut f_fields_map = Default::default();
+        let mut f_global_token_revocation_jwt_iss = Default::default();
+        let mut f_global_token_revocation_jwt_sub = Default::default();
+        let mut f_metadata_url = Default::default();
+        let mut f_metadata_xml = Default::default();
+        let mut f_recipient_url = Default::default();
+        let mut f_request_template = Default::default();
+        let mut f_sign_out_endpoint = Default::default();
+        let mut f_signing_cert = Default::default();
+        let mut f_signing_key = Default::default();
+        let mut f_user_id_attribute = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "debug" => f_debug = de_map.next_value()?,
+                "deflate" => f_deflate = de_map.next_value()?,
+                "destinationUrl" => f_destination_url = de_map.next_value()?,
+                "disableSignout" => f_disable_signout = de_map.next_value()?,
+                "fieldsMap" => f_fields_map = de_map.next_value()?,
+                "global_token_revocation_jwt_iss" => {
+                    f_global_token_revocation_jwt_iss = de_map.next_value()?
+                }
+                "global_token_revocation_jwt_sub" => {
+                    f_global_token_revocation_jwt_sub = de_map.next_value()?
+                }
+                "metadataUrl" => f_metadata_url = de_map.next_value()?,
+                "metadataXml" => f_metadata_xml = de_map.next_value()?,
+                "recipientUrl" => f_recipient_url = de_map.next_value()?,
+                "requestTemplate" => f_request_template = de_map.next_value()?,
+                "signOutEndpoint" => f_sign_out_endpoint = de_map.next_value()?,
+                "signingCert" => f_signing_cert = de_map.next_value()?,
+                "signing_key" => f_signing_key = de_map.next_value()?,
+                "user_id_attribute" => f_user_id_attribute = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            debug: f_debug,
+            deflate: f_deflate,
+            destination_url: f_destination_url,
+            disable_signout: f_disable_signout,
+            fields_map: f_fields_map,
+            global_token_revocation_jwt_iss: f_global_token_revocation_jwt_iss,
+            global_token_revocation_jwt_sub: f_global_token_revocation_jwt_sub,
+            metadata_url: f_metadata_url,
+            metadata_xml: f_metadata_xml,
+            recipient_url: f_recipient_url,
+            request_template: f_request_template,
+            sign_out_endpoint: f_sign_out_endpoint,
+            signing_cert: f_signing_cert,
+            signing_key: f_signing_key,
+            user_id_attribute: f_user_id_attribute,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsSaml")
+            .field("debug", &self.debug)
+            .field("deflate", &self.deflate)
+            .field("destination_url", &self.destination_url)
+            .field("disable_signout", &self.disable_signout)
+            .field("fields_map", &Keys(&self.fields_map))
+            .field(
+                "global_token_revocation_jwt_iss",
+                &self.global_token_revocation_jwt_iss,
+            )
+            .field(
+                "global_token_revocation_jwt_sub",
+                &self.global_token_revocation_jwt_sub,
+            )
+            .field("metadata_url", &self.metadata_url)
+            .field("metadata_xml", &self.metadata_xml)
+            .field("recipient_url", &self.recipient_url)
+            .field("request_template", &self.request_template)
+            .field("sign_out_endpoint", &self.sign_out_endpoint)
+            .field("signing_cert", &self.signing_cert)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| REDACTED))
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Scope options for GitHub connections.
+pub type ConnectionOptionsScopeGithub = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of OAuth 2.0 scopes to request from Twitter during authentication. Use this to request scopes not covered by the predefined scope options.
+pub type ConnectionOptionsScopeTwitter = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Options for the 'sharepoint' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsSharepoint = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'shop' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsShop = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'shopify' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsShopify = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'sms' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsSms {
+    /// Whether brute force protection is enabled
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brute_force_protection: Option<bool>,
+    /// The `disable_signup` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_signup: Option<bool>,
+    /// The `forward_req_info` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_req_info: Option<bool>,
+    /// The `from` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The `gateway_authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_authentication: Option<ConnectionGatewayAuthenticationSms>,
+    /// The `gateway_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_url: Option<String>,
+    /// The `messaging_service_sid` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messaging_service_sid: Option<String>,
+    /// Connection name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `provider` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ConnectionProviderEnumSms>,
+    /// The `syntax` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<ConnectionTemplateSyntaxEnumSms>,
+    /// The `template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The `totp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp: Option<ConnectionTotpSms>,
+    /// The `twilio_sid` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_sid: Option<String>,
+    /// The `twilio_token` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_token: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSms {
+    const NAME: &'static str = "ConnectionOptionsSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_brute_force_protection = Default::default();
+        let mut f_disable_signup = Default::default();
+        let mut f_forward_req_info = Default::default();
+        let mut f_from = Default::default();
+        let mut f_gateway_authentication = Default::default();
+        let mut f_gateway_url = Default::default();
+        let mut f_messaging_service_sid = Default::default();
+        let mut f_name = Default::default();
+        let mut f_provider = Default::default();
+        let mut f_syntax = Default::default();
+        let mut f_template = Default::default();
+        let mut f_totp = Default::default();
+        let mut f_twilio_sid = Default::default();
+        let mut f_twilio_token = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "brute_force_protection" => f_brute_force_protection = de_map.next_value()?,
+                "disable_signup" => f_disable_signup = de_map.next_value()?,
+                "forward_req_info" => f_forward_req_info = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "gateway_authentication" => f_gateway_authentication = de_map.next_value()?,
+                "gateway_url" => f_gateway_url = de_map.next_value()?,
+                "messaging_service_sid" => f_messaging_service_sid = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "provider" => f_provider = de_map.next_value()?,
+                "syntax" => f_syntax = de_map.next_value()?,
+                "template" => f_template = de_map.next_value()?,
+                "totp" => f_totp = de_map.next_value()?,
+                "twilio_sid" => f_twilio_sid = de_map.next_value()?,
+                "twilio_token" => f_twilio_token = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            brute_force_protection: f_brute_force_protection,
+            disable_signup: f_disable_signup,
+            forward_req_info: f_forward_req_info,
+            from: f_from,
+            gateway_authentication: f_gateway_authentication,
+            gateway_url: f_gateway_url,
+            messaging_service_sid: f_messaging_service_sid,
+            name: f_name,
+            provider: f_provider,
+            syntax: f_syntax,
+            template: f_template,
+            totp: f_totp,
+            twilio_sid: f_twilio_sid,
+            twilio_token: f_twilio_token,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsSms")
+            .field("brute_force_protection", &self.brute_force_protection)
+            .field("disable_signup", &self.disable_signup)
+            .field("forward_req_info", &self.forward_req_info)
+            .field("from", &self.from)
+            .field("gateway_authentication", &self.gateway_authentication)
+            .field("gateway_url", &self.gateway_url)
+            .field("messaging_service_sid", &self.messaging_service_sid)
+            .field("name", &self.name)
+            .field("provider", &self.provider)
+            .field("syntax", &self.syntax)
+            .field("template", &self.template)
+            .field("totp", &self.totp)
+            .field("twilio_sid", &self.twilio_sid)
+            .field(
+                "twilio_token",
+                &self.twilio_token.as_ref().map(|_| REDACTED),
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'soundcloud' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsSoundcloud = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'thirtysevensignals' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsThirtySevenSignals = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'twitter' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsTwitter {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Request long-lived refresh tokens so your app can act on behalf of users even when they’re not actively signed in. Typical Twitter use case: keeping a background service synced without forcing users to reauthorize every session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_access: Option<bool>,
+    /// Pull account profile metadata such as display name, bio, location, and URL so downstream apps can prefill or personalize user experiences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `protocol` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<ConnectionOptionsProtocolEnumTwitter>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// Allow the application to read a user’s public and protected Tweets—required for timelines, analytics, or moderation workflows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tweet_read: Option<bool>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Read non-Tweet user information (e.g., followers/following, account settings) to power relationship graphs or audience insights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_read: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsTwitter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsTwitter {
+    const NAME: &'static str = "ConnectionOptionsTwitter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_offline_access = Default::default();
+        let mut f_profile = Default::default();
+        let mut f_protocol = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_tweet_read = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_users_read = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "offline_access" => f_offline_access = de_map.next_value()?,
+                "profile" => f_profile = de_map.next_value()?,
+                "protocol" => f_protocol = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "tweet_read" => f_tweet_read = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "users_read" => f_users_read = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            freeform_scopes: f_freeform_scopes,
+            offline_access: f_offline_access,
+            profile: f_profile,
+            protocol: f_protocol,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            tweet_read: f_tweet_read,
+            upstream_params: f_upstream_params,
+            users_read: f_users_read,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsTwitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsTwitter")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("offline_access", &self.offline_access)
+            .field("profile", &self.profile)
+            .field("protocol", &self.protocol)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("tweet_read", &self.tweet_read)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("users_read", &self.users_read)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'untappd' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsUntappd = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'vkontakte' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsVkontakte = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'weibo' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsWeibo = ConnectionOptionsBox;

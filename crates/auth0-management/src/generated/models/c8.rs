@@ -10,45 +10,2272 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "connection_profiles")]
-/// The `CreateConnectionProfileRequestContent` object.
+#[cfg(feature = "full")]
+/// Options for the 'windowslive' connection
 ///
-/// The body of `POST /connection-profiles` (`connectionProfiles_create`).
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsWindowsLive {
+    /// When enabled, requests access to user's applications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applications: Option<bool>,
+    /// When enabled, requests permission to create applications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applications_create: Option<bool>,
+    /// When enabled, requests read access to user's basic profile information and contacts list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic: Option<bool>,
+    /// When enabled, requests read access to user's birth day, month, and year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<bool>,
+    /// When enabled, requests read access to user's calendars and events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendars: Option<bool>,
+    /// When enabled, requests read and write access to user's calendars and events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendars_update: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// When enabled, requests read access to contacts' birth day and birth month.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_birthday: Option<bool>,
+    /// When enabled, requests read access to user's calendars and shared calendars/events from others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_calendars: Option<bool>,
+    /// When enabled, requests permission to create new contacts in user's address book.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_create: Option<bool>,
+    /// When enabled, requests read access to user's and shared albums, photos, videos, and audio.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_photos: Option<bool>,
+    /// When enabled, requests read access to OneDrive files shared by other users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_skydrive: Option<bool>,
+    /// When enabled, allows the app to have the same access to information in the directory as the signed-in user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_accessasuser_all: Option<bool>,
+    /// When enabled, allows the app to read data in your organization's directory, such as users, groups, and apps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_read_all: Option<bool>,
+    /// When enabled, allows the app to read and write data in your organization's directory, such as users and groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_readwrite_all: Option<bool>,
+    /// When enabled, requests read access to personal, preferred, and business email addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emails: Option<bool>,
+    /// When enabled, requests permission to create events on user's default calendar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_create: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// When enabled, requests permission to read the user's calendars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_calendars: Option<bool>,
+    /// When enabled, requests permission to read and write the user's calendars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_calendars_update: Option<bool>,
+    /// When enabled, requests permission to read the user's contacts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_contacts: Option<bool>,
+    /// When enabled, requests permission to read and write the user's contacts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_contacts_update: Option<bool>,
+    /// When enabled, requests permission to read the user's device information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_device: Option<bool>,
+    /// When enabled, requests permission to send commands to the user's devices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_device_command: Option<bool>,
+    /// When enabled, requests permission to read the user's emails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_emails: Option<bool>,
+    /// When enabled, requests permission to read and write the user's emails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_emails_update: Option<bool>,
+    /// When enabled, requests permission to read the user's files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_files: Option<bool>,
+    /// When enabled, requests permission to read all files the user has access to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_files_all: Option<bool>,
+    /// When enabled, requests permission to read and write all files the user has access to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_files_all_update: Option<bool>,
+    /// When enabled, requests permission to read and write the user's files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_files_update: Option<bool>,
+    /// When enabled, requests permission to read the user's OneNote notebooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_notes: Option<bool>,
+    /// When enabled, requests permission to create new OneNote notebooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_notes_create: Option<bool>,
+    /// When enabled, requests permission to read and write the user's OneNote notebooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_notes_update: Option<bool>,
+    /// When enabled, requests permission to read the user's tasks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_tasks: Option<bool>,
+    /// When enabled, requests permission to read and write the user's tasks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_tasks_update: Option<bool>,
+    /// When enabled, requests permission to read the user's profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_user: Option<bool>,
+    /// When enabled, requests permission to read the user's activity history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_user_activity: Option<bool>,
+    /// When enabled, requests permission to read and write the user's profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_user_update: Option<bool>,
+    /// When enabled, allows the app to read all group properties and memberships.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_read_all: Option<bool>,
+    /// When enabled, allows the app to create groups, read all group properties and memberships, update group properties and memberships, and delete groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_readwrite_all: Option<bool>,
+    /// When enabled, allows the app to create, read, update, and delete all mail in all mailboxes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_readwrite_all: Option<bool>,
+    /// When enabled, allows the app to send mail as users in the organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_send: Option<bool>,
+    /// When enabled, requests access to user's Windows Live Messenger data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messenger: Option<bool>,
+    /// When enabled, requests a refresh token for offline access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_access: Option<bool>,
+    /// When enabled, requests read access to personal, business, and mobile phone numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_numbers: Option<bool>,
+    /// When enabled, requests read access to user's photos, videos, audio, and albums.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<bool>,
+    /// When enabled, requests read access to personal and business postal addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_addresses: Option<bool>,
+    /// When enabled, allows the app to read the role-based access control (RBAC) settings for your company's directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolemanagement_read_all: Option<bool>,
+    /// When enabled, allows the app to read and write the role-based access control (RBAC) settings for your company's directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolemanagement_readwrite_directory: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// When enabled, requests permission to share content with other users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share: Option<bool>,
+    /// When enabled, provides single sign-in behavior for users already signed into their Microsoft account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signin: Option<bool>,
+    /// When enabled, allows the app to read documents and list items in all SharePoint site collections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sites_read_all: Option<bool>,
+    /// When enabled, allows the app to create, read, update, and delete documents and list items in all SharePoint site collections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sites_readwrite_all: Option<bool>,
+    /// When enabled, requests read access to user's files stored on OneDrive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skydrive: Option<bool>,
+    /// When enabled, requests read and write access to user's OneDrive files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skydrive_update: Option<bool>,
+    /// The `strategy_version` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_version: Option<i64>,
+    /// When enabled, allows the app to read the names and descriptions of all teams.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_readbasic_all: Option<bool>,
+    /// When enabled, allows the app to read and write all teams' information and change team membership.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_readwrite_all: Option<bool>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// When enabled, allows the app to read the full set of profile properties, reports, and managers of all users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_read_all: Option<bool>,
+    /// When enabled, allows the app to read a basic set of profile properties of all users in the directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_readbasic_all: Option<bool>,
+    /// When enabled, requests read access to employer and work position information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_profile: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsWindowsLive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsWindowsLive {
+    const NAME: &'static str = "ConnectionOptionsWindowsLive";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_applications = Default::default();
+        let mut f_applications_create = Default::default();
+        let mut f_basic = Default::default();
+        let mut f_birthday = Default::default();
+        let mut f_calendars = Default::default();
+        let mut f_calendars_update = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_contacts_birthday = Default::default();
+        let mut f_contacts_calendars = Default::default();
+        let mut f_contacts_create = Default::default();
+        let mut f_contacts_photos = Default::default();
+        let mut f_contacts_skydrive = Default::default();
+        let mut f_directory_accessasuser_all = Default::default();
+        let mut f_directory_read_all = Default::default();
+        let mut f_directory_readwrite_all = Default::default();
+        let mut f_emails = Default::default();
+        let mut f_events_create = Default::default();
+        let mut f_freeform_scopes = Default::default();
+        let mut f_graph_calendars = Default::default();
+        let mut f_graph_calendars_update = Default::default();
+        let mut f_graph_contacts = Default::default();
+        let mut f_graph_contacts_update = Default::default();
+        let mut f_graph_device = Default::default();
+        let mut f_graph_device_command = Default::default();
+        let mut f_graph_emails = Default::default();
+        let mut f_graph_emails_update = Default::default();
+        let mut f_graph_files = Default::default();
+        let mut f_graph_files_all = Default::default();
+        let mut f_graph_files_all_update = Default::default();
+        let mut f_graph_files_update = Default::default();
+        let mut f_graph_notes = Default::default();
+        let mut f_graph_notes_create = Default::default();
+        let mut f_graph_notes_update = Default::default();
+        let mut f_graph_tasks = Default::default();
+        let mut f_graph_tasks_update = Default::default();
+        let mut f_graph_user = Default::default();
+        let mut f_graph_user_activity = Default::default();
+        let mut f_graph_user_update = Default::default();
+        let mut f_group_read_all = Default::default();
+        let mut f_group_readwrite_all = Default::default();
+        let mut f_mail_readwrite_all = Default::default();
+        let mut f_mail_send = Default::default();
+        let mut f_messenger = Default::default();
+        let mut f_offline_access = Default::default();
+        let mut f_phone_numbers = Default::default();
+        let mut f_photos = Default::default();
+        let mut f_postal_addresses = Default::default();
+        let mut f_rolemanagement_read_all = Default::default();
+        let mut f_rolemanagement_readwrite_directory = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_share = Default::default();
+        let mut f_signin = Default::default();
+        let mut f_sites_read_all = Default::default();
+        let mut f_sites_readwrite_all = Default::default();
+        let mut f_skydrive = Default::default();
+        let mut f_skydrive_update = Default::default();
+        let mut f_strategy_version = Default::default();
+        let mut f_team_readbasic_all = Default::default();
+        let mut f_team_readwrite_all = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_user_read_all = Default::default();
+        let mut f_user_readbasic_all = Default::default();
+        let mut f_work_profile = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "applications" => f_applications = de_map.next_value()?,
+                "applications_create" => f_applications_create = de_map.next_value()?,
+                "basic" => f_basic = de_map.next_value()?,
+                "birthday" => f_birthday = de_map.next_value()?,
+                "calendars" => f_calendars = de_map.next_value()?,
+                "calendars_update" => f_calendars_update = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "contacts_birthday" => f_contacts_birthday = de_map.next_value()?,
+                "contacts_calendars" => f_contacts_calendars = de_map.next_value()?,
+                "contacts_create" => f_contacts_create = de_map.next_value()?,
+                "contacts_photos" => f_contacts_photos = de_map.next_value()?,
+                "contacts_skydrive" => f_contacts_skydrive = de_map.next_value()?,
+                "directory_accessasuser_all" => {
+                    f_directory_accessasuser_all = de_map.next_value()?
+                }
+                "directory_read_all" => f_directory_read_all = de_map.next_value()?,
+                "directory_readwrite_all" => f_directory_readwrite_all = de_map.next_value()?,
+                "emails" => f_emails = de_map.next_value()?,
+                "events_create" => f_events_create = de_map.next_value()?,
+                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
+                "graph_calendars" => f_graph_calendars = de_map.next_value()?,
+                "graph_calendars_update" => f_graph_calendars_update = de_map.next_value()?,
+                "graph_contacts" => f_graph_contacts = de_map.next_value()?,
+                "graph_contacts_update" => f_graph_contacts_update = de_map.next_value()?,
+                "graph_device" => f_graph_device = de_map.next_value()?,
+                "graph_device_command" => f_graph_device_command = de_map.next_value()?,
+                "graph_emails" => f_graph_emails = de_map.next_value()?,
+                "graph_emails_update" => f_graph_emails_update = de_map.next_value()?,
+                "graph_files" => f_graph_files = de_map.next_value()?,
+                "graph_files_all" => f_graph_files_all = de_map.next_value()?,
+                "graph_files_all_update" => f_graph_files_all_update = de_map.next_value()?,
+                "graph_files_update" => f_graph_files_update = de_map.next_value()?,
+                "graph_notes" => f_graph_notes = de_map.next_value()?,
+                "graph_notes_create" => f_graph_notes_create = de_map.next_value()?,
+                "graph_notes_update" => f_graph_notes_update = de_map.next_value()?,
+                "graph_tasks" => f_graph_tasks = de_map.next_value()?,
+                "graph_tasks_update" => f_graph_tasks_update = de_map.next_value()?,
+                "graph_user" => f_graph_user = de_map.next_value()?,
+                "graph_user_activity" => f_graph_user_activity = de_map.next_value()?,
+                "graph_user_update" => f_graph_user_update = de_map.next_value()?,
+                "group_read_all" => f_group_read_all = de_map.next_value()?,
+                "group_readwrite_all" => f_group_readwrite_all = de_map.next_value()?,
+                "mail_readwrite_all" => f_mail_readwrite_all = de_map.next_value()?,
+                "mail_send" => f_mail_send = de_map.next_value()?,
+                "messenger" => f_messenger = de_map.next_value()?,
+                "offline_access" => f_offline_access = de_map.next_value()?,
+                "phone_numbers" => f_phone_numbers = de_map.next_value()?,
+                "photos" => f_photos = de_map.next_value()?,
+                "postal_addresses" => f_postal_addresses = de_map.next_value()?,
+                "rolemanagement_read_all" => f_rolemanagement_read_all = de_map.next_value()?,
+                "rolemanagement_readwrite_directory" => {
+                    f_rolemanagement_readwrite_directory = de_map.next_value()?
+                }
+                "scope" => f_scope = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "share" => f_share = de_map.next_value()?,
+                "signin" => f_signin = de_map.next_value()?,
+                "sites_read_all" => f_sites_read_all = de_map.next_value()?,
+                "sites_readwrite_all" => f_sites_readwrite_all = de_map.next_value()?,
+                "skydrive" => f_skydrive = de_map.next_value()?,
+                "skydrive_update" => f_skydrive_update = de_map.next_value()?,
+                "strategy_version" => f_strategy_version = de_map.next_value()?,
+                "team_readbasic_all" => f_team_readbasic_all = de_map.next_value()?,
+                "team_readwrite_all" => f_team_readwrite_all = de_map.next_value()?,
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "user_read_all" => f_user_read_all = de_map.next_value()?,
+                "user_readbasic_all" => f_user_readbasic_all = de_map.next_value()?,
+                "work_profile" => f_work_profile = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            applications: f_applications,
+            applications_create: f_applications_create,
+            basic: f_basic,
+            birthday: f_birthday,
+            calendars: f_calendars,
+            calendars_update: f_calendars_update,
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            contacts_birthday: f_contacts_birthday,
+            contacts_calendars: f_contacts_calendars,
+            contacts_create: f_contacts_create,
+            contacts_photos: f_contacts_photos,
+            contacts_skydrive: f_contacts_skydrive,
+            directory_accessasuser_all: f_directory_accessasuser_all,
+            directory_read_all: f_directory_read_all,
+            directory_readwrite_all: f_directory_readwrite_all,
+            emails: f_emails,
+            events_create: f_events_create,
+            freeform_scopes: f_freeform_scopes,
+            graph_calendars: f_graph_calendars,
+            graph_calendars_update: f_graph_calendars_update,
+            graph_contacts: f_graph_contacts,
+            graph_contacts_update: f_graph_contacts_update,
+            graph_device: f_graph_device,
+            graph_device_command: f_graph_device_command,
+            graph_emails: f_graph_emails,
+            graph_emails_update: f_graph_emails_update,
+            graph_files: f_graph_files,
+            graph_files_all: f_graph_files_all,
+            graph_files_all_update: f_graph_files_all_update,
+            graph_files_update: f_graph_files_update,
+            graph_notes: f_graph_notes,
+            graph_notes_create: f_graph_notes_create,
+            graph_notes_update: f_graph_notes_update,
+            graph_tasks: f_graph_tasks,
+            graph_tasks_update: f_graph_tasks_update,
+            graph_user: f_graph_user,
+            graph_user_activity: f_graph_user_activity,
+            graph_user_update: f_graph_user_update,
+            group_read_all: f_group_read_all,
+            group_readwrite_all: f_group_readwrite_all,
+            mail_readwrite_all: f_mail_readwrite_all,
+            mail_send: f_mail_send,
+            messenger: f_messenger,
+            offline_access: f_offline_access,
+            phone_numbers: f_phone_numbers,
+            photos: f_photos,
+            postal_addresses: f_postal_addresses,
+            rolemanagement_read_all: f_rolemanagement_read_all,
+            rolemanagement_readwrite_directory: f_rolemanagement_readwrite_directory,
+            scope: f_scope,
+            set_user_root_attributes: f_set_user_root_attributes,
+            share: f_share,
+            signin: f_signin,
+            sites_read_all: f_sites_read_all,
+            sites_readwrite_all: f_sites_readwrite_all,
+            skydrive: f_skydrive,
+            skydrive_update: f_skydrive_update,
+            strategy_version: f_strategy_version,
+            team_readbasic_all: f_team_readbasic_all,
+            team_readwrite_all: f_team_readwrite_all,
+            upstream_params: f_upstream_params,
+            user_read_all: f_user_read_all,
+            user_readbasic_all: f_user_readbasic_all,
+            work_profile: f_work_profile,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsWindowsLive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsWindowsLive")
+            .field("applications", &self.applications)
+            .field("applications_create", &self.applications_create)
+            .field("basic", &self.basic)
+            .field("birthday", &self.birthday)
+            .field("calendars", &self.calendars)
+            .field("calendars_update", &self.calendars_update)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("contacts_birthday", &self.contacts_birthday)
+            .field("contacts_calendars", &self.contacts_calendars)
+            .field("contacts_create", &self.contacts_create)
+            .field("contacts_photos", &self.contacts_photos)
+            .field("contacts_skydrive", &self.contacts_skydrive)
+            .field(
+                "directory_accessasuser_all",
+                &self.directory_accessasuser_all,
+            )
+            .field("directory_read_all", &self.directory_read_all)
+            .field("directory_readwrite_all", &self.directory_readwrite_all)
+            .field("emails", &self.emails)
+            .field("events_create", &self.events_create)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("graph_calendars", &self.graph_calendars)
+            .field("graph_calendars_update", &self.graph_calendars_update)
+            .field("graph_contacts", &self.graph_contacts)
+            .field("graph_contacts_update", &self.graph_contacts_update)
+            .field("graph_device", &self.graph_device)
+            .field("graph_device_command", &self.graph_device_command)
+            .field("graph_emails", &self.graph_emails)
+            .field("graph_emails_update", &self.graph_emails_update)
+            .field("graph_files", &self.graph_files)
+            .field("graph_files_all", &self.graph_files_all)
+            .field("graph_files_all_update", &self.graph_files_all_update)
+            .field("graph_files_update", &self.graph_files_update)
+            .field("graph_notes", &self.graph_notes)
+            .field("graph_notes_create", &self.graph_notes_create)
+            .field("graph_notes_update", &self.graph_notes_update)
+            .field("graph_tasks", &self.graph_tasks)
+            .field("graph_tasks_update", &self.graph_tasks_update)
+            .field("graph_user", &self.graph_user)
+            .field("graph_user_activity", &self.graph_user_activity)
+            .field("graph_user_update", &self.graph_user_update)
+            .field("group_read_all", &self.group_read_all)
+            .field("group_readwrite_all", &self.group_readwrite_all)
+            .field("mail_readwrite_all", &self.mail_readwrite_all)
+            .field("mail_send", &self.mail_send)
+            .field("messenger", &self.messenger)
+            .field("offline_access", &self.offline_access)
+            .field("phone_numbers", &self.phone_numbers)
+            .field("photos", &self.photos)
+            .field("postal_addresses", &self.postal_addresses)
+            .field("rolemanagement_read_all", &self.rolemanagement_read_all)
+            .field(
+                "rolemanagement_readwrite_directory",
+                &self.rolemanagement_readwrite_directory,
+            )
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("share", &self.share)
+            .field("signin", &self.signin)
+            .field("sites_read_all", &self.sites_read_all)
+            .field("sites_readwrite_all", &self.sites_readwrite_all)
+            .field("skydrive", &self.skydrive)
+            .field("skydrive_update", &self.skydrive_update)
+            .field("strategy_version", &self.strategy_version)
+            .field("team_readbasic_all", &self.team_readbasic_all)
+            .field("team_readwrite_all", &self.team_readwrite_all)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("user_read_all", &self.user_read_all)
+            .field("user_readbasic_all", &self.user_readbasic_all)
+            .field("work_profile", &self.work_profile)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'wordpress' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsWordpress = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'yahoo' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsYahoo = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'yandex' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsYandex = ConnectionOptionsBox;
+
+#[cfg(feature = "connections")]
+/// Passkey authentication enablement
+///
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type ConnectionPasskeyAuthenticationMethod = NativeSocialLoginApple;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Controls the UI used to challenge the user for their passkey.
+    pub enum ConnectionPasskeyChallengeUiEnum {
+        /// `both`
+        Both = "both",
+        /// `autofill`
+        Autofill = "autofill",
+        /// `button`
+        Button = "button",
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Options for the passkey authentication method
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasskeyOptions {
+    /// The `challenge_ui` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_ui: Option<ConnectionPasskeyChallengeUiEnum>,
+    /// Enables or disables enrollment prompt for local passkey when user authenticates using a cross-device passkey for the connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_enrollment_enabled: Option<bool>,
+    /// Enables or disables progressive enrollment of passkeys for the connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progressive_enrollment_enabled: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasskeyOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasskeyOptions {
+    const NAME: &'static str = "ConnectionPasskeyOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_challenge_ui = Default::default();
+        let mut f_local_enrollment_enabled = Default::default();
+        let mut f_progressive_enrollment_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "challenge_ui" => f_challenge_ui = de_map.next_value()?,
+                "local_enrollment_enabled" => f_local_enrollment_enabled = de_map.next_value()?,
+                "progressive_enrollment_enabled" => {
+                    f_progressive_enrollment_enabled = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            challenge_ui: f_challenge_ui,
+            local_enrollment_enabled: f_local_enrollment_enabled,
+            progressive_enrollment_enabled: f_progressive_enrollment_enabled,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasskeyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasskeyOptions")
+            .field("challenge_ui", &self.challenge_ui)
+            .field("local_enrollment_enabled", &self.local_enrollment_enabled)
+            .field(
+                "progressive_enrollment_enabled",
+                &self.progressive_enrollment_enabled,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasskeyOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `challenge_ui`.
+    pub fn challenge_ui(mut self, value: impl Into<ConnectionPasskeyChallengeUiEnum>) -> Self {
+        self.challenge_ui = Some(value.into());
+        self
+    }
+
+    /// Sets `local_enrollment_enabled`.
+    pub fn local_enrollment_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.local_enrollment_enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `progressive_enrollment_enabled`.
+    pub fn progressive_enrollment_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.progressive_enrollment_enabled = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Password authentication enablement
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordAuthenticationMethod {
+    /// The `api_behavior` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_behavior: Option<ConnectionApiBehaviorEnum>,
+    /// Determines whether passwords are enabled
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The `signup_behavior` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signup_behavior: Option<ConnectionSignupBehaviorEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordAuthenticationMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordAuthenticationMethod {
+    const NAME: &'static str = "ConnectionPasswordAuthenticationMethod";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_behavior = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_signup_behavior = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_behavior" => f_api_behavior = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "signup_behavior" => f_signup_behavior = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_behavior: f_api_behavior,
+            enabled: f_enabled,
+            signup_behavior: f_signup_behavior,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordAuthenticationMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordAuthenticationMethod")
+            .field("api_behavior", &self.api_behavior)
+            .field("enabled", &self.enabled)
+            .field("signup_behavior", &self.signup_behavior)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordAuthenticationMethod {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `api_behavior`.
+    pub fn api_behavior(mut self, value: impl Into<ConnectionApiBehaviorEnum>) -> Self {
+        self.api_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `signup_behavior`.
+    pub fn signup_behavior(mut self, value: impl Into<ConnectionSignupBehaviorEnum>) -> Self {
+        self.signup_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Password complexity options
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordComplexityOptions {
+    /// Minimum password length
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordComplexityOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordComplexityOptions {
+    const NAME: &'static str = "ConnectionPasswordComplexityOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_min_length = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "min_length" => f_min_length = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            min_length: f_min_length,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordComplexityOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordComplexityOptions")
+            .field("min_length", &self.min_length)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordComplexityOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `min_length`.
+    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
+        self.min_length = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Options for password dictionary policy
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateConnectionProfileRequestContent {
+pub struct ConnectionPasswordDictionaryOptions {
+    /// Custom Password Dictionary. An array of up to 200 entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dictionary: Option<Vec<String>>,
+    /// The `enable` field.
+    pub enable: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordDictionaryOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordDictionaryOptions {
+    const NAME: &'static str = "ConnectionPasswordDictionaryOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_dictionary = Default::default();
+        let mut f_enable = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "dictionary" => f_dictionary = de_map.next_value()?,
+                "enable" => f_enable = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            dictionary: f_dictionary,
+            enable: object::missing(f_enable, "enable")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordDictionaryOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordDictionaryOptions")
+            .field("dictionary", &self.dictionary)
+            .field("enable", &self.enable)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordDictionaryOptions {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(enable: impl Into<bool>) -> Self {
+        Self {
+            dictionary: None,
+            enable: enable.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `dictionary`.
+    pub fn dictionary(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.dictionary = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Options for password history policy
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordHistoryOptions {
+    /// The `enable` field.
+    pub enable: bool,
+    /// The `size` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordHistoryOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordHistoryOptions {
+    const NAME: &'static str = "ConnectionPasswordHistoryOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enable = None;
+        let mut f_size = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enable" => f_enable = Some(de_map.next_value()?),
+                "size" => f_size = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enable: object::missing(f_enable, "enable")?,
+            size: f_size,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordHistoryOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordHistoryOptions")
+            .field("enable", &self.enable)
+            .field("size", &self.size)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordHistoryOptions {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(enable: impl Into<bool>) -> Self {
+        Self {
+            enable: enable.into(),
+            size: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<i64>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Options for personal info in passwords policy
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordNoPersonalInfoOptions {
+    /// The `enable` field.
+    pub enable: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordNoPersonalInfoOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordNoPersonalInfoOptions {
+    const NAME: &'static str = "ConnectionPasswordNoPersonalInfoOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enable = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enable" => f_enable = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enable: object::missing(f_enable, "enable")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordNoPersonalInfoOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordNoPersonalInfoOptions")
+            .field("enable", &self.enable)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordNoPersonalInfoOptions {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(enable: impl Into<bool>) -> Self {
+        Self {
+            enable: enable.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Password policy options for flexible password policy configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptions {
+    /// The `complexity` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complexity: Option<ConnectionPasswordOptionsComplexity>,
+    /// The `dictionary` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dictionary: Option<ConnectionPasswordOptionsDictionary>,
+    /// The `history` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<ConnectionPasswordOptionsHistory>,
+    /// The `profile_data` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_data: Option<ConnectionPasswordOptionsProfileData>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptions {
+    const NAME: &'static str = "ConnectionPasswordOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_complexity = Default::default();
+        let mut f_dictionary = Default::default();
+        let mut f_history = Default::default();
+        let mut f_profile_data = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "complexity" => f_complexity = de_map.next_value()?,
+                "dictionary" => f_dictionary = de_map.next_value()?,
+                "history" => f_history = de_map.next_value()?,
+                "profile_data" => f_profile_data = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            complexity: f_complexity,
+            dictionary: f_dictionary,
+            history: f_history,
+            profile_data: f_profile_data,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptions")
+            .field("complexity", &self.complexity)
+            .field("dictionary", &self.dictionary)
+            .field("history", &self.history)
+            .field("profile_data", &self.profile_data)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `complexity`.
+    pub fn complexity(mut self, value: impl Into<ConnectionPasswordOptionsComplexity>) -> Self {
+        self.complexity = Some(value.into());
+        self
+    }
+
+    /// Sets `dictionary`.
+    pub fn dictionary(mut self, value: impl Into<ConnectionPasswordOptionsDictionary>) -> Self {
+        self.dictionary = Some(value.into());
+        self
+    }
+
+    /// Sets `history`.
+    pub fn history(mut self, value: impl Into<ConnectionPasswordOptionsHistory>) -> Self {
+        self.history = Some(value.into());
+        self
+    }
+
+    /// Sets `profile_data`.
+    pub fn profile_data(mut self, value: impl Into<ConnectionPasswordOptionsProfileData>) -> Self {
+        self.profile_data = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Password complexity requirements configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsComplexity {
+    /// The `character_type_rule` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub character_type_rule: Option<PasswordCharacterTypeRulePolicyEnum>,
+    /// Required character types that must be present in passwords. Valid options: uppercase, lowercase, number, special
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub character_types: Option<Vec<PasswordCharacterTypeEnum>>,
+    /// The `identical_characters` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identical_characters: Option<PasswordIdenticalCharactersPolicyEnum>,
+    /// The `max_length_exceeded` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length_exceeded: Option<PasswordMaxLengthExceededPolicyEnum>,
+    /// Minimum password length required (1-72 characters)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<i64>,
+    /// The `sequential_characters` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential_characters: Option<PasswordSequentialCharactersPolicyEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsComplexity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsComplexity {
+    const NAME: &'static str = "ConnectionPasswordOptionsComplexity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_character_type_rule = Default::default();
+        let mut f_character_types = Default::default();
+        let mut f_identical_characters = Default::default();
+        let mut f_max_length_exceeded = Default::default();
+        let mut f_min_length = Default::default();
+        let mut f_sequential_characters = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "character_type_rule" => f_character_type_rule = de_map.next_value()?,
+                "character_types" => f_character_types = de_map.next_value()?,
+                "identical_characters" => f_identical_characters = de_map.next_value()?,
+                "max_length_exceeded" => f_max_length_exceeded = de_map.next_value()?,
+                "min_length" => f_min_length = de_map.next_value()?,
+                "sequential_characters" => f_sequential_characters = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            character_type_rule: f_character_type_rule,
+            character_types: f_character_types,
+            identical_characters: f_identical_characters,
+            max_length_exceeded: f_max_length_exceeded,
+            min_length: f_min_length,
+            sequential_characters: f_sequential_characters,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsComplexity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsComplexity")
+            .field("character_type_rule", &self.character_type_rule)
+            .field("character_types", &self.character_types)
+            .field("identical_characters", &self.identical_characters)
+            .field("max_length_exceeded", &self.max_length_exceeded)
+            .field("min_length", &self.min_length)
+            .field("sequential_characters", &self.sequential_characters)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsComplexity {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `character_type_rule`.
+    pub fn character_type_rule(
+        mut self,
+        value: impl Into<PasswordCharacterTypeRulePolicyEnum>,
+    ) -> Self {
+        self.character_type_rule = Some(value.into());
+        self
+    }
+
+    /// Sets `character_types`.
+    pub fn character_types(mut self, value: impl Into<Vec<PasswordCharacterTypeEnum>>) -> Self {
+        self.character_types = Some(value.into());
+        self
+    }
+
+    /// Sets `identical_characters`.
+    pub fn identical_characters(
+        mut self,
+        value: impl Into<PasswordIdenticalCharactersPolicyEnum>,
+    ) -> Self {
+        self.identical_characters = Some(value.into());
+        self
+    }
+
+    /// Sets `max_length_exceeded`.
+    pub fn max_length_exceeded(
+        mut self,
+        value: impl Into<PasswordMaxLengthExceededPolicyEnum>,
+    ) -> Self {
+        self.max_length_exceeded = Some(value.into());
+        self
+    }
+
+    /// Sets `min_length`.
+    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
+        self.min_length = Some(value.into());
+        self
+    }
+
+    /// Sets `sequential_characters`.
+    pub fn sequential_characters(
+        mut self,
+        value: impl Into<PasswordSequentialCharactersPolicyEnum>,
+    ) -> Self {
+        self.sequential_characters = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Dictionary-based password restriction policy to prevent common passwords
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsDictionary {
+    /// Enables dictionary checking to prevent use of common passwords and custom blocked words
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Array of custom words to block in passwords. Maximum 200 items, each up to 50 characters
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Vec<String>>,
+    /// The `default` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<PasswordDefaultDictionariesEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsDictionary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsDictionary {
+    const NAME: &'static str = "ConnectionPasswordOptionsDictionary";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_custom = Default::default();
+        let mut f_default = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "custom" => f_custom = de_map.next_value()?,
+                "default" => f_default = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            custom: f_custom,
+            default: f_default,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsDictionary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsDictionary")
+            .field("active", &self.active)
+            .field("custom", &self.custom)
+            .field("default", &self.default)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsDictionary {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+
+    /// Sets `custom`.
+    pub fn custom(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.custom = Some(value.into());
+        self
+    }
+
+    /// Sets `default`.
+    pub fn set_default(mut self, value: impl Into<PasswordDefaultDictionariesEnum>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Password history policy configuration to prevent password reuse
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsHistory {
+    /// Enables password history checking to prevent users from reusing recent passwords
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Number of previous passwords to remember and prevent reuse (1-24)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsHistory {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsHistory {
+    const NAME: &'static str = "ConnectionPasswordOptionsHistory";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_size = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "size" => f_size = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            size: f_size,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsHistory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsHistory")
+            .field("active", &self.active)
+            .field("size", &self.size)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsHistory {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<i64>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Personal information restriction policy to prevent use of profile data in passwords
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsProfileData {
+    /// Prevents users from including profile data (like name, email) in their passwords
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Blocked profile fields. An array of up to 12 entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_fields: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsProfileData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsProfileData {
+    const NAME: &'static str = "ConnectionPasswordOptionsProfileData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_blocked_fields = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "blocked_fields" => f_blocked_fields = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            blocked_fields: f_blocked_fields,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsProfileData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsProfileData")
+            .field("active", &self.active)
+            .field("blocked_fields", &self.blocked_fields)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsProfileData {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+
+    /// Sets `blocked_fields`.
+    pub fn blocked_fields(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.blocked_fields = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Password strength level
+    pub enum ConnectionPasswordPolicyEnum {
+        /// `none`
+        None = "none",
+        /// `low`
+        Low = "low",
+        /// `fair`
+        Fair = "fair",
+        /// `good`
+        Good = "good",
+        /// `excellent`
+        Excellent = "excellent",
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Phone OTP authentication enablement
+///
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type ConnectionPhoneOtpAuthenticationMethod = NativeSocialLoginApple;
+
+#[cfg(feature = "full")]
+/// URL provided by PingFederate which returns information used for creating the connection
+pub type ConnectionPingFederateBaseUrl = String;
+
+#[cfg(feature = "full")]
+/// PingFederate base URL constrained to HTTP/HTTPS with length bounds
+pub type ConnectionPingFederateBaseUrlPingFederate = String;
+
+#[cfg(feature = "connection_profiles")]
+/// The `ConnectionProfile` object.
+///
+/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
+/// The answer of `GET /connection-profiles/{id}` (`connectionProfiles_get`).
+/// The answer of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
+///
+/// Also named [`CreateConnectionProfileResponseContent`], [`GetConnectionProfileResponseContent`], [`UpdateConnectionProfileResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfile {
     /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_config: Option<ConnectionProfileConfig>,
     /// The `connection_name_prefix_template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_name_prefix_template: Option<String>,
     /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The `name` field.
-    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The `organization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<ConnectionProfileOrganization>,
     /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "connection_profiles")]
-impl fmt::Debug for CreateConnectionProfileRequestContent {
+impl<'de> Deserialize<'de> for ConnectionProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfile {
+    const NAME: &'static str = "ConnectionProfile";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = Default::default();
+        let mut f_connection_name_prefix_template = Default::default();
+        let mut f_enabled_features = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_organization = Default::default();
+        let mut f_strategy_overrides = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => f_connection_config = de_map.next_value()?,
+                "connection_name_prefix_template" => {
+                    f_connection_name_prefix_template = de_map.next_value()?
+                }
+                "enabled_features" => f_enabled_features = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "organization" => f_organization = de_map.next_value()?,
+                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config,
+            connection_name_prefix_template: f_connection_name_prefix_template,
+            enabled_features: f_enabled_features,
+            id: f_id,
+            name: f_name,
+            organization: f_organization,
+            strategy_overrides: f_strategy_overrides,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionProfileRequestContent")
+        f.debug_struct("ConnectionProfile")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// `profile` is a boolean that controls whether basic profile information (name, picture, email) is requested from Bitbucket during authentication. When `true`, the connection requests access to the user's basic profile data.
+pub type ConnectionProfileBitbucket = bool;
+
+#[cfg(feature = "connection_profiles")]
+/// Connection profile configuration.
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type ConnectionProfileConfig = ClientAddonOag;
+
+#[cfg(feature = "full")]
+/// Enabled features for the connection profile.
+pub type ConnectionProfileEnabledFeatures = Vec<EnabledFeaturesEnum>;
+
+#[cfg(feature = "full")]
+/// Connection Profile identifier.
+pub type ConnectionProfileId = String;
+
+#[cfg(feature = "full")]
+/// The name of the connection profile.
+pub type ConnectionProfileName = String;
+
+#[cfg(feature = "connection_profiles")]
+/// The organization of the connection profile.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileOrganization {
+    /// The `assign_membership_on_login` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assign_membership_on_login:
+        Option<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<ConnectionProfileOrganizationShowAsButtonEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileOrganization {
+    const NAME: &'static str = "ConnectionProfileOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileOrganization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileOrganization")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl ConnectionProfileOrganization {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(
+        mut self,
+        value: impl Into<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
+    ) -> Self {
+        self.assign_membership_on_login = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(
+        mut self,
+        value: impl Into<ConnectionProfileOrganizationShowAsButtonEnum>,
+    ) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Indicates if membership should be assigned on login.
+///
+/// The same type as [`ConnectionProfileOrganizationShowAsButtonEnum`]: the API description gives both the same schema.
+pub type ConnectionProfileOrganizationAssignMembershipOnLoginEnum =
+    ConnectionProfileOrganizationShowAsButtonEnum;
+
+#[cfg(any(feature = "connection_profiles", feature = "self_service_profiles"))]
+string_enum! {
+    /// Indicates if the organization should be shown as a button.
+    pub enum ConnectionProfileOrganizationShowAsButtonEnum {
+        /// `none`
+        None = "none",
+        /// `optional`
+        Optional = "optional",
+        /// `required`
+        Required = "required",
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Connection Profile Strategy Override
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileStrategyOverride {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileStrategyOverridesConnectionConfig>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileStrategyOverride {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileStrategyOverride {
+    const NAME: &'static str = "ConnectionProfileStrategyOverride";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = Default::default();
+        let mut f_enabled_features = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => f_connection_config = de_map.next_value()?,
+                "enabled_features" => f_enabled_features = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config,
+            enabled_features: f_enabled_features,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileStrategyOverride {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileStrategyOverride")
+            .field("connection_config", &self.connection_config)
+            .field("enabled_features", &self.enabled_features)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl ConnectionProfileStrategyOverride {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(
+        mut self,
+        value: impl Into<ConnectionProfileStrategyOverridesConnectionConfig>,
+    ) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
+        self.enabled_features = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Strategy-specific overrides for this attribute
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileStrategyOverrides {
+    /// The `ad` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad: Option<ConnectionProfileStrategyOverride>,
+    /// The `adfs` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adfs: Option<ConnectionProfileStrategyOverride>,
+    /// The `google-apps` field.
+    #[serde(rename = "google-apps", skip_serializing_if = "Option::is_none")]
+    pub google_apps: Option<ConnectionProfileStrategyOverride>,
+    /// The `oidc` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<ConnectionProfileStrategyOverride>,
+    /// The `okta` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub okta: Option<ConnectionProfileStrategyOverride>,
+    /// The `pingfederate` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pingfederate: Option<ConnectionProfileStrategyOverride>,
+    /// The `samlp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samlp: Option<ConnectionProfileStrategyOverride>,
+    /// The `waad` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waad: Option<ConnectionProfileStrategyOverride>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileStrategyOverrides {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileStrategyOverrides {
+    const NAME: &'static str = "ConnectionProfileStrategyOverrides";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ad = Default::default();
+        let mut f_adfs = Default::default();
+        let mut f_google_apps = Default::default();
+        let mut f_oidc = Default::default();
+        let mut f_okta = Default::default();
+        let mut f_pingfederate = Default::default();
+        let mut f_samlp = Default::default();
+        let mut f_waad = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ad" => f_ad = de_map.next_value()?,
+                "adfs" => f_adfs = de_map.next_value()?,
+                "google-apps" => f_google_apps = de_map.next_value()?,
+                "oidc" => f_oidc = de_map.next_value()?,
+                "okta" => f_okta = de_map.next_value()?,
+                "pingfederate" => f_pingfederate = de_map.next_value()?,
+                "samlp" => f_samlp = de_map.next_value()?,
+                "waad" => f_waad = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ad: f_ad,
+            adfs: f_adfs,
+            google_apps: f_google_apps,
+            oidc: f_oidc,
+            okta: f_okta,
+            pingfederate: f_pingfederate,
+            samlp: f_samlp,
+            waad: f_waad,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileStrategyOverrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileStrategyOverrides")
+            .field("ad", &self.ad)
+            .field("adfs", &self.adfs)
+            .field("google_apps", &self.google_apps)
+            .field("oidc", &self.oidc)
+            .field("okta", &self.okta)
+            .field("pingfederate", &self.pingfederate)
+            .field("samlp", &self.samlp)
+            .field("waad", &self.waad)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl ConnectionProfileStrategyOverrides {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `ad`.
+    pub fn ad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.ad = Some(value.into());
+        self
+    }
+
+    /// Sets `adfs`.
+    pub fn adfs(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.adfs = Some(value.into());
+        self
+    }
+
+    /// Sets `google-apps`.
+    pub fn google_apps(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.google_apps = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc`.
+    pub fn oidc(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.oidc = Some(value.into());
+        self
+    }
+
+    /// Sets `okta`.
+    pub fn okta(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.okta = Some(value.into());
+        self
+    }
+
+    /// Sets `pingfederate`.
+    pub fn pingfederate(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.pingfederate = Some(value.into());
+        self
+    }
+
+    /// Sets `samlp`.
+    pub fn samlp(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.samlp = Some(value.into());
+        self
+    }
+
+    /// Sets `waad`.
+    pub fn waad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.waad = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Connection profile strategy overrides connection configuration.
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type ConnectionProfileStrategyOverridesConnectionConfig = ClientAddonOag;
+
+#[cfg(feature = "full")]
+/// Enabled features for a connections profile strategy override.
+pub type ConnectionProfileStrategyOverridesEnabledFeatures = Vec<EnabledFeaturesEnum>;
+
+#[cfg(feature = "connection_profiles")]
+/// The structure of the template, which can be used as the payload for creating or updating a Connection Profile.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileTemplate {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_name_prefix_template: Option<String>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `organization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileTemplate {
+    const NAME: &'static str = "ConnectionProfileTemplate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = Default::default();
+        let mut f_connection_name_prefix_template = Default::default();
+        let mut f_enabled_features = Default::default();
+        let mut f_name = Default::default();
+        let mut f_organization = Default::default();
+        let mut f_strategy_overrides = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => f_connection_config = de_map.next_value()?,
+                "connection_name_prefix_template" => {
+                    f_connection_name_prefix_template = de_map.next_value()?
+                }
+                "enabled_features" => f_enabled_features = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "organization" => f_organization = de_map.next_value()?,
+                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config,
+            connection_name_prefix_template: f_connection_name_prefix_template,
+            enabled_features: f_enabled_features,
+            name: f_name,
+            organization: f_organization,
+            strategy_overrides: f_strategy_overrides,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileTemplate")
             .field("connection_config", &self.connection_config)
             .field(
                 "connection_name_prefix_template",
@@ -64,2612 +2291,180 @@ impl fmt::Debug for CreateConnectionProfileRequestContent {
 }
 
 #[cfg(feature = "connection_profiles")]
-impl CreateConnectionProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            connection_config: None,
-            connection_name_prefix_template: None,
-            enabled_features: None,
-            name: name.into(),
-            organization: None,
-            strategy_overrides: None,
-            extra: Map::new(),
-        }
-    }
+/// The `ConnectionProfileTemplateItem` object.
+///
+/// The answer of `GET /connection-profiles/templates/{id}` (`connectionProfiles_getTemplate`).
+///
+/// Also named [`GetConnectionProfileTemplateResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileTemplateItem {
+    /// The user-friendly name of the template displayed in the UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The id of the template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<ConnectionProfileTemplate>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
 
-    /// Sets `connection_config`.
-    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_name_prefix_template`.
-    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
-        self.connection_name_prefix_template = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets `organization`.
-    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
-        self.organization = Some(value.into());
-        self
-    }
-
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<ConnectionProfileStrategyOverrides>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileTemplateItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
 #[cfg(feature = "connection_profiles")]
-/// The `CreateConnectionProfileResponseContent` schema.
-///
-/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
-///
-/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
-pub type CreateConnectionProfileResponseContent = ConnectionProfile;
+impl object::Object for ConnectionProfileTemplateItem {
+    const NAME: &'static str = "ConnectionProfileTemplateItem";
 
-#[cfg(feature = "connections")]
-/// The `CreateConnectionRequestContent` object.
-///
-/// The body of `POST /connections` (`connections_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContent {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// Connection name used in the new universal login experience
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
-    pub name: String,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionPropertiesOptions>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// The `strategy` field.
-    pub strategy: ConnectionIdentityProviderEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContent")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl CreateConnectionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        strategy: impl Into<ConnectionIdentityProviderEnum>,
-    ) -> Self {
-        Self {
-            authentication: None,
-            connected_accounts: None,
-            cross_app_access_requesting_app: None,
-            display_name: None,
-            enabled_clients: None,
-            is_domain_connection: None,
-            metadata: None,
-            name: name.into(),
-            options: None,
-            realms: None,
-            show_as_button: None,
-            strategy: strategy.into(),
-            extra: Map::new(),
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = Default::default();
+        let mut f_id = Default::default();
+        let mut f_template = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => f_display_name = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "template" => f_template = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets `authentication`.
-    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
-        self.authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `connected_accounts`.
-    pub fn connected_accounts(
-        mut self,
-        value: impl Into<ConnectionConnectedAccountsPurpose>,
-    ) -> Self {
-        self.connected_accounts = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_app_access_requesting_app`.
-    pub fn cross_app_access_requesting_app(
-        mut self,
-        value: impl Into<CrossAppAccessRequestingApp>,
-    ) -> Self {
-        self.cross_app_access_requesting_app = Some(value.into());
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `is_domain_connection`.
-    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
-        self.is_domain_connection = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<ConnectionPropertiesOptions>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets `realms`.
-    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.realms = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name,
+            id: f_id,
+            template: f_template,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "full")]
-/// Create a connection with strategy=ad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAd>,
-    /// Always `ad`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAd::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentAd {
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileTemplateItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAd")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
+        f.debug_struct("ConnectionProfileTemplateItem")
+            .field("display_name", &self.display_name)
+            .field("id", &self.id)
+            .field("template", &self.template)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
+#[cfg(feature = "connections")]
+/// The connection's options (depend on the connection strategy)
+///
+/// The same type as [`UpdateConnectionOptions`]: the API description gives both the same schema.
+pub type ConnectionPropertiesOptions = UpdateConnectionOptions;
+
 #[cfg(feature = "full")]
-impl CreateConnectionRequestContentAd {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ad")
+string_enum! {
+    /// Valid SAML protocol bindings
+    pub enum ConnectionProtocolBindingEnumSaml {
+        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST`
+        UrnOasisNamesTcSaml20BindingsHttpPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect`
+        UrnOasisNamesTcSaml20BindingsHttpRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
     }
 }
 
 #[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentAdStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAdStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAdStrategy = ConnectionResponseContentAdStrategy;
+/// SAML protocol binding mechanism for sending authentication requests to the identity provider.
+pub type ConnectionProtocolBindingSaml = ConnectionProtocolBindingEnumSaml;
 
 #[cfg(feature = "full")]
-/// Create a connection with strategy=adfs
+string_enum! {
+    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+    pub enum ConnectionProviderEnumSms {
+        /// `sms_gateway`
+        SmsGateway = "sms_gateway",
+        /// `twilio`
+        Twilio = "twilio",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+pub type ConnectionProviderSms = ConnectionProviderEnumSms;
+
+#[cfg(feature = "full")]
+/// A ticket URL used for provisioning the connection
+pub type ConnectionProvisioningTicketUrl = String;
+
+#[cfg(feature = "full")]
+/// Purposes for a connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct CreateConnectionRequestContentAdfs {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAdfs>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `adfs`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAdfs::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentAdfs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAdfs")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentAdfs {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "adfs")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentAdfsStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAdfsStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAdfsStrategy = ConnectionResponseContentAdfsStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=amazon
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAmazon {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAmazon>,
-    /// Always `amazon`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAmazon::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentAmazon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAmazon")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentAmazon {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "amazon")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentAmazonStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAmazonStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAmazonStrategy = ConnectionResponseContentAmazonStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=apple
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentApple {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsApple>,
-    /// Always `apple`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentApple::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentApple {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentApple")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentApple {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "apple")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentAppleStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAppleStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAppleStrategy = ConnectionResponseContentAppleStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=auth0
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAuth0 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0>,
-    /// The `realms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Always `auth0`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAuth0::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAuth0")
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentAuth0 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "auth0")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=auth0-oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAuth0Oidc {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0Oidc>,
-    /// Always `auth0-oidc`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAuth0Oidc::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentAuth0Oidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAuth0Oidc")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentAuth0Oidc {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "auth0-oidc")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentAuth0OidcStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAuth0OidcStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAuth0OidcStrategy =
-    ConnectionResponseContentAuth0OidcStrategy;
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentAuth0Strategy` schema.
-///
-/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=waad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentAzureAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAzureAd>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `waad`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentAzureAd::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentAzureAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentAzureAd")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentAzureAd {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "waad")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentAzureAdStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentAzureAdStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentAzureAdStrategy = ConnectionResponseContentAzureAdStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=baidu
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBaidu {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBaidu>,
-    /// Always `baidu`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentBaidu::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentBaidu {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBaidu")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentBaidu {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "baidu")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentBaiduStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBaiduStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBaiduStrategy = ConnectionResponseContentBaiduStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=bitbucket
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBitbucket {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitbucket>,
-    /// Always `bitbucket`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentBitbucket::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentBitbucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBitbucket")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentBitbucket {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "bitbucket")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentBitbucketStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBitbucketStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBitbucketStrategy =
-    ConnectionResponseContentBitbucketStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=bitly
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBitly {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitly>,
-    /// Always `bitly`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentBitly::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentBitly {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBitly")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentBitly {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "bitly")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentBitlyStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBitlyStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBitlyStrategy = ConnectionResponseContentBitlyStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=box
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentBox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBox>,
-    /// Always `box`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentBox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentBox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentBox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentBox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "box")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentBoxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentBoxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentBoxStrategy = ConnectionResponseContentBoxStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=custom
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentCustom {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// Always `custom`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentCustom::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentCustom")
-            .field("options", &Keys(&self.options))
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentCustom {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "custom")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentCustomStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentCustomStrategy = ConnectionResponseContentCustomStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=daccount
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDaccount {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDaccount>,
-    /// Always `daccount`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentDaccount::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentDaccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDaccount")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentDaccount {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "daccount")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentDaccountStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDaccountStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDaccountStrategy = ConnectionResponseContentDaccountStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=dropbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDropbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDropbox>,
-    /// Always `dropbox`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentDropbox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentDropbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDropbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentDropbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "dropbox")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentDropboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDropboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDropboxStrategy = ConnectionResponseContentDropboxStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=dwolla
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDwolla {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDwolla>,
-    /// Always `dwolla`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentDwolla::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentDwolla {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDwolla")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentDwolla {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "dwolla")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentDwollaStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDwollaStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDwollaStrategy = ConnectionResponseContentDwollaStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=email
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEmail {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEmail>,
-    /// Always `email`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentEmail::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEmail")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentEmail {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "email")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentEmailStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=evernote
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernote {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentEvernote::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentEvernote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernote")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentEvernote {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "evernote")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=evernote-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernoteSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote-sandbox`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentEvernoteSandbox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentEvernoteSandbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "evernote-sandbox")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentEvernoteSandboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentEvernoteSandboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentEvernoteSandboxStrategy =
-    ConnectionResponseContentEvernoteSandboxStrategy;
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentEvernoteStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentEvernoteStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentEvernoteStrategy = ConnectionResponseContentEvernoteStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=exact
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentExact {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsExact>,
-    /// Always `exact`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentExact::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentExact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentExact")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentExact {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "exact")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentExactStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentExactStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentExactStrategy = ConnectionResponseContentExactStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=facebook
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentFacebook {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFacebook>,
-    /// Always `facebook`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentFacebook::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentFacebook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentFacebook")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentFacebook {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "facebook")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentFacebookStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentFacebookStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentFacebookStrategy = ConnectionResponseContentFacebookStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=fitbit
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentFitbit {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFitbit>,
-    /// Always `fitbit`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentFitbit::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentFitbit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentFitbit")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentFitbit {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "fitbit")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentFitbitStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentFitbitStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentFitbitStrategy = ConnectionResponseContentFitbitStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=github
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentGitHub {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGitHub>,
-    /// Always `github`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentGitHub::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentGitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentGitHub")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentGitHub {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "github")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentGitHubStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentGitHubStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentGitHubStrategy = ConnectionResponseContentGitHubStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=google-apps
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentGoogleApps {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleApps>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `google-apps`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentGoogleApps::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentGoogleApps")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentGoogleApps {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "google-apps")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentGoogleAppsStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentGoogleAppsStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentGoogleAppsStrategy =
-    ConnectionResponseContentGoogleAppsStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=google-oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentGoogleOAuth2 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleOAuth2>,
-    /// Always `google-oauth2`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentGoogleOAuth2::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentGoogleOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentGoogleOAuth2 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "google-oauth2")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentGoogleOAuth2Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentGoogleOAuth2Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentGoogleOAuth2Strategy =
-    ConnectionResponseContentGoogleOAuth2Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=instagram
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentInstagram {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsInstagram>,
-    /// Always `instagram`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentInstagram::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentInstagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentInstagram")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentInstagram {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "instagram")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentInstagramStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentInstagramStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentInstagramStrategy =
-    ConnectionResponseContentInstagramStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=ip
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentIp {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `ip`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentIp::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentIp")
-            .field("options", &Keys(&self.options))
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentIp {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ip")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentIpStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentIpStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentIpStrategy = ConnectionResponseContentIpStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=line
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentLine {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLine>,
-    /// Always `line`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentLine::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentLine")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentLine {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "line")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentLineStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentLineStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentLineStrategy = ConnectionResponseContentLineStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=linkedin
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentLinkedin {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLinkedin>,
-    /// Always `linkedin`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentLinkedin::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentLinkedin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentLinkedin")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentLinkedin {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "linkedin")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentLinkedinStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentLinkedinStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentLinkedinStrategy = ConnectionResponseContentLinkedinStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=oauth1
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOAuth1 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth1>,
-    /// Always `oauth1`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentOAuth1::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOAuth1")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentOAuth1 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "oauth1")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOAuth1Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOAuth1Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOAuth1Strategy = ConnectionResponseContentOAuth1Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOAuth2 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth2>,
-    /// Always `oauth2`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentOAuth2::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentOAuth2 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "oauth2")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOAuth2Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOAuth2Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOAuth2Strategy = ConnectionResponseContentOAuth2Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=office365
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOffice365 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOffice365>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `office365`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentOffice365::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOffice365 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOffice365")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentOffice365 {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "office365")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOffice365Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOffice365Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOffice365Strategy =
-    ConnectionResponseContentOffice365Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOidc {
+pub struct ConnectionPurposes {
     /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication: Option<ConnectionAuthenticationPurpose>,
     /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOidc>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `oidc`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentOidc::constant_strategy")]
-    pub strategy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOidc {
+impl<'de> Deserialize<'de> for ConnectionPurposes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionPurposes {
+    const NAME: &'static str = "ConnectionPurposes";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = Default::default();
+        let mut f_connected_accounts = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => f_authentication = de_map.next_value()?,
+                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication,
+            connected_accounts: f_connected_accounts,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionPurposes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOidc")
+        f.debug_struct("ConnectionPurposes")
             .field("authentication", &self.authentication)
             .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl CreateConnectionRequestContentOidc {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "oidc")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOidcStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOidcStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOidcStrategy = ConnectionResponseContentOidcStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=okta
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOkta {
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOkta>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `okta`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentOkta::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOkta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOkta")
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentOkta {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "okta")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOktaStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOktaStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOktaStrategy = ConnectionResponseContentOktaStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=paypal
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPaypal {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentPaypal::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPaypal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPaypal")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentPaypal {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "paypal")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=paypal-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPaypalSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal-sandbox`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentPaypalSandbox::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPaypalSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentPaypalSandbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "paypal-sandbox")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPaypalSandboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPaypalSandboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPaypalSandboxStrategy =
-    ConnectionResponseContentPaypalSandboxStrategy;
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPaypalStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPaypalStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPaypalStrategy = ConnectionResponseContentPaypalStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=pingfederate
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPingFederate {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPingFederate>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `pingfederate`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentPingFederate::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPingFederate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPingFederate")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentPingFederate {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "pingfederate")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPingFederateStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPingFederateStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPingFederateStrategy =
-    ConnectionResponseContentPingFederateStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=planningcenter
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPlanningCenter {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPlanningCenter>,
-    /// Always `planningcenter`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentPlanningCenter::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPlanningCenter")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentPlanningCenter {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "planningcenter")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPlanningCenterStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPlanningCenterStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPlanningCenterStrategy =
-    ConnectionResponseContentPlanningCenterStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=salesforce
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSalesforce {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforce>,
-    /// Always `salesforce`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentSalesforce::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSalesforce")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentSalesforce {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "salesforce")
-    }
-}
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=salesforce-community
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSalesforceCommunity {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforceCommunity>,
-    /// Always `salesforce-community`.
-    #[serde(
-        deserialize_with = "CreateConnectionRequestContentSalesforceCommunity::constant_strategy"
-    )]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSalesforceCommunity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSalesforceCommunity")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentSalesforceCommunity {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "salesforce-community")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentSalesforceCommunityStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentSalesforceCommunityStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentSalesforceCommunityStrategy =
-    ConnectionResponseContentSalesforceCommunityStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=salesforce-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSalesforceSandbox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforce>,
-    /// Always `salesforce-sandbox`.
-    #[serde(
-        deserialize_with = "CreateConnectionRequestContentSalesforceSandbox::constant_strategy"
-    )]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSalesforceSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSalesforceSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentSalesforceSandbox {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "salesforce-sandbox")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentSalesforceSandboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentSalesforceSandboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentSalesforceSandboxStrategy =
-    ConnectionResponseContentSalesforceSandboxStrategy;
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentSalesforceStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentSalesforceStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentSalesforceStrategy =
-    ConnectionResponseContentSalesforceStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=samlp
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSaml {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSaml>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `samlp`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentSaml::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSaml")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentSaml {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "samlp")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentSamlStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentSamlStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentSamlStrategy = ConnectionResponseContentSamlStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=sharepoint
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSharepoint {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSharepoint>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `sharepoint`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentSharepoint::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSharepoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSharepoint")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentSharepoint {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "sharepoint")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentSharepointStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentSharepointStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentSharepointStrategy =
-    ConnectionResponseContentSharepointStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=shop
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentShop {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsShop>,
-    /// Always `shop`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentShop::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentShop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentShop")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentShop {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "shop")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentShopStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentShopStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentShopStrategy = ConnectionResponseContentShopStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=shopify
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentShopify {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsShopify>,
-    /// Always `shopify`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentShopify::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentShopify {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentShopify")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentShopify {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "shopify")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentShopifyStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentShopifyStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentShopifyStrategy = ConnectionResponseContentShopifyStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=sms
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSms {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSms>,
-    /// Always `sms`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentSms::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSms")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentSms {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "sms")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentSmsStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentSmsStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentSmsStrategy = ConnectionResponseContentSmsStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=soundcloud
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSoundcloud {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSoundcloud>,
-    /// Always `soundcloud`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentSoundcloud::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSoundcloud {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSoundcloud")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentSoundcloud {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "soundcloud")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentSoundcloudStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentSoundcloudStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentSoundcloudStrategy =
-    ConnectionResponseContentSoundcloudStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=thirtysevensignals
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentThirtySevenSignals {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsThirtySevenSignals>,
-    /// Always `thirtysevensignals`.
-    #[serde(
-        deserialize_with = "CreateConnectionRequestContentThirtySevenSignals::constant_strategy"
-    )]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentThirtySevenSignals {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentThirtySevenSignals")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentThirtySevenSignals {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "thirtysevensignals")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentThirtySevenSignalsStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentThirtySevenSignalsStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentThirtySevenSignalsStrategy =
-    ConnectionResponseContentThirtySevenSignalsStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=twitter
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentTwitter {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsTwitter>,
-    /// Always `twitter`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentTwitter::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentTwitter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentTwitter")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentTwitter {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "twitter")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentTwitterStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentTwitterStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentTwitterStrategy = ConnectionResponseContentTwitterStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=untappd
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentUntappd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsUntappd>,
-    /// Always `untappd`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentUntappd::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentUntappd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentUntappd")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentUntappd {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "untappd")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentUntappdStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentUntappdStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentUntappdStrategy = ConnectionResponseContentUntappdStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=vkontakte
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentVkontakte {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsVkontakte>,
-    /// Always `vkontakte`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentVkontakte::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentVkontakte {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentVkontakte")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentVkontakte {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "vkontakte")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentVkontakteStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentVkontakteStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentVkontakteStrategy =
-    ConnectionResponseContentVkontakteStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=weibo
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentWeibo {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWeibo>,
-    /// Always `weibo`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentWeibo::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentWeibo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentWeibo")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentWeibo {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "weibo")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentWeiboStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentWeiboStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentWeiboStrategy = ConnectionResponseContentWeiboStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=windowslive
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentWindowsLive {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWindowsLive>,
-    /// Always `windowslive`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentWindowsLive::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentWindowsLive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentWindowsLive")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateConnectionRequestContentWindowsLive {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "windowslive")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentWindowsLiveStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentWindowsLiveStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentWindowsLiveStrategy =
-    ConnectionResponseContentWindowsLiveStrategy;
+/// Indicates whether to use realm fallback.
+pub type ConnectionRealmFallback = bool;

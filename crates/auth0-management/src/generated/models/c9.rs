@@ -10,2735 +10,2801 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
-/// Create a connection with strategy=wordpress
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentWordpress {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWordpress>,
-    /// Always `wordpress`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentWordpress::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+pub type ConnectionRealms = Vec<String>;
 
 #[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentWordpress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentWordpress")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The URL where Auth0 will send SAML authentication requests (the Identity Provider's SSO URL). Must be a valid HTTPS URL.
+pub type ConnectionRecipientUrlSaml = String;
 
 #[cfg(feature = "full")]
-impl CreateConnectionRequestContentWordpress {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "wordpress")
-    }
-}
+/// URL of the OPs Dynamic Client Registration Endpoint. RECOMMENDED but not REQUIRED. <https://openid.net/specs/openid-connect-discovery-1_0.html#OpenID.Registration>
+pub type ConnectionRegistrationEndpoint = String;
 
 #[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentWordpressStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentWordpressStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentWordpressStrategy =
-    ConnectionResponseContentWordpressStrategy;
+/// JSON array containing a list of the JWE encryption algorithms (alg values) supported by the OP for Request Objects. These algorithms are used both when the Request Object is passed by value and when it is passed by reference.
+pub type ConnectionRequestObjectEncryptionAlgValuesSupported = Vec<String>;
 
 #[cfg(feature = "full")]
-/// Create a connection with strategy=yahoo
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentYahoo {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYahoo>,
-    /// Always `yahoo`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentYahoo::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// JSON array containing a list of the JWE encryption algorithms (enc values) supported by the OP for Request Objects. These algorithms are used both when the Request Object is passed by value and when it is passed by reference.
+pub type ConnectionRequestObjectEncryptionEncValuesSupported = Vec<String>;
 
 #[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentYahoo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentYahoo")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the OP for Request Objects, which are described in Section 6.1 of OpenID Connect Core 1.0 \[OpenID.Core\]. These algorithms are used both when the Request Object is passed by value (using the request parameter) and when it is passed by reference (using the request_uri parameter). Servers SHOULD support none and RS256.
+pub type ConnectionRequestObjectSigningAlgValuesSupported = Vec<String>;
 
 #[cfg(feature = "full")]
-impl CreateConnectionRequestContentYahoo {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "yahoo")
-    }
-}
+/// Boolean value specifying whether the OP supports use of the request parameter, with true indicating support. If omitted, the default value is false.
+pub type ConnectionRequestParameterSupported = bool;
 
 #[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentYahooStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentYahooStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentYahooStrategy = ConnectionResponseContentYahooStrategy;
+/// Custom XML template for SAML authentication requests. Supports variable substitution using @@variableName@@ syntax. When not provided, uses default SAML AuthnRequest template. See <https://auth0.com/docs/authenticate/protocols/saml/saml-sso-integrations/configure-auth0-saml-service-provider#customize-the-request-template>
+pub type ConnectionRequestTemplateSaml = String;
 
 #[cfg(feature = "full")]
-/// Create a connection with strategy=yandex
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentYandex {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYandex>,
-    /// Always `yandex`.
-    #[serde(deserialize_with = "CreateConnectionRequestContentYandex::constant_strategy")]
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The URL of the OAuth 1.0a request-token endpoint. This endpoint is used to obtain a temporary request token during the OAuth 1.0a authentication flow.
+pub type ConnectionRequestTokenUrloAuth1 = String;
 
 #[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentYandex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentYandex")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// Boolean value specifying whether the OP supports use of the request_uri parameter, with true indicating support. If omitted, the default value is false.
+pub type ConnectionRequestUriParameterSupported = bool;
 
 #[cfg(feature = "full")]
-impl CreateConnectionRequestContentYandex {
-    fn constant_strategy<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "yandex")
-    }
-}
+/// Boolean value specifying whether the OP requires use of the request_uri parameter. If omitted, the default value is false.
+pub type ConnectionRequireRequestUriRegistration = bool;
 
 #[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentYandexStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentYandexStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentYandexStrategy = ConnectionResponseContentYandexStrategy;
+/// Indicates whether the user is required to provide a username in addition to an email address.
+pub type ConnectionRequiresUsername = bool;
 
-#[cfg(feature = "connections")]
-/// The `CreateConnectionResponseContent` schema.
-///
-/// The answer of `POST /connections` (`connections_create`).
-///
-/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
-pub type CreateConnectionResponseContent = GetConnectionResponseContent;
-
-#[cfg(feature = "custom_domains")]
-/// The `CreateCustomDomainRequestContent` object.
-///
-/// The body of `POST /custom-domains` (`customDomains_create`).
+#[cfg(feature = "full")]
+/// The `ConnectionResponseCommon` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCustomDomainRequestContent {
-    /// The `custom_client_ip_header` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not provided, the full domain will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `tls_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<CustomDomainTlsPolicyEnum>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainProvisioningTypeEnum,
-    /// The `verification_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification_method: Option<CustomDomainVerificationMethodEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for CreateCustomDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateCustomDomainRequestContent")
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification_method", &self.verification_method)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl CreateCustomDomainRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        domain: impl Into<String>,
-        type_: impl Into<CustomDomainProvisioningTypeEnum>,
-    ) -> Self {
-        Self {
-            custom_client_ip_header: None,
-            domain: domain.into(),
-            domain_metadata: None,
-            relying_party_identifier: None,
-            tls_policy: None,
-            type_: type_.into(),
-            verification_method: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `custom_client_ip_header`.
-    pub fn custom_client_ip_header(
-        mut self,
-        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
-    ) -> Self {
-        self.custom_client_ip_header = Some(value.into());
-        self
-    }
-
-    /// Sets `domain_metadata`.
-    pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.domain_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `relying_party_identifier`.
-    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `tls_policy`.
-    pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
-        self.tls_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `verification_method`.
-    pub fn verification_method(
-        mut self,
-        value: impl Into<CustomDomainVerificationMethodEnum>,
-    ) -> Self {
-        self.verification_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// The `CreateCustomDomainResponseContent` object.
-///
-/// The answer of `POST /custom-domains` (`customDomains_create`).
-/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
-///
-/// Also named [`UpdateCustomDomainResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateCustomDomainResponseContent {
-    /// The `certificate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<DomainCertificate>,
-    /// The HTTP header to fetch the client's IP address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<String>,
-    /// ID of the custom domain.
-    pub custom_domain_id: String,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Whether this is the default custom domain (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// Whether this is a primary domain (true) or not (false).
-    pub primary: bool,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `status` field.
-    pub status: CustomDomainStatusFilterEnum,
-    /// The TLS version policy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainTypeEnum,
-    /// The `verification` field.
-    pub verification: DomainVerification,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for CreateCustomDomainResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateCustomDomainResponseContent")
-            .field("certificate", &self.certificate)
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("custom_domain_id", &self.custom_domain_id)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("is_default", &self.is_default)
-            .field("primary", &self.primary)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("status", &self.status)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification", &self.verification)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateDirectoryProvisioningRequestContent` object.
-///
-/// The body of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateDirectoryProvisioningRequestContent {
-    /// The mapping between Auth0 and IDP user attributes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<DirectoryProvisioningMappingItem>>,
-    /// Whether periodic automatic synchronization is enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub synchronize_automatically: Option<bool>,
-    /// The `synchronize_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub synchronize_groups: Option<SynchronizeGroupsEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateDirectoryProvisioningRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateDirectoryProvisioningRequestContent")
-            .field("mapping", &self.mapping)
-            .field("synchronize_automatically", &self.synchronize_automatically)
-            .field("synchronize_groups", &self.synchronize_groups)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl CreateDirectoryProvisioningRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
-        self.mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `synchronize_automatically`.
-    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
-        self.synchronize_automatically = Some(value.into());
-        self
-    }
-
-    /// Sets `synchronize_groups`.
-    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
-        self.synchronize_groups = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateDirectoryProvisioningResponseContent` schema.
-///
-/// The answer of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
-///
-/// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
-pub type CreateDirectoryProvisioningResponseContent = DirectoryProvisioning;
-
-#[cfg(feature = "connections")]
-/// The `CreateDirectorySynchronizationResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/directory-provisioning/synchronizations` (`connections_directoryProvisioning_synchronizations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateDirectorySynchronizationResponseContent {
-    /// The connection's identifier
-    pub connection_id: String,
-    /// The synchronization status
-    pub status: String,
-    /// The synchronization's identifier
-    pub synchronization_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateDirectorySynchronizationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateDirectorySynchronizationResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("status", &self.status)
-            .field("synchronization_id", &self.synchronization_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "emails")]
-/// The `CreateEmailProviderRequestContent` object.
-///
-/// The body of `POST /emails/provider` (`emails_provider_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEmailProviderRequestContent {
-    /// The `credentials` field.
-    pub credentials: EmailProviderCredentialsSchema,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_from_address: Option<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `name` field.
-    pub name: EmailProviderNameEnum,
-    /// The `settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "emails")]
-impl fmt::Debug for CreateEmailProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEmailProviderRequestContent")
-            .field("credentials", &REDACTED)
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "emails")]
-impl CreateEmailProviderRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        credentials: impl Into<EmailProviderCredentialsSchema>,
-        name: impl Into<EmailProviderNameEnum>,
-    ) -> Self {
-        Self {
-            credentials: credentials.into(),
-            default_from_address: None,
-            enabled: None,
-            name: name.into(),
-            settings: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `default_from_address`.
-    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
-        self.default_from_address = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `settings`.
-    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.settings = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "emails")]
-/// The `CreateEmailProviderResponseContent` schema.
-///
-/// The answer of `POST /emails/provider` (`emails_provider_create`).
-///
-/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
-pub type CreateEmailProviderResponseContent = GetEmailProviderResponseContent;
-
-#[cfg(feature = "email_templates")]
-/// The `CreateEmailTemplateRequestContent` schema.
-///
-/// The body of `POST /email-templates` (`emailTemplates_create`).
-///
-/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
-pub type CreateEmailTemplateRequestContent = SetEmailTemplateRequestContent;
-
-#[cfg(feature = "email_templates")]
-/// The `CreateEmailTemplateResponseContent` schema.
-///
-/// The answer of `POST /email-templates` (`emailTemplates_create`).
-///
-/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
-pub type CreateEmailTemplateResponseContent = SetEmailTemplateRequestContent;
-
-#[cfg(feature = "keys")]
-/// The `CreateEncryptionKeyPublicWrappingResponseContent` object.
-///
-/// The answer of `POST /keys/encryption/{kid}/wrapping-key` (`keys_encryption_createPublicWrappingKey`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEncryptionKeyPublicWrappingResponseContent {
-    /// Always `CKM_RSA_AES_KEY_WRAP`.
-    #[serde(
-        deserialize_with = "CreateEncryptionKeyPublicWrappingResponseContent::constant_algorithm"
-    )]
-    pub algorithm: String,
-    /// Public wrapping key in PEM format
-    pub public_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "keys")]
-impl fmt::Debug for CreateEncryptionKeyPublicWrappingResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEncryptionKeyPublicWrappingResponseContent")
-            .field("algorithm", &self.algorithm)
-            .field("public_key", &self.public_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "keys")]
-impl CreateEncryptionKeyPublicWrappingResponseContent {
-    fn constant_algorithm<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "CKM_RSA_AES_KEY_WRAP")
-    }
-}
-
-#[cfg(feature = "keys")]
-/// The `CreateEncryptionKeyRequestContent` object.
-///
-/// The body of `POST /keys/encryption` (`keys_encryption_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEncryptionKeyRequestContent {
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreateEncryptionKeyType,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "keys")]
-impl fmt::Debug for CreateEncryptionKeyRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEncryptionKeyRequestContent")
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "keys")]
-impl CreateEncryptionKeyRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<CreateEncryptionKeyType>) -> Self {
-        Self {
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "keys")]
-/// Encryption key
-///
-/// The answer of `POST /keys/encryption` (`keys_encryption_create`).
-///
-/// The same type as [`EncryptionKey`]: the API description gives both the same schema.
-pub type CreateEncryptionKeyResponseContent = EncryptionKey;
-
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Type of the encryption key to be created.
-    pub enum CreateEncryptionKeyType {
-        /// `customer-provided-root-key`
-        CustomerProvidedRootKey = "customer-provided-root-key",
-        /// `tenant-encryption-key`
-        TenantEncryptionKey = "tenant-encryption-key",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamActionRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamActionRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamActionDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamActionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamActionRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamActionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamActionDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamEventBridgeRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamEventBridgeRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamEventBridgeDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamEventBridgeRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamEventBridgeRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamRedeliveryRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// Also named [`CreateEventStreamRedeliveryResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamRedeliveryRequestContent {
-    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_from: Option<String>,
-    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date_to: Option<String>,
-    /// Filter by event type
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
-    /// Filter by status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub statuses: Option<Vec<EventStreamDeliveryStatusEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamRedeliveryRequestContent")
-            .field("date_from", &self.date_from)
-            .field("date_to", &self.date_to)
-            .field("event_types", &self.event_types)
-            .field("statuses", &self.statuses)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamRedeliveryRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `date_from`.
-    pub fn date_from(mut self, value: impl Into<String>) -> Self {
-        self.date_from = Some(value.into());
-        self
-    }
-
-    /// Sets `date_to`.
-    pub fn date_to(mut self, value: impl Into<String>) -> Self {
-        self.date_to = Some(value.into());
-        self
-    }
-
-    /// Sets `event_types`.
-    pub fn event_types(mut self, value: impl Into<Vec<EventStreamEventTypeEnum>>) -> Self {
-        self.event_types = Some(value.into());
-        self
-    }
-
-    /// Sets `statuses`.
-    pub fn statuses(mut self, value: impl Into<Vec<EventStreamDeliveryStatusEnum>>) -> Self {
-        self.statuses = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamRedeliveryResponseContent` schema.
-///
-/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// The same type as [`CreateEventStreamRedeliveryRequestContent`]: the API description gives both the same schema.
-pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliveryRequestContent;
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamResponseContent` schema.
-///
-/// The answer of `POST /event-streams` (`eventStreams_create`).
-///
-/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
-pub type CreateEventStreamResponseContent = EventStreamResponseContent;
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamTestEventRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamTestEventRequestContent {
-    /// The `data` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-    /// The `event_type` field.
-    pub event_type: EventStreamTestEventTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamTestEventRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamTestEventRequestContent")
-            .field("data", &Keys(&self.data))
-            .field("event_type", &self.event_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamTestEventRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
-        Self {
-            data: None,
-            event_type: event_type.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `data`.
-    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.data = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// Metadata about a specific attempt to deliver an event
-///
-/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
-pub type CreateEventStreamTestEventResponseContent = EventStreamDelivery;
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamWebHookRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamWebHookRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamWebhookDestination,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamWebHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamWebHookRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamWebHookRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// One of the shapes of `CreateEventStreamsRequest`.
-///
-/// The body of `POST /event-streams` (`eventStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateEventStreamsRequest {
-    /// The `CreateEventStreamWebHookRequestContent` shape.
-    WebHook(CreateEventStreamWebHookRequestContent),
-    /// The `CreateEventStreamEventBridgeRequestContent` shape.
-    EventBridge(CreateEventStreamEventBridgeRequestContent),
-    /// The `CreateEventStreamActionRequestContent` shape.
-    Action(CreateEventStreamActionRequestContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for CreateEventStreamsRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            WebHook(CreateEventStreamWebHookRequestContent),
-            EventBridge(CreateEventStreamEventBridgeRequestContent),
-            Action(CreateEventStreamActionRequestContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::WebHook(v) => Self::WebHook(v),
-            Wire::EventBridge(v) => Self::EventBridge(v),
-            Wire::Action(v) => Self::Action(v),
-            Wire::Other(v) => {
-                other("CreateEventStreamsRequest", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamsRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::WebHook(v) => f.debug_tuple("WebHook").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateExperimentRequestContent` object.
-///
-/// The body of `POST /experimentation/experiments` (`experimentation_experiments_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExperimentRequestContent {
-    /// The traffic allocation strategy for this experiment
-    pub allocation_strategy: AllocationStrategyEnum,
-    /// Traffic allocations mapping variations to weights or segments
-    pub allocations: Vec<AllocationRequestItem>,
-    /// Configuration for how users are assigned to variations
-    pub assignment_config: AssignmentConfig,
-    /// The authentication flow this experiment applies to
-    pub authentication_flow: String,
-    /// A description of the experiment
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The ID of the feature flag this experiment is based on
-    pub feature_flag_id: String,
-    /// A human-readable name for the experiment
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for CreateExperimentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExperimentRequestContent")
-            .field("allocation_strategy", &self.allocation_strategy)
-            .field("allocations", &self.allocations)
-            .field("assignment_config", &self.assignment_config)
-            .field("authentication_flow", &self.authentication_flow)
-            .field("description", &self.description)
-            .field("feature_flag_id", &self.feature_flag_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl CreateExperimentRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        allocation_strategy: impl Into<AllocationStrategyEnum>,
-        allocations: impl Into<Vec<AllocationRequestItem>>,
-        assignment_config: impl Into<AssignmentConfig>,
-        authentication_flow: impl Into<String>,
-        feature_flag_id: impl Into<String>,
-        name: impl Into<String>,
-    ) -> Self {
-        Self {
-            allocation_strategy: allocation_strategy.into(),
-            allocations: allocations.into(),
-            assignment_config: assignment_config.into(),
-            authentication_flow: authentication_flow.into(),
-            description: None,
-            feature_flag_id: feature_flag_id.into(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateExperimentResponseContent` schema.
-///
-/// The answer of `POST /experimentation/experiments` (`experimentation_experiments_create`).
-///
-/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
-pub type CreateExperimentResponseContent = ExperimentListItem;
-
-#[cfg(feature = "jobs")]
-/// The `CreateExportUsersFields` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersFields {
-    /// Title of the column in the exported CSV.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_as: Option<String>,
-    /// Name of the field in the profile.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateExportUsersFields {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersFields")
-            .field("export_as", &self.export_as)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl CreateExportUsersFields {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            export_as: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `export_as`.
-    pub fn export_as(mut self, value: impl Into<String>) -> Self {
-        self.export_as = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "jobs")]
-/// The `CreateExportUsersRequestContent` object.
-///
-/// The body of `POST /jobs/users-exports` (`jobs_usersExports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersRequestContent {
-    /// connection_id of the connection from which users will be exported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<CreateExportUsersFields>>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<JobFileFormatEnum>,
-    /// Limit the number of records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateExportUsersRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("fields", &self.fields)
-            .field("format", &self.format)
-            .field("limit", &self.limit)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl CreateExportUsersRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<Vec<CreateExportUsersFields>>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `format`.
-    pub fn format(mut self, value: impl Into<JobFileFormatEnum>) -> Self {
-        self.format = Some(value.into());
-        self
-    }
-
-    /// Sets `limit`.
-    pub fn limit(mut self, value: impl Into<i64>) -> Self {
-        self.limit = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "jobs")]
-/// The `CreateExportUsersResponseContent` object.
-///
-/// The answer of `POST /jobs/users-exports` (`jobs_usersExports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateExportUsersResponseContent {
-    /// connection_id of the connection from which users will be exported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// When this job was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// List of fields to be included in the CSV. Defaults to a predefined set of fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<CreateExportUsersFields>>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<JobFileFormatEnum>,
-    /// ID of this job.
+pub struct ConnectionResponseCommon {
+    /// The `id` field.
     pub id: String,
-    /// Limit the number of records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
+    /// The `realms` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateExportUsersResponseContent {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseCommon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseCommon {
+    const NAME: &'static str = "ConnectionResponseCommon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_realms = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                "realms" => f_realms = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            realms: f_realms,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseCommon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateExportUsersResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("fields", &self.fields)
-            .field("format", &self.format)
+        f.debug_struct("ConnectionResponseCommon")
             .field("id", &self.id)
-            .field("limit", &self.limit)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
+            .field("realms", &self.realms)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// Configuration parameters for this feature flag
-pub type CreateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
-
-#[cfg(feature = "experimentation")]
-/// The `CreateFeatureFlagRequestContent` object.
-///
-/// The body of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
+/// Response for connections with strategy=ad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFeatureFlagRequestContent {
-    /// A description of what this feature flag controls
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the feature flag
-    pub name: String,
-    /// The `parameters` field.
-    pub parameters: BTreeMap<String, FeatureFlagConfigParam>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for CreateFeatureFlagRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFeatureFlagRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("parameters", &Keys(&self.parameters))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl CreateFeatureFlagRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        parameters: impl Into<BTreeMap<String, FeatureFlagConfigParam>>,
-    ) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            parameters: parameters.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateFeatureFlagResponseContent` schema.
-///
-/// The answer of `POST /experimentation/feature-flags` (`experimentation_featureFlags_create`).
-///
-/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
-pub type CreateFeatureFlagResponseContent = FeatureFlag;
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowRequestContent` object.
-///
-/// The body of `POST /flows` (`flows_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowRequestContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<FlowAction>>,
-    /// The `name` field.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowRequestContent")
-            .field("actions", &self.actions)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            actions: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `actions`.
-    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.actions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowResponseContent` schema.
-///
-/// The answer of `POST /flows` (`flows_create`).
-///
-/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
-pub type CreateFlowResponseContent = GetFlowResponseContent;
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionActivecampaign`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionActivecampaign {
-    /// The `CreateFlowsVaultConnectionActivecampaignApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionActivecampaignApiKey),
-    /// The `CreateFlowsVaultConnectionActivecampaignUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionActivecampaignUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentAd {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAd>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// Always `ad`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaign {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentAd {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionActivecampaignApiKey),
-            Uninitialized(CreateFlowsVaultConnectionActivecampaignUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionActivecampaign", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentAd {
+    const NAME: &'static str = "ConnectionResponseContentAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ad")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaign {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionActivecampaignApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionActivecampaignApiKey {
-    /// Always `ACTIVECAMPAIGN`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionActivecampaignApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKeyWithBaseUrl,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionActivecampaignApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentAd")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionActivecampaignApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ACTIVECAMPAIGN")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentAdStrategy`.
+    pub enum ConnectionResponseContentAdStrategy {
+        /// `ad`
+        Ad = "ad",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionActivecampaignApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupApiKeyWithBaseUrl>,
-    ) -> Self {
-        Self {
-            app_id: "ACTIVECAMPAIGN".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionActivecampaignUninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=adfs
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionActivecampaignUninitialized {
-    /// Always `ACTIVECAMPAIGN`.
-    #[serde(
-        deserialize_with = "CreateFlowsVaultConnectionActivecampaignUninitialized::constant_app_id"
-    )]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionActivecampaignUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionActivecampaignUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ACTIVECAMPAIGN")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionActivecampaignUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "ACTIVECAMPAIGN".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionAirtable`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionAirtable {
-    /// The `CreateFlowsVaultConnectionAirtableApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
-    /// The `CreateFlowsVaultConnectionAirtableUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentAdfs {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAdfs>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `adfs`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentAdfs {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
-            Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionAirtable", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentAdfs {
+    const NAME: &'static str = "ConnectionResponseContentAdfs";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "adfs")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentAdfs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAirtableApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAirtableApiKey {
-    /// Always `AIRTABLE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionAirtableApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAirtableApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentAdfs")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAirtableApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AIRTABLE")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentAdfsStrategy`.
+    pub enum ConnectionResponseContentAdfsStrategy {
+        /// `adfs`
+        Adfs = "adfs",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAirtableApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
-        Self {
-            app_id: "AIRTABLE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAirtableUninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=amazon
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAirtableUninitialized {
-    /// Always `AIRTABLE`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionAirtableUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAirtableUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAirtableUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AIRTABLE")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAirtableUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "AIRTABLE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionAuth0`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionAuth0 {
-    /// The `CreateFlowsVaultConnectionAuth0OauthApp` shape.
-    OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
-    /// The `CreateFlowsVaultConnectionAuth0Uninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentAmazon {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAmazon>,
+    /// Always `amazon`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentAmazon {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
-            Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthApp(v) => Self::OauthApp(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionAuth0", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentAmazon {
+    const NAME: &'static str = "ConnectionResponseContentAmazon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "amazon")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentAmazon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthApp(v) => f.debug_tuple("OauthApp").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAuth0OauthApp` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAuth0OauthApp {
-    /// Always `AUTH0`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionAuth0OauthApp::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthApp,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAuth0OauthApp")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentAmazon")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAuth0OauthApp {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentAmazonStrategy`.
+    pub enum ConnectionResponseContentAmazonStrategy {
+        /// `amazon`
+        Amazon = "amazon",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAuth0OauthApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthApp>,
-    ) -> Self {
-        Self {
-            app_id: "AUTH0".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAuth0Uninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=apple
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAuth0Uninitialized {
-    /// Always `AUTH0`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionAuth0Uninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAuth0Uninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAuth0Uninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAuth0Uninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "AUTH0".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionBigquery`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionBigquery {
-    /// The `CreateFlowsVaultConnectionBigqueryJwt` shape.
-    Jwt(CreateFlowsVaultConnectionBigqueryJwt),
-    /// The `CreateFlowsVaultConnectionBigqueryUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentApple {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsApple>,
+    /// Always `apple`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentApple {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Jwt(CreateFlowsVaultConnectionBigqueryJwt),
-            Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Jwt(v) => Self::Jwt(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionBigquery", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentApple {
+    const NAME: &'static str = "ConnectionResponseContentApple";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "apple")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionBigqueryJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionBigqueryJwt {
-    /// Always `BIGQUERY`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionBigqueryJwt::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupBigqueryOauthJwt,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionBigqueryJwt")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentApple")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionBigqueryJwt {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BIGQUERY")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentAppleStrategy`.
+    pub enum ConnectionResponseContentAppleStrategy {
+        /// `apple`
+        Apple = "apple",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionBigqueryJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupBigqueryOauthJwt>,
-    ) -> Self {
-        Self {
-            app_id: "BIGQUERY".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionBigqueryUninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=auth0
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionBigqueryUninitialized {
-    /// Always `BIGQUERY`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionBigqueryUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionBigqueryUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionBigqueryUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BIGQUERY")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionBigqueryUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "BIGQUERY".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionClearbit`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionClearbit {
-    /// The `CreateFlowsVaultConnectionClearbitApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
-    /// The `CreateFlowsVaultConnectionClearbitUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentAuth0 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0>,
+    /// Always `auth0`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentAuth0 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
-            Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionClearbit", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentAuth0 {
+    const NAME: &'static str = "ConnectionResponseContentAuth0";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "auth0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentAuth0 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionClearbitApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionClearbitApiKey {
-    /// Always `CLEARBIT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionClearbitApiKey::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupSecretApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionClearbitApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentAuth0")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionClearbitApiKey {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "CLEARBIT")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionClearbitApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "CLEARBIT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionClearbitUninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=auth0-oidc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionClearbitUninitialized {
-    /// Always `CLEARBIT`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionClearbitUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionClearbitUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionClearbitUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "CLEARBIT")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionClearbitUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "CLEARBIT".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionDocusign`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionDocusign {
-    /// The `CreateFlowsVaultConnectionDocusignOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
-    /// The `CreateFlowsVaultConnectionDocusignUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentAuth0Oidc {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0Oidc>,
+    /// Always `auth0-oidc`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentAuth0Oidc {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionDocusign", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentAuth0Oidc {
+    const NAME: &'static str = "ConnectionResponseContentAuth0Oidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "auth0-oidc")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentAuth0Oidc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionDocusignOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionDocusignOauthCode {
-    /// Always `DOCUSIGN`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionDocusignOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionDocusignOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentAuth0Oidc")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionDocusignOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "DOCUSIGN")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentAuth0OidcStrategy`.
+    pub enum ConnectionResponseContentAuth0OidcStrategy {
+        /// `auth0-oidc`
+        Auth0Oidc = "auth0-oidc",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionDocusignOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "DOCUSIGN".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
+#[cfg(feature = "full")]
+/// The `ConnectionResponseContentAuth0Strategy` schema.
+///
+/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
+pub type ConnectionResponseContentAuth0Strategy = IdentityProviderOnlyAuth0Enum;
 
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionDocusignUninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=waad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionDocusignUninitialized {
-    /// Always `DOCUSIGN`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionDocusignUninitialized::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionDocusignUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionDocusignUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "DOCUSIGN")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionDocusignUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "DOCUSIGN".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionGoogleSheets`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionGoogleSheets {
-    /// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
-    /// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentAzureAd {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAzureAd>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `waad`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentAzureAd {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionGoogleSheets", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentAzureAd {
+    const NAME: &'static str = "ConnectionResponseContentAzureAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "waad")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentAzureAd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    /// Always `GOOGLE_SHEETS`.
-    #[serde(deserialize_with = "CreateFlowsVaultConnectionGoogleSheetsOauthCode::constant_app_id")]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
+        f.debug_struct("ConnectionResponseContentAzureAd")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "GOOGLE_SHEETS")
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentAzureAdStrategy`.
+    pub enum ConnectionResponseContentAzureAdStrategy {
+        /// `waad`
+        Waad = "waad",
     }
 }
 
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "GOOGLE_SHEETS".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` object.
+#[cfg(feature = "full")]
+/// Response for connections with strategy=baidu
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    /// Always `GOOGLE_SHEETS`.
-    #[serde(
-        deserialize_with = "CreateFlowsVaultConnectionGoogleSheetsUninitialized::constant_app_id"
-    )]
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    fn constant_app_id<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "GOOGLE_SHEETS")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "GOOGLE_SHEETS".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionHttp`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum CreateFlowsVaultConnectionHttp {
-    /// The `CreateFlowsVaultConnectionHttpBearer` shape.
-    Bearer(CreateFlowsVaultConnectionHttpBearer),
-    /// The `CreateFlowsVaultConnectionHttpBasicAuth` shape.
-    BasicAuth(CreateFlowsVaultConnectionHttpBasicAuth),
-    /// The `CreateFlowsVaultConnectionHttpApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionHttpApiKey),
-    /// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` shape.
-    OauthClientCredentials(CreateFlowsVaultConnectionHttpOauthClientCredentials),
-    /// The `CreateFlowsVaultConnectionHttpUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionHttpUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct ConnectionResponseContentBaidu {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBaidu>,
+    /// Always `baidu`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttp {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentBaidu {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Bearer(CreateFlowsVaultConnectionHttpBearer),
-            BasicAuth(CreateFlowsVaultConnectionHttpBasicAuth),
-            ApiKey(CreateFlowsVaultConnectionHttpApiKey),
-            OauthClientCredentials(CreateFlowsVaultConnectionHttpOauthClientCredentials),
-            Uninitialized(CreateFlowsVaultConnectionHttpUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Bearer(v) => Self::Bearer(v),
-            Wire::BasicAuth(v) => Self::BasicAuth(v),
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::OauthClientCredentials(v) => Self::OauthClientCredentials(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionHttp", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentBaidu {
+    const NAME: &'static str = "ConnectionResponseContentBaidu";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "baidu")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttp {
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentBaidu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Bearer(v) => f.debug_tuple("Bearer").field(v).finish(),
-            Self::BasicAuth(v) => f.debug_tuple("BasicAuth").field(v).finish(),
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthClientCredentials(v) => {
-                f.debug_tuple("OauthClientCredentials").field(v).finish()
+        f.debug_struct("ConnectionResponseContentBaidu")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentBaiduStrategy`.
+    pub enum ConnectionResponseContentBaiduStrategy {
+        /// `baidu`
+        Baidu = "baidu",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=bitbucket
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentBitbucket {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitbucket>,
+    /// Always `bitbucket`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentBitbucket {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentBitbucket {
+    const NAME: &'static str = "ConnectionResponseContentBitbucket";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "bitbucket")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentBitbucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentBitbucket")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentBitbucketStrategy`.
+    pub enum ConnectionResponseContentBitbucketStrategy {
+        /// `bitbucket`
+        Bitbucket = "bitbucket",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=bitly
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentBitly {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitly>,
+    /// Always `bitly`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentBitly {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentBitly {
+    const NAME: &'static str = "ConnectionResponseContentBitly";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "bitly")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentBitly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentBitly")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentBitlyStrategy`.
+    pub enum ConnectionResponseContentBitlyStrategy {
+        /// `bitly`
+        Bitly = "bitly",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=box
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentBox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBox>,
+    /// Always `box`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentBox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentBox {
+    const NAME: &'static str = "ConnectionResponseContentBox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "box")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentBox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentBoxStrategy`.
+    pub enum ConnectionResponseContentBoxStrategy {
+        /// `box`
+        Box = "box",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=custom
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentCustom {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// Always `custom`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentCustom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentCustom {
+    const NAME: &'static str = "ConnectionResponseContentCustom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "custom")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentCustom")
+            .field("options", &Keys(&self.options))
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentCustomStrategy`.
+    pub enum ConnectionResponseContentCustomStrategy {
+        /// `custom`
+        Custom = "custom",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=daccount
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentDaccount {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDaccount>,
+    /// Always `daccount`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentDaccount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentDaccount {
+    const NAME: &'static str = "ConnectionResponseContentDaccount";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "daccount")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentDaccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentDaccount")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentDaccountStrategy`.
+    pub enum ConnectionResponseContentDaccountStrategy {
+        /// `daccount`
+        Daccount = "daccount",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=dropbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentDropbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDropbox>,
+    /// Always `dropbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentDropbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentDropbox {
+    const NAME: &'static str = "ConnectionResponseContentDropbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dropbox")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentDropbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentDropbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentDropboxStrategy`.
+    pub enum ConnectionResponseContentDropboxStrategy {
+        /// `dropbox`
+        Dropbox = "dropbox",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=dwolla
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentDwolla {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDwolla>,
+    /// Always `dwolla`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentDwolla {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentDwolla {
+    const NAME: &'static str = "ConnectionResponseContentDwolla";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dwolla")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentDwolla {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentDwolla")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentDwollaStrategy`.
+    pub enum ConnectionResponseContentDwollaStrategy {
+        /// `dwolla`
+        Dwolla = "dwolla",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=email
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentEmail {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEmail>,
+    /// Always `email`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentEmail {
+    const NAME: &'static str = "ConnectionResponseContentEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "email")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentEmail")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentEmailStrategy`.
+    pub enum ConnectionResponseContentEmailStrategy {
+        /// `email`
+        Email = "email",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=evernote
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentEvernote {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentEvernote {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentEvernote {
+    const NAME: &'static str = "ConnectionResponseContentEvernote";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentEvernote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentEvernote")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=evernote-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentEvernoteSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentEvernoteSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentEvernoteSandbox {
+    const NAME: &'static str = "ConnectionResponseContentEvernoteSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote-sandbox")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentEvernoteSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentEvernoteSandboxStrategy`.
+    pub enum ConnectionResponseContentEvernoteSandboxStrategy {
+        /// `evernote-sandbox`
+        EvernoteSandbox = "evernote-sandbox",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentEvernoteStrategy`.
+    pub enum ConnectionResponseContentEvernoteStrategy {
+        /// `evernote`
+        Evernote = "evernote",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=exact
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentExact {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsExact>,
+    /// Always `exact`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentExact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentExact {
+    const NAME: &'static str = "ConnectionResponseContentExact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "exact")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentExact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentExact")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentExactStrategy`.
+    pub enum ConnectionResponseContentExactStrategy {
+        /// `exact`
+        Exact = "exact",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=facebook
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentFacebook {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFacebook>,
+    /// Always `facebook`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentFacebook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentFacebook {
+    const NAME: &'static str = "ConnectionResponseContentFacebook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "facebook")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentFacebook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentFacebook")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentFacebookStrategy`.
+    pub enum ConnectionResponseContentFacebookStrategy {
+        /// `facebook`
+        Facebook = "facebook",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=fitbit
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentFitbit {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFitbit>,
+    /// Always `fitbit`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentFitbit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentFitbit {
+    const NAME: &'static str = "ConnectionResponseContentFitbit";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "fitbit")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentFitbit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentFitbit")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentFitbitStrategy`.
+    pub enum ConnectionResponseContentFitbitStrategy {
+        /// `fitbit`
+        Fitbit = "fitbit",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=github
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentGitHub {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGitHub>,
+    /// Always `github`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentGitHub {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentGitHub {
+    const NAME: &'static str = "ConnectionResponseContentGitHub";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "github")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentGitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentGitHub")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentGitHubStrategy`.
+    pub enum ConnectionResponseContentGitHubStrategy {
+        /// `github`
+        Github = "github",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=google-apps
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentGoogleApps {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleApps>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `google-apps`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentGoogleApps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentGoogleApps {
+    const NAME: &'static str = "ConnectionResponseContentGoogleApps";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "google-apps")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentGoogleApps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentGoogleApps")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentGoogleAppsStrategy`.
+    pub enum ConnectionResponseContentGoogleAppsStrategy {
+        /// `google-apps`
+        GoogleApps = "google-apps",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=google-oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentGoogleOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleOAuth2>,
+    /// Always `google-oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentGoogleOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentGoogleOAuth2 {
+    const NAME: &'static str = "ConnectionResponseContentGoogleOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "google-oauth2")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentGoogleOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentGoogleOAuth2Strategy`.
+    pub enum ConnectionResponseContentGoogleOAuth2Strategy {
+        /// `google-oauth2`
+        GoogleOauth2 = "google-oauth2",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=instagram
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentInstagram {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsInstagram>,
+    /// Always `instagram`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentInstagram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentInstagram {
+    const NAME: &'static str = "ConnectionResponseContentInstagram";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "instagram")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentInstagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentInstagram")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentInstagramStrategy`.
+    pub enum ConnectionResponseContentInstagramStrategy {
+        /// `instagram`
+        Instagram = "instagram",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=ip
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentIp {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `ip`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentIp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentIp {
+    const NAME: &'static str = "ConnectionResponseContentIp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ip")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentIp")
+            .field("options", &Keys(&self.options))
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentIpStrategy`.
+    pub enum ConnectionResponseContentIpStrategy {
+        /// `ip`
+        Ip = "ip",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=line
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentLine {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLine>,
+    /// Always `line`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentLine {
+    const NAME: &'static str = "ConnectionResponseContentLine";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "line")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentLine")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentLineStrategy`.
+    pub enum ConnectionResponseContentLineStrategy {
+        /// `line`
+        Line = "line",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=linkedin
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentLinkedin {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLinkedin>,
+    /// Always `linkedin`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentLinkedin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentLinkedin {
+    const NAME: &'static str = "ConnectionResponseContentLinkedin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "linkedin")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentLinkedin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentLinkedin")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentLinkedinStrategy`.
+    pub enum ConnectionResponseContentLinkedinStrategy {
+        /// `linkedin`
+        Linkedin = "linkedin",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=oauth1
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOAuth1 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth1>,
+    /// Always `oauth1`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOAuth1 {
+    const NAME: &'static str = "ConnectionResponseContentOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth1")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOAuth1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOAuth1")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOAuth1Strategy`.
+    pub enum ConnectionResponseContentOAuth1Strategy {
+        /// `oauth1`
+        Oauth1 = "oauth1",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth2>,
+    /// Always `oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOAuth2 {
+    const NAME: &'static str = "ConnectionResponseContentOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth2")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOAuth2Strategy`.
+    pub enum ConnectionResponseContentOAuth2Strategy {
+        /// `oauth2`
+        Oauth2 = "oauth2",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=office365
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOffice365 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOffice365>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `office365`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOffice365 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOffice365 {
+    const NAME: &'static str = "ConnectionResponseContentOffice365";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "office365")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOffice365 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOffice365")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOffice365Strategy`.
+    pub enum ConnectionResponseContentOffice365Strategy {
+        /// `office365`
+        Office365 = "office365",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOidc {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOidc>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `oidc`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOidc {
+    const NAME: &'static str = "ConnectionResponseContentOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = Default::default();
+        let mut f_connected_accounts = Default::default();
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => f_authentication = de_map.next_value()?,
+                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oidc")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication,
+            connected_accounts: f_connected_accounts,
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOidc")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOidcStrategy`.
+    pub enum ConnectionResponseContentOidcStrategy {
+        /// `oidc`
+        Oidc = "oidc",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=okta
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOkta {
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOkta>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `okta`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOkta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOkta {
+    const NAME: &'static str = "ConnectionResponseContentOkta";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "okta")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            options: f_options,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOkta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOkta")
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOktaStrategy`.
+    pub enum ConnectionResponseContentOktaStrategy {
+        /// `okta`
+        Okta = "okta",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=paypal
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentPaypal {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentPaypal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentPaypal {
+    const NAME: &'static str = "ConnectionResponseContentPaypal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "paypal")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentPaypal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentPaypal")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=paypal-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentPaypalSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentPaypalSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentPaypalSandbox {
+    const NAME: &'static str = "ConnectionResponseContentPaypalSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "paypal-sandbox")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentPaypalSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentPaypalSandboxStrategy`.
+    pub enum ConnectionResponseContentPaypalSandboxStrategy {
+        /// `paypal-sandbox`
+        PaypalSandbox = "paypal-sandbox",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentPaypalStrategy`.
+    pub enum ConnectionResponseContentPaypalStrategy {
+        /// `paypal`
+        Paypal = "paypal",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=pingfederate
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentPingFederate {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPingFederate>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `pingfederate`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentPingFederate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentPingFederate {
+    const NAME: &'static str = "ConnectionResponseContentPingFederate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "strategy" => {
+                    f_strategy = Some(object::constant(de_map.next_value()?, "pingfederate")?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            provisioning_ticket_url: f_provisioning_ticket_url,
+            show_as_button: f_show_as_button,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentPingFederate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentPingFederate")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentPingFederateStrategy`.
+    pub enum ConnectionResponseContentPingFederateStrategy {
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
     }
 }

@@ -10,37 +10,83 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "stats")]
 /// The `DailyStats` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DailyStats {
     /// Approximate date and time the first event occurred in ISO 8601 format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Date these events occurred in ISO 8601 format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// Number of breached-password detections on this date (subscription required).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub leaked_passwords: Option<i64>,
     /// Number of logins on this date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logins: Option<i64>,
     /// Number of signups on this date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signups: Option<i64>,
     /// Date and time this stats entry was last updated in ISO 8601 format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "stats")]
+impl<'de> Deserialize<'de> for DailyStats {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "stats")]
+impl object::Object for DailyStats {
+    const NAME: &'static str = "DailyStats";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = Default::default();
+        let mut f_date = Default::default();
+        let mut f_leaked_passwords = Default::default();
+        let mut f_logins = Default::default();
+        let mut f_signups = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = de_map.next_value()?,
+                "date" => f_date = de_map.next_value()?,
+                "leaked_passwords" => f_leaked_passwords = de_map.next_value()?,
+                "logins" => f_logins = de_map.next_value()?,
+                "signups" => f_signups = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: f_created_at,
+            date: f_date,
+            leaked_passwords: f_leaked_passwords,
+            logins: f_logins,
+            signups: f_signups,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "stats")]
@@ -85,18 +131,51 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DefaultTokenQuota {
     /// The `clients` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<TokenQuotaConfiguration>,
     /// The `organizations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organizations: Option<TokenQuotaConfiguration>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for DefaultTokenQuota {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for DefaultTokenQuota {
+    const NAME: &'static str = "DefaultTokenQuota";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_clients = Default::default();
+        let mut f_organizations = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "clients" => f_clients = de_map.next_value()?,
+                "organizations" => f_organizations = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            clients: f_clients,
+            organizations: f_organizations,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -165,15 +244,45 @@ pub type DeployActionResponseContent = ActionVersion;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DeployActionVersionRequestContent {
     /// True if the draft of the action should be updated with the reverted version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub update_draft: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for DeployActionVersionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for DeployActionVersionRequestContent {
+    const NAME: &'static str = "DeployActionVersionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_update_draft = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "update_draft" => f_update_draft = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            update_draft: f_update_draft,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -218,30 +327,75 @@ pub type DeployActionVersionResponseContent = ActionVersion;
 /// The `DeviceCredential` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DeviceCredential {
     /// client_id of the client (application) this credential is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Unique identifier for the device. NOTE: This field is generally not populated for refresh_tokens and rotating_refresh_tokens
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// User agent for this device
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
     /// ID of this device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Type of credential. Can be `public_key`, `refresh_token`, or `rotating_refresh_token`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<DeviceCredentialTypeEnum>,
     /// user_id this credential is associated with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "device_credentials")]
+impl<'de> Deserialize<'de> for DeviceCredential {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "device_credentials")]
+impl object::Object for DeviceCredential {
+    const NAME: &'static str = "DeviceCredential";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_device_id = Default::default();
+        let mut f_device_name = Default::default();
+        let mut f_id = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "device_id" => f_device_id = de_map.next_value()?,
+                "device_name" => f_device_name = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            device_id: f_device_id,
+            device_name: f_device_name,
+            id: f_id,
+            type_: f_type_,
+            user_id: f_user_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "device_credentials")]
@@ -288,7 +442,7 @@ string_enum! {
 /// Also named [`CreateDirectoryProvisioningResponseContent`], [`GetDirectoryProvisioningResponseContent`], [`UpdateDirectoryProvisioningResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DirectoryProvisioning {
     /// The connection's identifier
@@ -298,13 +452,13 @@ pub struct DirectoryProvisioning {
     /// The timestamp at which the directory provisioning configuration was created
     pub created_at: String,
     /// The timestamp at which the connection was last synchronized
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_synchronization_at: Option<String>,
     /// The error message of the last synchronization, if any
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_synchronization_error: Option<String>,
     /// The status of the last synchronization
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_synchronization_status: Option<String>,
     /// The mapping between Auth0 and IDP user attributes
     pub mapping: Vec<DirectoryProvisioningMappingItem>,
@@ -313,13 +467,82 @@ pub struct DirectoryProvisioning {
     /// Whether periodic automatic synchronization is enabled
     pub synchronize_automatically: bool,
     /// The `synchronize_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub synchronize_groups: Option<SynchronizeGroupsEnum>,
     /// The timestamp at which the directory provisioning configuration was last updated
     pub updated_at: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for DirectoryProvisioning {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for DirectoryProvisioning {
+    const NAME: &'static str = "DirectoryProvisioning";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_connection_name = None;
+        let mut f_created_at = None;
+        let mut f_last_synchronization_at = Default::default();
+        let mut f_last_synchronization_error = Default::default();
+        let mut f_last_synchronization_status = Default::default();
+        let mut f_mapping = None;
+        let mut f_strategy = None;
+        let mut f_synchronize_automatically = None;
+        let mut f_synchronize_groups = Default::default();
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "connection_name" => f_connection_name = Some(de_map.next_value()?),
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "last_synchronization_at" => f_last_synchronization_at = de_map.next_value()?,
+                "last_synchronization_error" => {
+                    f_last_synchronization_error = de_map.next_value()?
+                }
+                "last_synchronization_status" => {
+                    f_last_synchronization_status = de_map.next_value()?
+                }
+                "mapping" => f_mapping = Some(de_map.next_value()?),
+                "strategy" => f_strategy = Some(de_map.next_value()?),
+                "synchronize_automatically" => {
+                    f_synchronize_automatically = Some(de_map.next_value()?)
+                }
+                "synchronize_groups" => f_synchronize_groups = de_map.next_value()?,
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            connection_name: object::missing(f_connection_name, "connection_name")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            last_synchronization_at: f_last_synchronization_at,
+            last_synchronization_error: f_last_synchronization_error,
+            last_synchronization_status: f_last_synchronization_status,
+            mapping: object::missing(f_mapping, "mapping")?,
+            strategy: object::missing(f_strategy, "strategy")?,
+            synchronize_automatically: object::missing(
+                f_synchronize_automatically,
+                "synchronize_automatically",
+            )?,
+            synchronize_groups: f_synchronize_groups,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -353,7 +576,7 @@ impl fmt::Debug for DirectoryProvisioning {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DirectoryProvisioningMappingItem {
     /// The field location in the Auth0 schema
@@ -361,8 +584,41 @@ pub struct DirectoryProvisioningMappingItem {
     /// The field location in the IDP schema
     pub idp: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for DirectoryProvisioningMappingItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for DirectoryProvisioningMappingItem {
+    const NAME: &'static str = "DirectoryProvisioningMappingItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_auth0 = None;
+        let mut f_idp = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "auth0" => f_auth0 = Some(de_map.next_value()?),
+                "idp" => f_idp = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            auth0: object::missing(f_auth0, "auth0")?,
+            idp: object::missing(f_idp, "idp")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -398,24 +654,63 @@ impl DirectoryProvisioningMappingItem {
 /// Certificate information. This object is relevant only for Custom Domains with Auth0-Managed Certificates.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DomainCertificate {
     /// The `certificate_authority` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_authority: Option<DomainCertificateAuthorityEnum>,
     /// A user-friendly error message will be presented if the certificate status is provisioning_failed or renewing_failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
     /// The certificate will be renewed prior to this date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub renews_before: Option<String>,
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<DomainCertificateStatusEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for DomainCertificate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for DomainCertificate {
+    const NAME: &'static str = "DomainCertificate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_certificate_authority = Default::default();
+        let mut f_error_msg = Default::default();
+        let mut f_renews_before = Default::default();
+        let mut f_status = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "certificate_authority" => f_certificate_authority = de_map.next_value()?,
+                "error_msg" => f_error_msg = de_map.next_value()?,
+                "renews_before" => f_renews_before = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            certificate_authority: f_certificate_authority,
+            error_msg: f_error_msg,
+            renews_before: f_renews_before,
+            status: f_status,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "custom_domains")]
@@ -465,24 +760,63 @@ pub type DomainMetadata = BTreeMap<String, String>;
 /// Domain verification settings.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DomainVerification {
     /// The user0-friendly error message in case of failed verification. This field is relevant only for Custom Domains with Auth0-Managed Certificates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
     /// The date and time when the custom domain was last verified. This field is relevant only for Custom Domains with Auth0-Managed Certificates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_verified_at: Option<String>,
     /// Domain verification methods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub methods: Option<Vec<DomainVerificationMethod>>,
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<DomainVerificationStatusEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for DomainVerification {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for DomainVerification {
+    const NAME: &'static str = "DomainVerification";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_error_msg = Default::default();
+        let mut f_last_verified_at = Default::default();
+        let mut f_methods = Default::default();
+        let mut f_status = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "error_msg" => f_error_msg = de_map.next_value()?,
+                "last_verified_at" => f_last_verified_at = de_map.next_value()?,
+                "methods" => f_methods = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            error_msg: f_error_msg,
+            last_verified_at: f_last_verified_at,
+            methods: f_methods,
+            status: f_status,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "custom_domains")]
@@ -502,19 +836,55 @@ impl fmt::Debug for DomainVerification {
 /// The `DomainVerificationMethod` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DomainVerificationMethod {
     /// The name of the txt record for verification
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// The `name` field.
     pub name: DomainVerificationMethodNameEnum,
     /// Value used to verify the domain.
     pub record: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for DomainVerificationMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for DomainVerificationMethod {
+    const NAME: &'static str = "DomainVerificationMethod";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domain = Default::default();
+        let mut f_name = None;
+        let mut f_record = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domain" => f_domain = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "record" => f_record = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domain: f_domain,
+            name: object::missing(f_name, "name")?,
+            record: object::missing(f_record, "record")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "custom_domains")]

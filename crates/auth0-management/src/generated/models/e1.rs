@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "connections")]
@@ -18,27 +19,69 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailAttribute {
     /// The `identifier` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier: Option<EmailAttributeIdentifier>,
     /// Determines if property should be required for users
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_required: Option<bool>,
     /// The `signup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signup: Option<SignupVerified>,
     /// Determines if the attribute is unique in a given connection
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unique: Option<bool>,
     /// The `verification_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_method: Option<VerificationMethodEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for EmailAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for EmailAttribute {
+    const NAME: &'static str = "EmailAttribute";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_identifier = Default::default();
+        let mut f_profile_required = Default::default();
+        let mut f_signup = Default::default();
+        let mut f_unique = Default::default();
+        let mut f_verification_method = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "identifier" => f_identifier = de_map.next_value()?,
+                "profile_required" => f_profile_required = de_map.next_value()?,
+                "signup" => f_signup = de_map.next_value()?,
+                "unique" => f_unique = de_map.next_value()?,
+                "verification_method" => f_verification_method = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            identifier: f_identifier,
+            profile_required: f_profile_required,
+            signup: f_signup,
+            unique: f_unique,
+            verification_method: f_verification_method,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -104,18 +147,51 @@ impl EmailAttribute {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailAttributeIdentifier {
     /// Determines if the attribute is used for identification
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// The `default_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_method: Option<DefaultMethodEmailIdentifierEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for EmailAttributeIdentifier {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for EmailAttributeIdentifier {
+    const NAME: &'static str = "EmailAttributeIdentifier";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_default_method = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "default_method" => f_default_method = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            default_method: f_default_method,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -168,27 +244,69 @@ string_enum! {
 /// Credentials required to use the provider.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailProviderCredentials {
     /// API User.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_user: Option<String>,
     /// AWS or SparkPost region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// SMTP host.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_host: Option<String>,
     /// SMTP port.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_port: Option<i64>,
     /// SMTP username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_user: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for EmailProviderCredentials {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for EmailProviderCredentials {
+    const NAME: &'static str = "EmailProviderCredentials";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_user = Default::default();
+        let mut f_region = Default::default();
+        let mut f_smtp_host = Default::default();
+        let mut f_smtp_port = Default::default();
+        let mut f_smtp_user = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_user" => f_api_user = de_map.next_value()?,
+                "region" => f_region = de_map.next_value()?,
+                "smtp_host" => f_smtp_host = de_map.next_value()?,
+                "smtp_port" => f_smtp_port = de_map.next_value()?,
+                "smtp_user" => f_smtp_user = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_user: f_api_user,
+            region: f_region,
+            smtp_host: f_smtp_host,
+            smtp_port: f_smtp_port,
+            smtp_user: f_smtp_user,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "emails")]
@@ -293,29 +411,57 @@ impl fmt::Debug for EmailProviderCredentialsSchema {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailProviderCredentialsSchemaAccessKeyId {
     /// AWS Access Key ID.
-    #[serde(
-        rename = "accessKeyId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "accessKeyId", skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
     /// AWS region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// AWS Secret Access Key.
-    #[serde(
-        rename = "secretAccessKey",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "secretAccessKey", skip_serializing_if = "Option::is_none")]
     pub secret_access_key: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for EmailProviderCredentialsSchemaAccessKeyId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for EmailProviderCredentialsSchemaAccessKeyId {
+    const NAME: &'static str = "EmailProviderCredentialsSchemaAccessKeyId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_access_key_id = Default::default();
+        let mut f_region = Default::default();
+        let mut f_secret_access_key = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "accessKeyId" => f_access_key_id = de_map.next_value()?,
+                "region" => f_region = de_map.next_value()?,
+                "secretAccessKey" => f_secret_access_key = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            access_key_id: f_access_key_id,
+            region: f_region,
+            secret_access_key: f_secret_access_key,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "emails")]
@@ -370,21 +516,57 @@ impl EmailProviderCredentialsSchemaAccessKeyId {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailProviderCredentialsSchemaApiKey {
     /// API Key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
     /// Domain
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// The `region` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<EmailMailgunRegionEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for EmailProviderCredentialsSchemaApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for EmailProviderCredentialsSchemaApiKey {
+    const NAME: &'static str = "EmailProviderCredentialsSchemaApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_key = Default::default();
+        let mut f_domain = Default::default();
+        let mut f_region = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_key" => f_api_key = de_map.next_value()?,
+                "domain" => f_domain = de_map.next_value()?,
+                "region" => f_region = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_key: f_api_key,
+            domain: f_domain,
+            region: f_region,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "emails")]
@@ -436,25 +618,57 @@ impl EmailProviderCredentialsSchemaApiKey {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailProviderCredentialsSchemaClientId {
     /// Microsoft 365 Client ID.
-    #[serde(rename = "clientId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "clientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Microsoft 365 Client Secret.
-    #[serde(
-        rename = "clientSecret",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clientSecret", skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// Microsoft 365 Tenant ID.
-    #[serde(rename = "tenantId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "tenantId", skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for EmailProviderCredentialsSchemaClientId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for EmailProviderCredentialsSchemaClientId {
+    const NAME: &'static str = "EmailProviderCredentialsSchemaClientId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_tenant_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "clientId" => f_client_id = de_map.next_value()?,
+                "clientSecret" => f_client_secret = de_map.next_value()?,
+                "tenantId" => f_tenant_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            client_secret: f_client_secret,
+            tenant_id: f_tenant_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "emails")]
@@ -509,19 +723,45 @@ impl EmailProviderCredentialsSchemaClientId {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailProviderCredentialsSchemaConnectionString {
     /// Azure Communication Services Connection String.
-    #[serde(
-        rename = "connectionString",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "connectionString", skip_serializing_if = "Option::is_none")]
     pub connection_string: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for EmailProviderCredentialsSchemaConnectionString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for EmailProviderCredentialsSchemaConnectionString {
+    const NAME: &'static str = "EmailProviderCredentialsSchemaConnectionString";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_string = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connectionString" => f_connection_string = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_string: f_connection_string,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "emails")]
@@ -559,24 +799,63 @@ impl EmailProviderCredentialsSchemaConnectionString {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailProviderCredentialsSchemaSmtpHost {
     /// The `smtp_host` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_host: Option<String>,
     /// SMTP password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_pass: Option<String>,
     /// SMTP port.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_port: Option<i64>,
     /// SMTP username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_user: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for EmailProviderCredentialsSchemaSmtpHost {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for EmailProviderCredentialsSchemaSmtpHost {
+    const NAME: &'static str = "EmailProviderCredentialsSchemaSmtpHost";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_smtp_host = Default::default();
+        let mut f_smtp_pass = Default::default();
+        let mut f_smtp_port = Default::default();
+        let mut f_smtp_user = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "smtp_host" => f_smtp_host = de_map.next_value()?,
+                "smtp_pass" => f_smtp_pass = de_map.next_value()?,
+                "smtp_port" => f_smtp_port = de_map.next_value()?,
+                "smtp_user" => f_smtp_user = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            smtp_host: f_smtp_host,
+            smtp_pass: f_smtp_pass,
+            smtp_port: f_smtp_port,
+            smtp_user: f_smtp_user,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "emails")]
@@ -635,18 +914,51 @@ impl EmailProviderCredentialsSchemaSmtpHost {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EmailProviderCredentialsSchemaThree {
     /// API Key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
     /// The `region` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<EmailSparkPostRegionEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for EmailProviderCredentialsSchemaThree {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for EmailProviderCredentialsSchemaThree {
+    const NAME: &'static str = "EmailProviderCredentialsSchemaThree";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_key = Default::default();
+        let mut f_region = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_key" => f_api_key = de_map.next_value()?,
+                "region" => f_region = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_key: f_api_key,
+            region: f_region,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "emails")]
@@ -793,7 +1105,7 @@ string_enum! {
 /// Also named [`CreateEncryptionKeyResponseContent`], [`GetEncryptionKeyResponseContent`], [`ImportEncryptionKeyResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EncryptionKey {
     /// Key creation timestamp
@@ -801,10 +1113,10 @@ pub struct EncryptionKey {
     /// Key ID
     pub kid: String,
     /// ID of parent wrapping key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_kid: Option<String>,
     /// Public key in PEM format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     /// The `state` field.
     pub state: EncryptionKeyState,
@@ -814,8 +1126,56 @@ pub struct EncryptionKey {
     /// Key update timestamp
     pub updated_at: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl<'de> Deserialize<'de> for EncryptionKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "keys")]
+impl object::Object for EncryptionKey {
+    const NAME: &'static str = "EncryptionKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_kid = None;
+        let mut f_parent_kid = Default::default();
+        let mut f_public_key = Default::default();
+        let mut f_state = None;
+        let mut f_type_ = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "kid" => f_kid = Some(de_map.next_value()?),
+                "parent_kid" => f_parent_kid = de_map.next_value()?,
+                "public_key" => f_public_key = de_map.next_value()?,
+                "state" => f_state = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            kid: object::missing(f_kid, "kid")?,
+            parent_kid: f_parent_kid,
+            public_key: f_public_key,
+            state: object::missing(f_state, "state")?,
+            type_: object::missing(f_type_, "type")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "keys")]
@@ -878,14 +1238,44 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamActionConfiguration {
     /// Action ID for the action destination.
     pub action_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamActionConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for EventStreamActionConfiguration {
+    const NAME: &'static str = "EventStreamActionConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action_id" => f_action_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action_id: object::missing(f_action_id, "action_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "event_streams")]
@@ -920,20 +1310,50 @@ impl EventStreamActionConfiguration {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamActionDestination {
     /// The `configuration` field.
     pub configuration: EventStreamActionConfiguration,
     /// Always `action`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamActionDestination::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamActionDestination {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for EventStreamActionDestination {
+    const NAME: &'static str = "EventStreamActionDestination";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configuration = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configuration" => f_configuration = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "action")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configuration: object::missing(f_configuration, "configuration")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "event_streams")]
@@ -944,15 +1364,6 @@ impl fmt::Debug for EventStreamActionDestination {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamActionDestination {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "action")
     }
 }
 
@@ -987,33 +1398,81 @@ string_enum! {
 /// The `EventStreamActionResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamActionResponseContent {
     /// Timestamp when the event stream was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<EventStreamActionDestination>,
     /// Unique identifier for the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<EventStreamStatusEnum>,
     /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriptions: Option<Vec<EventStreamSubscription>>,
     /// Timestamp when the event stream was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamActionResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for EventStreamActionResponseContent {
+    const NAME: &'static str = "EventStreamActionResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = Default::default();
+        let mut f_destination = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_status = Default::default();
+        let mut f_subscriptions = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = de_map.next_value()?,
+                "destination" => f_destination = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                "subscriptions" => f_subscriptions = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: f_created_at,
+            destination: f_destination,
+            id: f_id,
+            name: f_name,
+            status: f_status,
+            subscriptions: f_subscriptions,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "event_streams")]
@@ -1036,30 +1495,75 @@ impl fmt::Debug for EventStreamActionResponseContent {
 /// Event content. This will only be set if delivery failed.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEvent {
     /// Event contents encoded as a string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
     /// Unique identifier for the event
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Where the event originated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Version of CloudEvents spec
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub specversion: Option<String>,
     /// Timestamp at which the event was generated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// Type of the event (e.g., user.created)
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for EventStreamCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_data = Default::default();
+        let mut f_id = Default::default();
+        let mut f_source = Default::default();
+        let mut f_specversion = Default::default();
+        let mut f_time = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "data" => f_data = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "source" => f_source = de_map.next_value()?,
+                "specversion" => f_specversion = de_map.next_value()?,
+                "time" => f_time = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            data: f_data,
+            id: f_id,
+            source: f_source,
+            specversion: f_specversion,
+            time: f_time,
+            type_: f_type_,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "event_streams")]
@@ -1095,23 +1599,62 @@ string_enum! {
 /// context in which it was generated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventContext {
     /// The `client` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<EventStreamCloudEventContextClient>,
     /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<EventStreamCloudEventContextConnection>,
     /// The `request` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<EventStreamCloudEventContextRequest>,
     /// The `tenant` field.
     pub tenant: EventStreamCloudEventContextTenant,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventContext {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventContext {
+    const NAME: &'static str = "EventStreamCloudEventContext";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client = Default::default();
+        let mut f_connection = Default::default();
+        let mut f_request = Default::default();
+        let mut f_tenant = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client" => f_client = de_map.next_value()?,
+                "connection" => f_connection = de_map.next_value()?,
+                "request" => f_request = de_map.next_value()?,
+                "tenant" => f_tenant = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client: f_client,
+            connection: f_connection,
+            request: f_request,
+            tenant: object::missing(f_tenant, "tenant")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1131,7 +1674,7 @@ impl fmt::Debug for EventStreamCloudEventContext {
 /// The OAuth Client requesting or presenting an access token.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventContextClient {
     /// The client identifier.
@@ -1141,8 +1684,44 @@ pub struct EventStreamCloudEventContextClient {
     /// The client name.
     pub name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventContextClient {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventContextClient {
+    const NAME: &'static str = "EventStreamCloudEventContextClient";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                "metadata" => f_metadata = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            metadata: object::missing(f_metadata, "metadata")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1165,7 +1744,7 @@ pub type EventStreamCloudEventContextClientMetadata = Map<String, Value>;
 /// The Auth0 Connection used for the authentication transaction that generated the event.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventContextConnection {
     /// The ID of the connection.
@@ -1175,8 +1754,44 @@ pub struct EventStreamCloudEventContextConnection {
     /// The auth strategy implemented by the connection.
     pub strategy: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventContextConnection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventContextConnection {
+    const NAME: &'static str = "EventStreamCloudEventContextConnection";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "strategy" => f_strategy = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1195,11 +1810,11 @@ impl fmt::Debug for EventStreamCloudEventContextConnection {
 /// An HTTP request.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventContextRequest {
     /// The custom domain used in the request (if any).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_domain: Option<String>,
     /// The `geo` field.
     pub geo: EventStreamCloudEventContextRequestGeo,
@@ -1212,8 +1827,53 @@ pub struct EventStreamCloudEventContextRequest {
     /// The value of the `User-Agent` header.
     pub user_agent: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventContextRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventContextRequest {
+    const NAME: &'static str = "EventStreamCloudEventContextRequest";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_custom_domain = Default::default();
+        let mut f_geo = None;
+        let mut f_hostname = None;
+        let mut f_ip = None;
+        let mut f_method = None;
+        let mut f_user_agent = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "custom_domain" => f_custom_domain = de_map.next_value()?,
+                "geo" => f_geo = Some(de_map.next_value()?),
+                "hostname" => f_hostname = Some(de_map.next_value()?),
+                "ip" => f_ip = Some(de_map.next_value()?),
+                "method" => f_method = Some(de_map.next_value()?),
+                "user_agent" => f_user_agent = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            custom_domain: f_custom_domain,
+            geo: object::missing(f_geo, "geo")?,
+            hostname: object::missing(f_hostname, "hostname")?,
+            ip: object::missing(f_ip, "ip")?,
+            method: object::missing(f_method, "method")?,
+            user_agent: object::missing(f_user_agent, "user_agent")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1235,39 +1895,93 @@ impl fmt::Debug for EventStreamCloudEventContextRequest {
 /// Geographic information about the request origin.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventContextRequestGeo {
     /// City name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub city_name: Option<String>,
     /// Continent code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub continent_code: Option<String>,
     /// Country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// Country name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_name: Option<String>,
     /// Latitude coordinate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
     /// Longitude coordinate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
     /// Subdivision (state/province) code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subdivision_code: Option<String>,
     /// Subdivision (state/province) name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subdivision_name: Option<String>,
     /// Time zone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventContextRequestGeo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventContextRequestGeo {
+    const NAME: &'static str = "EventStreamCloudEventContextRequestGeo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_city_name = Default::default();
+        let mut f_continent_code = Default::default();
+        let mut f_country_code = Default::default();
+        let mut f_country_name = Default::default();
+        let mut f_latitude = Default::default();
+        let mut f_longitude = Default::default();
+        let mut f_subdivision_code = Default::default();
+        let mut f_subdivision_name = Default::default();
+        let mut f_time_zone = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "city_name" => f_city_name = de_map.next_value()?,
+                "continent_code" => f_continent_code = de_map.next_value()?,
+                "country_code" => f_country_code = de_map.next_value()?,
+                "country_name" => f_country_name = de_map.next_value()?,
+                "latitude" => f_latitude = de_map.next_value()?,
+                "longitude" => f_longitude = de_map.next_value()?,
+                "subdivision_code" => f_subdivision_code = de_map.next_value()?,
+                "subdivision_name" => f_subdivision_name = de_map.next_value()?,
+                "time_zone" => f_time_zone = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            city_name: f_city_name,
+            continent_code: f_continent_code,
+            country_code: f_country_code,
+            country_name: f_country_name,
+            latitude: f_latitude,
+            longitude: f_longitude,
+            subdivision_code: f_subdivision_code,
+            subdivision_name: f_subdivision_name,
+            time_zone: f_time_zone,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1292,14 +2006,44 @@ impl fmt::Debug for EventStreamCloudEventContextRequestGeo {
 /// Reference to a tenant in event context
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventContextTenant {
     /// Machine-generated unique tenant identifier.
     pub tenant_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventContextTenant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventContextTenant {
+    const NAME: &'static str = "EventStreamCloudEventContextTenant";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_tenant_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "tenant_id" => f_tenant_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            tenant_id: object::missing(f_tenant_id, "tenant_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1335,7 +2079,7 @@ string_enum! {
 /// Error details.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventErrorDetail {
     /// The `code` field.
@@ -1343,11 +2087,47 @@ pub struct EventStreamCloudEventErrorDetail {
     /// Human-readable error message.
     pub message: String,
     /// The cursor at the time of the error (when available). Can be used to resume from this position.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventErrorDetail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventErrorDetail {
+    const NAME: &'static str = "EventStreamCloudEventErrorDetail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = None;
+        let mut f_message = None;
+        let mut f_offset = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = Some(de_map.next_value()?),
+                "message" => f_message = Some(de_map.next_value()?),
+                "offset" => f_offset = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: object::missing(f_code, "code")?,
+            message: object::missing(f_message, "message")?,
+            offset: f_offset,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1366,14 +2146,44 @@ impl fmt::Debug for EventStreamCloudEventErrorDetail {
 /// An error message delivered via the SSE stream. The stream closes after this message.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventErrorMessage {
     /// The `error` field.
     pub error: EventStreamCloudEventErrorDetail,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventErrorMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventErrorMessage {
+    const NAME: &'static str = "EventStreamCloudEventErrorMessage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_error = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "error" => f_error = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            error: object::missing(f_error, "error")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1399,7 +2209,7 @@ string_enum! {
 /// SSE message for group.created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupCreated {
     /// The `event` field.
@@ -1407,8 +2217,41 @@ pub struct EventStreamCloudEventGroupCreated {
     /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
     pub offset: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupCreated {
+    const NAME: &'static str = "EventStreamCloudEventGroupCreated";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1426,11 +2269,11 @@ impl fmt::Debug for EventStreamCloudEventGroupCreated {
 /// Represents an event that occurs when a group is created.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupCreatedCloudEvent {
     /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
     /// The auth0 event stream ID of the stream the event was delivered on.
     pub a0stream: String,
@@ -1447,14 +2290,65 @@ pub struct EventStreamCloudEventGroupCreatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.created`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupCreatedCloudEvent::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupCreatedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupCreatedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "group.created")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1476,15 +2370,6 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedCloudEvent {
 }
 
 #[cfg(feature = "full")]
-impl EventStreamCloudEventGroupCreatedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.created")
-    }
-}
-
-#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedTypeEnum`]: the API description gives both the same schema.
@@ -1495,17 +2380,50 @@ pub type EventStreamCloudEventGroupCreatedCloudEventTypeEnum =
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupCreatedData {
     /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<EventStreamCloudEventContext>,
     /// The `object` field.
     pub object: EventStreamCloudEventGroupCreatedObject,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupCreatedData {
+    const NAME: &'static str = "EventStreamCloudEventGroupCreatedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1566,7 +2484,7 @@ impl fmt::Debug for EventStreamCloudEventGroupCreatedObject {
 /// Represents a connection group entity.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupCreatedObject0 {
     /// The connection ID associated with the group.
@@ -1574,15 +2492,57 @@ pub struct EventStreamCloudEventGroupCreatedObject0 {
     /// Date and time when this entity was created (ISO_8601 format).
     pub created_at: String,
     /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// The unique identifier for the group.
     pub id: String,
     /// The name of the group.
     pub name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupCreatedObject0 {
+    const NAME: &'static str = "EventStreamCloudEventGroupCreatedObject0";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1612,13 +2572,13 @@ string_enum! {
 /// Represents an organization group entity.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupCreatedObject1 {
     /// Date and time when this entity was created (ISO_8601 format).
     pub created_at: String,
     /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// The unique identifier for the group.
     pub id: String,
@@ -1627,8 +2587,50 @@ pub struct EventStreamCloudEventGroupCreatedObject1 {
     /// The organization ID associated with the group.
     pub organization_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupCreatedObject1 {
+    const NAME: &'static str = "EventStreamCloudEventGroupCreatedObject1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_organization_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "organization_id" => f_organization_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            organization_id: object::missing(f_organization_id, "organization_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1658,21 +2660,60 @@ string_enum! {
 /// Represents a tenant group entity.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupCreatedObject2 {
     /// Date and time when this entity was created (ISO_8601 format).
     pub created_at: String,
     /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// The unique identifier for the group.
     pub id: String,
     /// The name of the group.
     pub name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupCreatedObject2 {
+    const NAME: &'static str = "EventStreamCloudEventGroupCreatedObject2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1703,983 +2744,5 @@ string_enum! {
     pub enum EventStreamCloudEventGroupCreatedTypeEnum {
         /// `group.created`
         GroupCreated = "group.created",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for group.deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventGroupDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupDeleted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupDeleted")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a group is deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventGroupDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `group.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupDeletedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventGroupDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventGroupDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupDeletedCloudEventTypeEnum =
-    EventStreamCloudEventGroupDeletedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Also named [`EventStreamCloudEventGroupUpdatedData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupDeletedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventGroupDeletedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupDeletedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupDeletedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Also named [`EventStreamCloudEventGroupUpdatedObject`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamCloudEventGroupDeletedObject {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamCloudEventGroupDeletedObject", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupDeletedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// Connection group with updated_at timestamp
-///
-/// Also named [`EventStreamCloudEventGroupUpdatedObject0`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupDeletedObject0 {
-    /// The connection ID associated with the group.
-    pub connection_id: String,
-    /// Date and time when this entity was created (ISO_8601 format).
-    pub created_at: String,
-    /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The unique identifier for the group.
-    pub id: String,
-    /// The name of the group.
-    pub name: String,
-    /// Date and time when this entity was last updated/modified (ISO_8601 format).
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupDeletedObject0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupDeletedObject0")
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupDeletedObject0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-/// Organization group with updated_at timestamp
-///
-/// Also named [`EventStreamCloudEventGroupUpdatedObject1`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupDeletedObject1 {
-    /// Date and time when this entity was created (ISO_8601 format).
-    pub created_at: String,
-    /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The unique identifier for the group.
-    pub id: String,
-    /// The name of the group.
-    pub name: String,
-    /// The organization ID associated with the group.
-    pub organization_id: String,
-    /// Date and time when this entity was last updated/modified (ISO_8601 format).
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupDeletedObject1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupDeletedObject1")
-            .field("created_at", &self.created_at)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("organization_id", &self.organization_id)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupDeletedObject1TypeEnum =
-    EventStreamCloudEventGroupCreatedObject1TypeEnum;
-
-#[cfg(feature = "full")]
-/// Tenant group with updated_at timestamp
-///
-/// Also named [`EventStreamCloudEventGroupUpdatedObject2`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupDeletedObject2 {
-    /// Date and time when this entity was created (ISO_8601 format).
-    pub created_at: String,
-    /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The unique identifier for the group.
-    pub id: String,
-    /// The name of the group.
-    pub name: String,
-    /// Date and time when this entity was last updated/modified (ISO_8601 format).
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupDeletedObject2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupDeletedObject2")
-            .field("created_at", &self.created_at)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupDeletedObject2TypeEnum =
-    EventStreamCloudEventGroupCreatedObject2TypeEnum;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventGroupDeletedTypeEnum {
-        /// `group.deleted`
-        GroupDeleted = "group.deleted",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for group.member.added.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAdded {
-    /// The `event` field.
-    pub event: EventStreamCloudEventGroupMemberAddedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAdded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAdded")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a member is added to a group.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAddedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventGroupMemberAddedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `group.member.added`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupMemberAddedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAddedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventGroupMemberAddedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.member.added")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberAddedCloudEventTypeEnum =
-    EventStreamCloudEventGroupMemberAddedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAddedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventGroupMemberAddedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAddedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedObject`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAddedObject {
-    /// The `group` field.
-    pub group: EventStreamCloudEventGroupMemberAddedObjectGroup,
-    /// The `member` field.
-    pub member: EventStreamCloudEventGroupMemberAddedObjectMember,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAddedObject")
-            .field("group", &self.group)
-            .field("member", &self.member)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The group the member belongs to.
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamCloudEventGroupMemberAddedObjectGroup {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamCloudEventGroupMemberAddedObjectGroup", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// Reference to a connection group
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup0`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup0`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup0`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAddedObjectGroup0 {
-    /// The connection ID associated with the group.
-    pub connection_id: String,
-    /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The unique identifier for the group.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup0")
-            .field("connection_id", &self.connection_id)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberAddedObjectGroup0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to an organization group
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup1`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup1`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup1`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAddedObjectGroup1 {
-    /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The unique identifier for the group.
-    pub id: String,
-    /// The organization ID associated with the group.
-    pub organization_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup1")
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("organization_id", &self.organization_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberAddedObjectGroup1TypeEnum =
-    EventStreamCloudEventGroupCreatedObject1TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to a tenant group
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup2`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup2`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup2`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAddedObjectGroup2 {
-    /// The external identifier for the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The unique identifier for the group.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup2")
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberAddedObjectGroup2TypeEnum =
-    EventStreamCloudEventGroupCreatedObject2TypeEnum;
-
-#[cfg(feature = "full")]
-/// The member that is a part of the group.
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectMember`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamCloudEventGroupMemberAddedObjectMember {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectMember {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamCloudEventGroupMemberAddedObjectMember", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// A group member of member_type user
-///
-/// The same type as [`CredentialId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberAddedObjectMember0 = CredentialId;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Type discriminator for user members
-    pub enum EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum {
-        /// `user`
-        User = "user",
-    }
-}
-
-#[cfg(feature = "full")]
-/// A group member of member_type group
-///
-/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectMember1`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberAddedObjectMember1 {
-    /// Connection ID associated with the member
-    pub connection_id: String,
-    /// The connection member's unique identifier
-    pub id: String,
-    /// The type of the connection
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectMember1")
-            .field("connection_id", &self.connection_id)
-            .field("id", &self.id)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Type discriminator for connection members
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberAddedObjectMember1MemberTypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventGroupMemberAddedTypeEnum {
-        /// `group.member.added`
-        GroupMemberAdded = "group.member.added",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for group.member.deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventGroupMemberDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberDeleted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberDeleted")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a member is removed from a group.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupMemberDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventGroupMemberDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `group.member.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupMemberDeletedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupMemberDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupMemberDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventGroupMemberDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.member.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedCloudEventTypeEnum =
-    EventStreamCloudEventGroupMemberDeletedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedData = EventStreamCloudEventGroupMemberAddedData;
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObject =
-    EventStreamCloudEventGroupMemberAddedObject;
-
-#[cfg(feature = "full")]
-/// The group the member belongs to.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectGroup =
-    EventStreamCloudEventGroupMemberAddedObjectGroup;
-
-#[cfg(feature = "full")]
-/// Reference to a connection group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectGroup0 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup0;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectGroup0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to an organization group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectGroup1 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup1;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectGroup1TypeEnum =
-    EventStreamCloudEventGroupCreatedObject1TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to a tenant group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectGroup2 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup2;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectGroup2TypeEnum =
-    EventStreamCloudEventGroupCreatedObject2TypeEnum;
-
-#[cfg(feature = "full")]
-/// The member that is a part of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectMember =
-    EventStreamCloudEventGroupMemberAddedObjectMember;
-
-#[cfg(feature = "full")]
-/// A group member of member_type user
-///
-/// The same type as [`CredentialId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectMember0 = CredentialId;
-
-#[cfg(feature = "full")]
-/// Type discriminator for user members
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectMember0MemberTypeEnum =
-    EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum;
-
-#[cfg(feature = "full")]
-/// A group member of member_type group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember1`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectMember1 =
-    EventStreamCloudEventGroupMemberAddedObjectMember1;
-
-#[cfg(feature = "full")]
-/// Type discriminator for connection members
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupMemberDeletedObjectMember1MemberTypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventGroupMemberDeletedTypeEnum {
-        /// `group.member.deleted`
-        GroupMemberDeleted = "group.member.deleted",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for group.role.assigned.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupRoleAssigned {
-    /// The `event` field.
-    pub event: EventStreamCloudEventGroupRoleAssignedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupRoleAssigned {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupRoleAssigned")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
     }
 }

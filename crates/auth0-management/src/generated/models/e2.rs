@@ -10,18 +10,1637 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(feature = "full")]
+/// SSE message for group.deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupDeleted {
+    /// The `event` field.
+    pub event: EventStreamCloudEventGroupDeletedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeleted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupDeleted {
+    const NAME: &'static str = "EventStreamCloudEventGroupDeleted";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupDeleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupDeleted")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a group is deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventGroupDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `group.deleted`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "group.deleted")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventGroupDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupDeletedCloudEventTypeEnum =
+    EventStreamCloudEventGroupDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Also named [`EventStreamCloudEventGroupUpdatedData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupDeletedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventGroupDeletedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupDeletedData {
+    const NAME: &'static str = "EventStreamCloudEventGroupDeletedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupDeletedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupDeletedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Also named [`EventStreamCloudEventGroupUpdatedObject`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum EventStreamCloudEventGroupDeletedObject {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventGroupDeletedObject", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupDeletedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// Connection group with updated_at timestamp
+///
+/// Also named [`EventStreamCloudEventGroupUpdatedObject0`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupDeletedObject0 {
+    /// The connection ID associated with the group.
+    pub connection_id: String,
+    /// Date and time when this entity was created (ISO_8601 format).
+    pub created_at: String,
+    /// The external identifier for the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The unique identifier for the group.
+    pub id: String,
+    /// The name of the group.
+    pub name: String,
+    /// Date and time when this entity was last updated/modified (ISO_8601 format).
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupDeletedObject0 {
+    const NAME: &'static str = "EventStreamCloudEventGroupDeletedObject0";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupDeletedObject0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupDeletedObject0")
+            .field("connection_id", &self.connection_id)
+            .field("created_at", &self.created_at)
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupDeletedObject0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Organization group with updated_at timestamp
+///
+/// Also named [`EventStreamCloudEventGroupUpdatedObject1`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupDeletedObject1 {
+    /// Date and time when this entity was created (ISO_8601 format).
+    pub created_at: String,
+    /// The external identifier for the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The unique identifier for the group.
+    pub id: String,
+    /// The name of the group.
+    pub name: String,
+    /// The organization ID associated with the group.
+    pub organization_id: String,
+    /// Date and time when this entity was last updated/modified (ISO_8601 format).
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupDeletedObject1 {
+    const NAME: &'static str = "EventStreamCloudEventGroupDeletedObject1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_organization_id = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "organization_id" => f_organization_id = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            organization_id: object::missing(f_organization_id, "organization_id")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupDeletedObject1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupDeletedObject1")
+            .field("created_at", &self.created_at)
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("organization_id", &self.organization_id)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupDeletedObject1TypeEnum =
+    EventStreamCloudEventGroupCreatedObject1TypeEnum;
+
+#[cfg(feature = "full")]
+/// Tenant group with updated_at timestamp
+///
+/// Also named [`EventStreamCloudEventGroupUpdatedObject2`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupDeletedObject2 {
+    /// Date and time when this entity was created (ISO_8601 format).
+    pub created_at: String,
+    /// The external identifier for the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The unique identifier for the group.
+    pub id: String,
+    /// The name of the group.
+    pub name: String,
+    /// Date and time when this entity was last updated/modified (ISO_8601 format).
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupDeletedObject2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupDeletedObject2 {
+    const NAME: &'static str = "EventStreamCloudEventGroupDeletedObject2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupDeletedObject2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupDeletedObject2")
+            .field("created_at", &self.created_at)
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupDeletedObject2TypeEnum =
+    EventStreamCloudEventGroupCreatedObject2TypeEnum;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventGroupDeletedTypeEnum {
+        /// `group.deleted`
+        GroupDeleted = "group.deleted",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for group.member.added.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAdded {
+    /// The `event` field.
+    pub event: EventStreamCloudEventGroupMemberAddedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAdded {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAdded {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAdded";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAdded")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a member is added to a group.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAddedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventGroupMemberAddedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `group.member.added`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAddedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "group.member.added",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAddedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberAddedCloudEventTypeEnum =
+    EventStreamCloudEventGroupMemberAddedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAddedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventGroupMemberAddedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAddedData {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAddedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedObject`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAddedObject {
+    /// The `group` field.
+    pub group: EventStreamCloudEventGroupMemberAddedObjectGroup,
+    /// The `member` field.
+    pub member: EventStreamCloudEventGroupMemberAddedObjectMember,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAddedObject {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_group = None;
+        let mut f_member = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "group" => f_group = Some(de_map.next_value()?),
+                "member" => f_member = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            group: object::missing(f_group, "group")?,
+            member: object::missing(f_member, "member")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAddedObject")
+            .field("group", &self.group)
+            .field("member", &self.member)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The group the member belongs to.
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum EventStreamCloudEventGroupMemberAddedObjectGroup {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventGroupMemberAddedObjectGroup", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// Reference to a connection group
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup0`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup0`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup0`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAddedObjectGroup0 {
+    /// The connection ID associated with the group.
+    pub connection_id: String,
+    /// The external identifier for the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The unique identifier for the group.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedObjectGroup0";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup0")
+            .field("connection_id", &self.connection_id)
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberAddedObjectGroup0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to an organization group
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup1`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup1`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup1`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAddedObjectGroup1 {
+    /// The external identifier for the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The unique identifier for the group.
+    pub id: String,
+    /// The organization ID associated with the group.
+    pub organization_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedObjectGroup1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_organization_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "organization_id" => f_organization_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            organization_id: object::missing(f_organization_id, "organization_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup1")
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberAddedObjectGroup1TypeEnum =
+    EventStreamCloudEventGroupCreatedObject1TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to a tenant group
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectGroup2`], [`EventStreamCloudEventGroupRoleAssignedObjectGroup2`], [`EventStreamCloudEventGroupRoleDeletedObjectGroup2`], [`EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2`], [`EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAddedObjectGroup2 {
+    /// The external identifier for the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The unique identifier for the group.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedObjectGroup2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_external_id = Default::default();
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "external_id" => f_external_id = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            external_id: f_external_id,
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectGroup2")
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberAddedObjectGroup2TypeEnum =
+    EventStreamCloudEventGroupCreatedObject2TypeEnum;
+
+#[cfg(feature = "full")]
+/// The member that is a part of the group.
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectMember`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum EventStreamCloudEventGroupMemberAddedObjectMember {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectMember {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventGroupMemberAddedObjectMember", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// A group member of member_type user
+///
+/// The same type as [`CredentialId`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberAddedObjectMember0 = CredentialId;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Type discriminator for user members
+    pub enum EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum {
+        /// `user`
+        User = "user",
+    }
+}
+
+#[cfg(feature = "full")]
+/// A group member of member_type group
+///
+/// Also named [`EventStreamCloudEventGroupMemberDeletedObjectMember1`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberAddedObjectMember1 {
+    /// Connection ID associated with the member
+    pub connection_id: String,
+    /// The connection member's unique identifier
+    pub id: String,
+    /// The type of the connection
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberAddedObjectMember1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberAddedObjectMember1 {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedObjectMember1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_id = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            id: object::missing(f_id, "id")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberAddedObjectMember1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberAddedObjectMember1")
+            .field("connection_id", &self.connection_id)
+            .field("id", &self.id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Type discriminator for connection members
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberAddedObjectMember1MemberTypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventGroupMemberAddedTypeEnum {
+        /// `group.member.added`
+        GroupMemberAdded = "group.member.added",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for group.member.deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberDeleted {
+    /// The `event` field.
+    pub event: EventStreamCloudEventGroupMemberDeletedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberDeleted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberDeleted {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberDeleted";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberDeleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberDeleted")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a member is removed from a group.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupMemberDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventGroupMemberDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `group.member.deleted`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupMemberDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupMemberDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupMemberDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "group.member.deleted",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupMemberDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupMemberDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedCloudEventTypeEnum =
+    EventStreamCloudEventGroupMemberDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedData = EventStreamCloudEventGroupMemberAddedData;
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObject`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObject =
+    EventStreamCloudEventGroupMemberAddedObject;
+
+#[cfg(feature = "full")]
+/// The group the member belongs to.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectGroup =
+    EventStreamCloudEventGroupMemberAddedObjectGroup;
+
+#[cfg(feature = "full")]
+/// Reference to a connection group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectGroup0 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup0;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectGroup0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to an organization group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectGroup1 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup1;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectGroup1TypeEnum =
+    EventStreamCloudEventGroupCreatedObject1TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to a tenant group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectGroup2 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup2;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectGroup2TypeEnum =
+    EventStreamCloudEventGroupCreatedObject2TypeEnum;
+
+#[cfg(feature = "full")]
+/// The member that is a part of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectMember =
+    EventStreamCloudEventGroupMemberAddedObjectMember;
+
+#[cfg(feature = "full")]
+/// A group member of member_type user
+///
+/// The same type as [`CredentialId`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectMember0 = CredentialId;
+
+#[cfg(feature = "full")]
+/// Type discriminator for user members
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectMember0MemberTypeEnum =
+    EventStreamCloudEventGroupMemberAddedObjectMember0MemberTypeEnum;
+
+#[cfg(feature = "full")]
+/// A group member of member_type group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectMember1`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectMember1 =
+    EventStreamCloudEventGroupMemberAddedObjectMember1;
+
+#[cfg(feature = "full")]
+/// Type discriminator for connection members
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupMemberDeletedObjectMember1MemberTypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventGroupMemberDeletedTypeEnum {
+        /// `group.member.deleted`
+        GroupMemberDeleted = "group.member.deleted",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for group.role.assigned.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupRoleAssigned {
+    /// The `event` field.
+    pub event: EventStreamCloudEventGroupRoleAssignedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleAssigned {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleAssigned {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleAssigned";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupRoleAssigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupRoleAssigned")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 #[cfg(feature = "full")]
 /// Represents an event that occurs when a role is assigned to a group.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleAssignedCloudEvent {
     /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
     /// The auth0 event stream ID of the stream the event was delivered on.
     pub a0stream: String,
@@ -38,14 +1657,70 @@ pub struct EventStreamCloudEventGroupRoleAssignedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.role.assigned`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupRoleAssignedCloudEvent::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleAssignedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleAssignedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleAssignedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "group.role.assigned",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -67,15 +1742,6 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedCloudEvent {
 }
 
 #[cfg(feature = "full")]
-impl EventStreamCloudEventGroupRoleAssignedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.role.assigned")
-    }
-}
-
-#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupRoleAssignedTypeEnum`]: the API description gives both the same schema.
@@ -86,17 +1752,50 @@ pub type EventStreamCloudEventGroupRoleAssignedCloudEventTypeEnum =
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleAssignedData {
     /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<EventStreamCloudEventContext>,
     /// The `object` field.
     pub object: EventStreamCloudEventGroupRoleAssignedObject,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleAssignedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleAssignedData {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleAssignedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -114,7 +1813,7 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleAssignedData {
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleAssignedObject {
     /// The time at which the role was assigned to the group.
@@ -124,8 +1823,44 @@ pub struct EventStreamCloudEventGroupRoleAssignedObject {
     /// The `role` field.
     pub role: EventStreamCloudEventGroupRoleAssignedObjectRole,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleAssignedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleAssignedObject {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleAssignedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_group = None;
+        let mut f_role = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "group" => f_group = Some(de_map.next_value()?),
+                "role" => f_role = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            group: object::missing(f_group, "group")?,
+            role: object::missing(f_role, "role")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -195,7 +1930,7 @@ pub type EventStreamCloudEventGroupRoleAssignedObjectGroup2TypeEnum =
 /// Also named [`EventStreamCloudEventOrgGroupRoleAssignedObjectRole`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectRole`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectRole`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleAssignedObjectRole {
     /// The ID of the role.
@@ -203,8 +1938,41 @@ pub struct EventStreamCloudEventGroupRoleAssignedObjectRole {
     /// The name of the role.
     pub name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleAssignedObjectRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleAssignedObjectRole {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleAssignedObjectRole";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -231,7 +1999,7 @@ string_enum! {
 /// SSE message for group.role.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleDeleted {
     /// The `event` field.
@@ -239,8 +2007,41 @@ pub struct EventStreamCloudEventGroupRoleDeleted {
     /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
     pub offset: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleDeleted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleDeleted {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleDeleted";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -258,11 +2059,11 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeleted {
 /// Represents an event that occurs when a role is removed from a group.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleDeletedCloudEvent {
     /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
     /// The auth0 event stream ID of the stream the event was delivered on.
     pub a0stream: String,
@@ -279,14 +2080,70 @@ pub struct EventStreamCloudEventGroupRoleDeletedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.role.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupRoleDeletedCloudEvent::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "group.role.deleted",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -308,15 +2165,6 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedCloudEvent {
 }
 
 #[cfg(feature = "full")]
-impl EventStreamCloudEventGroupRoleDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.role.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupRoleDeletedTypeEnum`]: the API description gives both the same schema.
@@ -327,17 +2175,50 @@ pub type EventStreamCloudEventGroupRoleDeletedCloudEventTypeEnum =
 /// The event payload.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleDeletedData {
     /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<EventStreamCloudEventContext>,
     /// The `object` field.
     pub object: EventStreamCloudEventGroupRoleDeletedObject,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleDeletedData {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleDeletedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -355,7 +2236,7 @@ impl fmt::Debug for EventStreamCloudEventGroupRoleDeletedData {
 /// The event content.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleDeletedObject {
     /// The time at which the role was removed from the group.
@@ -365,8 +2246,44 @@ pub struct EventStreamCloudEventGroupRoleDeletedObject {
     /// The `role` field.
     pub role: EventStreamCloudEventGroupRoleDeletedObjectRole,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleDeletedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleDeletedObject {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleDeletedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_deleted_at = None;
+        let mut f_group = None;
+        let mut f_role = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "deleted_at" => f_deleted_at = Some(de_map.next_value()?),
+                "group" => f_group = Some(de_map.next_value()?),
+                "role" => f_role = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            deleted_at: object::missing(f_deleted_at, "deleted_at")?,
+            group: object::missing(f_group, "group")?,
+            role: object::missing(f_role, "role")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -436,14 +2353,44 @@ pub type EventStreamCloudEventGroupRoleDeletedObjectGroup2TypeEnum =
 /// Also named [`EventStreamCloudEventOrgGroupRoleDeletedObjectRole`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupRoleDeletedObjectRole {
     /// The ID of the role.
     pub id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupRoleDeletedObjectRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupRoleDeletedObjectRole {
+    const NAME: &'static str = "EventStreamCloudEventGroupRoleDeletedObjectRole";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -469,7 +2416,7 @@ string_enum! {
 /// SSE message for group.updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupUpdated {
     /// The `event` field.
@@ -477,8 +2424,41 @@ pub struct EventStreamCloudEventGroupUpdated {
     /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
     pub offset: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupUpdated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupUpdated {
+    const NAME: &'static str = "EventStreamCloudEventGroupUpdated";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -496,11 +2476,11 @@ impl fmt::Debug for EventStreamCloudEventGroupUpdated {
 /// Represents an event that occurs when a group is updated.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct EventStreamCloudEventGroupUpdatedCloudEvent {
     /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
     /// The auth0 event stream ID of the stream the event was delivered on.
     pub a0stream: String,
@@ -517,14 +2497,65 @@ pub struct EventStreamCloudEventGroupUpdatedCloudEvent {
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
     /// Always `group.updated`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventGroupUpdatedCloudEvent::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupUpdatedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupUpdatedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupUpdatedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "group.updated")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -546,15 +2577,6 @@ impl fmt::Debug for EventStreamCloudEventGroupUpdatedCloudEvent {
 }
 
 #[cfg(feature = "full")]
-impl EventStreamCloudEventGroupUpdatedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "group.updated")
-    }
-}
-
-#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
 /// The same type as [`EventStreamCloudEventGroupUpdatedTypeEnum`]: the API description gives both the same schema.
@@ -566,1967 +2588,3 @@ pub type EventStreamCloudEventGroupUpdatedCloudEventTypeEnum =
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedData`]: the API description gives both the same schema.
 pub type EventStreamCloudEventGroupUpdatedData = EventStreamCloudEventGroupDeletedData;
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// The same type as [`EventStreamCloudEventGroupDeletedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedObject = EventStreamCloudEventGroupDeletedObject;
-
-#[cfg(feature = "full")]
-/// Connection group with updated_at timestamp
-///
-/// The same type as [`EventStreamCloudEventGroupDeletedObject0`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedObject0 = EventStreamCloudEventGroupDeletedObject0;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedObject0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-/// Organization group with updated_at timestamp
-///
-/// The same type as [`EventStreamCloudEventGroupDeletedObject1`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedObject1 = EventStreamCloudEventGroupDeletedObject1;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedObject1TypeEnum =
-    EventStreamCloudEventGroupCreatedObject1TypeEnum;
-
-#[cfg(feature = "full")]
-/// Tenant group with updated_at timestamp
-///
-/// The same type as [`EventStreamCloudEventGroupDeletedObject2`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedObject2 = EventStreamCloudEventGroupDeletedObject2;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedObject2TypeEnum =
-    EventStreamCloudEventGroupCreatedObject2TypeEnum;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventGroupUpdatedTypeEnum {
-        /// `group.updated`
-        GroupUpdated = "group.updated",
-    }
-}
-
-#[cfg(feature = "full")]
-/// An offset-only heartbeat message. Advances the cursor without delivering an event.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOffsetOnlyMessage {
-    /// Opaque cursor representing the latest position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOffsetOnlyMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOffsetOnlyMessage")
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Identifies this as an offset-only heartbeat message (injected from the SSE event field).
-    pub enum EventStreamCloudEventOffsetOnlyMessageTypeEnum {
-        /// `offset-only`
-        OffsetOnly = "offset-only",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.connection.added.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionAdded {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgConnectionAddedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionAdded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionAdded")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a connection is added to an organization.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionAddedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgConnectionAddedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.connection.added`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgConnectionAddedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionAddedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgConnectionAddedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.connection.added")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgConnectionAddedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionAddedCloudEventTypeEnum =
-    EventStreamCloudEventOrgConnectionAddedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Also named [`EventStreamCloudEventOrgConnectionUpdatedData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionAddedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgConnectionAddedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionAddedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Also named [`EventStreamCloudEventOrgConnectionUpdatedObject`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionAddedObject {
-    /// When true, all users that log in with this connection will be automatically granted membership
-    /// in the organization. When false, users must be granted membership in the organization before
-    /// logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login: Option<bool>,
-    /// The `connection` field.
-    pub connection: EventStreamCloudEventOrgConnectionAddedObjectConnection,
-    /// Determines whether organization signup should be enabled for this organization connection.
-    /// Only applicable for database connections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_signup_enabled: Option<bool>,
-    /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgConnectionAddedObjectOrganization,
-    /// Determines whether a connection should be displayed on this organization’s login prompt.
-    /// Only applicable for enterprise connections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionAddedObject")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("connection", &self.connection)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("organization", &self.organization)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventOrgConnectionAddedObjectConnection` object.
-///
-/// Also named [`EventStreamCloudEventOrgConnectionRemovedObjectConnection`], [`EventStreamCloudEventOrgConnectionUpdatedObjectConnection`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionAddedObjectConnection {
-    /// The ID of the connection.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObjectConnection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionAddedObjectConnection")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Information about an Auth0 Organization.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionAddedObjectOrganization =
-    EventStreamCloudEventOrgMemberAddedObjectOrganization;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgConnectionAddedTypeEnum {
-        /// `organization.connection.added`
-        OrganizationConnectionAdded = "organization.connection.added",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.connection.removed.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionRemoved {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgConnectionRemovedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionRemoved {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionRemoved")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a connection is removed from an organization.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionRemovedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgConnectionRemovedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.connection.removed`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgConnectionRemovedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionRemovedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgConnectionRemovedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.connection.removed")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgConnectionRemovedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionRemovedCloudEventTypeEnum =
-    EventStreamCloudEventOrgConnectionRemovedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionRemovedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgConnectionRemovedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionRemovedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionRemovedObject {
-    /// The `connection` field.
-    pub connection: EventStreamCloudEventOrgConnectionRemovedObjectConnection,
-    /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgConnectionRemovedObjectOrganization,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionRemovedObject")
-            .field("connection", &self.connection)
-            .field("organization", &self.organization)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventOrgConnectionRemovedObjectConnection` schema.
-///
-/// The same type as [`EventStreamCloudEventOrgConnectionAddedObjectConnection`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionRemovedObjectConnection =
-    EventStreamCloudEventOrgConnectionAddedObjectConnection;
-
-#[cfg(feature = "full")]
-/// Information about an Auth0 Organization.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionRemovedObjectOrganization =
-    EventStreamCloudEventOrgMemberAddedObjectOrganization;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgConnectionRemovedTypeEnum {
-        /// `organization.connection.removed`
-        OrganizationConnectionRemoved = "organization.connection.removed",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.connection.updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionUpdated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgConnectionUpdatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionUpdated")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a organization connection is updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgConnectionUpdatedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.connection.updated`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgConnectionUpdatedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgConnectionUpdatedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.connection.updated")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgConnectionUpdatedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionUpdatedCloudEventTypeEnum =
-    EventStreamCloudEventOrgConnectionUpdatedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// The same type as [`EventStreamCloudEventOrgConnectionAddedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionUpdatedData =
-    EventStreamCloudEventOrgConnectionAddedData;
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// The same type as [`EventStreamCloudEventOrgConnectionAddedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionUpdatedObject =
-    EventStreamCloudEventOrgConnectionAddedObject;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventOrgConnectionUpdatedObjectConnection` schema.
-///
-/// The same type as [`EventStreamCloudEventOrgConnectionAddedObjectConnection`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionUpdatedObjectConnection =
-    EventStreamCloudEventOrgConnectionAddedObjectConnection;
-
-#[cfg(feature = "full")]
-/// Information about an Auth0 Organization.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgConnectionUpdatedObjectOrganization =
-    EventStreamCloudEventOrgMemberAddedObjectOrganization;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgConnectionUpdatedTypeEnum {
-        /// `organization.connection.updated`
-        OrganizationConnectionUpdated = "organization.connection.updated",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.created.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgCreated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgCreatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgCreated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgCreated")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when an organization is created.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgCreatedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgCreatedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.created`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgCreatedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgCreatedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgCreatedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgCreatedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.created")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgCreatedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgCreatedCloudEventTypeEnum =
-    EventStreamCloudEventOrgCreatedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Also named [`EventStreamCloudEventOrgUpdatedData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgCreatedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgCreatedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgCreatedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgCreatedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Also named [`EventStreamCloudEventOrgUpdatedObject`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgCreatedObject {
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub branding: Option<EventStreamCloudEventOrgCreatedObjectBranding>,
-    /// If set, the name that will be displayed to end-users for this organization in any interaction with them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// ID of the organization.
-    pub id: String,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The human-readable identifier for the organization that will be used by end-users to direct them to their organization in your application..
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgCreatedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgCreatedObject")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The branding associated with the organization.
-///
-/// Also named [`EventStreamCloudEventOrgUpdatedObjectBranding`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgCreatedObjectBranding {
-    /// The `colors` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colors: Option<EventStreamCloudEventOrgCreatedObjectBrandingColors>,
-    /// URL of logo to display on login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBranding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgCreatedObjectBranding")
-            .field("colors", &self.colors)
-            .field("logo_url", &self.logo_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Color scheme used to customize the login pages.
-///
-/// Also named [`EventStreamCloudEventOrgUpdatedObjectBrandingColors`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgCreatedObjectBrandingColors {
-    /// HEX Color for background.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_background: Option<String>,
-    /// HEX Color for primary elements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBrandingColors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgCreatedObjectBrandingColors")
-            .field("page_background", &self.page_background)
-            .field("primary", &self.primary)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The metadata associated with the organization.
-pub type EventStreamCloudEventOrgCreatedObjectMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgCreatedTypeEnum {
-        /// `organization.created`
-        OrganizationCreated = "organization.created",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgDeleted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgDeleted")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when an organization is deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgDeletedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgDeletedCloudEventTypeEnum =
-    EventStreamCloudEventOrgDeletedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgDeletedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgDeletedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgDeletedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgDeletedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgDeletedObject {
-    /// If set, the name that will be displayed to end-users for this organization in any interaction with them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// ID of the organization.
-    pub id: String,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Map<String, Value>>,
-    /// The human-readable identifier for the organization that will be used by end-users to direct them to their organization in your application..
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgDeletedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgDeletedObject")
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The metadata associated with the organization.
-pub type EventStreamCloudEventOrgDeletedObjectMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgDeletedTypeEnum {
-        /// `organization.deleted`
-        OrganizationDeleted = "organization.deleted",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.group.role.assigned.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleAssigned {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgGroupRoleAssignedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssigned {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssigned")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a role is assigned to an organization group.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgGroupRoleAssignedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.group.role.assigned`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgGroupRoleAssignedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.group.role.assigned")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleAssignedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedCloudEventTypeEnum =
-    EventStreamCloudEventOrgGroupRoleAssignedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleAssignedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgGroupRoleAssignedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleAssignedObject {
-    /// The time at which the role was assigned to the group in the organization.
-    pub created_at: String,
-    /// The `group` field.
-    pub group: EventStreamCloudEventOrgGroupRoleAssignedObjectGroup,
-    /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization,
-    /// The `role` field.
-    pub role: EventStreamCloudEventOrgGroupRoleAssignedObjectRole,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedObject")
-            .field("created_at", &self.created_at)
-            .field("group", &self.group)
-            .field("organization", &self.organization)
-            .field("role", &self.role)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The group the role is assigned to.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup =
-    EventStreamCloudEventGroupMemberAddedObjectGroup;
-
-#[cfg(feature = "full")]
-/// Reference to a connection group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup0;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to an organization group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup1;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1TypeEnum =
-    EventStreamCloudEventGroupCreatedObject1TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to a tenant group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup2;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2TypeEnum =
-    EventStreamCloudEventGroupCreatedObject2TypeEnum;
-
-#[cfg(feature = "full")]
-/// The organization the group role is assigned in.
-///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization =
-    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
-
-#[cfg(feature = "full")]
-/// The role assigned to the group in the organization.
-///
-/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleAssignedObjectRole =
-    EventStreamCloudEventGroupRoleAssignedObjectRole;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgGroupRoleAssignedTypeEnum {
-        /// `organization.group.role.assigned`
-        OrganizationGroupRoleAssigned = "organization.group.role.assigned",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.group.role.deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgGroupRoleDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeleted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeleted")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a role is removed from an organization group.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgGroupRoleDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.group.role.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgGroupRoleDeletedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.group.role.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedCloudEventTypeEnum =
-    EventStreamCloudEventOrgGroupRoleDeletedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeletedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgGroupRoleDeletedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeletedObject {
-    /// The time at which the role was removed from the group in the organization.
-    pub deleted_at: String,
-    /// The `group` field.
-    pub group: EventStreamCloudEventOrgGroupRoleDeletedObjectGroup,
-    /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization,
-    /// The `role` field.
-    pub role: EventStreamCloudEventOrgGroupRoleDeletedObjectRole,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObject")
-            .field("deleted_at", &self.deleted_at)
-            .field("group", &self.group)
-            .field("organization", &self.organization)
-            .field("role", &self.role)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The group the role is removed from.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup =
-    EventStreamCloudEventGroupMemberAddedObjectGroup;
-
-#[cfg(feature = "full")]
-/// Reference to a connection group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup0;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to an organization group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup1;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1TypeEnum =
-    EventStreamCloudEventGroupCreatedObject1TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to a tenant group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup2;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2TypeEnum =
-    EventStreamCloudEventGroupCreatedObject2TypeEnum;
-
-#[cfg(feature = "full")]
-/// The organization the group role is removed from.
-///
-/// Also named [`EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectOrganization`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
-    /// ID of the organization.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The role removed from the group.
-///
-/// The same type as [`EventStreamCloudEventGroupRoleDeletedObjectRole`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectRole =
-    EventStreamCloudEventGroupRoleDeletedObjectRole;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgGroupRoleDeletedTypeEnum {
-        /// `organization.group.role.deleted`
-        OrganizationGroupRoleDeleted = "organization.group.role.deleted",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.member.added.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberAdded {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgMemberAddedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberAdded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberAdded")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a member is added to an organization.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberAddedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgMemberAddedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.member.added`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgMemberAddedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberAddedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberAddedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgMemberAddedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.member.added")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberAddedCloudEventTypeEnum =
-    EventStreamCloudEventOrgMemberAddedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Also named [`EventStreamCloudEventOrgMemberDeletedData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberAddedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgMemberAddedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberAddedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberAddedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Also named [`EventStreamCloudEventOrgMemberDeletedObject`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberAddedObject {
-    /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgMemberAddedObjectOrganization,
-    /// The `user` field.
-    pub user: EventStreamCloudEventOrgMemberAddedObjectUser,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberAddedObject")
-            .field("organization", &self.organization)
-            .field("user", &self.user)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The organization the member belongs to.
-///
-/// Also named [`EventStreamCloudEventOrgConnectionAddedObjectOrganization`], [`EventStreamCloudEventOrgConnectionRemovedObjectOrganization`], [`EventStreamCloudEventOrgConnectionUpdatedObjectOrganization`], [`EventStreamCloudEventOrgMemberDeletedObjectOrganization`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberAddedObjectOrganization {
-    /// ID of the organization.
-    pub id: String,
-    /// The human-readable identifier for the organization that will be used by end-users to direct them to their organization in your application..
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberAddedObjectOrganization")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The user that is a member of the organization.
-///
-/// Also named [`EventStreamCloudEventOrgMemberDeletedObjectUser`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectUser`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectUser`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberAddedObjectUser {
-    /// ID of the user which can be used when interacting with other APIs.
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberAddedObjectUser")
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgMemberAddedTypeEnum {
-        /// `organization.member.added`
-        OrganizationMemberAdded = "organization.member.added",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.member.deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgMemberDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberDeleted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberDeleted")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a member is removed from an organization.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgMemberDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.member.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgMemberDeletedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgMemberDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.member.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberDeletedCloudEventTypeEnum =
-    EventStreamCloudEventOrgMemberDeletedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberDeletedData = EventStreamCloudEventOrgMemberAddedData;
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberDeletedObject = EventStreamCloudEventOrgMemberAddedObject;
-
-#[cfg(feature = "full")]
-/// The organization the member belongs to.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberDeletedObjectOrganization =
-    EventStreamCloudEventOrgMemberAddedObjectOrganization;
-
-#[cfg(feature = "full")]
-/// The user that is a member of the organization.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberDeletedObjectUser =
-    EventStreamCloudEventOrgMemberAddedObjectUser;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgMemberDeletedTypeEnum {
-        /// `organization.member.deleted`
-        OrganizationMemberDeleted = "organization.member.deleted",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.member.role.assigned.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleAssigned {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgMemberRoleAssignedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssigned {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleAssigned")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a member is added to an organization.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgMemberRoleAssignedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.member.role.assigned`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgMemberRoleAssignedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleAssignedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.member.role.assigned")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberRoleAssignedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedCloudEventTypeEnum =
-    EventStreamCloudEventOrgMemberRoleAssignedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedData =
-    EventStreamCloudEventOrgMemberRoleDeletedData;
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedObject =
-    EventStreamCloudEventOrgMemberRoleDeletedObject;

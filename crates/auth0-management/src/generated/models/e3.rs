@@ -10,59 +10,180 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
-/// The organization the member belongs to.
+/// The event content.
 ///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedObjectOrganization =
-    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
+/// The same type as [`EventStreamCloudEventGroupDeletedObject`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedObject = EventStreamCloudEventGroupDeletedObject;
 
 #[cfg(feature = "full")]
-/// The role assigned to the user in the organization.
+/// Connection group with updated_at timestamp
 ///
-/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedObjectRole =
-    EventStreamCloudEventGroupRoleAssignedObjectRole;
+/// The same type as [`EventStreamCloudEventGroupDeletedObject0`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedObject0 = EventStreamCloudEventGroupDeletedObject0;
 
 #[cfg(feature = "full")]
-/// The user that is a member of the organization.
+/// The type of the group.
 ///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleAssignedObjectUser =
-    EventStreamCloudEventOrgMemberAddedObjectUser;
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedObject0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Organization group with updated_at timestamp
+///
+/// The same type as [`EventStreamCloudEventGroupDeletedObject1`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedObject1 = EventStreamCloudEventGroupDeletedObject1;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedObject1TypeEnum =
+    EventStreamCloudEventGroupCreatedObject1TypeEnum;
+
+#[cfg(feature = "full")]
+/// Tenant group with updated_at timestamp
+///
+/// The same type as [`EventStreamCloudEventGroupDeletedObject2`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedObject2 = EventStreamCloudEventGroupDeletedObject2;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedObject2TypeEnum =
+    EventStreamCloudEventGroupCreatedObject2TypeEnum;
 
 #[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgMemberRoleAssignedTypeEnum {
-        /// `organization.member.role.assigned`
-        OrganizationMemberRoleAssigned = "organization.member.role.assigned",
+    pub enum EventStreamCloudEventGroupUpdatedTypeEnum {
+        /// `group.updated`
+        GroupUpdated = "group.updated",
     }
 }
 
 #[cfg(feature = "full")]
-/// SSE message for organization.member.role.deleted.
+/// An offset-only heartbeat message. Advances the cursor without delivering an event.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgMemberRoleDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+pub struct EventStreamCloudEventOffsetOnlyMessage {
+    /// Opaque cursor representing the latest position in the stream. Pass as the `from` query parameter to resume.
     pub offset: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeleted {
+impl<'de> Deserialize<'de> for EventStreamCloudEventOffsetOnlyMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOffsetOnlyMessage {
+    const NAME: &'static str = "EventStreamCloudEventOffsetOnlyMessage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOffsetOnlyMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeleted")
+        f.debug_struct("EventStreamCloudEventOffsetOnlyMessage")
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Identifies this as an offset-only heartbeat message (injected from the SSE event field).
+    pub enum EventStreamCloudEventOffsetOnlyMessageTypeEnum {
+        /// `offset-only`
+        OffsetOnly = "offset-only",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.connection.added.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgConnectionAdded {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgConnectionAddedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionAdded {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionAdded {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionAdded";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgConnectionAdded")
             .field("event", &self.event)
             .field("offset", &self.offset)
             .field("extra", &Keys(&self.extra))
@@ -71,21 +192,21 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeleted {
 }
 
 #[cfg(feature = "full")]
-/// Represents an event that occurs when a member is removed from an organization.
+/// Represents an event that occurs when a connection is added to an organization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+pub struct EventStreamCloudEventOrgConnectionAddedCloudEvent {
     /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
     /// The auth0 event stream ID of the stream the event was delivered on.
     pub a0stream: String,
     /// The auth0 tenant ID to which the event is associated.
     pub a0tenant: String,
     /// The `data` field.
-    pub data: EventStreamCloudEventOrgMemberRoleDeletedData,
+    pub data: EventStreamCloudEventOrgConnectionAddedData,
     /// A unique identifier for the event.
     pub id: String,
     /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
@@ -94,21 +215,77 @@ pub struct EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
     pub specversion: String,
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
-    /// Always `organization.member.role.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgMemberRoleDeletedCloudEvent::constant_type"
-    )]
+    /// Always `organization.connection.added`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionAddedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionAddedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionAddedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.connection.added",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedCloudEvent")
+        f.debug_struct("EventStreamCloudEventOrgConnectionAddedCloudEvent")
             .field("a0purpose", &self.a0purpose)
             .field("a0stream", &self.a0stream)
             .field("a0tenant", &self.a0tenant)
@@ -124,44 +301,68 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
 }
 
 #[cfg(feature = "full")]
-impl EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.member.role.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
-/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedCloudEventTypeEnum =
-    EventStreamCloudEventOrgMemberRoleDeletedTypeEnum;
+/// The same type as [`EventStreamCloudEventOrgConnectionAddedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionAddedCloudEventTypeEnum =
+    EventStreamCloudEventOrgConnectionAddedTypeEnum;
 
 #[cfg(feature = "full")]
 /// The event payload.
 ///
-/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedData`] (identical schemas).
+/// Also named [`EventStreamCloudEventOrgConnectionUpdatedData`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeletedData {
+pub struct EventStreamCloudEventOrgConnectionAddedData {
     /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<EventStreamCloudEventContext>,
     /// The `object` field.
-    pub object: EventStreamCloudEventOrgMemberRoleDeletedObject,
+    pub object: EventStreamCloudEventOrgConnectionAddedObject,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedData {
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionAddedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionAddedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionAddedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedData")
+        f.debug_struct("EventStreamCloudEventOrgConnectionAddedData")
             .field("context", &self.context)
             .field("object", &self.object)
             .field("extra", &Keys(&self.extra))
@@ -172,85 +373,220 @@ impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedData {
 #[cfg(feature = "full")]
 /// The event content.
 ///
-/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedObject`] (identical schemas).
+/// Also named [`EventStreamCloudEventOrgConnectionUpdatedObject`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamCloudEventOrgMemberRoleDeletedObject {
+pub struct EventStreamCloudEventOrgConnectionAddedObject {
+    /// When true, all users that log in with this connection will be automatically granted membership
+    /// in the organization. When false, users must be granted membership in the organization before
+    /// logging in with this connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assign_membership_on_login: Option<bool>,
+    /// The `connection` field.
+    pub connection: EventStreamCloudEventOrgConnectionAddedObjectConnection,
+    /// Determines whether organization signup should be enabled for this organization connection.
+    /// Only applicable for database connections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_signup_enabled: Option<bool>,
     /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization,
-    /// The `role` field.
-    pub role: EventStreamCloudEventOrgMemberRoleDeletedObjectRole,
-    /// The `user` field.
-    pub user: EventStreamCloudEventOrgMemberRoleDeletedObjectUser,
+    pub organization: EventStreamCloudEventOrgConnectionAddedObjectOrganization,
+    /// Determines whether a connection should be displayed on this organization’s login prompt.
+    /// Only applicable for enterprise connections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedObject {
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionAddedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionAddedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionAddedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_connection = None;
+        let mut f_is_signup_enabled = Default::default();
+        let mut f_organization = None;
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "connection" => f_connection = Some(de_map.next_value()?),
+                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
+                "organization" => f_organization = Some(de_map.next_value()?),
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            connection: object::missing(f_connection, "connection")?,
+            is_signup_enabled: f_is_signup_enabled,
+            organization: object::missing(f_organization, "organization")?,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedObject")
+        f.debug_struct("EventStreamCloudEventOrgConnectionAddedObject")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("connection", &self.connection)
+            .field("is_signup_enabled", &self.is_signup_enabled)
             .field("organization", &self.organization)
-            .field("role", &self.role)
-            .field("user", &self.user)
+            .field("show_as_button", &self.show_as_button)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-/// The organization the member belongs to.
+/// The `EventStreamCloudEventOrgConnectionAddedObjectConnection` object.
 ///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization =
-    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
-
-#[cfg(feature = "full")]
-/// The role assigned to the user in the organization.
-///
-/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedObjectRole =
-    EventStreamCloudEventGroupRoleAssignedObjectRole;
-
-#[cfg(feature = "full")]
-/// The user that is a member of the organization.
-///
-/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgMemberRoleDeletedObjectUser =
-    EventStreamCloudEventOrgMemberAddedObjectUser;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgMemberRoleDeletedTypeEnum {
-        /// `organization.member.role.deleted`
-        OrganizationMemberRoleDeleted = "organization.member.role.deleted",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for organization.updated.
+/// Also named [`EventStreamCloudEventOrgConnectionRemovedObjectConnection`], [`EventStreamCloudEventOrgConnectionUpdatedObjectConnection`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamCloudEventOrgUpdated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventOrgUpdatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
+pub struct EventStreamCloudEventOrgConnectionAddedObjectConnection {
+    /// The ID of the connection.
+    pub id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgUpdated {
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionAddedObjectConnection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionAddedObjectConnection {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionAddedObjectConnection";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionAddedObjectConnection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgUpdated")
+        f.debug_struct("EventStreamCloudEventOrgConnectionAddedObjectConnection")
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Information about an Auth0 Organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionAddedObjectOrganization =
+    EventStreamCloudEventOrgMemberAddedObjectOrganization;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgConnectionAddedTypeEnum {
+        /// `organization.connection.added`
+        OrganizationConnectionAdded = "organization.connection.added",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.connection.removed.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgConnectionRemoved {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgConnectionRemovedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionRemoved {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionRemoved {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionRemoved";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionRemoved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgConnectionRemoved")
             .field("event", &self.event)
             .field("offset", &self.offset)
             .field("extra", &Keys(&self.extra))
@@ -259,21 +595,21 @@ impl fmt::Debug for EventStreamCloudEventOrgUpdated {
 }
 
 #[cfg(feature = "full")]
-/// Represents an event that occurs when an organization is updated.
+/// Represents an event that occurs when a connection is removed from an organization.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamCloudEventOrgUpdatedCloudEvent {
+pub struct EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
     /// The auth0 event stream ID of the stream the event was delivered on.
     pub a0stream: String,
     /// The auth0 tenant ID to which the event is associated.
     pub a0tenant: String,
     /// The `data` field.
-    pub data: EventStreamCloudEventOrgUpdatedData,
+    pub data: EventStreamCloudEventOrgConnectionRemovedData,
     /// A unique identifier for the event.
     pub id: String,
     /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
@@ -282,21 +618,77 @@ pub struct EventStreamCloudEventOrgUpdatedCloudEvent {
     pub specversion: String,
     /// An ISO-8601 timestamp indicating when the event physically occurred.
     pub time: String,
-    /// Always `organization.updated`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventOrgUpdatedCloudEvent::constant_type"
-    )]
+    /// Always `organization.connection.removed`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionRemovedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.connection.removed",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgUpdatedCloudEvent")
+        f.debug_struct("EventStreamCloudEventOrgConnectionRemovedCloudEvent")
             .field("a0purpose", &self.a0purpose)
             .field("a0stream", &self.a0stream)
             .field("a0tenant", &self.a0tenant)
@@ -312,2088 +704,1872 @@ impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
 }
 
 #[cfg(feature = "full")]
-impl EventStreamCloudEventOrgUpdatedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "organization.updated")
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgConnectionRemovedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionRemovedCloudEventTypeEnum =
+    EventStreamCloudEventOrgConnectionRemovedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgConnectionRemovedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgConnectionRemovedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionRemovedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionRemovedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionRemovedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgConnectionRemovedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgConnectionRemovedObject {
+    /// The `connection` field.
+    pub connection: EventStreamCloudEventOrgConnectionRemovedObjectConnection,
+    /// The `organization` field.
+    pub organization: EventStreamCloudEventOrgConnectionRemovedObjectOrganization,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionRemovedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionRemovedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionRemovedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = None;
+        let mut f_organization = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => f_connection = Some(de_map.next_value()?),
+                "organization" => f_organization = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: object::missing(f_connection, "connection")?,
+            organization: object::missing(f_organization, "organization")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionRemovedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgConnectionRemovedObject")
+            .field("connection", &self.connection)
+            .field("organization", &self.organization)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `EventStreamCloudEventOrgConnectionRemovedObjectConnection` schema.
+///
+/// The same type as [`EventStreamCloudEventOrgConnectionAddedObjectConnection`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionRemovedObjectConnection =
+    EventStreamCloudEventOrgConnectionAddedObjectConnection;
+
+#[cfg(feature = "full")]
+/// Information about an Auth0 Organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionRemovedObjectOrganization =
+    EventStreamCloudEventOrgMemberAddedObjectOrganization;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgConnectionRemovedTypeEnum {
+        /// `organization.connection.removed`
+        OrganizationConnectionRemoved = "organization.connection.removed",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.connection.updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgConnectionUpdated {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgConnectionUpdatedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionUpdated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionUpdated {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionUpdated";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgConnectionUpdated")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a organization connection is updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgConnectionUpdatedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.connection.updated`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgConnectionUpdatedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.connection.updated",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgConnectionUpdatedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
     }
 }
 
 #[cfg(feature = "full")]
 /// The type of the event which has happened.
 ///
-/// The same type as [`EventStreamCloudEventOrgUpdatedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedCloudEventTypeEnum =
-    EventStreamCloudEventOrgUpdatedTypeEnum;
+/// The same type as [`EventStreamCloudEventOrgConnectionUpdatedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionUpdatedCloudEventTypeEnum =
+    EventStreamCloudEventOrgConnectionUpdatedTypeEnum;
 
 #[cfg(feature = "full")]
 /// The event payload.
 ///
-/// The same type as [`EventStreamCloudEventOrgCreatedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedData = EventStreamCloudEventOrgCreatedData;
+/// The same type as [`EventStreamCloudEventOrgConnectionAddedData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionUpdatedData =
+    EventStreamCloudEventOrgConnectionAddedData;
 
 #[cfg(feature = "full")]
 /// The event content.
 ///
-/// The same type as [`EventStreamCloudEventOrgCreatedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedObject = EventStreamCloudEventOrgCreatedObject;
+/// The same type as [`EventStreamCloudEventOrgConnectionAddedObject`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionUpdatedObject =
+    EventStreamCloudEventOrgConnectionAddedObject;
+
+#[cfg(feature = "full")]
+/// The `EventStreamCloudEventOrgConnectionUpdatedObjectConnection` schema.
+///
+/// The same type as [`EventStreamCloudEventOrgConnectionAddedObjectConnection`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionUpdatedObjectConnection =
+    EventStreamCloudEventOrgConnectionAddedObjectConnection;
+
+#[cfg(feature = "full")]
+/// Information about an Auth0 Organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgConnectionUpdatedObjectOrganization =
+    EventStreamCloudEventOrgMemberAddedObjectOrganization;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgConnectionUpdatedTypeEnum {
+        /// `organization.connection.updated`
+        OrganizationConnectionUpdated = "organization.connection.updated",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.created.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgCreated {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgCreatedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgCreated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgCreated {
+    const NAME: &'static str = "EventStreamCloudEventOrgCreated";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgCreated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgCreated")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when an organization is created.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgCreatedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgCreatedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.created`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgCreatedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgCreatedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgCreatedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.created",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgCreatedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgCreatedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgCreatedCloudEventTypeEnum =
+    EventStreamCloudEventOrgCreatedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Also named [`EventStreamCloudEventOrgUpdatedData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgCreatedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgCreatedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgCreatedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgCreatedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgCreatedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgCreatedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Also named [`EventStreamCloudEventOrgUpdatedObject`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgCreatedObject {
+    /// The `branding` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branding: Option<EventStreamCloudEventOrgCreatedObjectBranding>,
+    /// If set, the name that will be displayed to end-users for this organization in any interaction with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// ID of the organization.
+    pub id: String,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// The human-readable identifier for the organization that will be used by end-users to direct them to their organization in your application..
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgCreatedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgCreatedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgCreatedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_branding = Default::default();
+        let mut f_display_name = Default::default();
+        let mut f_id = None;
+        let mut f_metadata = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "branding" => f_branding = de_map.next_value()?,
+                "display_name" => f_display_name = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            branding: f_branding,
+            display_name: f_display_name,
+            id: object::missing(f_id, "id")?,
+            metadata: f_metadata,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgCreatedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgCreatedObject")
+            .field("branding", &self.branding)
+            .field("display_name", &self.display_name)
+            .field("id", &self.id)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 #[cfg(feature = "full")]
 /// The branding associated with the organization.
 ///
-/// The same type as [`EventStreamCloudEventOrgCreatedObjectBranding`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedObjectBranding =
-    EventStreamCloudEventOrgCreatedObjectBranding;
+/// Also named [`EventStreamCloudEventOrgUpdatedObjectBranding`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgCreatedObjectBranding {
+    /// The `colors` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub colors: Option<EventStreamCloudEventOrgCreatedObjectBrandingColors>,
+    /// URL of logo to display on login page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgCreatedObjectBranding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgCreatedObjectBranding {
+    const NAME: &'static str = "EventStreamCloudEventOrgCreatedObjectBranding";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_colors = Default::default();
+        let mut f_logo_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "colors" => f_colors = de_map.next_value()?,
+                "logo_url" => f_logo_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            colors: f_colors,
+            logo_url: f_logo_url,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBranding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgCreatedObjectBranding")
+            .field("colors", &self.colors)
+            .field("logo_url", &self.logo_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 #[cfg(feature = "full")]
 /// Color scheme used to customize the login pages.
 ///
-/// The same type as [`EventStreamCloudEventOrgCreatedObjectBrandingColors`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgUpdatedObjectBrandingColors =
-    EventStreamCloudEventOrgCreatedObjectBrandingColors;
+/// Also named [`EventStreamCloudEventOrgUpdatedObjectBrandingColors`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgCreatedObjectBrandingColors {
+    /// HEX Color for background.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_background: Option<String>,
+    /// HEX Color for primary elements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgCreatedObjectBrandingColors {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgCreatedObjectBrandingColors {
+    const NAME: &'static str = "EventStreamCloudEventOrgCreatedObjectBrandingColors";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_page_background = Default::default();
+        let mut f_primary = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "page_background" => f_page_background = de_map.next_value()?,
+                "primary" => f_primary = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            page_background: f_page_background,
+            primary: f_primary,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgCreatedObjectBrandingColors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgCreatedObjectBrandingColors")
+            .field("page_background", &self.page_background)
+            .field("primary", &self.primary)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 #[cfg(feature = "full")]
 /// The metadata associated with the organization.
-pub type EventStreamCloudEventOrgUpdatedObjectMetadata = Map<String, Value>;
+pub type EventStreamCloudEventOrgCreatedObjectMetadata = Map<String, Value>;
 
 #[cfg(feature = "full")]
 string_enum! {
     /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventOrgUpdatedTypeEnum {
-        /// `organization.updated`
-        OrganizationUpdated = "organization.updated",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for user.created.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventUserCreatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreated")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a user is created.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventUserCreatedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `user.created`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventUserCreatedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventUserCreatedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "user.created")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedCloudEventTypeEnum =
-    EventStreamCloudEventUserCreatedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Also named [`EventStreamCloudEventUserUpdatedData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventUserCreatedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Also named [`EventStreamCloudEventUserUpdatedObject`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObject {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or is not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Date and time when this entity was created (ISO_8601 format).
-    pub created_at: String,
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Array of user identity objects when accounts are linked.
-    pub identities: Vec<EventStreamCloudEventUserCreatedObjectIdentitiesItem>,
-    /// Last IP address from which this user logged in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_ip: Option<String>,
-    /// Last date and time this user logged in (ISO_8601 format).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login: Option<String>,
-    /// Total number of logins this user has performed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logins_count: Option<i64>,
-    /// List of multi-factor authentication providers with which this user has enrolled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multifactor: Option<Vec<String>>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Preferred nickname or alias of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Phone number of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// URL to picture, photo, or avatar of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// Date and time when this entity was last updated/modified (ISO_8601 format).
-    pub updated_at: String,
-    /// ID of the user which can be used when interacting with other APIs.
-    pub user_id: String,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Username of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObject")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("created_at", &self.created_at)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("identities", &self.identities)
-            .field("last_ip", &self.last_ip)
-            .field("last_login", &self.last_login)
-            .field("logins_count", &self.logins_count)
-            .field("multifactor", &self.multifactor)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("updated_at", &self.updated_at)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read-only access.
-pub type EventStreamCloudEventUserCreatedObjectAppMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Identity object when accounts are linked.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItem`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItem`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItem {
-    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom` shape.
-    Custom(EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom),
-    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase` shape.
-    Database(EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase),
-    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise` shape.
-    Enterprise(EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise),
-    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless` shape.
-    Passwordless(EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless),
-    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial` shape.
-    Social(EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Custom(EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom),
-            Database(EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase),
-            Enterprise(EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise),
-            Passwordless(EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless),
-            Social(EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Custom(v) => Self::Custom(v),
-            Wire::Database(v) => Self::Database(v),
-            Wire::Enterprise(v) => Self::Enterprise(v),
-            Wire::Passwordless(v) => Self::Passwordless(v),
-            Wire::Social(v) => Self::Social(v),
-            Wire::Other(v) => {
-                other("EventStreamCloudEventUserCreatedObjectIdentitiesItem", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Custom(v) => f.debug_tuple("Custom").field(v).finish(),
-            Self::Database(v) => f.debug_tuple("Database").field(v).finish(),
-            Self::Enterprise(v) => f.debug_tuple("Enterprise").field(v).finish(),
-            Self::Passwordless(v) => f.debug_tuple("Passwordless").field(v).finish(),
-            Self::Social(v) => f.debug_tuple("Social").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The identity object for custom identity providers.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustom`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustom`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
-    /// Name of the connection containing this identity.
-    pub connection: String,
-    /// The `isSocial` field.
-    #[serde(rename = "isSocial")]
-    pub is_social: bool,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data: Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData>,
-    /// Always `custom`.
-    #[serde(
-        deserialize_with = "EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom::constant_provider"
-    )]
-    pub provider: String,
-    /// The `user_id` field.
-    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom")
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
-    fn constant_provider<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "custom")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum` schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProfileData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone number of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// Username of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData")
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// List of custom identity providers.
-///
-/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProviderEnum =
-    ConnectionResponseContentCustomStrategy;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for database identity providers.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabase`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabase`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
-    /// Name of the connection containing this identity.
-    pub connection: String,
-    /// The `isSocial` field.
-    #[serde(rename = "isSocial")]
-    pub is_social: bool,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data:
-        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData>,
-    /// Always `auth0`.
-    #[serde(
-        deserialize_with = "EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase::constant_provider"
-    )]
-    pub provider: String,
-    /// The `user_id` field.
-    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase")
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
-    fn constant_provider<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "auth0")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of database identity providers.
-///
-/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProviderEnum =
-    IdentityProviderOnlyAuth0Enum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for enterprise identity providers.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterprise`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterprise`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
-    /// Name of the connection containing this identity.
-    pub connection: String,
-    /// The `isSocial` field.
-    #[serde(rename = "isSocial")]
-    pub is_social: bool,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data:
-        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData>,
-    /// The `provider` field.
-    pub provider: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum,
-    /// The `user_id` field.
-    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise")
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// List of enterprise identity providers.
-    pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum {
-        /// `ad`
-        Ad = "ad",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `ip`
-        Ip = "ip",
-        /// `office365`
-        Office365 = "office365",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `okta`
-        Okta = "okta",
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-        /// `waad`
-        Waad = "waad",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for passwordless identity providers.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordless`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordless`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless {
-    /// Name of the connection containing this identity.
-    pub connection: String,
-    /// The `isSocial` field.
-    #[serde(rename = "isSocial")]
-    pub is_social: bool,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data:
-        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData>,
-    /// The `provider` field.
-    pub provider: EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum,
-    /// The `user_id` field.
-    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessUserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless")
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessIsSocialEnum` schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// List of passwordless identity providers.
-    pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum {
-        /// `email`
-        Email = "email",
-        /// `sms`
-        Sms = "sms",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for social identity providers.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocial`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocial`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial {
-    /// Name of the connection containing this identity.
-    pub connection: String,
-    /// The `isSocial` field.
-    #[serde(rename = "isSocial")]
-    pub is_social: bool,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data: Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData>,
-    /// The `provider` field.
-    pub provider: EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum,
-    /// The `user_id` field.
-    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialUserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial")
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialIsSocialEnum` schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// List of social identity providers.
-    pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum {
-        /// `amazon`
-        Amazon = "amazon",
-        /// `apple`
-        Apple = "apple",
-        /// `dropbox`
-        Dropbox = "dropbox",
-        /// `bitbucket`
-        Bitbucket = "bitbucket",
-        /// `auth0-oidc`
-        Auth0Oidc = "auth0-oidc",
-        /// `baidu`
-        Baidu = "baidu",
-        /// `bitly`
-        Bitly = "bitly",
-        /// `box`
-        Box = "box",
-        /// `daccount`
-        Daccount = "daccount",
-        /// `dwolla`
-        Dwolla = "dwolla",
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-        /// `evernote`
-        Evernote = "evernote",
-        /// `exact`
-        Exact = "exact",
-        /// `facebook`
-        Facebook = "facebook",
-        /// `fitbit`
-        Fitbit = "fitbit",
-        /// `github`
-        Github = "github",
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-        /// `instagram`
-        Instagram = "instagram",
-        /// `line`
-        Line = "line",
-        /// `linkedin`
-        Linkedin = "linkedin",
-        /// `oauth1`
-        Oauth1 = "oauth1",
-        /// `oauth2`
-        Oauth2 = "oauth2",
-        /// `paypal`
-        Paypal = "paypal",
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-        /// `planningcenter`
-        Planningcenter = "planningcenter",
-        /// `salesforce-community`
-        SalesforceCommunity = "salesforce-community",
-        /// `salesforce-sandbox`
-        SalesforceSandbox = "salesforce-sandbox",
-        /// `salesforce`
-        Salesforce = "salesforce",
-        /// `shopify`
-        Shopify = "shopify",
-        /// `soundcloud`
-        Soundcloud = "soundcloud",
-        /// `thirtysevensignals`
-        Thirtysevensignals = "thirtysevensignals",
-        /// `twitter`
-        Twitter = "twitter",
-        /// `untapped`
-        Untapped = "untapped",
-        /// `vkontakte`
-        Vkontakte = "vkontakte",
-        /// `weibo`
-        Weibo = "weibo",
-        /// `windowslive`
-        Windowslive = "windowslive",
-        /// `wordpress`
-        Wordpress = "wordpress",
-        /// `yahoo`
-        Yahoo = "yahoo",
-        /// `yandex`
-        Yandex = "yandex",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialUserId = UserId;
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read/write access.
-pub type EventStreamCloudEventUserCreatedObjectUserMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventUserCreatedTypeEnum {
-        /// `user.created`
-        UserCreated = "user.created",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for user.deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserDeleted {
-    /// The `event` field.
-    pub event: EventStreamCloudEventUserDeletedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserDeleted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserDeleted")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a user is deleted.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventUserDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `user.deleted`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventUserDeletedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventUserDeletedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "user.deleted")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventUserDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedCloudEventTypeEnum =
-    EventStreamCloudEventUserDeletedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserDeletedData {
-    /// The `context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventUserDeletedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserDeletedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserDeletedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserDeletedObject {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or is not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Date and time when this entity was created (ISO_8601 format).
-    pub created_at: String,
-    /// Date and time when this entity was deleted (ISO_8601 format).
-    pub deleted_at: String,
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Array of user identity objects when accounts are linked.
-    pub identities: Vec<EventStreamCloudEventUserDeletedObjectIdentitiesItem>,
-    /// Last IP address from which this user logged in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_ip: Option<String>,
-    /// Last date and time this user logged in (ISO_8601 format).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login: Option<String>,
-    /// Total number of logins this user has performed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logins_count: Option<i64>,
-    /// List of multi-factor authentication providers with which this user has enrolled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multifactor: Option<Vec<String>>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Preferred nickname or alias of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Phone number of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// URL to picture, photo, or avatar of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// Date and time when this entity was last updated/modified (ISO_8601 format).
-    pub updated_at: String,
-    /// ID of the user which can be used when interacting with other APIs.
-    pub user_id: String,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Username of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserDeletedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserDeletedObject")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("created_at", &self.created_at)
-            .field("deleted_at", &self.deleted_at)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("identities", &self.identities)
-            .field("last_ip", &self.last_ip)
-            .field("last_login", &self.last_login)
-            .field("logins_count", &self.logins_count)
-            .field("multifactor", &self.multifactor)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("updated_at", &self.updated_at)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read-only access.
-pub type EventStreamCloudEventUserDeletedObjectAppMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Identity object when accounts are linked.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItem`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItem =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItem;
-
-#[cfg(feature = "full")]
-/// The identity object for custom identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustom =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomIsSocialEnum` schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of custom identity providers.
-///
-/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProviderEnum =
-    ConnectionResponseContentCustomStrategy;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for database identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabase =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of database identity providers.
-///
-/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProviderEnum =
-    IdentityProviderOnlyAuth0Enum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for enterprise identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterprise =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of enterprise identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProviderEnum =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for passwordless identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordless =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessIsSocialEnum` schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of passwordless identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProviderEnum =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for social identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocial =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialIsSocialEnum` schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of social identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProviderEnum =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialUserId = UserId;
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read/write access.
-pub type EventStreamCloudEventUserDeletedObjectUserMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventUserDeletedTypeEnum {
-        /// `user.deleted`
-        UserDeleted = "user.deleted",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SSE message for user.updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserUpdated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventUserUpdatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserUpdated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserUpdated")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a user is updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserUpdatedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventUserUpdatedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `user.updated`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamCloudEventUserUpdatedCloudEvent::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserUpdatedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserUpdatedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamCloudEventUserUpdatedCloudEvent {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "user.updated")
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventUserUpdatedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedCloudEventTypeEnum =
-    EventStreamCloudEventUserUpdatedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedData = EventStreamCloudEventUserCreatedData;
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObject`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObject = EventStreamCloudEventUserCreatedObject;
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read-only access.
-pub type EventStreamCloudEventUserUpdatedObjectAppMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Identity object when accounts are linked.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItem`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItem =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItem;
-
-#[cfg(feature = "full")]
-/// The identity object for custom identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustom =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomIsSocialEnum` schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of custom identity providers.
-///
-/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProviderEnum =
-    ConnectionResponseContentCustomStrategy;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for database identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabase =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of database identity providers.
-///
-/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProviderEnum =
-    IdentityProviderOnlyAuth0Enum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for enterprise identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterprise =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of enterprise identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProviderEnum =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for passwordless identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordless =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessIsSocialEnum` schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of passwordless identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProviderEnum =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProviderEnum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for social identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocial =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial;
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialIsSocialEnum` schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of social identity providers.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProviderEnum =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProviderEnum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialUserId = UserId;
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read/write access.
-pub type EventStreamCloudEventUserUpdatedObjectUserMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventUserUpdatedTypeEnum {
-        /// `user.updated`
-        UserUpdated = "user.updated",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// Metadata about a specific attempt to deliver an event
-///
-/// The answer of `GET /event-streams/{id}/deliveries/{event_id}` (`eventStreams_deliveries_getHistory`).
-/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// Also named [`CreateEventStreamTestEventResponseContent`], [`GetEventStreamDeliveryHistoryResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamDelivery {
-    /// Results of delivery attempts
-    pub attempts: Vec<EventStreamDeliveryAttempt>,
-    /// The `event` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<EventStreamCloudEvent>,
-    /// Unique identifier for the event stream.
-    pub event_stream_id: String,
-    /// The `event_type` field.
-    pub event_type: EventStreamDeliveryEventTypeEnum,
-    /// Unique identifier for the delivery
-    pub id: String,
-    /// Always `failed`.
-    #[serde(deserialize_with = "EventStreamDelivery::constant_status")]
-    pub status: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamDelivery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamDelivery")
-            .field("attempts", &self.attempts)
-            .field("event", &self.event)
-            .field("event_stream_id", &self.event_stream_id)
-            .field("event_type", &self.event_type)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamDelivery {
-    fn constant_status<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "failed")
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `EventStreamDeliveryAttempt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamDeliveryAttempt {
-    /// Delivery error message, if applicable
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
-    /// Always `failed`.
-    #[serde(deserialize_with = "EventStreamDeliveryAttempt::constant_status")]
-    pub status: String,
-    /// Timestamp of delivery attempt
-    pub timestamp: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamDeliveryAttempt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamDeliveryAttempt")
-            .field("error_message", &self.error_message)
-            .field("status", &self.status)
-            .field("timestamp", &self.timestamp)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamDeliveryAttempt {
-    fn constant_status<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "failed")
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// Type of event
-///
-/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamDeliveryEventTypeEnum = EventStreamEventTypeEnum;
-
-#[cfg(feature = "event_streams")]
-string_enum! {
-    /// Delivery status
-    pub enum EventStreamDeliveryStatusEnum {
-        /// `failed`
-        Failed = "failed",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// One of the shapes of `EventStreamDestinationPatch`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamDestinationPatch {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for EventStreamDestinationPatch {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamDestinationPatch", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamDestinationPatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// AWS Region for EventBridge destination.
-///
-/// The same type as [`LogStreamEventBridgeSinkRegionEnum`]: the API description gives both the same schema.
-pub type EventStreamEventBridgeAwsRegionEnum = LogStreamEventBridgeSinkRegionEnum;
-
-#[cfg(feature = "event_streams")]
-/// Configuration specific to an eventbridge destination.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamEventBridgeConfiguration {
-    /// AWS Account ID for EventBridge destination.
-    pub aws_account_id: String,
-    /// AWS Partner Event Source for EventBridge destination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aws_partner_event_source: Option<String>,
-    /// The `aws_region` field.
-    pub aws_region: EventStreamEventBridgeAwsRegionEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamEventBridgeConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamEventBridgeConfiguration")
-            .field("aws_account_id", &self.aws_account_id)
-            .field("aws_partner_event_source", &self.aws_partner_event_source)
-            .field("aws_region", &self.aws_region)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamEventBridgeConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        aws_account_id: impl Into<String>,
-        aws_region: impl Into<EventStreamEventBridgeAwsRegionEnum>,
-    ) -> Self {
-        Self {
-            aws_account_id: aws_account_id.into(),
-            aws_partner_event_source: None,
-            aws_region: aws_region.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `aws_partner_event_source`.
-    pub fn aws_partner_event_source(mut self, value: impl Into<String>) -> Self {
-        self.aws_partner_event_source = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `EventStreamEventBridgeDestination` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamEventBridgeDestination {
-    /// The `configuration` field.
-    pub configuration: EventStreamEventBridgeConfiguration,
-    /// Always `eventbridge`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamEventBridgeDestination::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamEventBridgeDestination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamEventBridgeDestination")
-            .field("configuration", &self.configuration)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamEventBridgeDestination {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "eventbridge")
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamEventBridgeDestination {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(configuration: impl Into<EventStreamEventBridgeConfiguration>) -> Self {
-        Self {
-            configuration: configuration.into(),
-            type_: "eventbridge".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamEventBridgeDestinationTypeEnum` schema.
-///
-/// The same type as [`LogStreamEventBridgeEnum`]: the API description gives both the same schema.
-pub type EventStreamEventBridgeDestinationTypeEnum = LogStreamEventBridgeEnum;
-
-#[cfg(feature = "event_streams")]
-/// The `EventStreamEventBridgeResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamEventBridgeResponseContent {
-    /// Timestamp when the event stream was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<EventStreamEventBridgeDestination>,
-    /// Unique identifier for the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Timestamp when the event stream was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamEventBridgeResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamEventBridgeResponseContent")
-            .field("created_at", &self.created_at)
-            .field("destination", &self.destination)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "event_streams", feature = "events"))]
-string_enum! {
-    /// The values of `EventStreamEventTypeEnum`.
-    pub enum EventStreamEventTypeEnum {
-        /// `group.created`
-        GroupCreated = "group.created",
-        /// `group.deleted`
-        GroupDeleted = "group.deleted",
-        /// `group.member.added`
-        GroupMemberAdded = "group.member.added",
-        /// `group.member.deleted`
-        GroupMemberDeleted = "group.member.deleted",
-        /// `group.role.assigned`
-        GroupRoleAssigned = "group.role.assigned",
-        /// `group.role.deleted`
-        GroupRoleDeleted = "group.role.deleted",
-        /// `group.updated`
-        GroupUpdated = "group.updated",
-        /// `organization.connection.added`
-        OrganizationConnectionAdded = "organization.connection.added",
-        /// `organization.connection.removed`
-        OrganizationConnectionRemoved = "organization.connection.removed",
-        /// `organization.connection.updated`
-        OrganizationConnectionUpdated = "organization.connection.updated",
+    pub enum EventStreamCloudEventOrgCreatedTypeEnum {
         /// `organization.created`
         OrganizationCreated = "organization.created",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgDeleted {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgDeletedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgDeleted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgDeleted {
+    const NAME: &'static str = "EventStreamCloudEventOrgDeleted";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgDeleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgDeleted")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when an organization is deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.deleted`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.deleted",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgDeletedCloudEventTypeEnum =
+    EventStreamCloudEventOrgDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgDeletedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgDeletedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgDeletedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgDeletedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgDeletedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgDeletedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgDeletedObject {
+    /// If set, the name that will be displayed to end-users for this organization in any interaction with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// ID of the organization.
+    pub id: String,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// The human-readable identifier for the organization that will be used by end-users to direct them to their organization in your application..
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgDeletedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgDeletedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgDeletedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = Default::default();
+        let mut f_id = None;
+        let mut f_metadata = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => f_display_name = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name,
+            id: object::missing(f_id, "id")?,
+            metadata: f_metadata,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgDeletedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgDeletedObject")
+            .field("display_name", &self.display_name)
+            .field("id", &self.id)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The metadata associated with the organization.
+pub type EventStreamCloudEventOrgDeletedObjectMetadata = Map<String, Value>;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgDeletedTypeEnum {
         /// `organization.deleted`
         OrganizationDeleted = "organization.deleted",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.group.role.assigned.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleAssigned {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgGroupRoleAssignedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleAssigned {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleAssigned {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleAssigned";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssigned")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a role is assigned to an organization group.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgGroupRoleAssignedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.group.role.assigned`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleAssignedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.group.role.assigned",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleAssignedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedCloudEventTypeEnum =
+    EventStreamCloudEventOrgGroupRoleAssignedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleAssignedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgGroupRoleAssignedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleAssignedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleAssignedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleAssignedObject {
+    /// The time at which the role was assigned to the group in the organization.
+    pub created_at: String,
+    /// The `group` field.
+    pub group: EventStreamCloudEventOrgGroupRoleAssignedObjectGroup,
+    /// The `organization` field.
+    pub organization: EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization,
+    /// The `role` field.
+    pub role: EventStreamCloudEventOrgGroupRoleAssignedObjectRole,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleAssignedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleAssignedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_group = None;
+        let mut f_organization = None;
+        let mut f_role = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "group" => f_group = Some(de_map.next_value()?),
+                "organization" => f_organization = Some(de_map.next_value()?),
+                "role" => f_role = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            group: object::missing(f_group, "group")?,
+            organization: object::missing(f_organization, "organization")?,
+            role: object::missing(f_role, "role")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleAssignedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleAssignedObject")
+            .field("created_at", &self.created_at)
+            .field("group", &self.group)
+            .field("organization", &self.organization)
+            .field("role", &self.role)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The group the role is assigned to.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup =
+    EventStreamCloudEventGroupMemberAddedObjectGroup;
+
+#[cfg(feature = "full")]
+/// Reference to a connection group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup0;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to an organization group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup1;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup1TypeEnum =
+    EventStreamCloudEventGroupCreatedObject1TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to a tenant group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup2;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectGroup2TypeEnum =
+    EventStreamCloudEventGroupCreatedObject2TypeEnum;
+
+#[cfg(feature = "full")]
+/// The organization the group role is assigned in.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization =
+    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
+
+#[cfg(feature = "full")]
+/// The role assigned to the group in the organization.
+///
+/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleAssignedObjectRole =
+    EventStreamCloudEventGroupRoleAssignedObjectRole;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgGroupRoleAssignedTypeEnum {
         /// `organization.group.role.assigned`
         OrganizationGroupRoleAssigned = "organization.group.role.assigned",
-        /// `organization.group.role.deleted`
-        OrganizationGroupRoleDeleted = "organization.group.role.deleted",
-        /// `organization.member.added`
-        OrganizationMemberAdded = "organization.member.added",
-        /// `organization.member.deleted`
-        OrganizationMemberDeleted = "organization.member.deleted",
-        /// `organization.member.role.assigned`
-        OrganizationMemberRoleAssigned = "organization.member.role.assigned",
-        /// `organization.member.role.deleted`
-        OrganizationMemberRoleDeleted = "organization.member.role.deleted",
-        /// `organization.updated`
-        OrganizationUpdated = "organization.updated",
-        /// `user.created`
-        UserCreated = "user.created",
-        /// `user.deleted`
-        UserDeleted = "user.deleted",
-        /// `user.updated`
-        UserUpdated = "user.updated",
     }
 }
 
-#[cfg(feature = "event_streams")]
-/// One of the shapes of `EventStreamResponseContent`.
+#[cfg(feature = "full")]
+/// SSE message for organization.group.role.deleted.
 ///
-/// The answer of `POST /event-streams` (`eventStreams_create`).
-/// The answer of `GET /event-streams/{id}` (`eventStreams_get`).
-/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
-///
-/// Also named [`CreateEventStreamResponseContent`], [`GetEventStreamResponseContent`], [`UpdateEventStreamResponseContent`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+/// Fields this version does not model are kept in `extra` and sent back as they are.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum EventStreamResponseContent {
-    /// The `EventStreamWebhookResponseContent` shape.
-    Webhook(EventStreamWebhookResponseContent),
-    /// The `EventStreamEventBridgeResponseContent` shape.
-    EventBridge(EventStreamEventBridgeResponseContent),
-    /// The `EventStreamActionResponseContent` shape.
-    Action(EventStreamActionResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct EventStreamCloudEventOrgGroupRoleDeleted {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgGroupRoleDeletedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for EventStreamResponseContent {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeleted {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Webhook(EventStreamWebhookResponseContent),
-            EventBridge(EventStreamEventBridgeResponseContent),
-            Action(EventStreamActionResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Webhook(v) => Self::Webhook(v),
-            Wire::EventBridge(v) => Self::EventBridge(v),
-            Wire::Action(v) => Self::Action(v),
-            Wire::Other(v) => {
-                other("EventStreamResponseContent", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeleted {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeleted";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
-    }
-}
-
-#[cfg(feature = "event_streams")]
-string_enum! {
-    /// Indicates whether the event stream is actively forwarding events.
-    pub enum EventStreamStatusEnum {
-        /// `enabled`
-        Enabled = "enabled",
-        /// `disabled`
-        Disabled = "disabled",
-    }
-}
-
-#[cfg(feature = "events")]
-/// The `EventStreamSubscribeEventsEventTypeEnum` schema.
-///
-/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamSubscribeEventsEventTypeEnum = EventStreamEventTypeEnum;
-
-#[cfg(feature = "full")]
-/// Event type(s) to listen for. Specify multiple times for multiple types (e.g., ?event_type=user.created&event_type=user.updated). If not provided, all event types will be streamed.
-pub type EventStreamSubscribeEventsEventTypeParam = Vec<EventStreamSubscribeEventsEventTypeEnum>;
-
-#[cfg(feature = "full")]
-/// The JSON payload delivered in each SSE data line. The type field is injected from the SSE event field by the SDK. Discriminated by type: an event type name for events, "error" for errors, and "offset-only" for cursor-only heartbeats.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamSubscribeEventsResponseContent {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamSubscribeEventsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamSubscribeEventsResponseContent", &v);
-                Self::Other(v)
-            }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
         })
     }
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamSubscribeEventsResponseContent {
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeleted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeleted")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
     }
 }
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a role is removed from an organization group.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgGroupRoleDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.group.role.deleted`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.group.role.deleted",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedCloudEventTypeEnum =
+    EventStreamCloudEventOrgGroupRoleDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleDeletedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgGroupRoleDeletedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleDeletedObject {
+    /// The time at which the role was removed from the group in the organization.
+    pub deleted_at: String,
+    /// The `group` field.
+    pub group: EventStreamCloudEventOrgGroupRoleDeletedObjectGroup,
+    /// The `organization` field.
+    pub organization: EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization,
+    /// The `role` field.
+    pub role: EventStreamCloudEventOrgGroupRoleDeletedObjectRole,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_deleted_at = None;
+        let mut f_group = None;
+        let mut f_organization = None;
+        let mut f_role = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "deleted_at" => f_deleted_at = Some(de_map.next_value()?),
+                "group" => f_group = Some(de_map.next_value()?),
+                "organization" => f_organization = Some(de_map.next_value()?),
+                "role" => f_role = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            deleted_at: object::missing(f_deleted_at, "deleted_at")?,
+            group: object::missing(f_group, "group")?,
+            organization: object::missing(f_organization, "organization")?,
+            role: object::missing(f_role, "role")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObject")
+            .field("deleted_at", &self.deleted_at)
+            .field("group", &self.group)
+            .field("organization", &self.organization)
+            .field("role", &self.role)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The group the role is removed from.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup =
+    EventStreamCloudEventGroupMemberAddedObjectGroup;
+
+#[cfg(feature = "full")]
+/// Reference to a connection group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup0;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to an organization group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup1;

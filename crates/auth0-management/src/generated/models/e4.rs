@@ -10,123 +10,1936 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "event_streams")]
-/// Event types
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1TypeEnum =
+    EventStreamCloudEventGroupCreatedObject1TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to a tenant group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup2`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup2;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject2TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup2TypeEnum =
+    EventStreamCloudEventGroupCreatedObject2TypeEnum;
+
+#[cfg(feature = "full")]
+/// The organization the group role is removed from.
+///
+/// Also named [`EventStreamCloudEventOrgGroupRoleAssignedObjectOrganization`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectOrganization`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamSubscription {
-    /// The `event_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<String>,
+pub struct EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
+    /// ID of the organization.
+    pub id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamSubscription {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamSubscription")
-            .field("event_type", &self.event_type)
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization")
+            .field("id", &self.id)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "event_streams")]
-impl EventStreamSubscription {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `event_type`.
-    pub fn event_type(mut self, value: impl Into<String>) -> Self {
-        self.event_type = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The type of event this test event represents.
+#[cfg(feature = "full")]
+/// The role removed from the group.
 ///
-/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamTestEventTypeEnum = EventStreamEventTypeEnum;
+/// The same type as [`EventStreamCloudEventGroupRoleDeletedObjectRole`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectRole =
+    EventStreamCloudEventGroupRoleDeletedObjectRole;
 
-#[cfg(feature = "event_streams")]
-/// One of the shapes of `EventStreamWebhookAuthorizationResponse`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamWebhookAuthorizationResponse {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for EventStreamWebhookAuthorizationResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamWebhookAuthorizationResponse", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamWebhookAuthorizationResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgGroupRoleDeletedTypeEnum {
+        /// `organization.group.role.deleted`
+        OrganizationGroupRoleDeleted = "organization.group.role.deleted",
     }
 }
 
 #[cfg(feature = "full")]
-/// Basic Authorization for HTTP requests (e.g., 'Basic credentials').
+/// SSE message for organization.member.added.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamWebhookBasicAuth {
-    /// Username
-    pub username: String,
+pub struct EventStreamCloudEventOrgMemberAdded {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgMemberAddedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for EventStreamWebhookBasicAuth {
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberAdded {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberAdded {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberAdded";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberAdded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookBasicAuth")
+        f.debug_struct("EventStreamCloudEventOrgMemberAdded")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a member is added to an organization.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberAddedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgMemberAddedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.member.added`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberAddedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberAddedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberAddedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.member.added",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberAddedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberAddedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberAddedCloudEventTypeEnum =
+    EventStreamCloudEventOrgMemberAddedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Also named [`EventStreamCloudEventOrgMemberDeletedData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberAddedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgMemberAddedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberAddedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberAddedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberAddedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberAddedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberAddedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Also named [`EventStreamCloudEventOrgMemberDeletedObject`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberAddedObject {
+    /// The `organization` field.
+    pub organization: EventStreamCloudEventOrgMemberAddedObjectOrganization,
+    /// The `user` field.
+    pub user: EventStreamCloudEventOrgMemberAddedObjectUser,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberAddedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberAddedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberAddedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_organization = None;
+        let mut f_user = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "organization" => f_organization = Some(de_map.next_value()?),
+                "user" => f_user = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            organization: object::missing(f_organization, "organization")?,
+            user: object::missing(f_user, "user")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberAddedObject")
+            .field("organization", &self.organization)
+            .field("user", &self.user)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The organization the member belongs to.
+///
+/// Also named [`EventStreamCloudEventOrgConnectionAddedObjectOrganization`], [`EventStreamCloudEventOrgConnectionRemovedObjectOrganization`], [`EventStreamCloudEventOrgConnectionUpdatedObjectOrganization`], [`EventStreamCloudEventOrgMemberDeletedObjectOrganization`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberAddedObjectOrganization {
+    /// ID of the organization.
+    pub id: String,
+    /// The human-readable identifier for the organization that will be used by end-users to direct them to their organization in your application..
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberAddedObjectOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberAddedObjectOrganization {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberAddedObjectOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectOrganization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberAddedObjectOrganization")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The user that is a member of the organization.
+///
+/// Also named [`EventStreamCloudEventOrgMemberDeletedObjectUser`], [`EventStreamCloudEventOrgMemberRoleAssignedObjectUser`], [`EventStreamCloudEventOrgMemberRoleDeletedObjectUser`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberAddedObjectUser {
+    /// ID of the user which can be used when interacting with other APIs.
+    pub user_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberAddedObjectUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberAddedObjectUser {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberAddedObjectUser";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberAddedObjectUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberAddedObjectUser")
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgMemberAddedTypeEnum {
+        /// `organization.member.added`
+        OrganizationMemberAdded = "organization.member.added",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.member.deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberDeleted {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgMemberDeletedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberDeleted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberDeleted {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberDeleted";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberDeleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberDeleted")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a member is removed from an organization.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgMemberDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.member.deleted`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.member.deleted",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberDeletedCloudEventTypeEnum =
+    EventStreamCloudEventOrgMemberDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberDeletedData = EventStreamCloudEventOrgMemberAddedData;
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObject`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberDeletedObject = EventStreamCloudEventOrgMemberAddedObject;
+
+#[cfg(feature = "full")]
+/// The organization the member belongs to.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberDeletedObjectOrganization =
+    EventStreamCloudEventOrgMemberAddedObjectOrganization;
+
+#[cfg(feature = "full")]
+/// The user that is a member of the organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberDeletedObjectUser =
+    EventStreamCloudEventOrgMemberAddedObjectUser;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgMemberDeletedTypeEnum {
+        /// `organization.member.deleted`
+        OrganizationMemberDeleted = "organization.member.deleted",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.member.role.assigned.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleAssigned {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgMemberRoleAssignedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberRoleAssigned {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberRoleAssigned {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleAssigned";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssigned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleAssigned")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a member is added to an organization.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgMemberRoleAssignedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.member.role.assigned`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleAssignedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.member.role.assigned",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleAssignedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberRoleAssignedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedCloudEventTypeEnum =
+    EventStreamCloudEventOrgMemberRoleAssignedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedData =
+    EventStreamCloudEventOrgMemberRoleDeletedData;
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedObject`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedObject =
+    EventStreamCloudEventOrgMemberRoleDeletedObject;
+
+#[cfg(feature = "full")]
+/// The organization the member belongs to.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedObjectOrganization =
+    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
+
+#[cfg(feature = "full")]
+/// The role assigned to the user in the organization.
+///
+/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedObjectRole =
+    EventStreamCloudEventGroupRoleAssignedObjectRole;
+
+#[cfg(feature = "full")]
+/// The user that is a member of the organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleAssignedObjectUser =
+    EventStreamCloudEventOrgMemberAddedObjectUser;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgMemberRoleAssignedTypeEnum {
+        /// `organization.member.role.assigned`
+        OrganizationMemberRoleAssigned = "organization.member.role.assigned",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.member.role.deleted.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeleted {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgMemberRoleDeletedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberRoleDeleted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberRoleDeleted {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleDeleted";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeleted")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a member is removed from an organization.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgMemberRoleDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.member.role.deleted`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.member.role.deleted",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberRoleDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedCloudEventTypeEnum =
+    EventStreamCloudEventOrgMemberRoleDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeletedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgMemberRoleDeletedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberRoleDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleDeletedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Also named [`EventStreamCloudEventOrgMemberRoleAssignedObject`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgMemberRoleDeletedObject {
+    /// The `organization` field.
+    pub organization: EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization,
+    /// The `role` field.
+    pub role: EventStreamCloudEventOrgMemberRoleDeletedObjectRole,
+    /// The `user` field.
+    pub user: EventStreamCloudEventOrgMemberRoleDeletedObjectUser,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgMemberRoleDeletedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleDeletedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_organization = None;
+        let mut f_role = None;
+        let mut f_user = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "organization" => f_organization = Some(de_map.next_value()?),
+                "role" => f_role = Some(de_map.next_value()?),
+                "user" => f_user = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            organization: object::missing(f_organization, "organization")?,
+            role: object::missing(f_role, "role")?,
+            user: object::missing(f_user, "user")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgMemberRoleDeletedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgMemberRoleDeletedObject")
+            .field("organization", &self.organization)
+            .field("role", &self.role)
+            .field("user", &self.user)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The organization the member belongs to.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedObjectOrganization =
+    EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization;
+
+#[cfg(feature = "full")]
+/// The role assigned to the user in the organization.
+///
+/// The same type as [`EventStreamCloudEventGroupRoleAssignedObjectRole`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedObjectRole =
+    EventStreamCloudEventGroupRoleAssignedObjectRole;
+
+#[cfg(feature = "full")]
+/// The user that is a member of the organization.
+///
+/// The same type as [`EventStreamCloudEventOrgMemberAddedObjectUser`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgMemberRoleDeletedObjectUser =
+    EventStreamCloudEventOrgMemberAddedObjectUser;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgMemberRoleDeletedTypeEnum {
+        /// `organization.member.role.deleted`
+        OrganizationMemberRoleDeleted = "organization.member.role.deleted",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for organization.updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgUpdated {
+    /// The `event` field.
+    pub event: EventStreamCloudEventOrgUpdatedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgUpdated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgUpdated {
+    const NAME: &'static str = "EventStreamCloudEventOrgUpdated";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgUpdated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgUpdated")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when an organization is updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgUpdatedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgUpdatedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.updated`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgUpdatedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgUpdatedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgUpdatedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "organization.updated",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgUpdatedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgUpdatedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgUpdatedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedCloudEventTypeEnum =
+    EventStreamCloudEventOrgUpdatedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedData = EventStreamCloudEventOrgCreatedData;
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedObject`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedObject = EventStreamCloudEventOrgCreatedObject;
+
+#[cfg(feature = "full")]
+/// The branding associated with the organization.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedObjectBranding`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedObjectBranding =
+    EventStreamCloudEventOrgCreatedObjectBranding;
+
+#[cfg(feature = "full")]
+/// Color scheme used to customize the login pages.
+///
+/// The same type as [`EventStreamCloudEventOrgCreatedObjectBrandingColors`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgUpdatedObjectBrandingColors =
+    EventStreamCloudEventOrgCreatedObjectBrandingColors;
+
+#[cfg(feature = "full")]
+/// The metadata associated with the organization.
+pub type EventStreamCloudEventOrgUpdatedObjectMetadata = Map<String, Value>;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventOrgUpdatedTypeEnum {
+        /// `organization.updated`
+        OrganizationUpdated = "organization.updated",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SSE message for user.created.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreated {
+    /// The `event` field.
+    pub event: EventStreamCloudEventUserCreatedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreated {
+    const NAME: &'static str = "EventStreamCloudEventUserCreated";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => f_event = Some(de_map.next_value()?),
+                "offset" => f_offset = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreated")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a user is created.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventUserCreatedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `user.created`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = Default::default();
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => f_a0purpose = de_map.next_value()?,
+                "a0stream" => f_a0stream = Some(de_map.next_value()?),
+                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
+                "data" => f_data = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "source" => f_source = Some(de_map.next_value()?),
+                "specversion" => f_specversion = Some(de_map.next_value()?),
+                "time" => f_time = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "user.created")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose,
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventUserCreatedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedCloudEventTypeEnum =
+    EventStreamCloudEventUserCreatedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Also named [`EventStreamCloudEventUserUpdatedData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventUserCreatedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedData {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = Default::default();
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => f_context = de_map.next_value()?,
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context,
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Also named [`EventStreamCloudEventUserUpdatedObject`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedObject {
+    /// The `app_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<Map<String, Value>>,
+    /// Whether this user was blocked by an administrator (true) or is not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+    /// Date and time when this entity was created (ISO_8601 format).
+    pub created_at: String,
+    /// Email address of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Array of user identity objects when accounts are linked.
+    pub identities: Vec<EventStreamCloudEventUserCreatedObjectIdentitiesItem>,
+    /// Last IP address from which this user logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_ip: Option<String>,
+    /// Last date and time this user logged in (ISO_8601 format).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<String>,
+    /// Total number of logins this user has performed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logins_count: Option<i64>,
+    /// List of multi-factor authentication providers with which this user has enrolled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multifactor: Option<Vec<String>>,
+    /// Name of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Preferred nickname or alias of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Phone number of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// URL to picture, photo, or avatar of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// Date and time when this entity was last updated/modified (ISO_8601 format).
+    pub updated_at: String,
+    /// ID of the user which can be used when interacting with other APIs.
+    pub user_id: String,
+    /// The `user_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// Username of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObject {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_metadata = Default::default();
+        let mut f_blocked = Default::default();
+        let mut f_created_at = None;
+        let mut f_email = Default::default();
+        let mut f_email_verified = Default::default();
+        let mut f_family_name = Default::default();
+        let mut f_given_name = Default::default();
+        let mut f_identities = None;
+        let mut f_last_ip = Default::default();
+        let mut f_last_login = Default::default();
+        let mut f_logins_count = Default::default();
+        let mut f_multifactor = Default::default();
+        let mut f_name = Default::default();
+        let mut f_nickname = Default::default();
+        let mut f_phone_number = Default::default();
+        let mut f_phone_verified = Default::default();
+        let mut f_picture = Default::default();
+        let mut f_updated_at = None;
+        let mut f_user_id = None;
+        let mut f_user_metadata = Default::default();
+        let mut f_username = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_metadata" => f_app_metadata = de_map.next_value()?,
+                "blocked" => f_blocked = de_map.next_value()?,
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "email" => f_email = de_map.next_value()?,
+                "email_verified" => f_email_verified = de_map.next_value()?,
+                "family_name" => f_family_name = de_map.next_value()?,
+                "given_name" => f_given_name = de_map.next_value()?,
+                "identities" => f_identities = Some(de_map.next_value()?),
+                "last_ip" => f_last_ip = de_map.next_value()?,
+                "last_login" => f_last_login = de_map.next_value()?,
+                "logins_count" => f_logins_count = de_map.next_value()?,
+                "multifactor" => f_multifactor = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "nickname" => f_nickname = de_map.next_value()?,
+                "phone_number" => f_phone_number = de_map.next_value()?,
+                "phone_verified" => f_phone_verified = de_map.next_value()?,
+                "picture" => f_picture = de_map.next_value()?,
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "user_metadata" => f_user_metadata = de_map.next_value()?,
+                "username" => f_username = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_metadata: f_app_metadata,
+            blocked: f_blocked,
+            created_at: object::missing(f_created_at, "created_at")?,
+            email: f_email,
+            email_verified: f_email_verified,
+            family_name: f_family_name,
+            given_name: f_given_name,
+            identities: object::missing(f_identities, "identities")?,
+            last_ip: f_last_ip,
+            last_login: f_last_login,
+            logins_count: f_logins_count,
+            multifactor: f_multifactor,
+            name: f_name,
+            nickname: f_nickname,
+            phone_number: f_phone_number,
+            phone_verified: f_phone_verified,
+            picture: f_picture,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            user_metadata: f_user_metadata,
+            username: f_username,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedObject")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("blocked", &self.blocked)
+            .field("created_at", &self.created_at)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("identities", &self.identities)
+            .field("last_ip", &self.last_ip)
+            .field("last_login", &self.last_login)
+            .field("logins_count", &self.logins_count)
+            .field("multifactor", &self.multifactor)
+            .field("name", &self.name)
+            .field("nickname", &self.nickname)
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("picture", &self.picture)
+            .field("updated_at", &self.updated_at)
+            .field("user_id", &self.user_id)
+            .field("user_metadata", &Keys(&self.user_metadata))
             .field("username", &self.username)
             .field("extra", &Keys(&self.extra))
             .finish()
@@ -134,504 +1947,508 @@ impl fmt::Debug for EventStreamWebhookBasicAuth {
 }
 
 #[cfg(feature = "full")]
-impl EventStreamWebhookBasicAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(username: impl Into<String>) -> Self {
-        Self {
-            username: username.into(),
-            extra: Map::new(),
+/// User metadata to which this user has read-only access.
+pub type EventStreamCloudEventUserCreatedObjectAppMetadata = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// Identity object when accounts are linked.
+///
+/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItem`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItem`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItem {
+    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom` shape.
+    Custom(EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom),
+    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase` shape.
+    Database(EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase),
+    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise` shape.
+    Enterprise(EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise),
+    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless` shape.
+    Passwordless(EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless),
+    /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial` shape.
+    Social(EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Custom(EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom),
+            Database(EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase),
+            Enterprise(EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise),
+            Passwordless(EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordless),
+            Social(EventStreamCloudEventUserCreatedObjectIdentitiesItemSocial),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Custom(v) => Self::Custom(v),
+            Wire::Database(v) => Self::Database(v),
+            Wire::Enterprise(v) => Self::Enterprise(v),
+            Wire::Passwordless(v) => Self::Passwordless(v),
+            Wire::Social(v) => Self::Social(v),
+            Wire::Other(v) => {
+                other("EventStreamCloudEventUserCreatedObjectIdentitiesItem", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Custom(v) => f.debug_tuple("Custom").field(v).finish(),
+            Self::Database(v) => f.debug_tuple("Database").field(v).finish(),
+            Self::Enterprise(v) => f.debug_tuple("Enterprise").field(v).finish(),
+            Self::Passwordless(v) => f.debug_tuple("Passwordless").field(v).finish(),
+            Self::Social(v) => f.debug_tuple("Social").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
     }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
 }
 
 #[cfg(feature = "full")]
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookBasicAuthMethodEnum {
-        /// `basic`
-        Basic = "basic",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Bearer Authorization for HTTP requests (e.g., 'Bearer token').
+/// The identity object for custom identity providers.
 ///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type EventStreamWebhookBearerAuth = ClientAddonOag;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookBearerAuthMethodEnum {
-        /// `bearer`
-        Bearer = "bearer",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// Configuration specific to a webhook destination.
+/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustom`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustom`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamWebhookConfiguration {
-    /// The `webhook_authorization` field.
-    pub webhook_authorization: EventStreamWebhookAuthorizationResponse,
-    /// Target HTTP endpoint URL.
-    pub webhook_endpoint: String,
+pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
+    /// Name of the connection containing this identity.
+    pub connection: String,
+    /// The `isSocial` field.
+    #[serde(rename = "isSocial")]
+    pub is_social: bool,
+    /// The `profileData` field.
+    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
+    pub profile_data: Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData>,
+    /// Always `custom`.
+    pub provider: String,
+    /// The `user_id` field.
+    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamWebhookConfiguration {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = None;
+        let mut f_is_social = None;
+        let mut f_profile_data = Default::default();
+        let mut f_provider = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => f_connection = Some(de_map.next_value()?),
+                "isSocial" => f_is_social = Some(de_map.next_value()?),
+                "profileData" => f_profile_data = de_map.next_value()?,
+                "provider" => f_provider = Some(object::constant(de_map.next_value()?, "custom")?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: object::missing(f_connection, "connection")?,
+            is_social: object::missing(f_is_social, "isSocial")?,
+            profile_data: f_profile_data,
+            provider: object::missing(f_provider, "provider")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookConfiguration")
-            .field("webhook_authorization", &self.webhook_authorization)
-            .field("webhook_endpoint", &self.webhook_endpoint)
+        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom")
+            .field("connection", &self.connection)
+            .field("is_social", &self.is_social)
+            .field("profile_data", &self.profile_data)
+            .field("provider", &self.provider)
+            .field("user_id", &self.user_id)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "event_streams")]
-impl EventStreamWebhookConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        webhook_authorization: impl Into<EventStreamWebhookAuthorizationResponse>,
-        webhook_endpoint: impl Into<String>,
-    ) -> Self {
-        Self {
-            webhook_authorization: webhook_authorization.into(),
-            webhook_endpoint: webhook_endpoint.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
+#[cfg(feature = "full")]
+/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum` schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum = bool;
 
 #[cfg(feature = "full")]
-/// Custom header authorization for HTTP requests.
+/// Profile data for the user.
+///
+/// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProfileData`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct EventStreamWebhookCustomHeaderAuth {
-    /// HTTP header name.
-    pub header_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamWebhookCustomHeaderAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookCustomHeaderAuth")
-            .field("header_key", &self.header_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamWebhookCustomHeaderAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(header_key: impl Into<String>) -> Self {
-        Self {
-            header_key: header_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookCustomHeaderAuthMethodEnum {
-        /// `custom_header`
-        CustomHeader = "custom_header",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `EventStreamWebhookDestination` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookDestination {
-    /// The `configuration` field.
-    pub configuration: EventStreamWebhookConfiguration,
-    /// Always `webhook`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "EventStreamWebhookDestination::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamWebhookDestination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookDestination")
-            .field("configuration", &self.configuration)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamWebhookDestination {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "webhook")
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamWebhookDestination {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(configuration: impl Into<EventStreamWebhookConfiguration>) -> Self {
-        Self {
-            configuration: configuration.into(),
-            type_: "webhook".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `EventStreamWebhookDestinationTypeEnum`.
-    pub enum EventStreamWebhookDestinationTypeEnum {
-        /// `webhook`
-        Webhook = "webhook",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `EventStreamWebhookResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookResponseContent {
-    /// Timestamp when the event stream was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<EventStreamWebhookDestination>,
-    /// Unique identifier for the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
+    /// Email address of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Name of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Timestamp when the event stream was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
+    /// Phone number of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// Username of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamWebhookResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookResponseContent")
-            .field("created_at", &self.created_at)
-            .field("destination", &self.destination)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de>
+    for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
-#[cfg(feature = "experimentation")]
-/// The `ExperimentListItem` object.
-///
-/// The answer of `POST /experimentation/experiments` (`experimentation_experiments_create`).
-/// The answer of `GET /experimentation/experiments/{id}` (`experimentation_experiments_get`).
-/// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
-/// (And 1 more.)
-///
-/// Also named [`CreateExperimentResponseContent`], [`GetExperimentResponseContent`], [`UpdateExperimentResponseContent`], [`UpdateExperimentStatusResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ExperimentListItem {
-    /// The `allocation_strategy` field.
-    pub allocation_strategy: AllocationStrategyEnum,
-    /// The `allocations` field.
-    pub allocations: Vec<AllocationItem>,
-    /// The `assignment_config` field.
-    pub assignment_config: AssignmentConfig,
-    /// The `authentication_flow` field.
-    pub authentication_flow: String,
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `ended_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<String>,
-    /// The `feature_flag_id` field.
-    pub feature_flag_id: String,
-    /// The `id` field.
-    pub id: String,
-    /// The `is_valid` field.
-    pub is_valid: bool,
-    /// The `name` field.
-    pub name: String,
-    /// The `started_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// The `status` field.
-    pub status: ExperimentStatusEnum,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
+    const NAME: &'static str =
+        "EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData";
 
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for ExperimentListItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExperimentListItem")
-            .field("allocation_strategy", &self.allocation_strategy)
-            .field("allocations", &self.allocations)
-            .field("assignment_config", &self.assignment_config)
-            .field("authentication_flow", &self.authentication_flow)
-            .field("created_at", &self.created_at)
-            .field("description", &self.description)
-            .field("ended_at", &self.ended_at)
-            .field("feature_flag_id", &self.feature_flag_id)
-            .field("id", &self.id)
-            .field("is_valid", &self.is_valid)
-            .field("name", &self.name)
-            .field("started_at", &self.started_at)
-            .field("status", &self.status)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-string_enum! {
-    /// Filter by status. Exact match.
-    pub enum ExperimentStatusEnum {
-        /// `draft`
-        Draft = "draft",
-        /// `active`
-        Active = "active",
-        /// `paused`
-        Paused = "paused",
-        /// `completed`
-        Completed = "completed",
-        /// `archived`
-        Archived = "archived",
-    }
-}
-
-#[cfg(feature = "experimentation")]
-string_enum! {
-    /// The target status to transition the experiment to.
-    pub enum ExperimentTransitionStatusEnum {
-        /// `active`
-        Active = "active",
-        /// `paused`
-        Paused = "paused",
-        /// `completed`
-        Completed = "completed",
-        /// `archived`
-        Archived = "archived",
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `ExperimentValidationError` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ExperimentValidationError {
-    /// Machine-readable error code identifying the validation failure.
-    pub code: String,
-    /// Human-readable description of the validation failure.
-    pub message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for ExperimentValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExperimentValidationError")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Application specific configuration for use with the OIN Express Configuration feature.
-///
-/// Also named [`ExpressConfigurationOrNull`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ExpressConfiguration {
-    /// This is the domain that admins are expected to log in via for authenticating for express configuration. It can be either the canonical domain or a registered custom domain.
-    pub admin_login_domain: String,
-    /// The ID of the connection profile to use for this application.
-    pub connection_profile_id: String,
-    /// When true, all connections made via express configuration will be enabled for this application.
-    pub enable_client: bool,
-    /// When true, all connections made via express configuration will have the associated organization enabled.
-    pub enable_organization: bool,
-    /// The URI users should bookmark to log in to this application. Variable substitution is permitted for the following properties: organization_name, organization_id, and connection_name.
-    pub initiate_login_uri_template: String,
-    /// List of client IDs that are linked to this express configuration (e.g. web or mobile clients).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub linked_clients: Option<Vec<LinkedClientConfiguration>>,
-    /// The identifier of the published application in the OKTA OIN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oin_submission_id: Option<String>,
-    /// This is the unique identifier for the Okta OIN Express Configuration Client, which Okta will use for this application.
-    pub okta_oin_client_id: String,
-    /// The ID of the user attribute profile to use for this application.
-    pub user_attribute_profile_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ExpressConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExpressConfiguration")
-            .field("admin_login_domain", &self.admin_login_domain)
-            .field("connection_profile_id", &self.connection_profile_id)
-            .field("enable_client", &self.enable_client)
-            .field("enable_organization", &self.enable_organization)
-            .field(
-                "initiate_login_uri_template",
-                &self.initiate_login_uri_template,
-            )
-            .field("linked_clients", &self.linked_clients)
-            .field("oin_submission_id", &self.oin_submission_id)
-            .field("okta_oin_client_id", &self.okta_oin_client_id)
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ExpressConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        admin_login_domain: impl Into<String>,
-        connection_profile_id: impl Into<String>,
-        enable_client: impl Into<bool>,
-        enable_organization: impl Into<bool>,
-        initiate_login_uri_template: impl Into<String>,
-        okta_oin_client_id: impl Into<String>,
-        user_attribute_profile_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            admin_login_domain: admin_login_domain.into(),
-            connection_profile_id: connection_profile_id.into(),
-            enable_client: enable_client.into(),
-            enable_organization: enable_organization.into(),
-            initiate_login_uri_template: initiate_login_uri_template.into(),
-            linked_clients: None,
-            oin_submission_id: None,
-            okta_oin_client_id: okta_oin_client_id.into(),
-            user_attribute_profile_id: user_attribute_profile_id.into(),
-            extra: Map::new(),
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = Default::default();
+        let mut f_email_verified = Default::default();
+        let mut f_family_name = Default::default();
+        let mut f_given_name = Default::default();
+        let mut f_name = Default::default();
+        let mut f_phone_number = Default::default();
+        let mut f_phone_verified = Default::default();
+        let mut f_username = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = de_map.next_value()?,
+                "email_verified" => f_email_verified = de_map.next_value()?,
+                "family_name" => f_family_name = de_map.next_value()?,
+                "given_name" => f_given_name = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "phone_number" => f_phone_number = de_map.next_value()?,
+                "phone_verified" => f_phone_verified = de_map.next_value()?,
+                "username" => f_username = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-    }
-
-    /// Sets `linked_clients`.
-    pub fn linked_clients(mut self, value: impl Into<Vec<LinkedClientConfiguration>>) -> Self {
-        self.linked_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `oin_submission_id`.
-    pub fn oin_submission_id(mut self, value: impl Into<String>) -> Self {
-        self.oin_submission_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email,
+            email_verified: f_email_verified,
+            family_name: f_family_name,
+            given_name: f_given_name,
+            name: f_name,
+            phone_number: f_phone_number,
+            phone_verified: f_phone_verified,
+            username: f_username,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "clients")]
-/// Application specific configuration for use with the OIN Express Configuration feature.
-///
-/// The same type as [`ExpressConfiguration`]: the API description gives both the same schema.
-pub type ExpressConfigurationOrNull = ExpressConfiguration;
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData")
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
-#[cfg(feature = "emails")]
-/// The `ExtensibilityEmailProviderCredentials` schema.
+#[cfg(feature = "full")]
+/// List of custom identity providers.
 ///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type ExtensibilityEmailProviderCredentials = ClientAddonOag;
+/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProviderEnum =
+    ConnectionResponseContentCustomStrategy;
+
+#[cfg(feature = "full")]
+/// The IDP-specific identifer for the user.
+///
+/// The same type as [`UserId`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId = UserId;
+
+#[cfg(feature = "full")]
+/// The identity object for database identity providers.
+///
+/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabase`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabase`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    /// Name of the connection containing this identity.
+    pub connection: String,
+    /// The `isSocial` field.
+    #[serde(rename = "isSocial")]
+    pub is_social: bool,
+    /// The `profileData` field.
+    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
+    pub profile_data:
+        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData>,
+    /// Always `auth0`.
+    pub provider: String,
+    /// The `user_id` field.
+    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = None;
+        let mut f_is_social = None;
+        let mut f_profile_data = Default::default();
+        let mut f_provider = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => f_connection = Some(de_map.next_value()?),
+                "isSocial" => f_is_social = Some(de_map.next_value()?),
+                "profileData" => f_profile_data = de_map.next_value()?,
+                "provider" => f_provider = Some(object::constant(de_map.next_value()?, "auth0")?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: object::missing(f_connection, "connection")?,
+            is_social: object::missing(f_is_social, "isSocial")?,
+            profile_data: f_profile_data,
+            provider: object::missing(f_provider, "provider")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase")
+            .field("connection", &self.connection)
+            .field("is_social", &self.is_social)
+            .field("profile_data", &self.profile_data)
+            .field("provider", &self.provider)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
+
+#[cfg(feature = "full")]
+/// Profile data for the user.
+///
+/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData =
+    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
+
+#[cfg(feature = "full")]
+/// List of database identity providers.
+///
+/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProviderEnum =
+    IdentityProviderOnlyAuth0Enum;
+
+#[cfg(feature = "full")]
+/// The IDP-specific identifer for the user.
+///
+/// The same type as [`UserId`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId = UserId;
+
+#[cfg(feature = "full")]
+/// The identity object for enterprise identity providers.
+///
+/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterprise`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterprise`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    /// Name of the connection containing this identity.
+    pub connection: String,
+    /// The `isSocial` field.
+    #[serde(rename = "isSocial")]
+    pub is_social: bool,
+    /// The `profileData` field.
+    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
+    pub profile_data:
+        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData>,
+    /// The `provider` field.
+    pub provider: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum,
+    /// The `user_id` field.
+    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = None;
+        let mut f_is_social = None;
+        let mut f_profile_data = Default::default();
+        let mut f_provider = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => f_connection = Some(de_map.next_value()?),
+                "isSocial" => f_is_social = Some(de_map.next_value()?),
+                "profileData" => f_profile_data = de_map.next_value()?,
+                "provider" => f_provider = Some(de_map.next_value()?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: object::missing(f_connection, "connection")?,
+            is_social: object::missing(f_is_social, "isSocial")?,
+            profile_data: f_profile_data,
+            provider: object::missing(f_provider, "provider")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise")
+            .field("connection", &self.connection)
+            .field("is_social", &self.is_social)
+            .field("profile_data", &self.profile_data)
+            .field("provider", &self.provider)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
+
+#[cfg(feature = "full")]
+/// Profile data for the user.
+///
+/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData =
+    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// List of enterprise identity providers.
+    pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum {
+        /// `ad`
+        Ad = "ad",
+        /// `adfs`
+        Adfs = "adfs",
+        /// `google-apps`
+        GoogleApps = "google-apps",
+        /// `ip`
+        Ip = "ip",
+        /// `office365`
+        Office365 = "office365",
+        /// `oidc`
+        Oidc = "oidc",
+        /// `okta`
+        Okta = "okta",
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+        /// `samlp`
+        Samlp = "samlp",
+        /// `sharepoint`
+        Sharepoint = "sharepoint",
+        /// `waad`
+        Waad = "waad",
+    }
+}

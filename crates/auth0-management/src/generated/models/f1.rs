@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "experimentation")]
@@ -24,20 +25,20 @@ use crate::patch::Patch;
 /// Also named [`CreateFeatureFlagResponseContent`], [`GetFeatureFlagResponseContent`], [`UpdateFeatureFlagResponseContent`], [`UpdateFeatureFlagStatusResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FeatureFlag {
     /// The `created_at` field.
     pub created_at: String,
     /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `id` field.
     pub id: String,
     /// The `name` field.
     pub name: String,
     /// The `parameters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<BTreeMap<String, FeatureFlagConfigParam>>,
     /// The `status` field.
     pub status: FeatureFlagStatusEnum,
@@ -47,8 +48,59 @@ pub struct FeatureFlag {
     /// The `updated_at` field.
     pub updated_at: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for FeatureFlag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for FeatureFlag {
+    const NAME: &'static str = "FeatureFlag";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_description = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_parameters = Default::default();
+        let mut f_status = None;
+        let mut f_type_ = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "description" => f_description = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "parameters" => f_parameters = de_map.next_value()?,
+                "status" => f_status = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            description: f_description,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            parameters: f_parameters,
+            status: object::missing(f_status, "status")?,
+            type_: object::missing(f_type_, "type")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -73,11 +125,11 @@ impl fmt::Debug for FeatureFlag {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FeatureFlagConfigParam {
     /// A human-readable description of the parameter
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `type` field.
     #[serde(rename = "type")]
@@ -85,8 +137,44 @@ pub struct FeatureFlagConfigParam {
     /// The `value` field.
     pub value: Value,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for FeatureFlagConfigParam {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for FeatureFlagConfigParam {
+    const NAME: &'static str = "FeatureFlagConfigParam";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = Default::default();
+        let mut f_type_ = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = de_map.next_value()?,
+                "type" => f_type_ = Some(de_map.next_value()?),
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description,
+            type_: object::missing(f_type_, "type")?,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -178,15 +266,45 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FedCmLogin {
     /// The `google` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub google: Option<FedCmLoginGoogle>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for FedCmLogin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for FedCmLogin {
+    const NAME: &'static str = "FedCmLogin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_google = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "google" => f_google = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            google: f_google,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -226,15 +344,45 @@ impl FedCmLogin {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FedCmLoginGoogle {
     /// When true, shows the Google FedCM prompt on New Universal Login for this client
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_enabled: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for FedCmLoginGoogle {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for FedCmLoginGoogle {
+    const NAME: &'static str = "FedCmLoginGoogle";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_is_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "is_enabled" => f_is_enabled = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            is_enabled: f_is_enabled,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -283,30 +431,75 @@ pub type FedCmLoginPatch = FedCmLogin;
 /// The `FederatedConnectionTokenSet` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FederatedConnectionTokenSet {
     /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<String>,
     /// The `expires_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `issued_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_at: Option<String>,
     /// The `last_used_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<String>,
     /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for FederatedConnectionTokenSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for FederatedConnectionTokenSet {
+    const NAME: &'static str = "FederatedConnectionTokenSet";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = Default::default();
+        let mut f_expires_at = Default::default();
+        let mut f_id = Default::default();
+        let mut f_issued_at = Default::default();
+        let mut f_last_used_at = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => f_connection = de_map.next_value()?,
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "issued_at" => f_issued_at = de_map.next_value()?,
+                "last_used_at" => f_last_used_at = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: f_connection,
+            expires_at: f_expires_at,
+            id: f_id,
+            issued_at: f_issued_at,
+            last_used_at: f_last_used_at,
+            scope: f_scope,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "users")]
@@ -539,31 +732,73 @@ impl fmt::Debug for FlowActionActivecampaign {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionActivecampaignListContacts {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionActivecampaignListContactsParams,
     /// Always `ACTIVECAMPAIGN`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionActivecampaignListContacts::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionActivecampaignListContacts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionActivecampaignListContacts {
+    const NAME: &'static str = "FlowActionActivecampaignListContacts";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -578,15 +813,6 @@ impl fmt::Debug for FlowActionActivecampaignListContacts {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionActivecampaignListContacts {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ACTIVECAMPAIGN")
     }
 }
 
@@ -653,31 +879,73 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionActivecampaignUpsertContact {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionActivecampaignUpsertContactParams,
     /// Always `ACTIVECAMPAIGN`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionActivecampaignUpsertContact::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionActivecampaignUpsertContact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionActivecampaignUpsertContact {
+    const NAME: &'static str = "FlowActionActivecampaignUpsertContact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -692,15 +960,6 @@ impl fmt::Debug for FlowActionActivecampaignUpsertContact {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionActivecampaignUpsertContact {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ACTIVECAMPAIGN")
     }
 }
 
@@ -752,28 +1011,73 @@ impl FlowActionActivecampaignUpsertContact {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionActivecampaignUpsertContactParams {
     /// The `connection_id` field.
     pub connection_id: String,
     /// The `custom_fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<Map<String, Value>>,
     /// The `email` field.
     pub email: String,
     /// The `first_name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// The `last_name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// The `phone` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionActivecampaignUpsertContactParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionActivecampaignUpsertContactParams {
+    const NAME: &'static str = "FlowActionActivecampaignUpsertContactParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_custom_fields = Default::default();
+        let mut f_email = None;
+        let mut f_first_name = Default::default();
+        let mut f_last_name = Default::default();
+        let mut f_phone = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "custom_fields" => f_custom_fields = de_map.next_value()?,
+                "email" => f_email = Some(de_map.next_value()?),
+                "first_name" => f_first_name = de_map.next_value()?,
+                "last_name" => f_last_name = de_map.next_value()?,
+                "phone" => f_phone = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            custom_fields: f_custom_fields,
+            email: object::missing(f_email, "email")?,
+            first_name: f_first_name,
+            last_name: f_last_name,
+            phone: f_phone,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -895,31 +1199,73 @@ impl fmt::Debug for FlowActionAirtable {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAirtableCreateRecord {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionAirtableCreateRecordParams,
     /// Always `AIRTABLE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAirtableCreateRecord::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAirtableCreateRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAirtableCreateRecord {
+    const NAME: &'static str = "FlowActionAirtableCreateRecord";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -934,15 +1280,6 @@ impl fmt::Debug for FlowActionAirtableCreateRecord {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAirtableCreateRecord {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -994,7 +1331,7 @@ impl FlowActionAirtableCreateRecord {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAirtableCreateRecordParams {
     /// The `base_id` field.
@@ -1002,13 +1339,52 @@ pub struct FlowActionAirtableCreateRecordParams {
     /// The `connection_id` field.
     pub connection_id: String,
     /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Map<String, Value>>,
     /// The `table_name` field.
     pub table_name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAirtableCreateRecordParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAirtableCreateRecordParams {
+    const NAME: &'static str = "FlowActionAirtableCreateRecordParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_base_id = None;
+        let mut f_connection_id = None;
+        let mut f_fields = Default::default();
+        let mut f_table_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "base_id" => f_base_id = Some(de_map.next_value()?),
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "fields" => f_fields = de_map.next_value()?,
+                "table_name" => f_table_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            base_id: object::missing(f_base_id, "base_id")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            fields: f_fields,
+            table_name: object::missing(f_table_name, "table_name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1069,31 +1445,73 @@ pub type FlowActionAirtableCreateRecordType = FlowActionAirtableListRecordsType;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAirtableListRecords {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionAirtableListRecordsParams,
     /// Always `AIRTABLE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAirtableListRecords::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAirtableListRecords {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAirtableListRecords {
+    const NAME: &'static str = "FlowActionAirtableListRecords";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1108,15 +1526,6 @@ impl fmt::Debug for FlowActionAirtableListRecords {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAirtableListRecords {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -1168,7 +1577,7 @@ impl FlowActionAirtableListRecords {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAirtableListRecordsParams {
     /// The `base_id` field.
@@ -1176,16 +1585,58 @@ pub struct FlowActionAirtableListRecordsParams {
     /// The `connection_id` field.
     pub connection_id: String,
     /// The `query` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// The `table_name` field.
     pub table_name: String,
     /// The `view` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub view: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAirtableListRecordsParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAirtableListRecordsParams {
+    const NAME: &'static str = "FlowActionAirtableListRecordsParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_base_id = None;
+        let mut f_connection_id = None;
+        let mut f_query = Default::default();
+        let mut f_table_name = None;
+        let mut f_view = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "base_id" => f_base_id = Some(de_map.next_value()?),
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "query" => f_query = de_map.next_value()?,
+                "table_name" => f_table_name = Some(de_map.next_value()?),
+                "view" => f_view = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            base_id: object::missing(f_base_id, "base_id")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            query: f_query,
+            table_name: object::missing(f_table_name, "table_name")?,
+            view: f_view,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1253,31 +1704,73 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAirtableUpdateRecord {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionAirtableUpdateRecordParams,
     /// Always `AIRTABLE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAirtableUpdateRecord::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAirtableUpdateRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAirtableUpdateRecord {
+    const NAME: &'static str = "FlowActionAirtableUpdateRecord";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1292,15 +1785,6 @@ impl fmt::Debug for FlowActionAirtableUpdateRecord {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAirtableUpdateRecord {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AIRTABLE")
     }
 }
 
@@ -1352,7 +1836,7 @@ impl FlowActionAirtableUpdateRecord {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAirtableUpdateRecordParams {
     /// The `base_id` field.
@@ -1360,15 +1844,57 @@ pub struct FlowActionAirtableUpdateRecordParams {
     /// The `connection_id` field.
     pub connection_id: String,
     /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Map<String, Value>>,
     /// The `record_id` field.
     pub record_id: String,
     /// The `table_name` field.
     pub table_name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAirtableUpdateRecordParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAirtableUpdateRecordParams {
+    const NAME: &'static str = "FlowActionAirtableUpdateRecordParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_base_id = None;
+        let mut f_connection_id = None;
+        let mut f_fields = Default::default();
+        let mut f_record_id = None;
+        let mut f_table_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "base_id" => f_base_id = Some(de_map.next_value()?),
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "fields" => f_fields = de_map.next_value()?,
+                "record_id" => f_record_id = Some(de_map.next_value()?),
+                "table_name" => f_table_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            base_id: object::missing(f_base_id, "base_id")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            fields: f_fields,
+            record_id: object::missing(f_record_id, "record_id")?,
+            table_name: object::missing(f_table_name, "table_name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1475,31 +2001,73 @@ impl fmt::Debug for FlowActionAuth0 {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAuth0CreateUser {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionAuth0CreateUserParams,
     /// Always `AUTH0`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAuth0CreateUser::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0CreateUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0CreateUser {
+    const NAME: &'static str = "FlowActionAuth0CreateUser";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1514,15 +2082,6 @@ impl fmt::Debug for FlowActionAuth0CreateUser {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0CreateUser {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
     }
 }
 
@@ -1571,7 +2130,7 @@ impl FlowActionAuth0CreateUser {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAuth0CreateUserParams {
     /// The `connection_id` field.
@@ -1579,8 +2138,41 @@ pub struct FlowActionAuth0CreateUserParams {
     /// The `payload` field.
     pub payload: Map<String, Value>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0CreateUserParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0CreateUserParams {
+    const NAME: &'static str = "FlowActionAuth0CreateUserParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_payload = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "payload" => f_payload = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            payload: object::missing(f_payload, "payload")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1627,31 +2219,73 @@ pub type FlowActionAuth0CreateUserType = FlowActionAuth0GetUserType;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAuth0GetUser {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionAuth0GetUserParams,
     /// Always `AUTH0`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAuth0GetUser::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0GetUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0GetUser {
+    const NAME: &'static str = "FlowActionAuth0GetUser";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1666,15 +2300,6 @@ impl fmt::Debug for FlowActionAuth0GetUser {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0GetUser {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
     }
 }
 
@@ -1723,7 +2348,7 @@ impl FlowActionAuth0GetUser {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAuth0GetUserParams {
     /// The `connection_id` field.
@@ -1731,8 +2356,41 @@ pub struct FlowActionAuth0GetUserParams {
     /// The `user_id` field.
     pub user_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0GetUserParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0GetUserParams {
+    const NAME: &'static str = "FlowActionAuth0GetUserParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1800,31 +2458,73 @@ pub type FlowActionAuth0MakeCallType = FlowActionAuth0GetUserType;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAuth0SendEmail {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionAuth0SendEmailParams,
     /// Always `AUTH0`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAuth0SendEmail::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendEmail {
+    const NAME: &'static str = "FlowActionAuth0SendEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1839,15 +2539,6 @@ impl fmt::Debug for FlowActionAuth0SendEmail {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendEmail {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
     }
 }
 
@@ -1896,24 +2587,66 @@ impl FlowActionAuth0SendEmail {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAuth0SendEmailParams {
     /// The `body` field.
     pub body: String,
     /// The `custom_vars` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_vars: Option<Map<String, Value>>,
     /// The `from` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<FlowActionAuth0SendEmailParamsFrom>,
     /// The `subject` field.
     pub subject: String,
     /// The `to` field.
     pub to: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendEmailParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendEmailParams {
+    const NAME: &'static str = "FlowActionAuth0SendEmailParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_body = None;
+        let mut f_custom_vars = Default::default();
+        let mut f_from = Default::default();
+        let mut f_subject = None;
+        let mut f_to = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "body" => f_body = Some(de_map.next_value()?),
+                "custom_vars" => f_custom_vars = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "subject" => f_subject = Some(de_map.next_value()?),
+                "to" => f_to = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            body: object::missing(f_body, "body")?,
+            custom_vars: f_custom_vars,
+            from: f_from,
+            subject: object::missing(f_subject, "subject")?,
+            to: object::missing(f_to, "to")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1968,17 +2701,50 @@ impl FlowActionAuth0SendEmailParams {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionAuth0SendEmailParamsFrom {
     /// The `email` field.
     pub email: String,
     /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendEmailParamsFrom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendEmailParamsFrom {
+    const NAME: &'static str = "FlowActionAuth0SendEmailParamsFrom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = Some(de_map.next_value()?),
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: object::missing(f_email, "email")?,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -2029,914 +2795,3 @@ pub type FlowActionAuth0SendEmailParamsTo = String;
 ///
 /// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
 pub type FlowActionAuth0SendEmailType = FlowActionAuth0GetUserType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequest` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionAuth0SendRequest {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionAuth0SendRequestParams,
-    /// Always `AUTH0`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAuth0SendRequest::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionAuth0SendRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionAuth0SendRequest")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendRequest {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendRequest {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0SendRequestParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "AUTH0".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionAuth0SendRequestParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `headers` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<Map<String, Value>>,
-    /// The `method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<FlowActionAuth0SendRequestParamsMethod>,
-    /// The `params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<BTreeMap<String, FlowActionAuth0SendRequestParamsQueryParamsValue>>,
-    /// The `pathname` field.
-    pub pathname: String,
-    /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<FlowActionAuth0SendRequestParamsPayload>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionAuth0SendRequestParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionAuth0SendRequestParams")
-            .field("connection_id", &self.connection_id)
-            .field("headers", &Keys(&self.headers))
-            .field("method", &self.method)
-            .field("params", &Keys(&self.params))
-            .field("pathname", &self.pathname)
-            .field("payload", &self.payload)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendRequestParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, pathname: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            headers: None,
-            method: None,
-            params: None,
-            pathname: pathname.into(),
-            payload: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `headers`.
-    pub fn headers(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.headers = Some(value.into());
-        self
-    }
-
-    /// Sets `method`.
-    pub fn method(mut self, value: impl Into<FlowActionAuth0SendRequestParamsMethod>) -> Self {
-        self.method = Some(value.into());
-        self
-    }
-
-    /// Sets `params`.
-    pub fn params(
-        mut self,
-        value: impl Into<BTreeMap<String, FlowActionAuth0SendRequestParamsQueryParamsValue>>,
-    ) -> Self {
-        self.params = Some(value.into());
-        self
-    }
-
-    /// Sets `payload`.
-    pub fn payload(mut self, value: impl Into<FlowActionAuth0SendRequestParamsPayload>) -> Self {
-        self.payload = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParamsCustomVars` schema.
-pub type FlowActionAuth0SendRequestParamsCustomVars = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParamsHeaders` schema.
-pub type FlowActionAuth0SendRequestParamsHeaders = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParamsMethod` schema.
-///
-/// The same type as [`FlowActionHttpSendRequestParamsMethod`]: the API description gives both the same schema.
-pub type FlowActionAuth0SendRequestParamsMethod = FlowActionHttpSendRequestParamsMethod;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParamsPayload` schema.
-///
-/// The same type as [`FlowActionHttpSendRequestParamsPayload`]: the API description gives both the same schema.
-pub type FlowActionAuth0SendRequestParamsPayload = FlowActionHttpSendRequestParamsPayload;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParamsPayloadObject` schema.
-pub type FlowActionAuth0SendRequestParamsPayloadObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParamsQueryParams` schema.
-pub type FlowActionAuth0SendRequestParamsQueryParams =
-    BTreeMap<String, FlowActionAuth0SendRequestParamsQueryParamsValue>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestParamsQueryParamsValue` schema.
-///
-/// The same type as [`FlowActionHttpSendRequestParamsQueryParamsValue`]: the API description gives both the same schema.
-pub type FlowActionAuth0SendRequestParamsQueryParamsValue =
-    FlowActionHttpSendRequestParamsQueryParamsValue;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendRequestType` schema.
-///
-/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
-pub type FlowActionAuth0SendRequestType = FlowActionAuth0GetUserType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendSms` object.
-///
-/// Also named [`FlowActionAuth0MakeCall`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionAuth0SendSms {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionAuth0SendSmsParams,
-    /// Always `AUTH0`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAuth0SendSms::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionAuth0SendSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionAuth0SendSms")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendSms {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendSms {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0SendSmsParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "AUTH0".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendSmsParams` object.
-///
-/// Also named [`FlowActionAuth0MakeCallParams`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionAuth0SendSmsParams {
-    /// The `custom_vars` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_vars: Option<Map<String, Value>>,
-    /// The `from` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// The `message` field.
-    pub message: String,
-    /// The `to` field.
-    pub to: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionAuth0SendSmsParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionAuth0SendSmsParams")
-            .field("custom_vars", &Keys(&self.custom_vars))
-            .field("from", &self.from)
-            .field("message", &self.message)
-            .field("to", &self.to)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendSmsParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(message: impl Into<String>, to: impl Into<String>) -> Self {
-        Self {
-            custom_vars: None,
-            from: None,
-            message: message.into(),
-            to: to.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `custom_vars`.
-    pub fn custom_vars(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.custom_vars = Some(value.into());
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendSmsParamsCustomVars` schema.
-pub type FlowActionAuth0SendSmsParamsCustomVars = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendSmsType` schema.
-///
-/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
-pub type FlowActionAuth0SendSmsType = FlowActionAuth0GetUserType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0UpdateUser` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionAuth0UpdateUser {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionAuth0UpdateUserParams,
-    /// Always `AUTH0`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionAuth0UpdateUser::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionAuth0UpdateUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionAuth0UpdateUser")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0UpdateUser {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "AUTH0")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0UpdateUser {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0UpdateUserParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "AUTH0".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0UpdateUserParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionAuth0UpdateUserParams {
-    /// The `changes` field.
-    pub changes: Map<String, Value>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `user_id` field.
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionAuth0UpdateUserParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionAuth0UpdateUserParams")
-            .field("changes", &Keys(&self.changes))
-            .field("connection_id", &self.connection_id)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0UpdateUserParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        changes: impl Into<Map<String, Value>>,
-        connection_id: impl Into<String>,
-        user_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            changes: changes.into(),
-            connection_id: connection_id.into(),
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0UpdateUserParamsChanges` schema.
-pub type FlowActionAuth0UpdateUserParamsChanges = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0UpdateUserType` schema.
-///
-/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
-pub type FlowActionAuth0UpdateUserType = FlowActionAuth0GetUserType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionBigquery` schema.
-pub type FlowActionBigquery = FlowActionBigqueryInsertRows;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionBigqueryInsertRows` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionBigqueryInsertRows {
-    /// Always `INSERT_ROWS`.
-    #[serde(deserialize_with = "FlowActionBigqueryInsertRows::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionBigqueryInsertRowsParams,
-    /// Always `BIGQUERY`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionBigqueryInsertRows::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionBigqueryInsertRows {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionBigqueryInsertRows")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionBigqueryInsertRows {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "INSERT_ROWS")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BIGQUERY")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionBigqueryInsertRows {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionBigqueryInsertRowsParams>,
-    ) -> Self {
-        Self {
-            action: "INSERT_ROWS".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "BIGQUERY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionBigqueryInsertRowsAction`.
-    pub enum FlowActionBigqueryInsertRowsAction {
-        /// `INSERT_ROWS`
-        InsertRows = "INSERT_ROWS",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionBigqueryInsertRowsParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionBigqueryInsertRowsParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `data` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-    /// The `dataset_id` field.
-    pub dataset_id: String,
-    /// The `table_id` field.
-    pub table_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionBigqueryInsertRowsParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionBigqueryInsertRowsParams")
-            .field("connection_id", &self.connection_id)
-            .field("data", &Keys(&self.data))
-            .field("dataset_id", &self.dataset_id)
-            .field("table_id", &self.table_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionBigqueryInsertRowsParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        dataset_id: impl Into<String>,
-        table_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            data: None,
-            dataset_id: dataset_id.into(),
-            table_id: table_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `data`.
-    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.data = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionBigqueryInsertRowsParamsData` schema.
-pub type FlowActionBigqueryInsertRowsParamsData = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionBigqueryInsertRowsType`.
-    pub enum FlowActionBigqueryInsertRowsType {
-        /// `BIGQUERY`
-        Bigquery = "BIGQUERY",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionClearbit`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionClearbit {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionClearbit {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionClearbit", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionClearbit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionClearbitFindCompany` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionClearbitFindCompany {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionClearbitFindCompanyParams,
-    /// Always `CLEARBIT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionClearbitFindCompany::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionClearbitFindCompany {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionClearbitFindCompany")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionClearbitFindCompany {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "CLEARBIT")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionClearbitFindCompany {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionClearbitFindCompanyParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "CLEARBIT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

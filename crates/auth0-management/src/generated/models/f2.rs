@@ -10,15 +10,1248 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequest` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionAuth0SendRequest {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionAuth0SendRequestParams,
+    /// Always `AUTH0`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendRequest {
+    const NAME: &'static str = "FlowActionAuth0SendRequest";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionAuth0SendRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionAuth0SendRequest")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionAuth0SendRequest {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0SendRequestParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "AUTH0".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionAuth0SendRequestParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `headers` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Map<String, Value>>,
+    /// The `method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<FlowActionAuth0SendRequestParamsMethod>,
+    /// The `params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<BTreeMap<String, FlowActionAuth0SendRequestParamsQueryParamsValue>>,
+    /// The `pathname` field.
+    pub pathname: String,
+    /// The `payload` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<FlowActionAuth0SendRequestParamsPayload>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendRequestParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendRequestParams {
+    const NAME: &'static str = "FlowActionAuth0SendRequestParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_headers = Default::default();
+        let mut f_method = Default::default();
+        let mut f_params = Default::default();
+        let mut f_pathname = None;
+        let mut f_payload = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "headers" => f_headers = de_map.next_value()?,
+                "method" => f_method = de_map.next_value()?,
+                "params" => f_params = de_map.next_value()?,
+                "pathname" => f_pathname = Some(de_map.next_value()?),
+                "payload" => f_payload = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            headers: f_headers,
+            method: f_method,
+            params: f_params,
+            pathname: object::missing(f_pathname, "pathname")?,
+            payload: f_payload,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionAuth0SendRequestParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionAuth0SendRequestParams")
+            .field("connection_id", &self.connection_id)
+            .field("headers", &Keys(&self.headers))
+            .field("method", &self.method)
+            .field("params", &Keys(&self.params))
+            .field("pathname", &self.pathname)
+            .field("payload", &self.payload)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionAuth0SendRequestParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, pathname: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            headers: None,
+            method: None,
+            params: None,
+            pathname: pathname.into(),
+            payload: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `headers`.
+    pub fn headers(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.headers = Some(value.into());
+        self
+    }
+
+    /// Sets `method`.
+    pub fn method(mut self, value: impl Into<FlowActionAuth0SendRequestParamsMethod>) -> Self {
+        self.method = Some(value.into());
+        self
+    }
+
+    /// Sets `params`.
+    pub fn params(
+        mut self,
+        value: impl Into<BTreeMap<String, FlowActionAuth0SendRequestParamsQueryParamsValue>>,
+    ) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+
+    /// Sets `payload`.
+    pub fn payload(mut self, value: impl Into<FlowActionAuth0SendRequestParamsPayload>) -> Self {
+        self.payload = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParamsCustomVars` schema.
+pub type FlowActionAuth0SendRequestParamsCustomVars = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParamsHeaders` schema.
+pub type FlowActionAuth0SendRequestParamsHeaders = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParamsMethod` schema.
+///
+/// The same type as [`FlowActionHttpSendRequestParamsMethod`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendRequestParamsMethod = FlowActionHttpSendRequestParamsMethod;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParamsPayload` schema.
+///
+/// The same type as [`FlowActionHttpSendRequestParamsPayload`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendRequestParamsPayload = FlowActionHttpSendRequestParamsPayload;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParamsPayloadObject` schema.
+pub type FlowActionAuth0SendRequestParamsPayloadObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParamsQueryParams` schema.
+pub type FlowActionAuth0SendRequestParamsQueryParams =
+    BTreeMap<String, FlowActionAuth0SendRequestParamsQueryParamsValue>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestParamsQueryParamsValue` schema.
+///
+/// The same type as [`FlowActionHttpSendRequestParamsQueryParamsValue`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendRequestParamsQueryParamsValue =
+    FlowActionHttpSendRequestParamsQueryParamsValue;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendRequestType` schema.
+///
+/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendRequestType = FlowActionAuth0GetUserType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendSms` object.
+///
+/// Also named [`FlowActionAuth0MakeCall`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionAuth0SendSms {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionAuth0SendSmsParams,
+    /// Always `AUTH0`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendSms {
+    const NAME: &'static str = "FlowActionAuth0SendSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionAuth0SendSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionAuth0SendSms")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionAuth0SendSms {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0SendSmsParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "AUTH0".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendSmsParams` object.
+///
+/// Also named [`FlowActionAuth0MakeCallParams`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionAuth0SendSmsParams {
+    /// The `custom_vars` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_vars: Option<Map<String, Value>>,
+    /// The `from` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The `message` field.
+    pub message: String,
+    /// The `to` field.
+    pub to: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendSmsParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendSmsParams {
+    const NAME: &'static str = "FlowActionAuth0SendSmsParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_custom_vars = Default::default();
+        let mut f_from = Default::default();
+        let mut f_message = None;
+        let mut f_to = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "custom_vars" => f_custom_vars = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "message" => f_message = Some(de_map.next_value()?),
+                "to" => f_to = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            custom_vars: f_custom_vars,
+            from: f_from,
+            message: object::missing(f_message, "message")?,
+            to: object::missing(f_to, "to")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionAuth0SendSmsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionAuth0SendSmsParams")
+            .field("custom_vars", &Keys(&self.custom_vars))
+            .field("from", &self.from)
+            .field("message", &self.message)
+            .field("to", &self.to)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionAuth0SendSmsParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(message: impl Into<String>, to: impl Into<String>) -> Self {
+        Self {
+            custom_vars: None,
+            from: None,
+            message: message.into(),
+            to: to.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `custom_vars`.
+    pub fn custom_vars(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.custom_vars = Some(value.into());
+        self
+    }
+
+    /// Sets `from`.
+    pub fn from(mut self, value: impl Into<String>) -> Self {
+        self.from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendSmsParamsCustomVars` schema.
+pub type FlowActionAuth0SendSmsParamsCustomVars = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendSmsType` schema.
+///
+/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendSmsType = FlowActionAuth0GetUserType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0UpdateUser` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionAuth0UpdateUser {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionAuth0UpdateUserParams,
+    /// Always `AUTH0`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0UpdateUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0UpdateUser {
+    const NAME: &'static str = "FlowActionAuth0UpdateUser";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionAuth0UpdateUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionAuth0UpdateUser")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionAuth0UpdateUser {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionAuth0UpdateUserParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "AUTH0".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0UpdateUserParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionAuth0UpdateUserParams {
+    /// The `changes` field.
+    pub changes: Map<String, Value>,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `user_id` field.
+    pub user_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0UpdateUserParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0UpdateUserParams {
+    const NAME: &'static str = "FlowActionAuth0UpdateUserParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_changes = None;
+        let mut f_connection_id = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "changes" => f_changes = Some(de_map.next_value()?),
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            changes: object::missing(f_changes, "changes")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionAuth0UpdateUserParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionAuth0UpdateUserParams")
+            .field("changes", &Keys(&self.changes))
+            .field("connection_id", &self.connection_id)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionAuth0UpdateUserParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        changes: impl Into<Map<String, Value>>,
+        connection_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            changes: changes.into(),
+            connection_id: connection_id.into(),
+            user_id: user_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0UpdateUserParamsChanges` schema.
+pub type FlowActionAuth0UpdateUserParamsChanges = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0UpdateUserType` schema.
+///
+/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
+pub type FlowActionAuth0UpdateUserType = FlowActionAuth0GetUserType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionBigquery` schema.
+pub type FlowActionBigquery = FlowActionBigqueryInsertRows;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionBigqueryInsertRows` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionBigqueryInsertRows {
+    /// Always `INSERT_ROWS`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionBigqueryInsertRowsParams,
+    /// Always `BIGQUERY`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionBigqueryInsertRows {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionBigqueryInsertRows {
+    const NAME: &'static str = "FlowActionBigqueryInsertRows";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(object::constant(de_map.next_value()?, "INSERT_ROWS")?),
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "BIGQUERY")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionBigqueryInsertRows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionBigqueryInsertRows")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionBigqueryInsertRows {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionBigqueryInsertRowsParams>,
+    ) -> Self {
+        Self {
+            action: "INSERT_ROWS".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "BIGQUERY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionBigqueryInsertRowsAction`.
+    pub enum FlowActionBigqueryInsertRowsAction {
+        /// `INSERT_ROWS`
+        InsertRows = "INSERT_ROWS",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionBigqueryInsertRowsParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionBigqueryInsertRowsParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `data` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Map<String, Value>>,
+    /// The `dataset_id` field.
+    pub dataset_id: String,
+    /// The `table_id` field.
+    pub table_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionBigqueryInsertRowsParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionBigqueryInsertRowsParams {
+    const NAME: &'static str = "FlowActionBigqueryInsertRowsParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_data = Default::default();
+        let mut f_dataset_id = None;
+        let mut f_table_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "data" => f_data = de_map.next_value()?,
+                "dataset_id" => f_dataset_id = Some(de_map.next_value()?),
+                "table_id" => f_table_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            data: f_data,
+            dataset_id: object::missing(f_dataset_id, "dataset_id")?,
+            table_id: object::missing(f_table_id, "table_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionBigqueryInsertRowsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionBigqueryInsertRowsParams")
+            .field("connection_id", &self.connection_id)
+            .field("data", &Keys(&self.data))
+            .field("dataset_id", &self.dataset_id)
+            .field("table_id", &self.table_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionBigqueryInsertRowsParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        dataset_id: impl Into<String>,
+        table_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            data: None,
+            dataset_id: dataset_id.into(),
+            table_id: table_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionBigqueryInsertRowsParamsData` schema.
+pub type FlowActionBigqueryInsertRowsParamsData = Map<String, Value>;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionBigqueryInsertRowsType`.
+    pub enum FlowActionBigqueryInsertRowsType {
+        /// `BIGQUERY`
+        Bigquery = "BIGQUERY",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionClearbit`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionClearbit {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionClearbit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionClearbit", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionClearbit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionClearbitFindCompany` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionClearbitFindCompany {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionClearbitFindCompanyParams,
+    /// Always `CLEARBIT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionClearbitFindCompany {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionClearbitFindCompany {
+    const NAME: &'static str = "FlowActionClearbitFindCompany";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "CLEARBIT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionClearbitFindCompany {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionClearbitFindCompany")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionClearbitFindCompany {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionClearbitFindCompanyParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "CLEARBIT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
 
 #[cfg(feature = "full")]
 /// The `FlowActionClearbitFindCompanyParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionClearbitFindCompanyParams {
     /// The `connection_id` field.
@@ -26,8 +1259,41 @@ pub struct FlowActionClearbitFindCompanyParams {
     /// The `domain` field.
     pub domain: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionClearbitFindCompanyParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionClearbitFindCompanyParams {
+    const NAME: &'static str = "FlowActionClearbitFindCompanyParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_domain = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "domain" => f_domain = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            domain: object::missing(f_domain, "domain")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -70,31 +1336,73 @@ pub type FlowActionClearbitFindCompanyType = FlowActionClearbitFindPersonType;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionClearbitFindPerson {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionClearbitFindPersonParams,
     /// Always `CLEARBIT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionClearbitFindPerson::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionClearbitFindPerson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionClearbitFindPerson {
+    const NAME: &'static str = "FlowActionClearbitFindPerson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "CLEARBIT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -109,15 +1417,6 @@ impl fmt::Debug for FlowActionClearbitFindPerson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionClearbitFindPerson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "CLEARBIT")
     }
 }
 
@@ -188,34 +1487,80 @@ pub type FlowActionEmail = FlowActionEmailVerifyEmail;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionEmailVerifyEmail {
     /// Always `VERIFY_EMAIL`.
-    #[serde(deserialize_with = "FlowActionEmailVerifyEmail::constant_action")]
     pub action: String,
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionEmailVerifyEmailParams,
     /// Always `EMAIL`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionEmailVerifyEmail::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionEmailVerifyEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionEmailVerifyEmail {
+    const NAME: &'static str = "FlowActionEmailVerifyEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => {
+                    f_action = Some(object::constant(de_map.next_value()?, "VERIFY_EMAIL")?)
+                }
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "EMAIL")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "flows")]
@@ -231,20 +1576,6 @@ impl fmt::Debug for FlowActionEmailVerifyEmail {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionEmailVerifyEmail {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "VERIFY_EMAIL")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "EMAIL")
     }
 }
 
@@ -303,17 +1634,50 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionEmailVerifyEmailParams {
     /// The `email` field.
     pub email: String,
     /// The `rules` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rules: Option<FlowActionEmailVerifyEmailParamsRules>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionEmailVerifyEmailParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionEmailVerifyEmailParams {
+    const NAME: &'static str = "FlowActionEmailVerifyEmailParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_rules = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = Some(de_map.next_value()?),
+                "rules" => f_rules = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: object::missing(f_email, "email")?,
+            rules: f_rules,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "flows")]
@@ -356,30 +1720,75 @@ impl FlowActionEmailVerifyEmailParams {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionEmailVerifyEmailParamsRules {
     /// The `allowlist` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowlist: Option<Vec<String>>,
     /// The `block_aliases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block_aliases: Option<bool>,
     /// The `block_disposable_emails` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block_disposable_emails: Option<bool>,
     /// The `block_free_emails` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block_free_emails: Option<bool>,
     /// The `blocklist` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocklist: Option<Vec<String>>,
     /// The `require_mx_record` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub require_mx_record: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionEmailVerifyEmailParamsRules {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionEmailVerifyEmailParamsRules {
+    const NAME: &'static str = "FlowActionEmailVerifyEmailParamsRules";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowlist = Default::default();
+        let mut f_block_aliases = Default::default();
+        let mut f_block_disposable_emails = Default::default();
+        let mut f_block_free_emails = Default::default();
+        let mut f_blocklist = Default::default();
+        let mut f_require_mx_record = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowlist" => f_allowlist = de_map.next_value()?,
+                "block_aliases" => f_block_aliases = de_map.next_value()?,
+                "block_disposable_emails" => f_block_disposable_emails = de_map.next_value()?,
+                "block_free_emails" => f_block_free_emails = de_map.next_value()?,
+                "blocklist" => f_blocklist = de_map.next_value()?,
+                "require_mx_record" => f_require_mx_record = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowlist: f_allowlist,
+            block_aliases: f_block_aliases,
+            block_disposable_emails: f_block_disposable_emails,
+            block_free_emails: f_block_free_emails,
+            blocklist: f_blocklist,
+            require_mx_record: f_require_mx_record,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "flows")]
@@ -501,31 +1910,73 @@ impl fmt::Debug for FlowActionFlow {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowBooleanCondition {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionFlowBooleanConditionParams,
     /// Always `FLOW`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionFlowBooleanCondition::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowBooleanCondition {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowBooleanCondition {
+    const NAME: &'static str = "FlowActionFlowBooleanCondition";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -540,15 +1991,6 @@ impl fmt::Debug for FlowActionFlowBooleanCondition {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowBooleanCondition {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FLOW")
     }
 }
 
@@ -600,21 +2042,57 @@ impl FlowActionFlowBooleanCondition {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowBooleanConditionParams {
     /// The `else` field.
-    #[serde(rename = "else", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "else", skip_serializing_if = "Option::is_none")]
     pub else_: Option<Vec<FlowAction>>,
     /// The `if` field.
     #[serde(rename = "if")]
     pub if_: Value,
     /// The `then` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub then: Option<Vec<FlowAction>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowBooleanConditionParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowBooleanConditionParams {
+    const NAME: &'static str = "FlowActionFlowBooleanConditionParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_else_ = Default::default();
+        let mut f_if_ = None;
+        let mut f_then = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "else" => f_else_ = de_map.next_value()?,
+                "if" => f_if_ = Some(de_map.next_value()?),
+                "then" => f_then = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            else_: f_else_,
+            if_: object::missing(f_if_, "if")?,
+            then: f_then,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -671,31 +2149,73 @@ pub type FlowActionFlowBooleanConditionType = FormNodeTypeFlowConst;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowDelayFlow {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionFlowDelayFlowParams,
     /// Always `FLOW`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionFlowDelayFlow::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowDelayFlow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowDelayFlow {
+    const NAME: &'static str = "FlowActionFlowDelayFlow";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -710,15 +2230,6 @@ impl fmt::Debug for FlowActionFlowDelayFlow {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowDelayFlow {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FLOW")
     }
 }
 
@@ -767,17 +2278,50 @@ impl FlowActionFlowDelayFlow {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowDelayFlowParams {
     /// The `number` field.
     pub number: FlowActionFlowDelayFlowParamsNumber,
     /// The `units` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub units: Option<FlowActionFlowDelayFlowParamsUnits>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowDelayFlowParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowDelayFlowParams {
+    const NAME: &'static str = "FlowActionFlowDelayFlowParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_number = None;
+        let mut f_units = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "number" => f_number = Some(de_map.next_value()?),
+                "units" => f_units = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            number: object::missing(f_number, "number")?,
+            units: f_units,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -847,32 +2391,74 @@ pub type FlowActionFlowDelayFlowType = FormNodeTypeFlowConst;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowDoNothing {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<FlowActionFlowDoNothingParams>,
     /// Always `FLOW`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionFlowDoNothing::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowDoNothing {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowDoNothing {
+    const NAME: &'static str = "FlowActionFlowDoNothing";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = Default::default();
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = de_map.next_value()?,
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: f_params,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -887,15 +2473,6 @@ impl fmt::Debug for FlowActionFlowDoNothing {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowDoNothing {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FLOW")
     }
 }
 
@@ -962,31 +2539,73 @@ pub type FlowActionFlowDoNothingType = FormNodeTypeFlowConst;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowErrorMessage {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionFlowErrorMessageParams,
     /// Always `FLOW`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionFlowErrorMessage::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowErrorMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowErrorMessage {
+    const NAME: &'static str = "FlowActionFlowErrorMessage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1001,15 +2620,6 @@ impl fmt::Debug for FlowActionFlowErrorMessage {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowErrorMessage {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FLOW")
     }
 }
 
@@ -1062,14 +2672,44 @@ impl FlowActionFlowErrorMessage {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowErrorMessageParams {
     /// The `message` field.
     pub message: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for FlowActionFlowErrorMessageParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for FlowActionFlowErrorMessageParams {
+    const NAME: &'static str = "FlowActionFlowErrorMessageParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_message = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "message" => f_message = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            message: object::missing(f_message, "message")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -1110,31 +2750,73 @@ pub type FlowActionFlowErrorMessageType = FormNodeTypeFlowConst;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionFlowMapValue {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionFlowMapValueParams,
     /// Always `FLOW`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionFlowMapValue::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowMapValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowMapValue {
+    const NAME: &'static str = "FlowActionFlowMapValue";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1149,15 +2831,6 @@ impl fmt::Debug for FlowActionFlowMapValue {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowMapValue {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FLOW")
     }
 }
 
@@ -1198,1828 +2871,5 @@ impl FlowActionFlowMapValue {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowMapValueParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowMapValueParams {
-    /// The `cases` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cases: Option<Map<String, Value>>,
-    /// The `fallback` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<FlowActionFlowMapValueParamsFallback>,
-    /// The `input` field.
-    pub input: FlowActionFlowMapValueParamsInput,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowMapValueParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowMapValueParams")
-            .field("cases", &Keys(&self.cases))
-            .field("fallback", &self.fallback)
-            .field("input", &self.input)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowMapValueParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(input: impl Into<FlowActionFlowMapValueParamsInput>) -> Self {
-        Self {
-            cases: None,
-            fallback: None,
-            input: input.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `cases`.
-    pub fn cases(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.cases = Some(value.into());
-        self
-    }
-
-    /// Sets `fallback`.
-    pub fn fallback(mut self, value: impl Into<FlowActionFlowMapValueParamsFallback>) -> Self {
-        self.fallback = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowMapValueParamsCases` schema.
-pub type FlowActionFlowMapValueParamsCases = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// One of the shapes of `FlowActionFlowMapValueParamsFallback`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionFlowMapValueParamsFallback {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// The `Vec<Value>` shape.
-    Array(Vec<Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsFallback {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Number(f64),
-            Object(Map<String, Value>),
-            Array(Vec<Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Number(v) => Self::Number(v),
-            Wire::Object(v) => Self::Object(v),
-            Wire::Array(v) => Self::Array(v),
-            Wire::Other(v) => {
-                other("FlowActionFlowMapValueParamsFallback", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowMapValueParamsFallback {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Array(v) => f.debug_tuple("Array").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowMapValueParamsFallbackObject` schema.
-pub type FlowActionFlowMapValueParamsFallbackObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// One of the shapes of `FlowActionFlowMapValueParamsInput`.
-///
-/// Also named [`FlowActionPipedriveAddDealParamsOrganizationId`], [`FlowActionPipedriveAddDealParamsPersonId`], [`FlowActionPipedriveAddDealParamsStageId`], [`FlowActionPipedriveAddDealParamsUserId`], [`FlowActionPipedriveAddOrganizationParamsOwnerId`], [`FlowActionPipedriveAddPersonParamsOrganizationId`], [`FlowActionPipedriveAddPersonParamsOwnerId`], [`FormFieldPaymentConfigChargeOneOffOneOffAmount`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionFlowMapValueParamsInput {
-    /// The `String` shape.
-    String(String),
-    /// The `f64` shape.
-    Number(f64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsInput {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Number(f64),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Number(v) => Self::Number(v),
-            Wire::Other(v) => {
-                other("FlowActionFlowMapValueParamsInput", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowMapValueParamsInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowMapValueType` schema.
-///
-/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
-pub type FlowActionFlowMapValueType = FormNodeTypeFlowConst;
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowReturnJson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowReturnJson {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionFlowReturnJsonParams,
-    /// Always `FLOW`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionFlowReturnJson::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowReturnJson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowReturnJson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowReturnJson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FLOW")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowReturnJson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowReturnJsonParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "FLOW".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowReturnJsonParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowReturnJsonParams {
-    /// The `payload` field.
-    pub payload: FlowActionFlowReturnJsonParamsPayload,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowReturnJsonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowReturnJsonParams")
-            .field("payload", &self.payload)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowReturnJsonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(payload: impl Into<FlowActionFlowReturnJsonParamsPayload>) -> Self {
-        Self {
-            payload: payload.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionFlowReturnJsonParamsPayload`.
-///
-/// Also named [`FlowActionWhatsappSendMessageParamsPayload`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionFlowReturnJsonParamsPayload {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionFlowReturnJsonParamsPayload {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            String(String),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::String(v) => Self::String(v),
-            Wire::Other(v) => {
-                other("FlowActionFlowReturnJsonParamsPayload", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionFlowReturnJsonParamsPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowReturnJsonParamsPayloadObject` schema.
-pub type FlowActionFlowReturnJsonParamsPayloadObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowReturnJsonType` schema.
-///
-/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
-pub type FlowActionFlowReturnJsonType = FormNodeTypeFlowConst;
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowStoreVars` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowStoreVars {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionFlowStoreVarsParams,
-    /// Always `FLOW`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionFlowStoreVars::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowStoreVars {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowStoreVars")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowStoreVars {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FLOW")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowStoreVars {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowStoreVarsParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "FLOW".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowStoreVarsParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowStoreVarsParams {
-    /// The `vars` field.
-    pub vars: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowStoreVarsParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowStoreVarsParams")
-            .field("vars", &Keys(&self.vars))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowStoreVarsParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(vars: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            vars: vars.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowStoreVarsParamsVars` schema.
-pub type FlowActionFlowStoreVarsParamsVars = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowStoreVarsType` schema.
-///
-/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
-pub type FlowActionFlowStoreVarsType = FormNodeTypeFlowConst;
-
-#[cfg(feature = "full")]
-/// The `FlowActionGoogleSheets` schema.
-pub type FlowActionGoogleSheets = FlowActionGoogleSheetsAddRow;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionGoogleSheetsAddRow` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionGoogleSheetsAddRow {
-    /// Always `ADD_ROW`.
-    #[serde(deserialize_with = "FlowActionGoogleSheetsAddRow::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionGoogleSheetsAddRowParams,
-    /// Always `GOOGLE_SHEETS`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionGoogleSheetsAddRow::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionGoogleSheetsAddRow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionGoogleSheetsAddRow")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionGoogleSheetsAddRow {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ADD_ROW")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "GOOGLE_SHEETS")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionGoogleSheetsAddRow {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionGoogleSheetsAddRowParams>,
-    ) -> Self {
-        Self {
-            action: "ADD_ROW".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "GOOGLE_SHEETS".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionGoogleSheetsAddRowAction`.
-    pub enum FlowActionGoogleSheetsAddRowAction {
-        /// `ADD_ROW`
-        AddRow = "ADD_ROW",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionGoogleSheetsAddRowParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionGoogleSheetsAddRowParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `sheet_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sheet_id: Option<FlowActionGoogleSheetsAddRowParamsSheetId>,
-    /// The `spreadsheet_id` field.
-    pub spreadsheet_id: String,
-    /// The `values` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionGoogleSheetsAddRowParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionGoogleSheetsAddRowParams")
-            .field("connection_id", &self.connection_id)
-            .field("sheet_id", &self.sheet_id)
-            .field("spreadsheet_id", &self.spreadsheet_id)
-            .field("values", &self.values)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionGoogleSheetsAddRowParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, spreadsheet_id: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            sheet_id: None,
-            spreadsheet_id: spreadsheet_id.into(),
-            values: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `sheet_id`.
-    pub fn sheet_id(mut self, value: impl Into<FlowActionGoogleSheetsAddRowParamsSheetId>) -> Self {
-        self.sheet_id = Some(value.into());
-        self
-    }
-
-    /// Sets `values`.
-    pub fn values(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.values = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionGoogleSheetsAddRowParamsSheetId` schema.
-///
-/// The same type as [`FlowActionOtpVerifyCodeParamsCode`]: the API description gives both the same schema.
-pub type FlowActionGoogleSheetsAddRowParamsSheetId = FlowActionOtpVerifyCodeParamsCode;
-
-#[cfg(feature = "full")]
-/// The `FlowActionGoogleSheetsAddRowParamsValues` schema.
-pub type FlowActionGoogleSheetsAddRowParamsValues = Vec<String>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionGoogleSheetsAddRowType`.
-    pub enum FlowActionGoogleSheetsAddRowType {
-        /// `GOOGLE_SHEETS`
-        GoogleSheets = "GOOGLE_SHEETS",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHttp` schema.
-pub type FlowActionHttp = FlowActionHttpSendRequest;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionHttpSendRequest` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHttpSendRequest {
-    /// Always `SEND_REQUEST`.
-    #[serde(deserialize_with = "FlowActionHttpSendRequest::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionHttpSendRequestParams,
-    /// Always `HTTP`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionHttpSendRequest::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionHttpSendRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHttpSendRequest")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionHttpSendRequest {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SEND_REQUEST")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HTTP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionHttpSendRequest {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionHttpSendRequestParams>) -> Self {
-        Self {
-            action: "SEND_REQUEST".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "HTTP".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionHttpSendRequestAction`.
-    pub enum FlowActionHttpSendRequestAction {
-        /// `SEND_REQUEST`
-        SendRequest = "SEND_REQUEST",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionHttpSendRequestParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHttpSendRequestParams {
-    /// The `basic` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic: Option<FlowActionHttpSendRequestParamsBasicAuth>,
-    /// The `connection_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `content_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<FlowActionHttpSendRequestParamsContentType>,
-    /// The `headers` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headers: Option<Map<String, Value>>,
-    /// The `method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<FlowActionHttpSendRequestParamsMethod>,
-    /// The `params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<BTreeMap<String, FlowActionHttpSendRequestParamsQueryParamsValue>>,
-    /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<FlowActionHttpSendRequestParamsPayload>,
-    /// The `url` field.
-    pub url: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionHttpSendRequestParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHttpSendRequestParams")
-            .field("basic", &self.basic)
-            .field("connection_id", &self.connection_id)
-            .field("content_type", &self.content_type)
-            .field("headers", &Keys(&self.headers))
-            .field("method", &self.method)
-            .field("params", &Keys(&self.params))
-            .field("payload", &self.payload)
-            .field("url", &self.url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionHttpSendRequestParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            basic: None,
-            connection_id: None,
-            content_type: None,
-            headers: None,
-            method: None,
-            params: None,
-            payload: None,
-            url: url.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `basic`.
-    pub fn basic(mut self, value: impl Into<FlowActionHttpSendRequestParamsBasicAuth>) -> Self {
-        self.basic = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `content_type`.
-    pub fn content_type(
-        mut self,
-        value: impl Into<FlowActionHttpSendRequestParamsContentType>,
-    ) -> Self {
-        self.content_type = Some(value.into());
-        self
-    }
-
-    /// Sets `headers`.
-    pub fn headers(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.headers = Some(value.into());
-        self
-    }
-
-    /// Sets `method`.
-    pub fn method(mut self, value: impl Into<FlowActionHttpSendRequestParamsMethod>) -> Self {
-        self.method = Some(value.into());
-        self
-    }
-
-    /// Sets `params`.
-    pub fn params(
-        mut self,
-        value: impl Into<BTreeMap<String, FlowActionHttpSendRequestParamsQueryParamsValue>>,
-    ) -> Self {
-        self.params = Some(value.into());
-        self
-    }
-
-    /// Sets `payload`.
-    pub fn payload(mut self, value: impl Into<FlowActionHttpSendRequestParamsPayload>) -> Self {
-        self.payload = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionHttpSendRequestParamsBasicAuth` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHttpSendRequestParamsBasicAuth {
-    /// The `password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    /// The `username` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionHttpSendRequestParamsBasicAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHttpSendRequestParamsBasicAuth")
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionHttpSendRequestParamsBasicAuth {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowActionHttpSendRequestParamsContentType`.
-    pub enum FlowActionHttpSendRequestParamsContentType {
-        /// `JSON`
-        Json = "JSON",
-        /// `FORM`
-        Form = "FORM",
-        /// `XML`
-        Xml = "XML",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHttpSendRequestParamsHeaders` schema.
-pub type FlowActionHttpSendRequestParamsHeaders = Map<String, Value>;
-
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowActionHttpSendRequestParamsMethod`.
-    pub enum FlowActionHttpSendRequestParamsMethod {
-        /// `GET`
-        Get = "GET",
-        /// `POST`
-        Post = "POST",
-        /// `PUT`
-        Put = "PUT",
-        /// `PATCH`
-        Patch = "PATCH",
-        /// `DELETE`
-        Delete = "DELETE",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionHttpSendRequestParamsPayload`.
-///
-/// Also named [`FlowActionAuth0SendRequestParamsPayload`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionHttpSendRequestParamsPayload {
-    /// The `String` shape.
-    String(String),
-    /// The `Vec<Value>` shape.
-    Array(Vec<Value>),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsPayload {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Array(Vec<Value>),
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Array(v) => Self::Array(v),
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionHttpSendRequestParamsPayload", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionHttpSendRequestParamsPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Array(v) => f.debug_tuple("Array").field(&Keys(v)).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHttpSendRequestParamsPayloadObject` schema.
-pub type FlowActionHttpSendRequestParamsPayloadObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionHttpSendRequestParamsQueryParams` schema.
-pub type FlowActionHttpSendRequestParamsQueryParams =
-    BTreeMap<String, FlowActionHttpSendRequestParamsQueryParamsValue>;
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionHttpSendRequestParamsQueryParamsValue`.
-///
-/// Also named [`FlowActionAuth0SendRequestParamsQueryParamsValue`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionHttpSendRequestParamsQueryParamsValue {
-    /// The `f64` shape.
-    Number(f64),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsQueryParamsValue {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Number(f64),
-            String(String),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Number(v) => Self::Number(v),
-            Wire::String(v) => Self::String(v),
-            Wire::Other(v) => {
-                other("FlowActionHttpSendRequestParamsQueryParamsValue", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionHttpSendRequestParamsQueryParamsValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionHttpSendRequestType`.
-    pub enum FlowActionHttpSendRequestType {
-        /// `HTTP`
-        Http = "HTTP",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionHubspot`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionHubspot {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionHubspot {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionHubspot", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionHubspot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotEnrollContact` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHubspotEnrollContact {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionHubspotEnrollContactParams,
-    /// Always `HUBSPOT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionHubspotEnrollContact::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionHubspotEnrollContact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHubspotEnrollContact")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotEnrollContact {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotEnrollContact {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionHubspotEnrollContactParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "HUBSPOT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotEnrollContactParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHubspotEnrollContactParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    pub email: String,
-    /// The `workflow_id` field.
-    pub workflow_id: FlowActionHubspotEnrollContactParamsWorkflowId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionHubspotEnrollContactParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHubspotEnrollContactParams")
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("workflow_id", &self.workflow_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotEnrollContactParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        email: impl Into<String>,
-        workflow_id: impl Into<FlowActionHubspotEnrollContactParamsWorkflowId>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            email: email.into(),
-            workflow_id: workflow_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotEnrollContactParamsWorkflowId` schema.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type FlowActionHubspotEnrollContactParamsWorkflowId = UserId;
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotEnrollContactType` schema.
-///
-/// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
-pub type FlowActionHubspotEnrollContactType = FlowActionHubspotGetContactType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotGetContact` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHubspotGetContact {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionHubspotGetContactParams,
-    /// Always `HUBSPOT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionHubspotGetContact::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionHubspotGetContact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHubspotGetContact")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotGetContact {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotGetContact {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionHubspotGetContactParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "HUBSPOT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotGetContactParams` object.
-///
-/// Also named [`FlowActionActivecampaignListContactsParams`], [`FlowActionClearbitFindPersonParams`], [`FlowActionStripeFindCustomersParams`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHubspotGetContactParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    pub email: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionHubspotGetContactParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHubspotGetContactParams")
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotGetContactParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            email: email.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionHubspotGetContactType`.
-    pub enum FlowActionHubspotGetContactType {
-        /// `HUBSPOT`
-        Hubspot = "HUBSPOT",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotUpsertContact` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHubspotUpsertContact {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionHubspotUpsertContactParams,
-    /// Always `HUBSPOT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionHubspotUpsertContact::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionHubspotUpsertContact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHubspotUpsertContact")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotUpsertContact {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "HUBSPOT")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotUpsertContact {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionHubspotUpsertContactParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "HUBSPOT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotUpsertContactParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHubspotUpsertContactParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    pub email: String,
-    /// The `properties` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Vec<FlowActionHubspotUpsertContactParamsProperty>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionHubspotUpsertContactParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHubspotUpsertContactParams")
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("properties", &self.properties)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotUpsertContactParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            email: email.into(),
-            properties: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `properties`.
-    pub fn properties(
-        mut self,
-        value: impl Into<Vec<FlowActionHubspotUpsertContactParamsProperty>>,
-    ) -> Self {
-        self.properties = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotUpsertContactParamsProperty` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionHubspotUpsertContactParamsProperty {
-    /// The `property` field.
-    pub property: String,
-    /// The `value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionHubspotUpsertContactParamsProperty {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionHubspotUpsertContactParamsProperty")
-            .field("property", &self.property)
-            .field("value", &Keys(&self.value))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionHubspotUpsertContactParamsProperty {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(property: impl Into<String>) -> Self {
-        Self {
-            property: property.into(),
-            value: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `value`.
-    pub fn value(mut self, value: impl Into<Value>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionHubspotUpsertContactType` schema.
-///
-/// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
-pub type FlowActionHubspotUpsertContactType = FlowActionHubspotGetContactType;
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionJson`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionJson {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionJson {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionJson", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionJson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
     }
 }

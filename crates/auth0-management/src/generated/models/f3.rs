@@ -10,39 +10,2489 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowMapValueParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowMapValueParams {
+    /// The `cases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cases: Option<Map<String, Value>>,
+    /// The `fallback` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<FlowActionFlowMapValueParamsFallback>,
+    /// The `input` field.
+    pub input: FlowActionFlowMapValueParamsInput,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowMapValueParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowMapValueParams {
+    const NAME: &'static str = "FlowActionFlowMapValueParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cases = Default::default();
+        let mut f_fallback = Default::default();
+        let mut f_input = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cases" => f_cases = de_map.next_value()?,
+                "fallback" => f_fallback = de_map.next_value()?,
+                "input" => f_input = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cases: f_cases,
+            fallback: f_fallback,
+            input: object::missing(f_input, "input")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowMapValueParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowMapValueParams")
+            .field("cases", &Keys(&self.cases))
+            .field("fallback", &self.fallback)
+            .field("input", &self.input)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionFlowMapValueParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(input: impl Into<FlowActionFlowMapValueParamsInput>) -> Self {
+        Self {
+            cases: None,
+            fallback: None,
+            input: input.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `cases`.
+    pub fn cases(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.cases = Some(value.into());
+        self
+    }
+
+    /// Sets `fallback`.
+    pub fn fallback(mut self, value: impl Into<FlowActionFlowMapValueParamsFallback>) -> Self {
+        self.fallback = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowMapValueParamsCases` schema.
+pub type FlowActionFlowMapValueParamsCases = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// One of the shapes of `FlowActionFlowMapValueParamsFallback`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionFlowMapValueParamsFallback {
+    /// The `String` shape.
+    String(String),
+    /// The `f64` shape.
+    Number(f64),
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// The `Vec<Value>` shape.
+    Array(Vec<Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsFallback {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Number(f64),
+            Object(Map<String, Value>),
+            Array(Vec<Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Number(v) => Self::Number(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Other(v) => {
+                other("FlowActionFlowMapValueParamsFallback", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowMapValueParamsFallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Array(v) => f.debug_tuple("Array").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowMapValueParamsFallbackObject` schema.
+pub type FlowActionFlowMapValueParamsFallbackObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// One of the shapes of `FlowActionFlowMapValueParamsInput`.
+///
+/// Also named [`FlowActionPipedriveAddDealParamsOrganizationId`], [`FlowActionPipedriveAddDealParamsPersonId`], [`FlowActionPipedriveAddDealParamsStageId`], [`FlowActionPipedriveAddDealParamsUserId`], [`FlowActionPipedriveAddOrganizationParamsOwnerId`], [`FlowActionPipedriveAddPersonParamsOrganizationId`], [`FlowActionPipedriveAddPersonParamsOwnerId`], [`FormFieldPaymentConfigChargeOneOffOneOffAmount`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionFlowMapValueParamsInput {
+    /// The `String` shape.
+    String(String),
+    /// The `f64` shape.
+    Number(f64),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowMapValueParamsInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Number(f64),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Number(v) => Self::Number(v),
+            Wire::Other(v) => {
+                other("FlowActionFlowMapValueParamsInput", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowMapValueParamsInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowMapValueType` schema.
+///
+/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
+pub type FlowActionFlowMapValueType = FormNodeTypeFlowConst;
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowReturnJson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowReturnJson {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionFlowReturnJsonParams,
+    /// Always `FLOW`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowReturnJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowReturnJson {
+    const NAME: &'static str = "FlowActionFlowReturnJson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowReturnJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowReturnJson")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionFlowReturnJson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowReturnJsonParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "FLOW".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowReturnJsonParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowReturnJsonParams {
+    /// The `payload` field.
+    pub payload: FlowActionFlowReturnJsonParamsPayload,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowReturnJsonParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowReturnJsonParams {
+    const NAME: &'static str = "FlowActionFlowReturnJsonParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_payload = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "payload" => f_payload = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            payload: object::missing(f_payload, "payload")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowReturnJsonParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowReturnJsonParams")
+            .field("payload", &self.payload)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionFlowReturnJsonParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(payload: impl Into<FlowActionFlowReturnJsonParamsPayload>) -> Self {
+        Self {
+            payload: payload.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionFlowReturnJsonParamsPayload`.
+///
+/// Also named [`FlowActionWhatsappSendMessageParamsPayload`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionFlowReturnJsonParamsPayload {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// The `String` shape.
+    String(String),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionFlowReturnJsonParamsPayload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            String(String),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("FlowActionFlowReturnJsonParamsPayload", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionFlowReturnJsonParamsPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowReturnJsonParamsPayloadObject` schema.
+pub type FlowActionFlowReturnJsonParamsPayloadObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowReturnJsonType` schema.
+///
+/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
+pub type FlowActionFlowReturnJsonType = FormNodeTypeFlowConst;
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowStoreVars` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowStoreVars {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionFlowStoreVarsParams,
+    /// Always `FLOW`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowStoreVars {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowStoreVars {
+    const NAME: &'static str = "FlowActionFlowStoreVars";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowStoreVars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowStoreVars")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionFlowStoreVars {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowStoreVarsParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "FLOW".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowStoreVarsParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowStoreVarsParams {
+    /// The `vars` field.
+    pub vars: Map<String, Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowStoreVarsParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowStoreVarsParams {
+    const NAME: &'static str = "FlowActionFlowStoreVarsParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_vars = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "vars" => f_vars = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            vars: object::missing(f_vars, "vars")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowStoreVarsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowStoreVarsParams")
+            .field("vars", &Keys(&self.vars))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionFlowStoreVarsParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(vars: impl Into<Map<String, Value>>) -> Self {
+        Self {
+            vars: vars.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowStoreVarsParamsVars` schema.
+pub type FlowActionFlowStoreVarsParamsVars = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowStoreVarsType` schema.
+///
+/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
+pub type FlowActionFlowStoreVarsType = FormNodeTypeFlowConst;
+
+#[cfg(feature = "full")]
+/// The `FlowActionGoogleSheets` schema.
+pub type FlowActionGoogleSheets = FlowActionGoogleSheetsAddRow;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionGoogleSheetsAddRow` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionGoogleSheetsAddRow {
+    /// Always `ADD_ROW`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionGoogleSheetsAddRowParams,
+    /// Always `GOOGLE_SHEETS`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionGoogleSheetsAddRow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionGoogleSheetsAddRow {
+    const NAME: &'static str = "FlowActionGoogleSheetsAddRow";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(object::constant(de_map.next_value()?, "ADD_ROW")?),
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "GOOGLE_SHEETS")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionGoogleSheetsAddRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionGoogleSheetsAddRow")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionGoogleSheetsAddRow {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionGoogleSheetsAddRowParams>,
+    ) -> Self {
+        Self {
+            action: "ADD_ROW".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "GOOGLE_SHEETS".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionGoogleSheetsAddRowAction`.
+    pub enum FlowActionGoogleSheetsAddRowAction {
+        /// `ADD_ROW`
+        AddRow = "ADD_ROW",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionGoogleSheetsAddRowParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionGoogleSheetsAddRowParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `sheet_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet_id: Option<FlowActionGoogleSheetsAddRowParamsSheetId>,
+    /// The `spreadsheet_id` field.
+    pub spreadsheet_id: String,
+    /// The `values` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionGoogleSheetsAddRowParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionGoogleSheetsAddRowParams {
+    const NAME: &'static str = "FlowActionGoogleSheetsAddRowParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_sheet_id = Default::default();
+        let mut f_spreadsheet_id = None;
+        let mut f_values = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "sheet_id" => f_sheet_id = de_map.next_value()?,
+                "spreadsheet_id" => f_spreadsheet_id = Some(de_map.next_value()?),
+                "values" => f_values = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            sheet_id: f_sheet_id,
+            spreadsheet_id: object::missing(f_spreadsheet_id, "spreadsheet_id")?,
+            values: f_values,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionGoogleSheetsAddRowParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionGoogleSheetsAddRowParams")
+            .field("connection_id", &self.connection_id)
+            .field("sheet_id", &self.sheet_id)
+            .field("spreadsheet_id", &self.spreadsheet_id)
+            .field("values", &self.values)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionGoogleSheetsAddRowParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, spreadsheet_id: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            sheet_id: None,
+            spreadsheet_id: spreadsheet_id.into(),
+            values: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `sheet_id`.
+    pub fn sheet_id(mut self, value: impl Into<FlowActionGoogleSheetsAddRowParamsSheetId>) -> Self {
+        self.sheet_id = Some(value.into());
+        self
+    }
+
+    /// Sets `values`.
+    pub fn values(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.values = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionGoogleSheetsAddRowParamsSheetId` schema.
+///
+/// The same type as [`FlowActionOtpVerifyCodeParamsCode`]: the API description gives both the same schema.
+pub type FlowActionGoogleSheetsAddRowParamsSheetId = FlowActionOtpVerifyCodeParamsCode;
+
+#[cfg(feature = "full")]
+/// The `FlowActionGoogleSheetsAddRowParamsValues` schema.
+pub type FlowActionGoogleSheetsAddRowParamsValues = Vec<String>;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionGoogleSheetsAddRowType`.
+    pub enum FlowActionGoogleSheetsAddRowType {
+        /// `GOOGLE_SHEETS`
+        GoogleSheets = "GOOGLE_SHEETS",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHttp` schema.
+pub type FlowActionHttp = FlowActionHttpSendRequest;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionHttpSendRequest` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHttpSendRequest {
+    /// Always `SEND_REQUEST`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionHttpSendRequestParams,
+    /// Always `HTTP`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionHttpSendRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionHttpSendRequest {
+    const NAME: &'static str = "FlowActionHttpSendRequest";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => {
+                    f_action = Some(object::constant(de_map.next_value()?, "SEND_REQUEST")?)
+                }
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HTTP")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionHttpSendRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHttpSendRequest")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionHttpSendRequest {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionHttpSendRequestParams>) -> Self {
+        Self {
+            action: "SEND_REQUEST".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "HTTP".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionHttpSendRequestAction`.
+    pub enum FlowActionHttpSendRequestAction {
+        /// `SEND_REQUEST`
+        SendRequest = "SEND_REQUEST",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionHttpSendRequestParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHttpSendRequestParams {
+    /// The `basic` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic: Option<FlowActionHttpSendRequestParamsBasicAuth>,
+    /// The `connection_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The `content_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<FlowActionHttpSendRequestParamsContentType>,
+    /// The `headers` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Map<String, Value>>,
+    /// The `method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<FlowActionHttpSendRequestParamsMethod>,
+    /// The `params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<BTreeMap<String, FlowActionHttpSendRequestParamsQueryParamsValue>>,
+    /// The `payload` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<FlowActionHttpSendRequestParamsPayload>,
+    /// The `url` field.
+    pub url: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionHttpSendRequestParams {
+    const NAME: &'static str = "FlowActionHttpSendRequestParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_basic = Default::default();
+        let mut f_connection_id = Default::default();
+        let mut f_content_type = Default::default();
+        let mut f_headers = Default::default();
+        let mut f_method = Default::default();
+        let mut f_params = Default::default();
+        let mut f_payload = Default::default();
+        let mut f_url = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "basic" => f_basic = de_map.next_value()?,
+                "connection_id" => f_connection_id = de_map.next_value()?,
+                "content_type" => f_content_type = de_map.next_value()?,
+                "headers" => f_headers = de_map.next_value()?,
+                "method" => f_method = de_map.next_value()?,
+                "params" => f_params = de_map.next_value()?,
+                "payload" => f_payload = de_map.next_value()?,
+                "url" => f_url = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            basic: f_basic,
+            connection_id: f_connection_id,
+            content_type: f_content_type,
+            headers: f_headers,
+            method: f_method,
+            params: f_params,
+            payload: f_payload,
+            url: object::missing(f_url, "url")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionHttpSendRequestParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHttpSendRequestParams")
+            .field("basic", &self.basic)
+            .field("connection_id", &self.connection_id)
+            .field("content_type", &self.content_type)
+            .field("headers", &Keys(&self.headers))
+            .field("method", &self.method)
+            .field("params", &Keys(&self.params))
+            .field("payload", &self.payload)
+            .field("url", &self.url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionHttpSendRequestParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            basic: None,
+            connection_id: None,
+            content_type: None,
+            headers: None,
+            method: None,
+            params: None,
+            payload: None,
+            url: url.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `basic`.
+    pub fn basic(mut self, value: impl Into<FlowActionHttpSendRequestParamsBasicAuth>) -> Self {
+        self.basic = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `content_type`.
+    pub fn content_type(
+        mut self,
+        value: impl Into<FlowActionHttpSendRequestParamsContentType>,
+    ) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `headers`.
+    pub fn headers(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.headers = Some(value.into());
+        self
+    }
+
+    /// Sets `method`.
+    pub fn method(mut self, value: impl Into<FlowActionHttpSendRequestParamsMethod>) -> Self {
+        self.method = Some(value.into());
+        self
+    }
+
+    /// Sets `params`.
+    pub fn params(
+        mut self,
+        value: impl Into<BTreeMap<String, FlowActionHttpSendRequestParamsQueryParamsValue>>,
+    ) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+
+    /// Sets `payload`.
+    pub fn payload(mut self, value: impl Into<FlowActionHttpSendRequestParamsPayload>) -> Self {
+        self.payload = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionHttpSendRequestParamsBasicAuth` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHttpSendRequestParamsBasicAuth {
+    /// The `password` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The `username` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsBasicAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionHttpSendRequestParamsBasicAuth {
+    const NAME: &'static str = "FlowActionHttpSendRequestParamsBasicAuth";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_password = Default::default();
+        let mut f_username = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "password" => f_password = de_map.next_value()?,
+                "username" => f_username = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            password: f_password,
+            username: f_username,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionHttpSendRequestParamsBasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHttpSendRequestParamsBasicAuth")
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionHttpSendRequestParamsBasicAuth {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowActionHttpSendRequestParamsContentType`.
+    pub enum FlowActionHttpSendRequestParamsContentType {
+        /// `JSON`
+        Json = "JSON",
+        /// `FORM`
+        Form = "FORM",
+        /// `XML`
+        Xml = "XML",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHttpSendRequestParamsHeaders` schema.
+pub type FlowActionHttpSendRequestParamsHeaders = Map<String, Value>;
+
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowActionHttpSendRequestParamsMethod`.
+    pub enum FlowActionHttpSendRequestParamsMethod {
+        /// `GET`
+        Get = "GET",
+        /// `POST`
+        Post = "POST",
+        /// `PUT`
+        Put = "PUT",
+        /// `PATCH`
+        Patch = "PATCH",
+        /// `DELETE`
+        Delete = "DELETE",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionHttpSendRequestParamsPayload`.
+///
+/// Also named [`FlowActionAuth0SendRequestParamsPayload`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionHttpSendRequestParamsPayload {
+    /// The `String` shape.
+    String(String),
+    /// The `Vec<Value>` shape.
+    Array(Vec<Value>),
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsPayload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Array(Vec<Value>),
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionHttpSendRequestParamsPayload", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionHttpSendRequestParamsPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Array(v) => f.debug_tuple("Array").field(&Keys(v)).finish(),
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHttpSendRequestParamsPayloadObject` schema.
+pub type FlowActionHttpSendRequestParamsPayloadObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionHttpSendRequestParamsQueryParams` schema.
+pub type FlowActionHttpSendRequestParamsQueryParams =
+    BTreeMap<String, FlowActionHttpSendRequestParamsQueryParamsValue>;
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionHttpSendRequestParamsQueryParamsValue`.
+///
+/// Also named [`FlowActionAuth0SendRequestParamsQueryParamsValue`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionHttpSendRequestParamsQueryParamsValue {
+    /// The `f64` shape.
+    Number(f64),
+    /// The `String` shape.
+    String(String),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionHttpSendRequestParamsQueryParamsValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Number(f64),
+            String(String),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Number(v) => Self::Number(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("FlowActionHttpSendRequestParamsQueryParamsValue", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionHttpSendRequestParamsQueryParamsValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(v) => f.debug_tuple("Number").field(v).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionHttpSendRequestType`.
+    pub enum FlowActionHttpSendRequestType {
+        /// `HTTP`
+        Http = "HTTP",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionHubspot`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionHubspot {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionHubspot {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionHubspot", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionHubspot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotEnrollContact` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHubspotEnrollContact {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionHubspotEnrollContactParams,
+    /// Always `HUBSPOT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionHubspotEnrollContact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionHubspotEnrollContact {
+    const NAME: &'static str = "FlowActionHubspotEnrollContact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionHubspotEnrollContact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHubspotEnrollContact")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionHubspotEnrollContact {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionHubspotEnrollContactParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "HUBSPOT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotEnrollContactParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHubspotEnrollContactParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `email` field.
+    pub email: String,
+    /// The `workflow_id` field.
+    pub workflow_id: FlowActionHubspotEnrollContactParamsWorkflowId,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionHubspotEnrollContactParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionHubspotEnrollContactParams {
+    const NAME: &'static str = "FlowActionHubspotEnrollContactParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_email = None;
+        let mut f_workflow_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "email" => f_email = Some(de_map.next_value()?),
+                "workflow_id" => f_workflow_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            email: object::missing(f_email, "email")?,
+            workflow_id: object::missing(f_workflow_id, "workflow_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionHubspotEnrollContactParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHubspotEnrollContactParams")
+            .field("connection_id", &self.connection_id)
+            .field("email", &self.email)
+            .field("workflow_id", &self.workflow_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionHubspotEnrollContactParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        email: impl Into<String>,
+        workflow_id: impl Into<FlowActionHubspotEnrollContactParamsWorkflowId>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            email: email.into(),
+            workflow_id: workflow_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotEnrollContactParamsWorkflowId` schema.
+///
+/// The same type as [`UserId`]: the API description gives both the same schema.
+pub type FlowActionHubspotEnrollContactParamsWorkflowId = UserId;
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotEnrollContactType` schema.
+///
+/// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
+pub type FlowActionHubspotEnrollContactType = FlowActionHubspotGetContactType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotGetContact` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHubspotGetContact {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionHubspotGetContactParams,
+    /// Always `HUBSPOT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionHubspotGetContact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionHubspotGetContact {
+    const NAME: &'static str = "FlowActionHubspotGetContact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionHubspotGetContact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHubspotGetContact")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionHubspotGetContact {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionHubspotGetContactParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "HUBSPOT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotGetContactParams` object.
+///
+/// Also named [`FlowActionActivecampaignListContactsParams`], [`FlowActionClearbitFindPersonParams`], [`FlowActionStripeFindCustomersParams`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHubspotGetContactParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `email` field.
+    pub email: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionHubspotGetContactParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionHubspotGetContactParams {
+    const NAME: &'static str = "FlowActionHubspotGetContactParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_email = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "email" => f_email = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            email: object::missing(f_email, "email")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionHubspotGetContactParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHubspotGetContactParams")
+            .field("connection_id", &self.connection_id)
+            .field("email", &self.email)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionHubspotGetContactParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            email: email.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionHubspotGetContactType`.
+    pub enum FlowActionHubspotGetContactType {
+        /// `HUBSPOT`
+        Hubspot = "HUBSPOT",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotUpsertContact` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHubspotUpsertContact {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionHubspotUpsertContactParams,
+    /// Always `HUBSPOT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionHubspotUpsertContact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionHubspotUpsertContact {
+    const NAME: &'static str = "FlowActionHubspotUpsertContact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionHubspotUpsertContact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHubspotUpsertContact")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionHubspotUpsertContact {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionHubspotUpsertContactParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "HUBSPOT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotUpsertContactParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHubspotUpsertContactParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `email` field.
+    pub email: String,
+    /// The `properties` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Vec<FlowActionHubspotUpsertContactParamsProperty>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionHubspotUpsertContactParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionHubspotUpsertContactParams {
+    const NAME: &'static str = "FlowActionHubspotUpsertContactParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_email = None;
+        let mut f_properties = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "email" => f_email = Some(de_map.next_value()?),
+                "properties" => f_properties = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            email: object::missing(f_email, "email")?,
+            properties: f_properties,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionHubspotUpsertContactParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHubspotUpsertContactParams")
+            .field("connection_id", &self.connection_id)
+            .field("email", &self.email)
+            .field("properties", &self.properties)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionHubspotUpsertContactParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, email: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            email: email.into(),
+            properties: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `properties`.
+    pub fn properties(
+        mut self,
+        value: impl Into<Vec<FlowActionHubspotUpsertContactParamsProperty>>,
+    ) -> Self {
+        self.properties = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotUpsertContactParamsProperty` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionHubspotUpsertContactParamsProperty {
+    /// The `property` field.
+    pub property: String,
+    /// The `value` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionHubspotUpsertContactParamsProperty {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionHubspotUpsertContactParamsProperty {
+    const NAME: &'static str = "FlowActionHubspotUpsertContactParamsProperty";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_property = None;
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "property" => f_property = Some(de_map.next_value()?),
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            property: object::missing(f_property, "property")?,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionHubspotUpsertContactParamsProperty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionHubspotUpsertContactParamsProperty")
+            .field("property", &self.property)
+            .field("value", &Keys(&self.value))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionHubspotUpsertContactParamsProperty {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(property: impl Into<String>) -> Self {
+        Self {
+            property: property.into(),
+            value: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<Value>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionHubspotUpsertContactType` schema.
+///
+/// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
+pub type FlowActionHubspotUpsertContactType = FlowActionHubspotGetContactType;
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionJson`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionJson {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionJson", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
 
 #[cfg(feature = "full")]
 /// The `FlowActionJsonCreateJson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionJsonCreateJson {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionJsonCreateJsonParams,
     /// Always `JSON`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJsonCreateJson::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJsonCreateJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonCreateJson {
+    const NAME: &'static str = "FlowActionJsonCreateJson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JSON")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -57,15 +2507,6 @@ impl fmt::Debug for FlowActionJsonCreateJson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJsonCreateJson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JSON")
     }
 }
 
@@ -114,14 +2555,44 @@ impl FlowActionJsonCreateJson {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionJsonCreateJsonParams {
     /// The `object` field.
     pub object: Map<String, Value>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJsonCreateJsonParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonCreateJsonParams {
+    const NAME: &'static str = "FlowActionJsonCreateJsonParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -166,31 +2637,73 @@ pub type FlowActionJsonCreateJsonType = FlowActionJsonParseJsonType;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionJsonParseJson {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
     pub params: FlowActionJsonParseJsonParams,
     /// Always `JSON`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJsonParseJson::constant_type"
-    )]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJsonParseJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonParseJson {
+    const NAME: &'static str = "FlowActionJsonParseJson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JSON")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -205,15 +2718,6 @@ impl fmt::Debug for FlowActionJsonParseJson {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJsonParseJson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JSON")
     }
 }
 
@@ -262,14 +2766,44 @@ impl FlowActionJsonParseJson {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FlowActionJsonParseJsonParams {
     /// The `json` field.
     pub json: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJsonParseJsonParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonParseJsonParams {
+    const NAME: &'static str = "FlowActionJsonParseJsonParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_json = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "json" => f_json = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            json: object::missing(f_json, "json")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -305,2707 +2839,5 @@ string_enum! {
     pub enum FlowActionJsonParseJsonType {
         /// `JSON`
         Json = "JSON",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonSerializeJson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonSerializeJson {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJsonSerializeJsonParams,
-    /// Always `JSON`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJsonSerializeJson::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJsonSerializeJson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonSerializeJson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJsonSerializeJson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JSON")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJsonSerializeJson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionJsonSerializeJsonParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JSON".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonSerializeJsonParams` schema.
-///
-/// The same type as [`FlowActionXmlSerializeXmlParams`]: the API description gives both the same schema.
-pub type FlowActionJsonSerializeJsonParams = FlowActionXmlSerializeXmlParams;
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonSerializeJsonParamsObject` schema.
-///
-/// The same type as [`LogDate`]: the API description gives both the same schema.
-pub type FlowActionJsonSerializeJsonParamsObject = LogDate;
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonSerializeJsonParamsObjectObject` schema.
-pub type FlowActionJsonSerializeJsonParamsObjectObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonSerializeJsonType` schema.
-///
-/// The same type as [`FlowActionJsonParseJsonType`]: the API description gives both the same schema.
-pub type FlowActionJsonSerializeJsonType = FlowActionJsonParseJsonType;
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionJwt`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionJwt {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionJwt {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionJwt", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtDecodeJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtDecodeJwt {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJwtDecodeJwtParams,
-    /// Always `JWT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJwtDecodeJwt::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJwtDecodeJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtDecodeJwt")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtDecodeJwt {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtDecodeJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtDecodeJwtParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JWT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtDecodeJwtParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtDecodeJwtParams {
-    /// The `token` field.
-    pub token: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJwtDecodeJwtParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtDecodeJwtParams")
-            .field("token", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtDecodeJwtParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtDecodeJwtType` schema.
-///
-/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
-pub type FlowActionJwtDecodeJwtType = FlowActionJwtSignJwtType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtSignJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtSignJwt {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJwtSignJwtParams,
-    /// Always `JWT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJwtSignJwt::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJwtSignJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtSignJwt")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtSignJwt {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtSignJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtSignJwtParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JWT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtSignJwtParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtSignJwtParams {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `expires_in` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in: Option<String>,
-    /// The `issuer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Map<String, Value>>,
-    /// The `subject` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJwtSignJwtParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtSignJwtParams")
-            .field("audience", &self.audience)
-            .field("connection_id", &self.connection_id)
-            .field("expires_in", &self.expires_in)
-            .field("issuer", &self.issuer)
-            .field("payload", &Keys(&self.payload))
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtSignJwtParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            audience: None,
-            connection_id: connection_id.into(),
-            expires_in: None,
-            issuer: None,
-            payload: None,
-            subject: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
-        self
-    }
-
-    /// Sets `expires_in`.
-    pub fn expires_in(mut self, value: impl Into<String>) -> Self {
-        self.expires_in = Some(value.into());
-        self
-    }
-
-    /// Sets `issuer`.
-    pub fn issuer(mut self, value: impl Into<String>) -> Self {
-        self.issuer = Some(value.into());
-        self
-    }
-
-    /// Sets `payload`.
-    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.payload = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtSignJwtParamsPayload` schema.
-pub type FlowActionJwtSignJwtParamsPayload = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionJwtSignJwtType`.
-    pub enum FlowActionJwtSignJwtType {
-        /// `JWT`
-        Jwt = "JWT",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtVerifyJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtVerifyJwt {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJwtVerifyJwtParams,
-    /// Always `JWT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionJwtVerifyJwt::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJwtVerifyJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtVerifyJwt")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtVerifyJwt {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtVerifyJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtVerifyJwtParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JWT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtVerifyJwtParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionJwtVerifyJwtParams {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `issuer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// The `token` field.
-    pub token: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJwtVerifyJwtParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJwtVerifyJwtParams")
-            .field("audience", &self.audience)
-            .field("connection_id", &self.connection_id)
-            .field("issuer", &self.issuer)
-            .field("token", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJwtVerifyJwtParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, token: impl Into<String>) -> Self {
-        Self {
-            audience: None,
-            connection_id: connection_id.into(),
-            issuer: None,
-            token: token.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
-        self
-    }
-
-    /// Sets `issuer`.
-    pub fn issuer(mut self, value: impl Into<String>) -> Self {
-        self.issuer = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJwtVerifyJwtType` schema.
-///
-/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
-pub type FlowActionJwtVerifyJwtType = FlowActionJwtSignJwtType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionMailchimp` schema.
-pub type FlowActionMailchimp = FlowActionMailchimpUpsertMember;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionMailchimpUpsertMember` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionMailchimpUpsertMember {
-    /// Always `UPSERT_MEMBER`.
-    #[serde(deserialize_with = "FlowActionMailchimpUpsertMember::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionMailchimpUpsertMemberParams,
-    /// Always `MAILCHIMP`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionMailchimpUpsertMember::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionMailchimpUpsertMember {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionMailchimpUpsertMember")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailchimpUpsertMember {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "UPSERT_MEMBER")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "MAILCHIMP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailchimpUpsertMember {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionMailchimpUpsertMemberParams>,
-    ) -> Self {
-        Self {
-            action: "UPSERT_MEMBER".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "MAILCHIMP".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionMailchimpUpsertMemberAction`.
-    pub enum FlowActionMailchimpUpsertMemberAction {
-        /// `UPSERT_MEMBER`
-        UpsertMember = "UPSERT_MEMBER",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionMailchimpUpsertMemberParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionMailchimpUpsertMemberParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `list_id` field.
-    pub list_id: String,
-    /// The `member` field.
-    pub member: FlowActionMailchimpUpsertMemberParamsMember,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionMailchimpUpsertMemberParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionMailchimpUpsertMemberParams")
-            .field("connection_id", &self.connection_id)
-            .field("list_id", &self.list_id)
-            .field("member", &self.member)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailchimpUpsertMemberParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        list_id: impl Into<String>,
-        member: impl Into<FlowActionMailchimpUpsertMemberParamsMember>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            list_id: list_id.into(),
-            member: member.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionMailchimpUpsertMemberParamsMember` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionMailchimpUpsertMemberParamsMember {
-    /// The `email_address` field.
-    pub email_address: String,
-    /// The `merge_fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merge_fields: Option<Map<String, Value>>,
-    /// The `status_if_new` field.
-    pub status_if_new: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionMailchimpUpsertMemberParamsMember {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionMailchimpUpsertMemberParamsMember")
-            .field("email_address", &self.email_address)
-            .field("merge_fields", &Keys(&self.merge_fields))
-            .field("status_if_new", &self.status_if_new)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailchimpUpsertMemberParamsMember {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(email_address: impl Into<String>, status_if_new: impl Into<String>) -> Self {
-        Self {
-            email_address: email_address.into(),
-            merge_fields: None,
-            status_if_new: status_if_new.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `merge_fields`.
-    pub fn merge_fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.merge_fields = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionMailchimpUpsertMemberParamsMemberMergeFields` schema.
-pub type FlowActionMailchimpUpsertMemberParamsMemberMergeFields = Map<String, Value>;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionMailchimpUpsertMemberType`.
-    pub enum FlowActionMailchimpUpsertMemberType {
-        /// `MAILCHIMP`
-        Mailchimp = "MAILCHIMP",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionMailjet` schema.
-pub type FlowActionMailjet = FlowActionMailjetSendEmail;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionMailjetSendEmail` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionMailjetSendEmail {
-    /// Always `SEND_EMAIL`.
-    #[serde(deserialize_with = "FlowActionMailjetSendEmail::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionMailjetSendEmailParams,
-    /// Always `MAILJET`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionMailjetSendEmail::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionMailjetSendEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionMailjetSendEmail")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailjetSendEmail {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SEND_EMAIL")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "MAILJET")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailjetSendEmail {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionMailjetSendEmailParams>) -> Self {
-        Self {
-            action: "SEND_EMAIL".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "MAILJET".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionMailjetSendEmailAction`.
-    pub enum FlowActionMailjetSendEmailAction {
-        /// `SEND_EMAIL`
-        SendEmail = "SEND_EMAIL",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionMailjetSendEmailParams`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionMailjetSendEmailParams {
-    /// The `FlowActionMailjetSendEmailParamsContent` shape.
-    Content(FlowActionMailjetSendEmailParamsContent),
-    /// The `FlowActionMailjetSendEmailParamsTemplateId` shape.
-    TemplateId(FlowActionMailjetSendEmailParamsTemplateId),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionMailjetSendEmailParams {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Content(FlowActionMailjetSendEmailParamsContent),
-            TemplateId(FlowActionMailjetSendEmailParamsTemplateId),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Content(v) => Self::Content(v),
-            Wire::TemplateId(v) => Self::TemplateId(v),
-            Wire::Other(v) => {
-                other("FlowActionMailjetSendEmailParams", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionMailjetSendEmailParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Content(v) => f.debug_tuple("Content").field(v).finish(),
-            Self::TemplateId(v) => f.debug_tuple("TemplateId").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionMailjetSendEmailParamsContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionMailjetSendEmailParamsContent {
-    /// The `content` field.
-    pub content: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionMailjetSendEmailParamsContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionMailjetSendEmailParamsContent")
-            .field("content", &self.content)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailjetSendEmailParamsContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(content: impl Into<String>) -> Self {
-        Self {
-            content: content.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionMailjetSendEmailParamsTemplateId` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionMailjetSendEmailParamsTemplateId {
-    /// The `template_id` field.
-    pub template_id: i64,
-    /// The `variables` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variables: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionMailjetSendEmailParamsTemplateId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionMailjetSendEmailParamsTemplateId")
-            .field("template_id", &self.template_id)
-            .field("variables", &Keys(&self.variables))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionMailjetSendEmailParamsTemplateId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(template_id: impl Into<i64>) -> Self {
-        Self {
-            template_id: template_id.into(),
-            variables: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `variables`.
-    pub fn variables(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.variables = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionMailjetSendEmailType`.
-    pub enum FlowActionMailjetSendEmailType {
-        /// `MAILJET`
-        Mailjet = "MAILJET",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionOtp`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionOtp {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionOtp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionOtp", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionOtp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionOtpGenerateCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionOtpGenerateCode {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionOtpGenerateCodeParams,
-    /// Always `OTP`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionOtpGenerateCode::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionOtpGenerateCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionOtpGenerateCode")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionOtpGenerateCode {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "OTP")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionOtpGenerateCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionOtpGenerateCodeParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "OTP".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionOtpGenerateCodeParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionOtpGenerateCodeParams {
-    /// The `length` field.
-    pub length: i64,
-    /// The `reference` field.
-    pub reference: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionOtpGenerateCodeParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionOtpGenerateCodeParams")
-            .field("length", &self.length)
-            .field("reference", &self.reference)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionOtpGenerateCodeParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(length: impl Into<i64>, reference: impl Into<String>) -> Self {
-        Self {
-            length: length.into(),
-            reference: reference.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionOtpGenerateCodeType` schema.
-///
-/// The same type as [`FlowActionOtpVerifyCodeType`]: the API description gives both the same schema.
-pub type FlowActionOtpGenerateCodeType = FlowActionOtpVerifyCodeType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionOtpVerifyCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionOtpVerifyCode {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionOtpVerifyCodeParams,
-    /// Always `OTP`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionOtpVerifyCode::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionOtpVerifyCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionOtpVerifyCode")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionOtpVerifyCode {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "OTP")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionOtpVerifyCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionOtpVerifyCodeParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "OTP".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionOtpVerifyCodeParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionOtpVerifyCodeParams {
-    /// The `code` field.
-    pub code: FlowActionOtpVerifyCodeParamsCode,
-    /// The `reference` field.
-    pub reference: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionOtpVerifyCodeParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionOtpVerifyCodeParams")
-            .field("code", &self.code)
-            .field("reference", &self.reference)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionOtpVerifyCodeParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        code: impl Into<FlowActionOtpVerifyCodeParamsCode>,
-        reference: impl Into<String>,
-    ) -> Self {
-        Self {
-            code: code.into(),
-            reference: reference.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionOtpVerifyCodeParamsCode`.
-///
-/// Also named [`FlowActionFlowDelayFlowParamsNumber`], [`FlowActionGoogleSheetsAddRowParamsSheetId`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionOtpVerifyCodeParamsCode {
-    /// The `i64` shape.
-    Integer(i64),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionOtpVerifyCodeParamsCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Integer(i64),
-            String(String),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Integer(v) => Self::Integer(v),
-            Wire::String(v) => Self::String(v),
-            Wire::Other(v) => {
-                other("FlowActionOtpVerifyCodeParamsCode", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionOtpVerifyCodeParamsCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionOtpVerifyCodeType`.
-    pub enum FlowActionOtpVerifyCodeType {
-        /// `OTP`
-        Otp = "OTP",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionPipedrive`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionPipedrive {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionPipedrive {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionPipedrive", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionPipedrive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDeal` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddDeal {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionPipedriveAddDealParams,
-    /// Always `PIPEDRIVE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionPipedriveAddDeal::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddDeal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddDeal")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddDeal {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "PIPEDRIVE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddDeal {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionPipedriveAddDealParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "PIPEDRIVE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddDealParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Map<String, Value>>,
-    /// The `organization_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<FlowActionPipedriveAddDealParamsOrganizationId>,
-    /// The `person_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub person_id: Option<FlowActionPipedriveAddDealParamsPersonId>,
-    /// The `stage_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stage_id: Option<FlowActionPipedriveAddDealParamsStageId>,
-    /// The `title` field.
-    pub title: String,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<FlowActionPipedriveAddDealParamsUserId>,
-    /// The `value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddDealParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddDealParams")
-            .field("connection_id", &self.connection_id)
-            .field("fields", &Keys(&self.fields))
-            .field("organization_id", &self.organization_id)
-            .field("person_id", &self.person_id)
-            .field("stage_id", &self.stage_id)
-            .field("title", &self.title)
-            .field("user_id", &self.user_id)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddDealParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, title: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            fields: None,
-            organization_id: None,
-            person_id: None,
-            stage_id: None,
-            title: title.into(),
-            user_id: None,
-            value: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_id`.
-    pub fn organization_id(
-        mut self,
-        value: impl Into<FlowActionPipedriveAddDealParamsOrganizationId>,
-    ) -> Self {
-        self.organization_id = Some(value.into());
-        self
-    }
-
-    /// Sets `person_id`.
-    pub fn person_id(mut self, value: impl Into<FlowActionPipedriveAddDealParamsPersonId>) -> Self {
-        self.person_id = Some(value.into());
-        self
-    }
-
-    /// Sets `stage_id`.
-    pub fn stage_id(mut self, value: impl Into<FlowActionPipedriveAddDealParamsStageId>) -> Self {
-        self.stage_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<FlowActionPipedriveAddDealParamsUserId>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `value`.
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsFields` schema.
-pub type FlowActionPipedriveAddDealParamsFields = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsOrganizationId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddDealParamsOrganizationId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsPersonId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddDealParamsPersonId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsStageId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddDealParamsStageId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsUserId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddDealParamsUserId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionPipedriveAddDealType`.
-    pub enum FlowActionPipedriveAddDealType {
-        /// `PIPEDRIVE`
-        Pipedrive = "PIPEDRIVE",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganization` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddOrganization {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionPipedriveAddOrganizationParams,
-    /// Always `PIPEDRIVE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionPipedriveAddOrganization::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddOrganization")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddOrganization {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "PIPEDRIVE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddOrganization {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionPipedriveAddOrganizationParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "PIPEDRIVE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddOrganizationParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Map<String, Value>>,
-    /// The `name` field.
-    pub name: String,
-    /// The `owner_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<FlowActionPipedriveAddOrganizationParamsOwnerId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddOrganizationParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddOrganizationParams")
-            .field("connection_id", &self.connection_id)
-            .field("fields", &Keys(&self.fields))
-            .field("name", &self.name)
-            .field("owner_id", &self.owner_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddOrganizationParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            fields: None,
-            name: name.into(),
-            owner_id: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `owner_id`.
-    pub fn owner_id(
-        mut self,
-        value: impl Into<FlowActionPipedriveAddOrganizationParamsOwnerId>,
-    ) -> Self {
-        self.owner_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationParamsFields` schema.
-pub type FlowActionPipedriveAddOrganizationParamsFields = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationParamsOwnerId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddOrganizationParamsOwnerId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationType` schema.
-///
-/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddOrganizationType = FlowActionPipedriveAddDealType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddPerson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddPerson {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionPipedriveAddPersonParams,
-    /// Always `PIPEDRIVE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionPipedriveAddPerson::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddPerson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddPerson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddPerson {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "PIPEDRIVE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddPerson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionPipedriveAddPersonParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "PIPEDRIVE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddPersonParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddPersonParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Map<String, Value>>,
-    /// The `name` field.
-    pub name: String,
-    /// The `organization_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<FlowActionPipedriveAddPersonParamsOrganizationId>,
-    /// The `owner_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<FlowActionPipedriveAddPersonParamsOwnerId>,
-    /// The `phone` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddPersonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddPersonParams")
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("fields", &Keys(&self.fields))
-            .field("name", &self.name)
-            .field("organization_id", &self.organization_id)
-            .field("owner_id", &self.owner_id)
-            .field("phone", &self.phone)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddPersonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            email: None,
-            fields: None,
-            name: name.into(),
-            organization_id: None,
-            owner_id: None,
-            phone: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_id`.
-    pub fn organization_id(
-        mut self,
-        value: impl Into<FlowActionPipedriveAddPersonParamsOrganizationId>,
-    ) -> Self {
-        self.organization_id = Some(value.into());
-        self
-    }
-
-    /// Sets `owner_id`.
-    pub fn owner_id(mut self, value: impl Into<FlowActionPipedriveAddPersonParamsOwnerId>) -> Self {
-        self.owner_id = Some(value.into());
-        self
-    }
-
-    /// Sets `phone`.
-    pub fn phone(mut self, value: impl Into<String>) -> Self {
-        self.phone = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddPersonParamsFields` schema.
-pub type FlowActionPipedriveAddPersonParamsFields = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddPersonParamsOrganizationId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddPersonParamsOrganizationId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddPersonParamsOwnerId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddPersonParamsOwnerId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddPersonType` schema.
-///
-/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddPersonType = FlowActionPipedriveAddDealType;
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionSalesforce`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FlowActionSalesforce {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionSalesforce {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionSalesforce", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceCreateLead` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceCreateLead {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionSalesforceCreateLeadParams,
-    /// Always `SALESFORCE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSalesforceCreateLead::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceCreateLead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceCreateLead")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceCreateLead {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceCreateLead {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionSalesforceCreateLeadParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "SALESFORCE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceCreateLeadParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceCreateLeadParams {
-    /// The `company` field.
-    pub company: String,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The `first_name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// The `last_name` field.
-    pub last_name: String,
-    /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Map<String, Value>>,
-    /// The `phone` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceCreateLeadParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceCreateLeadParams")
-            .field("company", &self.company)
-            .field("connection_id", &self.connection_id)
-            .field("email", &self.email)
-            .field("first_name", &self.first_name)
-            .field("last_name", &self.last_name)
-            .field("payload", &Keys(&self.payload))
-            .field("phone", &self.phone)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceCreateLeadParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        company: impl Into<String>,
-        connection_id: impl Into<String>,
-        last_name: impl Into<String>,
-    ) -> Self {
-        Self {
-            company: company.into(),
-            connection_id: connection_id.into(),
-            email: None,
-            first_name: None,
-            last_name: last_name.into(),
-            payload: None,
-            phone: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `first_name`.
-    pub fn first_name(mut self, value: impl Into<String>) -> Self {
-        self.first_name = Some(value.into());
-        self
-    }
-
-    /// Sets `payload`.
-    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.payload = Some(value.into());
-        self
-    }
-
-    /// Sets `phone`.
-    pub fn phone(mut self, value: impl Into<String>) -> Self {
-        self.phone = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceCreateLeadParamsPayload` schema.
-pub type FlowActionSalesforceCreateLeadParamsPayload = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceCreateLeadType` schema.
-///
-/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
-pub type FlowActionSalesforceCreateLeadType = FlowActionSalesforceGetLeadType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceGetLead` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceGetLead {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionSalesforceGetLeadParams,
-    /// Always `SALESFORCE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSalesforceGetLead::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceGetLead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceGetLead")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceGetLead {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceGetLead {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionSalesforceGetLeadParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "SALESFORCE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceGetLeadParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceGetLeadParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `lead_id` field.
-    pub lead_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceGetLeadParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceGetLeadParams")
-            .field("connection_id", &self.connection_id)
-            .field("lead_id", &self.lead_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceGetLeadParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, lead_id: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            lead_id: lead_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionSalesforceGetLeadType`.
-    pub enum FlowActionSalesforceGetLeadType {
-        /// `SALESFORCE`
-        Salesforce = "SALESFORCE",
     }
 }

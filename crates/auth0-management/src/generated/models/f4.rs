@@ -10,45 +10,88 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
-/// The `FlowActionSalesforceSearchLeads` object.
+/// The `FlowActionJsonSerializeJson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSalesforceSearchLeads {
+pub struct FlowActionJsonSerializeJson {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    pub params: FlowActionSalesforceSearchLeadsParams,
-    /// Always `SALESFORCE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSalesforceSearchLeads::constant_type"
-    )]
+    pub params: FlowActionJsonSerializeJsonParams,
+    /// Always `JSON`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceSearchLeads {
+impl<'de> Deserialize<'de> for FlowActionJsonSerializeJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonSerializeJson {
+    const NAME: &'static str = "FlowActionJsonSerializeJson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JSON")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonSerializeJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceSearchLeads")
+        f.debug_struct("FlowActionJsonSerializeJson")
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
@@ -61,20 +104,11 @@ impl fmt::Debug for FlowActionSalesforceSearchLeads {
 }
 
 #[cfg(feature = "full")]
-impl FlowActionSalesforceSearchLeads {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceSearchLeads {
+impl FlowActionJsonSerializeJson {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
         id: impl Into<String>,
-        params: impl Into<FlowActionSalesforceSearchLeadsParams>,
+        params: impl Into<FlowActionJsonSerializeJsonParams>,
     ) -> Self {
         Self {
             alias: None,
@@ -82,7 +116,7 @@ impl FlowActionSalesforceSearchLeads {
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "SALESFORCE".to_owned(),
+            type_: "JSON".to_owned(),
             extra: Map::new(),
         }
     }
@@ -113,121 +147,148 @@ impl FlowActionSalesforceSearchLeads {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionSalesforceSearchLeadsParams` object.
+/// The `FlowActionJsonSerializeJsonParams` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionSalesforceSearchLeadsParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `lead_fields` field.
-    pub lead_fields: Vec<String>,
-    /// The `search_field` field.
-    pub search_field: FlowActionSalesforceSearchLeadsParamsSearchField,
-    /// The `search_value` field.
-    pub search_value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`FlowActionXmlSerializeXmlParams`]: the API description gives both the same schema.
+pub type FlowActionJsonSerializeJsonParams = FlowActionXmlSerializeXmlParams;
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceSearchLeadsParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceSearchLeadsParams")
-            .field("connection_id", &self.connection_id)
-            .field("lead_fields", &self.lead_fields)
-            .field("search_field", &self.search_field)
-            .field("search_value", &self.search_value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
+/// The `FlowActionJsonSerializeJsonParamsObject` schema.
+///
+/// The same type as [`LogDate`]: the API description gives both the same schema.
+pub type FlowActionJsonSerializeJsonParamsObject = LogDate;
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonSerializeJsonParamsObjectObject` schema.
+pub type FlowActionJsonSerializeJsonParamsObjectObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonSerializeJsonType` schema.
+///
+/// The same type as [`FlowActionJsonParseJsonType`]: the API description gives both the same schema.
+pub type FlowActionJsonSerializeJsonType = FlowActionJsonParseJsonType;
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionJwt`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionJwt {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionJwt", &v);
+                Self::Other(v)
+            }
+        })
     }
 }
 
-#[cfg(feature = "full")]
-impl FlowActionSalesforceSearchLeadsParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        lead_fields: impl Into<Vec<String>>,
-        search_field: impl Into<FlowActionSalesforceSearchLeadsParamsSearchField>,
-        search_value: impl Into<String>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            lead_fields: lead_fields.into(),
-            search_field: search_field.into(),
-            search_value: search_value.into(),
-            extra: Map::new(),
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
     }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
 }
 
 #[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionSalesforceSearchLeadsParamsSearchField`.
-    pub enum FlowActionSalesforceSearchLeadsParamsSearchField {
-        /// `email`
-        Email = "email",
-        /// `name`
-        Name = "name",
-        /// `phone`
-        Phone = "phone",
-        /// `all`
-        All = "all",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceSearchLeadsType` schema.
-///
-/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
-pub type FlowActionSalesforceSearchLeadsType = FlowActionSalesforceGetLeadType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionSalesforceUpdateLead` object.
+/// The `FlowActionJwtDecodeJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSalesforceUpdateLead {
+pub struct FlowActionJwtDecodeJwt {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    pub params: FlowActionSalesforceUpdateLeadParams,
-    /// Always `SALESFORCE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSalesforceUpdateLead::constant_type"
-    )]
+    pub params: FlowActionJwtDecodeJwtParams,
+    /// Always `JWT`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceUpdateLead {
+impl<'de> Deserialize<'de> for FlowActionJwtDecodeJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJwtDecodeJwt {
+    const NAME: &'static str = "FlowActionJwtDecodeJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJwtDecodeJwt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceUpdateLead")
+        f.debug_struct("FlowActionJwtDecodeJwt")
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
@@ -240,28 +301,16 @@ impl fmt::Debug for FlowActionSalesforceUpdateLead {
 }
 
 #[cfg(feature = "full")]
-impl FlowActionSalesforceUpdateLead {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SALESFORCE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionSalesforceUpdateLead {
+impl FlowActionJwtDecodeJwt {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionSalesforceUpdateLeadParams>,
-    ) -> Self {
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtDecodeJwtParams>) -> Self {
         Self {
             alias: None,
             allow_failure: None,
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "SALESFORCE".to_owned(),
+            type_: "JWT".to_owned(),
             extra: Map::new(),
         }
     }
@@ -292,47 +341,333 @@ impl FlowActionSalesforceUpdateLead {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionSalesforceUpdateLeadParams` object.
+/// The `FlowActionJwtDecodeJwtParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSalesforceUpdateLeadParams {
+pub struct FlowActionJwtDecodeJwtParams {
+    /// The `token` field.
+    pub token: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJwtDecodeJwtParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJwtDecodeJwtParams {
+    const NAME: &'static str = "FlowActionJwtDecodeJwtParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_token = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "token" => f_token = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            token: object::missing(f_token, "token")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJwtDecodeJwtParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtDecodeJwtParams")
+            .field("token", &REDACTED)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJwtDecodeJwtParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJwtDecodeJwtType` schema.
+///
+/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
+pub type FlowActionJwtDecodeJwtType = FlowActionJwtSignJwtType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionJwtSignJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtSignJwt {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionJwtSignJwtParams,
+    /// Always `JWT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJwtSignJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJwtSignJwt {
+    const NAME: &'static str = "FlowActionJwtSignJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJwtSignJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtSignJwt")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJwtSignJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtSignJwtParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "JWT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJwtSignJwtParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtSignJwtParams {
+    /// The `audience` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     /// The `connection_id` field.
     pub connection_id: String,
-    /// The `lead_id` field.
-    pub lead_id: String,
+    /// The `expires_in` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// The `issuer` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
     /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<Map<String, Value>>,
+    /// The `subject` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionSalesforceUpdateLeadParams {
+impl<'de> Deserialize<'de> for FlowActionJwtSignJwtParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJwtSignJwtParams {
+    const NAME: &'static str = "FlowActionJwtSignJwtParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_connection_id = None;
+        let mut f_expires_in = Default::default();
+        let mut f_issuer = Default::default();
+        let mut f_payload = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "expires_in" => f_expires_in = de_map.next_value()?,
+                "issuer" => f_issuer = de_map.next_value()?,
+                "payload" => f_payload = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            expires_in: f_expires_in,
+            issuer: f_issuer,
+            payload: f_payload,
+            subject: f_subject,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJwtSignJwtParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSalesforceUpdateLeadParams")
+        f.debug_struct("FlowActionJwtSignJwtParams")
+            .field("audience", &self.audience)
             .field("connection_id", &self.connection_id)
-            .field("lead_id", &self.lead_id)
+            .field("expires_in", &self.expires_in)
+            .field("issuer", &self.issuer)
             .field("payload", &Keys(&self.payload))
+            .field("subject", &self.subject)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FlowActionSalesforceUpdateLeadParams {
+impl FlowActionJwtSignJwtParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, lead_id: impl Into<String>) -> Self {
+    pub fn new(connection_id: impl Into<String>) -> Self {
         Self {
+            audience: None,
             connection_id: connection_id.into(),
-            lead_id: lead_id.into(),
+            expires_in: None,
+            issuer: None,
             payload: None,
+            subject: None,
             extra: Map::new(),
         }
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets `expires_in`.
+    pub fn expires_in(mut self, value: impl Into<String>) -> Self {
+        self.expires_in = Some(value.into());
+        self
+    }
+
+    /// Sets `issuer`.
+    pub fn issuer(mut self, value: impl Into<String>) -> Self {
+        self.issuer = Some(value.into());
+        self
     }
 
     /// Sets `payload`.
@@ -341,6 +676,12 @@ impl FlowActionSalesforceUpdateLeadParams {
         self
     }
 
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
     /// Sets a field this version does not model.
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
@@ -349,58 +690,349 @@ impl FlowActionSalesforceUpdateLeadParams {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionSalesforceUpdateLeadParamsPayload` schema.
-pub type FlowActionSalesforceUpdateLeadParamsPayload = Map<String, Value>;
+/// The `FlowActionJwtSignJwtParamsPayload` schema.
+pub type FlowActionJwtSignJwtParamsPayload = Map<String, Value>;
 
 #[cfg(feature = "full")]
-/// The `FlowActionSalesforceUpdateLeadType` schema.
-///
-/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
-pub type FlowActionSalesforceUpdateLeadType = FlowActionSalesforceGetLeadType;
+string_enum! {
+    /// The values of `FlowActionJwtSignJwtType`.
+    pub enum FlowActionJwtSignJwtType {
+        /// `JWT`
+        Jwt = "JWT",
+    }
+}
 
 #[cfg(feature = "full")]
-/// The `FlowActionSendgrid` schema.
-pub type FlowActionSendgrid = FlowActionSendgridSendEmail;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionSendgridSendEmail` object.
+/// The `FlowActionJwtVerifyJwt` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSendgridSendEmail {
-    /// Always `SEND_EMAIL`.
-    #[serde(deserialize_with = "FlowActionSendgridSendEmail::constant_action")]
-    pub action: String,
+pub struct FlowActionJwtVerifyJwt {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    pub params: FlowActionSendgridSendEmailParams,
-    /// Always `SENDGRID`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSendgridSendEmail::constant_type"
-    )]
+    pub params: FlowActionJwtVerifyJwtParams,
+    /// Always `JWT`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJwtVerifyJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJwtVerifyJwt {
+    const NAME: &'static str = "FlowActionJwtVerifyJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJwtVerifyJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtVerifyJwt")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJwtVerifyJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJwtVerifyJwtParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "JWT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJwtVerifyJwtParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionJwtVerifyJwtParams {
+    /// The `audience` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `issuer` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `token` field.
+    pub token: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJwtVerifyJwtParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJwtVerifyJwtParams {
+    const NAME: &'static str = "FlowActionJwtVerifyJwtParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_connection_id = None;
+        let mut f_issuer = Default::default();
+        let mut f_token = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "issuer" => f_issuer = de_map.next_value()?,
+                "token" => f_token = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            issuer: f_issuer,
+            token: object::missing(f_token, "token")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJwtVerifyJwtParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJwtVerifyJwtParams")
+            .field("audience", &self.audience)
+            .field("connection_id", &self.connection_id)
+            .field("issuer", &self.issuer)
+            .field("token", &REDACTED)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJwtVerifyJwtParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, token: impl Into<String>) -> Self {
+        Self {
+            audience: None,
+            connection_id: connection_id.into(),
+            issuer: None,
+            token: token.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets `issuer`.
+    pub fn issuer(mut self, value: impl Into<String>) -> Self {
+        self.issuer = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJwtVerifyJwtType` schema.
+///
+/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
+pub type FlowActionJwtVerifyJwtType = FlowActionJwtSignJwtType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionMailchimp` schema.
+pub type FlowActionMailchimp = FlowActionMailchimpUpsertMember;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionMailchimpUpsertMember` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionMailchimpUpsertMember {
+    /// Always `UPSERT_MEMBER`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionMailchimpUpsertMemberParams,
+    /// Always `MAILCHIMP`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSendgridSendEmail {
+impl<'de> Deserialize<'de> for FlowActionMailchimpUpsertMember {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionMailchimpUpsertMember {
+    const NAME: &'static str = "FlowActionMailchimpUpsertMember";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => {
+                    f_action = Some(object::constant(de_map.next_value()?, "UPSERT_MEMBER")?)
+                }
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "MAILCHIMP")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionMailchimpUpsertMember {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmail")
+        f.debug_struct("FlowActionMailchimpUpsertMember")
             .field("action", &self.action)
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
@@ -414,26 +1046,357 @@ impl fmt::Debug for FlowActionSendgridSendEmail {
 }
 
 #[cfg(feature = "flows")]
-impl FlowActionSendgridSendEmail {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SEND_EMAIL")
+impl FlowActionMailchimpUpsertMember {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionMailchimpUpsertMemberParams>,
+    ) -> Self {
+        Self {
+            action: "UPSERT_MEMBER".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "MAILCHIMP".to_owned(),
+            extra: Map::new(),
+        }
     }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SENDGRID")
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionMailchimpUpsertMemberAction`.
+    pub enum FlowActionMailchimpUpsertMemberAction {
+        /// `UPSERT_MEMBER`
+        UpsertMember = "UPSERT_MEMBER",
     }
 }
 
 #[cfg(feature = "flows")]
-impl FlowActionSendgridSendEmail {
+/// The `FlowActionMailchimpUpsertMemberParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionMailchimpUpsertMemberParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `list_id` field.
+    pub list_id: String,
+    /// The `member` field.
+    pub member: FlowActionMailchimpUpsertMemberParamsMember,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionMailchimpUpsertMemberParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionMailchimpUpsertMemberParams {
+    const NAME: &'static str = "FlowActionMailchimpUpsertMemberParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_list_id = None;
+        let mut f_member = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "list_id" => f_list_id = Some(de_map.next_value()?),
+                "member" => f_member = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            list_id: object::missing(f_list_id, "list_id")?,
+            member: object::missing(f_member, "member")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionMailchimpUpsertMemberParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionMailchimpUpsertMemberParams")
+            .field("connection_id", &self.connection_id)
+            .field("list_id", &self.list_id)
+            .field("member", &self.member)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionMailchimpUpsertMemberParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionSendgridSendEmailParams>,
+        connection_id: impl Into<String>,
+        list_id: impl Into<String>,
+        member: impl Into<FlowActionMailchimpUpsertMemberParamsMember>,
     ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            list_id: list_id.into(),
+            member: member.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionMailchimpUpsertMemberParamsMember` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionMailchimpUpsertMemberParamsMember {
+    /// The `email_address` field.
+    pub email_address: String,
+    /// The `merge_fields` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_fields: Option<Map<String, Value>>,
+    /// The `status_if_new` field.
+    pub status_if_new: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionMailchimpUpsertMemberParamsMember {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionMailchimpUpsertMemberParamsMember {
+    const NAME: &'static str = "FlowActionMailchimpUpsertMemberParamsMember";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email_address = None;
+        let mut f_merge_fields = Default::default();
+        let mut f_status_if_new = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email_address" => f_email_address = Some(de_map.next_value()?),
+                "merge_fields" => f_merge_fields = de_map.next_value()?,
+                "status_if_new" => f_status_if_new = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email_address: object::missing(f_email_address, "email_address")?,
+            merge_fields: f_merge_fields,
+            status_if_new: object::missing(f_status_if_new, "status_if_new")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionMailchimpUpsertMemberParamsMember {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionMailchimpUpsertMemberParamsMember")
+            .field("email_address", &self.email_address)
+            .field("merge_fields", &Keys(&self.merge_fields))
+            .field("status_if_new", &self.status_if_new)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionMailchimpUpsertMemberParamsMember {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(email_address: impl Into<String>, status_if_new: impl Into<String>) -> Self {
+        Self {
+            email_address: email_address.into(),
+            merge_fields: None,
+            status_if_new: status_if_new.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `merge_fields`.
+    pub fn merge_fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.merge_fields = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionMailchimpUpsertMemberParamsMemberMergeFields` schema.
+pub type FlowActionMailchimpUpsertMemberParamsMemberMergeFields = Map<String, Value>;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionMailchimpUpsertMemberType`.
+    pub enum FlowActionMailchimpUpsertMemberType {
+        /// `MAILCHIMP`
+        Mailchimp = "MAILCHIMP",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionMailjet` schema.
+pub type FlowActionMailjet = FlowActionMailjetSendEmail;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionMailjetSendEmail` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionMailjetSendEmail {
+    /// Always `SEND_EMAIL`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionMailjetSendEmailParams,
+    /// Always `MAILJET`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionMailjetSendEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionMailjetSendEmail {
+    const NAME: &'static str = "FlowActionMailjetSendEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(object::constant(de_map.next_value()?, "SEND_EMAIL")?),
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "MAILJET")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionMailjetSendEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionMailjetSendEmail")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionMailjetSendEmail {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionMailjetSendEmailParams>) -> Self {
         Self {
             action: "SEND_EMAIL".to_owned(),
             alias: None,
@@ -441,7 +1404,7 @@ impl FlowActionSendgridSendEmail {
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "SENDGRID".to_owned(),
+            type_: "MAILJET".to_owned(),
             extra: Map::new(),
         }
     }
@@ -472,54 +1435,123 @@ impl FlowActionSendgridSendEmail {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionSendgridSendEmailAction` schema.
-///
-/// The same type as [`FlowActionMailjetSendEmailAction`]: the API description gives both the same schema.
-pub type FlowActionSendgridSendEmailAction = FlowActionMailjetSendEmailAction;
+string_enum! {
+    /// The values of `FlowActionMailjetSendEmailAction`.
+    pub enum FlowActionMailjetSendEmailAction {
+        /// `SEND_EMAIL`
+        SendEmail = "SEND_EMAIL",
+    }
+}
 
 #[cfg(feature = "flows")]
-/// The `FlowActionSendgridSendEmailParams` object.
+/// One of the shapes of `FlowActionMailjetSendEmailParams`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionMailjetSendEmailParams {
+    /// The `FlowActionMailjetSendEmailParamsContent` shape.
+    Content(FlowActionMailjetSendEmailParamsContent),
+    /// The `FlowActionMailjetSendEmailParamsTemplateId` shape.
+    TemplateId(FlowActionMailjetSendEmailParamsTemplateId),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionMailjetSendEmailParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Content(FlowActionMailjetSendEmailParamsContent),
+            TemplateId(FlowActionMailjetSendEmailParamsTemplateId),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Content(v) => Self::Content(v),
+            Wire::TemplateId(v) => Self::TemplateId(v),
+            Wire::Other(v) => {
+                other("FlowActionMailjetSendEmailParams", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionMailjetSendEmailParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Content(v) => f.debug_tuple("Content").field(v).finish(),
+            Self::TemplateId(v) => f.debug_tuple("TemplateId").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionMailjetSendEmailParamsContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSendgridSendEmailParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `from` field.
-    pub from: FlowActionSendgridSendEmailParamsPerson,
-    /// The `personalizations` field.
-    pub personalizations: Vec<Value>,
+pub struct FlowActionMailjetSendEmailParamsContent {
+    /// The `content` field.
+    pub content: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSendgridSendEmailParams {
+impl<'de> Deserialize<'de> for FlowActionMailjetSendEmailParamsContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionMailjetSendEmailParamsContent {
+    const NAME: &'static str = "FlowActionMailjetSendEmailParamsContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_content = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "content" => f_content = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            content: object::missing(f_content, "content")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionMailjetSendEmailParamsContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmailParams")
-            .field("connection_id", &self.connection_id)
-            .field("from", &self.from)
-            .field("personalizations", &Keys(&self.personalizations))
+        f.debug_struct("FlowActionMailjetSendEmailParamsContent")
+            .field("content", &self.content)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "flows")]
-impl FlowActionSendgridSendEmailParams {
+impl FlowActionMailjetSendEmailParamsContent {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        from: impl Into<FlowActionSendgridSendEmailParamsPerson>,
-        personalizations: impl Into<Vec<Value>>,
-    ) -> Self {
+    pub fn new(content: impl Into<String>) -> Self {
         Self {
-            connection_id: connection_id.into(),
-            from: from.into(),
-            personalizations: personalizations.into(),
+            content: content.into(),
             extra: Map::new(),
         }
     }
@@ -532,48 +1564,81 @@ impl FlowActionSendgridSendEmailParams {
 }
 
 #[cfg(feature = "flows")]
-/// The `FlowActionSendgridSendEmailParamsPerson` object.
+/// The `FlowActionMailjetSendEmailParamsTemplateId` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSendgridSendEmailParamsPerson {
-    /// The `email` field.
-    pub email: String,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+pub struct FlowActionMailjetSendEmailParamsTemplateId {
+    /// The `template_id` field.
+    pub template_id: i64,
+    /// The `variables` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
+impl<'de> Deserialize<'de> for FlowActionMailjetSendEmailParamsTemplateId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionMailjetSendEmailParamsTemplateId {
+    const NAME: &'static str = "FlowActionMailjetSendEmailParamsTemplateId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_template_id = None;
+        let mut f_variables = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "template_id" => f_template_id = Some(de_map.next_value()?),
+                "variables" => f_variables = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            template_id: object::missing(f_template_id, "template_id")?,
+            variables: f_variables,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionMailjetSendEmailParamsTemplateId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSendgridSendEmailParamsPerson")
-            .field("email", &self.email)
-            .field("name", &self.name)
+        f.debug_struct("FlowActionMailjetSendEmailParamsTemplateId")
+            .field("template_id", &self.template_id)
+            .field("variables", &Keys(&self.variables))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "flows")]
-impl FlowActionSendgridSendEmailParamsPerson {
+impl FlowActionMailjetSendEmailParamsTemplateId {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(email: impl Into<String>) -> Self {
+    pub fn new(template_id: impl Into<i64>) -> Self {
         Self {
-            email: email.into(),
-            name: None,
+            template_id: template_id.into(),
+            variables: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
+    /// Sets `variables`.
+    pub fn variables(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.variables = Some(value.into());
         self
     }
 
@@ -586,57 +1651,134 @@ impl FlowActionSendgridSendEmailParamsPerson {
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `FlowActionSendgridSendEmailType`.
-    pub enum FlowActionSendgridSendEmailType {
-        /// `SENDGRID`
-        Sendgrid = "SENDGRID",
+    /// The values of `FlowActionMailjetSendEmailType`.
+    pub enum FlowActionMailjetSendEmailType {
+        /// `MAILJET`
+        Mailjet = "MAILJET",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionOtp`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionOtp {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionOtp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionOtp", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionOtp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
     }
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionSlack` schema.
-pub type FlowActionSlack = FlowActionSlackPostMessage;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionSlackPostMessage` object.
+/// The `FlowActionOtpGenerateCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSlackPostMessage {
-    /// Always `POST_MESSAGE`.
-    #[serde(deserialize_with = "FlowActionSlackPostMessage::constant_action")]
-    pub action: String,
+pub struct FlowActionOtpGenerateCode {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    pub params: FlowActionSlackPostMessageParams,
-    /// Always `SLACK`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionSlackPostMessage::constant_type"
-    )]
+    pub params: FlowActionOtpGenerateCodeParams,
+    /// Always `OTP`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSlackPostMessage {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionOtpGenerateCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionOtpGenerateCode {
+    const NAME: &'static str = "FlowActionOtpGenerateCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "OTP")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionOtpGenerateCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessage")
-            .field("action", &self.action)
+        f.debug_struct("FlowActionOtpGenerateCode")
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
@@ -648,32 +1790,17 @@ impl fmt::Debug for FlowActionSlackPostMessage {
     }
 }
 
-#[cfg(feature = "flows")]
-impl FlowActionSlackPostMessage {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "POST_MESSAGE")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SLACK")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionSlackPostMessage {
+#[cfg(feature = "full")]
+impl FlowActionOtpGenerateCode {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionSlackPostMessageParams>) -> Self {
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionOtpGenerateCodeParams>) -> Self {
         Self {
-            action: "POST_MESSAGE".to_owned(),
             alias: None,
             allow_failure: None,
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "SLACK".to_owned(),
+            type_: "OTP".to_owned(),
             extra: Map::new(),
         }
     }
@@ -704,74 +1831,77 @@ impl FlowActionSlackPostMessage {
 }
 
 #[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionSlackPostMessageAction`.
-    pub enum FlowActionSlackPostMessageAction {
-        /// `POST_MESSAGE`
-        PostMessage = "POST_MESSAGE",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionSlackPostMessageParams` object.
+/// The `FlowActionOtpGenerateCodeParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSlackPostMessageParams {
-    /// The `attachments` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attachments: Option<Vec<FlowActionSlackPostMessageParamsAttachment>>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `text` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
+pub struct FlowActionOtpGenerateCodeParams {
+    /// The `length` field.
+    pub length: i64,
+    /// The `reference` field.
+    pub reference: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSlackPostMessageParams {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionOtpGenerateCodeParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionOtpGenerateCodeParams {
+    const NAME: &'static str = "FlowActionOtpGenerateCodeParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_length = None;
+        let mut f_reference = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "length" => f_length = Some(de_map.next_value()?),
+                "reference" => f_reference = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            length: object::missing(f_length, "length")?,
+            reference: object::missing(f_reference, "reference")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionOtpGenerateCodeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessageParams")
-            .field("attachments", &self.attachments)
-            .field("connection_id", &self.connection_id)
-            .field("text", &self.text)
+        f.debug_struct("FlowActionOtpGenerateCodeParams")
+            .field("length", &self.length)
+            .field("reference", &self.reference)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl FlowActionSlackPostMessageParams {
+#[cfg(feature = "full")]
+impl FlowActionOtpGenerateCodeParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
+    pub fn new(length: impl Into<i64>, reference: impl Into<String>) -> Self {
         Self {
-            attachments: None,
-            connection_id: connection_id.into(),
-            text: None,
+            length: length.into(),
+            reference: reference.into(),
             extra: Map::new(),
         }
     }
 
-    /// Sets `attachments`.
-    pub fn attachments(
-        mut self,
-        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachment>>,
-    ) -> Self {
-        self.attachments = Some(value.into());
-        self
-    }
-
-    /// Sets `text`.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
-        self.text = Some(value.into());
-        self
-    }
-
     /// Sets a field this version does not model.
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
@@ -779,78 +1909,131 @@ impl FlowActionSlackPostMessageParams {
     }
 }
 
-#[cfg(feature = "flows")]
-/// The `FlowActionSlackPostMessageParamsAttachment` object.
+#[cfg(feature = "full")]
+/// The `FlowActionOtpGenerateCodeType` schema.
+///
+/// The same type as [`FlowActionOtpVerifyCodeType`]: the API description gives both the same schema.
+pub type FlowActionOtpGenerateCodeType = FlowActionOtpVerifyCodeType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionOtpVerifyCode` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionSlackPostMessageParamsAttachment {
-    /// The `color` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<FlowActionSlackPostMessageParamsAttachmentColor>,
-    /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
-    /// The `pretext` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pretext: Option<String>,
-    /// The `text` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
+pub struct FlowActionOtpVerifyCode {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionOtpVerifyCodeParams,
+    /// Always `OTP`.
+    #[serde(rename = "type")]
+    pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSlackPostMessageParamsAttachment {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionOtpVerifyCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionOtpVerifyCode {
+    const NAME: &'static str = "FlowActionOtpVerifyCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "OTP")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionOtpVerifyCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessageParamsAttachment")
-            .field("color", &self.color)
-            .field("fields", &self.fields)
-            .field("pretext", &self.pretext)
-            .field("text", &self.text)
+        f.debug_struct("FlowActionOtpVerifyCode")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl FlowActionSlackPostMessageParamsAttachment {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
+#[cfg(feature = "full")]
+impl FlowActionOtpVerifyCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionOtpVerifyCodeParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "OTP".to_owned(),
+            extra: Map::new(),
+        }
     }
 
-    /// Sets `color`.
-    pub fn color(
-        mut self,
-        value: impl Into<FlowActionSlackPostMessageParamsAttachmentColor>,
-    ) -> Self {
-        self.color = Some(value.into());
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
         self
     }
 
-    /// Sets `fields`.
-    pub fn fields(
-        mut self,
-        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
-    ) -> Self {
-        self.fields = Some(value.into());
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
         self
     }
 
-    /// Sets `pretext`.
-    pub fn pretext(mut self, value: impl Into<String>) -> Self {
-        self.pretext = Some(value.into());
-        self
-    }
-
-    /// Sets `text`.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
-        self.text = Some(value.into());
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
         self
     }
 
@@ -861,67 +2044,469 @@ impl FlowActionSlackPostMessageParamsAttachment {
     }
 }
 
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowActionSlackPostMessageParamsAttachmentColor`.
-    pub enum FlowActionSlackPostMessageParamsAttachmentColor {
-        /// `GOOD`
-        Good = "GOOD",
-        /// `WARNING`
-        Warning = "WARNING",
-        /// `DANGER`
-        Danger = "DANGER",
+#[cfg(feature = "full")]
+/// The `FlowActionOtpVerifyCodeParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionOtpVerifyCodeParams {
+    /// The `code` field.
+    pub code: FlowActionOtpVerifyCodeParamsCode,
+    /// The `reference` field.
+    pub reference: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionOtpVerifyCodeParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionOtpVerifyCodeParams {
+    const NAME: &'static str = "FlowActionOtpVerifyCodeParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = None;
+        let mut f_reference = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = Some(de_map.next_value()?),
+                "reference" => f_reference = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: object::missing(f_code, "code")?,
+            reference: object::missing(f_reference, "reference")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionOtpVerifyCodeParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionOtpVerifyCodeParams")
+            .field("code", &self.code)
+            .field("reference", &self.reference)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionOtpVerifyCodeParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        code: impl Into<FlowActionOtpVerifyCodeParamsCode>,
+        reference: impl Into<String>,
+    ) -> Self {
+        Self {
+            code: code.into(),
+            reference: reference.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
     }
 }
 
 #[cfg(feature = "flows")]
-/// The `FlowActionSlackPostMessageParamsAttachmentField` object.
+/// One of the shapes of `FlowActionOtpVerifyCodeParamsCode`.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Also named [`FlowActionFlowDelayFlowParamsNumber`], [`FlowActionGoogleSheetsAddRowParamsSheetId`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 #[non_exhaustive]
-pub struct FlowActionSlackPostMessageParamsAttachmentField {
-    /// The `short` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub short: Option<bool>,
-    /// The `title` field.
-    pub title: String,
-    /// The `value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
+pub enum FlowActionOtpVerifyCodeParamsCode {
+    /// The `i64` shape.
+    Integer(i64),
+    /// The `String` shape.
+    String(String),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionSlackPostMessageParamsAttachmentField {
+impl<'de> Deserialize<'de> for FlowActionOtpVerifyCodeParamsCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Integer(i64),
+            String(String),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Integer(v) => Self::Integer(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("FlowActionOtpVerifyCodeParamsCode", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionOtpVerifyCodeParamsCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionSlackPostMessageParamsAttachmentField")
-            .field("short", &self.short)
+        match self {
+            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionOtpVerifyCodeType`.
+    pub enum FlowActionOtpVerifyCodeType {
+        /// `OTP`
+        Otp = "OTP",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionPipedrive`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionPipedrive {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionPipedrive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionPipedrive", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionPipedrive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDeal` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionPipedriveAddDeal {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionPipedriveAddDealParams,
+    /// Always `PIPEDRIVE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddDeal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionPipedriveAddDeal {
+    const NAME: &'static str = "FlowActionPipedriveAddDeal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionPipedriveAddDeal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionPipedriveAddDeal")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionPipedriveAddDeal {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionPipedriveAddDealParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "PIPEDRIVE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionPipedriveAddDealParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `fields` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Map<String, Value>>,
+    /// The `organization_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<FlowActionPipedriveAddDealParamsOrganizationId>,
+    /// The `person_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<FlowActionPipedriveAddDealParamsPersonId>,
+    /// The `stage_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_id: Option<FlowActionPipedriveAddDealParamsStageId>,
+    /// The `title` field.
+    pub title: String,
+    /// The `user_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<FlowActionPipedriveAddDealParamsUserId>,
+    /// The `value` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddDealParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionPipedriveAddDealParams {
+    const NAME: &'static str = "FlowActionPipedriveAddDealParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_fields = Default::default();
+        let mut f_organization_id = Default::default();
+        let mut f_person_id = Default::default();
+        let mut f_stage_id = Default::default();
+        let mut f_title = None;
+        let mut f_user_id = Default::default();
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "fields" => f_fields = de_map.next_value()?,
+                "organization_id" => f_organization_id = de_map.next_value()?,
+                "person_id" => f_person_id = de_map.next_value()?,
+                "stage_id" => f_stage_id = de_map.next_value()?,
+                "title" => f_title = Some(de_map.next_value()?),
+                "user_id" => f_user_id = de_map.next_value()?,
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            fields: f_fields,
+            organization_id: f_organization_id,
+            person_id: f_person_id,
+            stage_id: f_stage_id,
+            title: object::missing(f_title, "title")?,
+            user_id: f_user_id,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionPipedriveAddDealParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionPipedriveAddDealParams")
+            .field("connection_id", &self.connection_id)
+            .field("fields", &Keys(&self.fields))
+            .field("organization_id", &self.organization_id)
+            .field("person_id", &self.person_id)
+            .field("stage_id", &self.stage_id)
             .field("title", &self.title)
+            .field("user_id", &self.user_id)
             .field("value", &self.value)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "flows")]
-impl FlowActionSlackPostMessageParamsAttachmentField {
+#[cfg(feature = "full")]
+impl FlowActionPipedriveAddDealParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(title: impl Into<String>) -> Self {
+    pub fn new(connection_id: impl Into<String>, title: impl Into<String>) -> Self {
         Self {
-            short: None,
+            connection_id: connection_id.into(),
+            fields: None,
+            organization_id: None,
+            person_id: None,
+            stage_id: None,
             title: title.into(),
+            user_id: None,
             value: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `short`.
-    pub fn short(mut self, value: impl Into<bool>) -> Self {
-        self.short = Some(value.into());
+    /// Sets `fields`.
+    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_id`.
+    pub fn organization_id(
+        mut self,
+        value: impl Into<FlowActionPipedriveAddDealParamsOrganizationId>,
+    ) -> Self {
+        self.organization_id = Some(value.into());
+        self
+    }
+
+    /// Sets `person_id`.
+    pub fn person_id(mut self, value: impl Into<FlowActionPipedriveAddDealParamsPersonId>) -> Self {
+        self.person_id = Some(value.into());
+        self
+    }
+
+    /// Sets `stage_id`.
+    pub fn stage_id(mut self, value: impl Into<FlowActionPipedriveAddDealParamsStageId>) -> Self {
+        self.stage_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn user_id(mut self, value: impl Into<FlowActionPipedriveAddDealParamsUserId>) -> Self {
+        self.user_id = Some(value.into());
         self
     }
 
@@ -939,93 +2524,120 @@ impl FlowActionSlackPostMessageParamsAttachmentField {
 }
 
 #[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsFields` schema.
+pub type FlowActionPipedriveAddDealParamsFields = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsOrganizationId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsOrganizationId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsPersonId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsPersonId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsStageId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsStageId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsUserId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsUserId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
 string_enum! {
-    /// The values of `FlowActionSlackPostMessageType`.
-    pub enum FlowActionSlackPostMessageType {
-        /// `SLACK`
-        Slack = "SLACK",
+    /// The values of `FlowActionPipedriveAddDealType`.
+    pub enum FlowActionPipedriveAddDealType {
+        /// `PIPEDRIVE`
+        Pipedrive = "PIPEDRIVE",
     }
 }
 
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionStripe`.
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddOrganization` object.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum FlowActionStripe {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct FlowActionPipedriveAddOrganization {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionPipedriveAddOrganizationParams,
+    /// Always `PIPEDRIVE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionStripe {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddOrganization {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionStripe", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionPipedriveAddOrganization {
+    const NAME: &'static str = "FlowActionPipedriveAddOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionStripe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
 #[cfg(feature = "full")]
-/// The `FlowActionStripeAddTaxId` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeAddTaxId {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeAddTaxIdParams,
-    /// Always `STRIPE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionStripeAddTaxId::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeAddTaxId {
+impl fmt::Debug for FlowActionPipedriveAddOrganization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeAddTaxId")
+        f.debug_struct("FlowActionPipedriveAddOrganization")
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
@@ -1038,25 +2650,19 @@ impl fmt::Debug for FlowActionStripeAddTaxId {
 }
 
 #[cfg(feature = "full")]
-impl FlowActionStripeAddTaxId {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeAddTaxId {
+impl FlowActionPipedriveAddOrganization {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionStripeAddTaxIdParams>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionPipedriveAddOrganizationParams>,
+    ) -> Self {
         Self {
             alias: None,
             allow_failure: None,
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "STRIPE".to_owned(),
+            type_: "PIPEDRIVE".to_owned(),
             extra: Map::new(),
         }
     }
@@ -1087,1927 +2693,105 @@ impl FlowActionStripeAddTaxId {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionStripeAddTaxIdParams` object.
+/// The `FlowActionPipedriveAddOrganizationParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeAddTaxIdParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `customer_id` field.
-    pub customer_id: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeAddTaxIdParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeAddTaxIdParams")
-            .field("connection_id", &self.connection_id)
-            .field("customer_id", &self.customer_id)
-            .field("type_", &self.type_)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeAddTaxIdParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        customer_id: impl Into<String>,
-        type_: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            customer_id: customer_id.into(),
-            type_: type_.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionStripeAddTaxIdType`.
-    pub enum FlowActionStripeAddTaxIdType {
-        /// `STRIPE`
-        Stripe = "STRIPE",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeAddress` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeAddress {
-    /// The `city` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// The `country` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// The `line1` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line1: Option<String>,
-    /// The `line2` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line2: Option<String>,
-    /// The `postalCode` field.
-    #[serde(
-        rename = "postalCode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub postal_code: Option<String>,
-    /// The `state` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeAddress")
-            .field("city", &self.city)
-            .field("country", &self.country)
-            .field("line1", &self.line1)
-            .field("line2", &self.line2)
-            .field("postal_code", &self.postal_code)
-            .field("state", &self.state)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeAddress {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `city`.
-    pub fn city(mut self, value: impl Into<String>) -> Self {
-        self.city = Some(value.into());
-        self
-    }
-
-    /// Sets `country`.
-    pub fn country(mut self, value: impl Into<String>) -> Self {
-        self.country = Some(value.into());
-        self
-    }
-
-    /// Sets `line1`.
-    pub fn line1(mut self, value: impl Into<String>) -> Self {
-        self.line1 = Some(value.into());
-        self
-    }
-
-    /// Sets `line2`.
-    pub fn line2(mut self, value: impl Into<String>) -> Self {
-        self.line2 = Some(value.into());
-        self
-    }
-
-    /// Sets `postalCode`.
-    pub fn postal_code(mut self, value: impl Into<String>) -> Self {
-        self.postal_code = Some(value.into());
-        self
-    }
-
-    /// Sets `state`.
-    pub fn state(mut self, value: impl Into<String>) -> Self {
-        self.state = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeCreateCustomer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeCreateCustomer {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeCreateCustomerParams,
-    /// Always `STRIPE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionStripeCreateCustomer::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeCreateCustomer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeCreateCustomer")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeCreateCustomer {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeCreateCustomer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionStripeCreateCustomerParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeCreateCustomerParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeCreateCustomerParams {
-    /// The `address` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<FlowActionStripeAddress>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `phone` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// The `tax_exempt` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax_exempt: Option<String>,
-    /// The `tax_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax_id: Option<FlowActionStripeTaxId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeCreateCustomerParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeCreateCustomerParams")
-            .field("address", &self.address)
-            .field("connection_id", &self.connection_id)
-            .field("description", &self.description)
-            .field("email", &self.email)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("phone", &self.phone)
-            .field("tax_exempt", &self.tax_exempt)
-            .field("tax_id", &self.tax_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeCreateCustomerParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>) -> Self {
-        Self {
-            address: None,
-            connection_id: connection_id.into(),
-            description: None,
-            email: None,
-            metadata: None,
-            name: None,
-            phone: None,
-            tax_exempt: None,
-            tax_id: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `address`.
-    pub fn address(mut self, value: impl Into<FlowActionStripeAddress>) -> Self {
-        self.address = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `phone`.
-    pub fn phone(mut self, value: impl Into<String>) -> Self {
-        self.phone = Some(value.into());
-        self
-    }
-
-    /// Sets `tax_exempt`.
-    pub fn tax_exempt(mut self, value: impl Into<String>) -> Self {
-        self.tax_exempt = Some(value.into());
-        self
-    }
-
-    /// Sets `tax_id`.
-    pub fn tax_id(mut self, value: impl Into<FlowActionStripeTaxId>) -> Self {
-        self.tax_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeCreateCustomerType` schema.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FlowActionStripeCreateCustomerType = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeCreatePortalSession` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeCreatePortalSession {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeCreatePortalSessionParams,
-    /// Always `STRIPE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionStripeCreatePortalSession::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeCreatePortalSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeCreatePortalSession")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeCreatePortalSession {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeCreatePortalSession {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionStripeCreatePortalSessionParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeCreatePortalSessionParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeCreatePortalSessionParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `customer_id` field.
-    pub customer_id: String,
-    /// The `return_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeCreatePortalSessionParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeCreatePortalSessionParams")
-            .field("connection_id", &self.connection_id)
-            .field("customer_id", &self.customer_id)
-            .field("return_url", &self.return_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeCreatePortalSessionParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, customer_id: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            customer_id: customer_id.into(),
-            return_url: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `return_url`.
-    pub fn return_url(mut self, value: impl Into<String>) -> Self {
-        self.return_url = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeCreatePortalSessionType` schema.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FlowActionStripeCreatePortalSessionType = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeDeleteTaxId` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeDeleteTaxId {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeDeleteTaxIdParams,
-    /// Always `STRIPE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionStripeDeleteTaxId::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeDeleteTaxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeDeleteTaxId")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeDeleteTaxId {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeDeleteTaxId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionStripeDeleteTaxIdParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeDeleteTaxIdParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeDeleteTaxIdParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `customer_id` field.
-    pub customer_id: String,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeDeleteTaxIdParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeDeleteTaxIdParams")
-            .field("connection_id", &self.connection_id)
-            .field("customer_id", &self.customer_id)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeDeleteTaxIdParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        customer_id: impl Into<String>,
-        id: impl Into<String>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            customer_id: customer_id.into(),
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeDeleteTaxIdType` schema.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FlowActionStripeDeleteTaxIdType = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeFindCustomers` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeFindCustomers {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeFindCustomersParams,
-    /// Always `STRIPE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionStripeFindCustomers::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeFindCustomers {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeFindCustomers")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeFindCustomers {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeFindCustomers {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionStripeFindCustomersParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeFindCustomersParams` schema.
-///
-/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
-pub type FlowActionStripeFindCustomersParams = FlowActionHubspotGetContactParams;
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeFindCustomersType` schema.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FlowActionStripeFindCustomersType = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeGetCustomer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeGetCustomer {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeGetCustomerParams,
-    /// Always `STRIPE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionStripeGetCustomer::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeGetCustomer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeGetCustomer")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeGetCustomer {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeGetCustomer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionStripeGetCustomerParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeGetCustomerParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeGetCustomerParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeGetCustomerParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeGetCustomerParams")
-            .field("connection_id", &self.connection_id)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeGetCustomerParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, id: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeGetCustomerType` schema.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FlowActionStripeGetCustomerType = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeMetadata` schema.
-pub type FlowActionStripeMetadata = BTreeMap<String, String>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeTaxId` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeTaxId {
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeTaxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeTaxId")
-            .field("type_", &self.type_)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeTaxId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            type_: type_.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeUpdateCustomer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeUpdateCustomer {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeUpdateCustomerParams,
-    /// Always `STRIPE`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionStripeUpdateCustomer::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeUpdateCustomer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeUpdateCustomer")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeUpdateCustomer {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "STRIPE")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeUpdateCustomer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionStripeUpdateCustomerParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeUpdateCustomerParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeUpdateCustomerParams {
-    /// The `address` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<FlowActionStripeAddress>,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `phone` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// The `tax_exempt` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax_exempt: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeUpdateCustomerParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeUpdateCustomerParams")
-            .field("address", &self.address)
-            .field("connection_id", &self.connection_id)
-            .field("description", &self.description)
-            .field("email", &self.email)
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("phone", &self.phone)
-            .field("tax_exempt", &self.tax_exempt)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeUpdateCustomerParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, id: impl Into<String>) -> Self {
-        Self {
-            address: None,
-            connection_id: connection_id.into(),
-            description: None,
-            email: None,
-            id: id.into(),
-            metadata: None,
-            name: None,
-            phone: None,
-            tax_exempt: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `address`.
-    pub fn address(mut self, value: impl Into<FlowActionStripeAddress>) -> Self {
-        self.address = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `phone`.
-    pub fn phone(mut self, value: impl Into<String>) -> Self {
-        self.phone = Some(value.into());
-        self
-    }
-
-    /// Sets `tax_exempt`.
-    pub fn tax_exempt(mut self, value: impl Into<String>) -> Self {
-        self.tax_exempt = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeUpdateCustomerType` schema.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FlowActionStripeUpdateCustomerType = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionTelegram` schema.
-pub type FlowActionTelegram = FlowActionTelegramSendMessage;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionTelegramSendMessage` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionTelegramSendMessage {
-    /// Always `SEND_MESSAGE`.
-    #[serde(deserialize_with = "FlowActionTelegramSendMessage::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionTelegramSendMessageParams,
-    /// Always `TELEGRAM`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionTelegramSendMessage::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionTelegramSendMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionTelegramSendMessage")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionTelegramSendMessage {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SEND_MESSAGE")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TELEGRAM")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionTelegramSendMessage {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionTelegramSendMessageParams>,
-    ) -> Self {
-        Self {
-            action: "SEND_MESSAGE".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "TELEGRAM".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionTelegramSendMessageAction`.
-    pub enum FlowActionTelegramSendMessageAction {
-        /// `SEND_MESSAGE`
-        SendMessage = "SEND_MESSAGE",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionTelegramSendMessageParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionTelegramSendMessageParams {
-    /// The `chat_id` field.
-    pub chat_id: String,
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `text` field.
-    pub text: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionTelegramSendMessageParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionTelegramSendMessageParams")
-            .field("chat_id", &self.chat_id)
-            .field("connection_id", &self.connection_id)
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionTelegramSendMessageParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        chat_id: impl Into<String>,
-        connection_id: impl Into<String>,
-        text: impl Into<String>,
-    ) -> Self {
-        Self {
-            chat_id: chat_id.into(),
-            connection_id: connection_id.into(),
-            text: text.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionTelegramSendMessageType`.
-    pub enum FlowActionTelegramSendMessageType {
-        /// `TELEGRAM`
-        Telegram = "TELEGRAM",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionTwilio`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum FlowActionTwilio {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct FlowActionPipedriveAddOrganizationParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `fields` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Map<String, Value>>,
+    /// The `name` field.
+    pub name: String,
+    /// The `owner_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<FlowActionPipedriveAddOrganizationParamsOwnerId>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionTwilio {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddOrganizationParams {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FlowActionTwilio", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionPipedriveAddOrganizationParams {
+    const NAME: &'static str = "FlowActionPipedriveAddOrganizationParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_fields = Default::default();
+        let mut f_name = None;
+        let mut f_owner_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "fields" => f_fields = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "owner_id" => f_owner_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            fields: f_fields,
+            name: object::missing(f_name, "name")?,
+            owner_id: f_owner_id,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionTwilio {
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionPipedriveAddOrganizationParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionTwilioMakeCall` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionTwilioMakeCall {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionTwilioMakeCallParams,
-    /// Always `TWILIO`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionTwilioMakeCall::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionTwilioMakeCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionTwilioMakeCall")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionTwilioMakeCall {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TWILIO")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionTwilioMakeCall {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionTwilioMakeCallParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "TWILIO".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionTwilioMakeCallParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionTwilioMakeCallParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `from` field.
-    pub from: String,
-    /// The `payload` field.
-    pub payload: String,
-    /// The `to` field.
-    pub to: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionTwilioMakeCallParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionTwilioMakeCallParams")
+        f.debug_struct("FlowActionPipedriveAddOrganizationParams")
             .field("connection_id", &self.connection_id)
-            .field("from", &self.from)
-            .field("payload", &self.payload)
-            .field("to", &self.to)
+            .field("fields", &Keys(&self.fields))
+            .field("name", &self.name)
+            .field("owner_id", &self.owner_id)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FlowActionTwilioMakeCallParams {
+impl FlowActionPipedriveAddOrganizationParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        from: impl Into<String>,
-        payload: impl Into<String>,
-        to: impl Into<String>,
-    ) -> Self {
+    pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
             connection_id: connection_id.into(),
-            from: from.into(),
-            payload: payload.into(),
-            to: to.into(),
+            fields: None,
+            name: name.into(),
+            owner_id: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionTwilioMakeCallType` schema.
-///
-/// The same type as [`FlowActionTwilioSendSmsType`]: the API description gives both the same schema.
-pub type FlowActionTwilioMakeCallType = FlowActionTwilioSendSmsType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionTwilioSendSms` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionTwilioSendSms {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionTwilioSendSmsParams,
-    /// Always `TWILIO`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionTwilioSendSms::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionTwilioSendSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionTwilioSendSms")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionTwilioSendSms {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TWILIO")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionTwilioSendSms {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionTwilioSendSmsParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "TWILIO".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
+    /// Sets `fields`.
+    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.fields = Some(value.into());
         self
     }
 
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionTwilioSendSmsParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionTwilioSendSmsParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `from` field.
-    pub from: String,
-    /// The `message` field.
-    pub message: String,
-    /// The `to` field.
-    pub to: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionTwilioSendSmsParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionTwilioSendSmsParams")
-            .field("connection_id", &self.connection_id)
-            .field("from", &self.from)
-            .field("message", &self.message)
-            .field("to", &self.to)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionTwilioSendSmsParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        from: impl Into<String>,
-        message: impl Into<String>,
-        to: impl Into<String>,
+    /// Sets `owner_id`.
+    pub fn owner_id(
+        mut self,
+        value: impl Into<FlowActionPipedriveAddOrganizationParamsOwnerId>,
     ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            from: from.into(),
-            message: message.into(),
-            to: to.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionTwilioSendSmsType`.
-    pub enum FlowActionTwilioSendSmsType {
-        /// `TWILIO`
-        Twilio = "TWILIO",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionWhatsapp` schema.
-pub type FlowActionWhatsapp = FlowActionWhatsappSendMessage;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionWhatsappSendMessage` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionWhatsappSendMessage {
-    /// Always `SEND_MESSAGE`.
-    #[serde(deserialize_with = "FlowActionWhatsappSendMessage::constant_action")]
-    pub action: String,
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionWhatsappSendMessageParams,
-    /// Always `WHATSAPP`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionWhatsappSendMessage::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionWhatsappSendMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionWhatsappSendMessage")
-            .field("action", &self.action)
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionWhatsappSendMessage {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "SEND_MESSAGE")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WHATSAPP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionWhatsappSendMessage {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionWhatsappSendMessageParams>,
-    ) -> Self {
-        Self {
-            action: "SEND_MESSAGE".to_owned(),
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "WHATSAPP".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
+        self.owner_id = Some(value.into());
         self
     }
 
@@ -3019,82 +2803,17 @@ impl FlowActionWhatsappSendMessage {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionWhatsappSendMessageAction` schema.
-///
-/// The same type as [`FlowActionTelegramSendMessageAction`]: the API description gives both the same schema.
-pub type FlowActionWhatsappSendMessageAction = FlowActionTelegramSendMessageAction;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionWhatsappSendMessageParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowActionWhatsappSendMessageParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `payload` field.
-    pub payload: FlowActionWhatsappSendMessageParamsPayload,
-    /// The `recipient_number` field.
-    pub recipient_number: String,
-    /// The `sender_id` field.
-    pub sender_id: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: FlowActionWhatsappSendMessageParamsType,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionWhatsappSendMessageParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionWhatsappSendMessageParams")
-            .field("connection_id", &self.connection_id)
-            .field("payload", &self.payload)
-            .field("recipient_number", &self.recipient_number)
-            .field("sender_id", &self.sender_id)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionWhatsappSendMessageParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        connection_id: impl Into<String>,
-        payload: impl Into<FlowActionWhatsappSendMessageParamsPayload>,
-        recipient_number: impl Into<String>,
-        sender_id: impl Into<String>,
-        type_: impl Into<FlowActionWhatsappSendMessageParamsType>,
-    ) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            payload: payload.into(),
-            recipient_number: recipient_number.into(),
-            sender_id: sender_id.into(),
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowActionWhatsappSendMessageParamsPayload` schema.
-///
-/// The same type as [`FlowActionFlowReturnJsonParamsPayload`]: the API description gives both the same schema.
-pub type FlowActionWhatsappSendMessageParamsPayload = FlowActionFlowReturnJsonParamsPayload;
+/// The `FlowActionPipedriveAddOrganizationParamsFields` schema.
+pub type FlowActionPipedriveAddOrganizationParamsFields = Map<String, Value>;
 
 #[cfg(feature = "full")]
-/// The `FlowActionWhatsappSendMessageParamsPayloadObject` schema.
-pub type FlowActionWhatsappSendMessageParamsPayloadObject = Map<String, Value>;
+/// The `FlowActionPipedriveAddOrganizationParamsOwnerId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddOrganizationParamsOwnerId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddOrganizationType` schema.
+///
+/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddOrganizationType = FlowActionPipedriveAddDealType;

@@ -10,51 +10,324 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowActionWhatsappSendMessageParamsType`.
-    pub enum FlowActionWhatsappSendMessageParamsType {
-        /// `AUDIO`
-        Audio = "AUDIO",
-        /// `CONTACTS`
-        Contacts = "CONTACTS",
-        /// `DOCUMENT`
-        Document = "DOCUMENT",
-        /// `IMAGE`
-        Image = "IMAGE",
-        /// `INTERACTIVE`
-        Interactive = "INTERACTIVE",
-        /// `LOCATION`
-        Location = "LOCATION",
-        /// `STICKER`
-        Sticker = "STICKER",
-        /// `TEMPLATE`
-        Template = "TEMPLATE",
-        /// `TEXT`
-        Text = "TEXT",
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddPerson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionPipedriveAddPerson {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionPipedriveAddPersonParams,
+    /// Always `PIPEDRIVE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddPerson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
 #[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionWhatsappSendMessageType`.
-    pub enum FlowActionWhatsappSendMessageType {
-        /// `WHATSAPP`
-        Whatsapp = "WHATSAPP",
+impl object::Object for FlowActionPipedriveAddPerson {
+    const NAME: &'static str = "FlowActionPipedriveAddPerson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
     }
 }
 
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionPipedriveAddPerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionPipedriveAddPerson")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionPipedriveAddPerson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionPipedriveAddPersonParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "PIPEDRIVE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddPersonParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionPipedriveAddPersonParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `email` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `fields` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Map<String, Value>>,
+    /// The `name` field.
+    pub name: String,
+    /// The `organization_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<FlowActionPipedriveAddPersonParamsOrganizationId>,
+    /// The `owner_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<FlowActionPipedriveAddPersonParamsOwnerId>,
+    /// The `phone` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddPersonParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionPipedriveAddPersonParams {
+    const NAME: &'static str = "FlowActionPipedriveAddPersonParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_email = Default::default();
+        let mut f_fields = Default::default();
+        let mut f_name = None;
+        let mut f_organization_id = Default::default();
+        let mut f_owner_id = Default::default();
+        let mut f_phone = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "email" => f_email = de_map.next_value()?,
+                "fields" => f_fields = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "organization_id" => f_organization_id = de_map.next_value()?,
+                "owner_id" => f_owner_id = de_map.next_value()?,
+                "phone" => f_phone = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            email: f_email,
+            fields: f_fields,
+            name: object::missing(f_name, "name")?,
+            organization_id: f_organization_id,
+            owner_id: f_owner_id,
+            phone: f_phone,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionPipedriveAddPersonParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionPipedriveAddPersonParams")
+            .field("connection_id", &self.connection_id)
+            .field("email", &self.email)
+            .field("fields", &Keys(&self.fields))
+            .field("name", &self.name)
+            .field("organization_id", &self.organization_id)
+            .field("owner_id", &self.owner_id)
+            .field("phone", &self.phone)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionPipedriveAddPersonParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            email: None,
+            fields: None,
+            name: name.into(),
+            organization_id: None,
+            owner_id: None,
+            phone: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `fields`.
+    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_id`.
+    pub fn organization_id(
+        mut self,
+        value: impl Into<FlowActionPipedriveAddPersonParamsOrganizationId>,
+    ) -> Self {
+        self.organization_id = Some(value.into());
+        self
+    }
+
+    /// Sets `owner_id`.
+    pub fn owner_id(mut self, value: impl Into<FlowActionPipedriveAddPersonParamsOwnerId>) -> Self {
+        self.owner_id = Some(value.into());
+        self
+    }
+
+    /// Sets `phone`.
+    pub fn phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddPersonParamsFields` schema.
+pub type FlowActionPipedriveAddPersonParamsFields = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddPersonParamsOrganizationId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddPersonParamsOrganizationId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddPersonParamsOwnerId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddPersonParamsOwnerId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddPersonType` schema.
+///
+/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddPersonType = FlowActionPipedriveAddDealType;
+
 #[cfg(feature = "flows")]
-/// One of the shapes of `FlowActionXml`.
+/// One of the shapes of `FlowActionSalesforce`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum FlowActionXml {
+pub enum FlowActionSalesforce {
     /// The `Map<String, Value>` shape.
     Object(Map<String, Value>),
     /// JSON this version cannot tell apart, kept as received.
@@ -62,7 +335,7 @@ pub enum FlowActionXml {
 }
 
 #[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for FlowActionXml {
+impl<'de> Deserialize<'de> for FlowActionSalesforce {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -73,7 +346,7 @@ impl<'de> Deserialize<'de> for FlowActionXml {
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Object(v) => Self::Object(v),
             Wire::Other(v) => {
-                other("FlowActionXml", &v);
+                other("FlowActionSalesforce", &v);
                 Self::Other(v)
             }
         })
@@ -81,7 +354,7 @@ impl<'de> Deserialize<'de> for FlowActionXml {
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionXml {
+impl fmt::Debug for FlowActionSalesforce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
@@ -91,41 +364,83 @@ impl fmt::Debug for FlowActionXml {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionXmlParseXml` object.
+/// The `FlowActionSalesforceCreateLead` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionXmlParseXml {
+pub struct FlowActionSalesforceCreateLead {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    pub params: FlowActionXmlParseXmlParams,
-    /// Always `XML`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionXmlParseXml::constant_type"
-    )]
+    pub params: FlowActionSalesforceCreateLeadParams,
+    /// Always `SALESFORCE`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionXmlParseXml {
+impl<'de> Deserialize<'de> for FlowActionSalesforceCreateLead {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceCreateLead {
+    const NAME: &'static str = "FlowActionSalesforceCreateLead";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceCreateLead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlParseXml")
+        f.debug_struct("FlowActionSalesforceCreateLead")
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
@@ -138,25 +453,19 @@ impl fmt::Debug for FlowActionXmlParseXml {
 }
 
 #[cfg(feature = "full")]
-impl FlowActionXmlParseXml {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "XML")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionXmlParseXml {
+impl FlowActionSalesforceCreateLead {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlParseXmlParams>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionSalesforceCreateLeadParams>,
+    ) -> Self {
         Self {
             alias: None,
             allow_failure: None,
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "XML".to_owned(),
+            type_: "SALESFORCE".to_owned(),
             extra: Map::new(),
         }
     }
@@ -187,36 +496,361 @@ impl FlowActionXmlParseXml {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionXmlParseXmlParams` object.
+/// The `FlowActionSalesforceCreateLeadParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionXmlParseXmlParams {
-    /// The `xml` field.
-    pub xml: String,
+pub struct FlowActionSalesforceCreateLeadParams {
+    /// The `company` field.
+    pub company: String,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `email` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `first_name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// The `last_name` field.
+    pub last_name: String,
+    /// The `payload` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Map<String, Value>>,
+    /// The `phone` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionXmlParseXmlParams {
+impl<'de> Deserialize<'de> for FlowActionSalesforceCreateLeadParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceCreateLeadParams {
+    const NAME: &'static str = "FlowActionSalesforceCreateLeadParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_company = None;
+        let mut f_connection_id = None;
+        let mut f_email = Default::default();
+        let mut f_first_name = Default::default();
+        let mut f_last_name = None;
+        let mut f_payload = Default::default();
+        let mut f_phone = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "company" => f_company = Some(de_map.next_value()?),
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "email" => f_email = de_map.next_value()?,
+                "first_name" => f_first_name = de_map.next_value()?,
+                "last_name" => f_last_name = Some(de_map.next_value()?),
+                "payload" => f_payload = de_map.next_value()?,
+                "phone" => f_phone = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            company: object::missing(f_company, "company")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            email: f_email,
+            first_name: f_first_name,
+            last_name: object::missing(f_last_name, "last_name")?,
+            payload: f_payload,
+            phone: f_phone,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceCreateLeadParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlParseXmlParams")
-            .field("xml", &self.xml)
+        f.debug_struct("FlowActionSalesforceCreateLeadParams")
+            .field("company", &self.company)
+            .field("connection_id", &self.connection_id)
+            .field("email", &self.email)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("payload", &Keys(&self.payload))
+            .field("phone", &self.phone)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FlowActionXmlParseXmlParams {
+impl FlowActionSalesforceCreateLeadParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(xml: impl Into<String>) -> Self {
+    pub fn new(
+        company: impl Into<String>,
+        connection_id: impl Into<String>,
+        last_name: impl Into<String>,
+    ) -> Self {
         Self {
-            xml: xml.into(),
+            company: company.into(),
+            connection_id: connection_id.into(),
+            email: None,
+            first_name: None,
+            last_name: last_name.into(),
+            payload: None,
+            phone: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `first_name`.
+    pub fn first_name(mut self, value: impl Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+
+    /// Sets `payload`.
+    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.payload = Some(value.into());
+        self
+    }
+
+    /// Sets `phone`.
+    pub fn phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceCreateLeadParamsPayload` schema.
+pub type FlowActionSalesforceCreateLeadParamsPayload = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceCreateLeadType` schema.
+///
+/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
+pub type FlowActionSalesforceCreateLeadType = FlowActionSalesforceGetLeadType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceGetLead` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionSalesforceGetLead {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionSalesforceGetLeadParams,
+    /// Always `SALESFORCE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionSalesforceGetLead {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceGetLead {
+    const NAME: &'static str = "FlowActionSalesforceGetLead";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceGetLead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceGetLead")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceGetLead {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionSalesforceGetLeadParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "SALESFORCE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceGetLeadParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionSalesforceGetLeadParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `lead_id` field.
+    pub lead_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionSalesforceGetLeadParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceGetLeadParams {
+    const NAME: &'static str = "FlowActionSalesforceGetLeadParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_lead_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "lead_id" => f_lead_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            lead_id: object::missing(f_lead_id, "lead_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceGetLeadParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceGetLeadParams")
+            .field("connection_id", &self.connection_id)
+            .field("lead_id", &self.lead_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceGetLeadParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, lead_id: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            lead_id: lead_id.into(),
             extra: Map::new(),
         }
     }
@@ -230,49 +864,91 @@ impl FlowActionXmlParseXmlParams {
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `FlowActionXmlParseXmlType`.
-    pub enum FlowActionXmlParseXmlType {
-        /// `XML`
-        Xml = "XML",
+    /// The values of `FlowActionSalesforceGetLeadType`.
+    pub enum FlowActionSalesforceGetLeadType {
+        /// `SALESFORCE`
+        Salesforce = "SALESFORCE",
     }
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionXmlSerializeXml` object.
+/// The `FlowActionSalesforceSearchLeads` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionXmlSerializeXml {
+pub struct FlowActionSalesforceSearchLeads {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    pub params: FlowActionXmlSerializeXmlParams,
-    /// Always `XML`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionXmlSerializeXml::constant_type"
-    )]
+    pub params: FlowActionSalesforceSearchLeadsParams,
+    /// Always `SALESFORCE`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionXmlSerializeXml {
+impl<'de> Deserialize<'de> for FlowActionSalesforceSearchLeads {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceSearchLeads {
+    const NAME: &'static str = "FlowActionSalesforceSearchLeads";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceSearchLeads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlSerializeXml")
+        f.debug_struct("FlowActionSalesforceSearchLeads")
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
@@ -285,25 +961,19 @@ impl fmt::Debug for FlowActionXmlSerializeXml {
 }
 
 #[cfg(feature = "full")]
-impl FlowActionXmlSerializeXml {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "XML")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionXmlSerializeXml {
+impl FlowActionSalesforceSearchLeads {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlSerializeXmlParams>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionSalesforceSearchLeadsParams>,
+    ) -> Self {
         Self {
             alias: None,
             allow_failure: None,
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "XML".to_owned(),
+            type_: "SALESFORCE".to_owned(),
             extra: Map::new(),
         }
     }
@@ -334,38 +1004,92 @@ impl FlowActionXmlSerializeXml {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionXmlSerializeXmlParams` object.
-///
-/// Also named [`FlowActionJsonSerializeJsonParams`] (identical schemas).
+/// The `FlowActionSalesforceSearchLeadsParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionXmlSerializeXmlParams {
-    /// The `object` field.
-    pub object: FlowActionXmlSerializeXmlParamsObject,
+pub struct FlowActionSalesforceSearchLeadsParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `lead_fields` field.
+    pub lead_fields: Vec<String>,
+    /// The `search_field` field.
+    pub search_field: FlowActionSalesforceSearchLeadsParamsSearchField,
+    /// The `search_value` field.
+    pub search_value: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FlowActionXmlSerializeXmlParams {
+impl<'de> Deserialize<'de> for FlowActionSalesforceSearchLeadsParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceSearchLeadsParams {
+    const NAME: &'static str = "FlowActionSalesforceSearchLeadsParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_lead_fields = None;
+        let mut f_search_field = None;
+        let mut f_search_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "lead_fields" => f_lead_fields = Some(de_map.next_value()?),
+                "search_field" => f_search_field = Some(de_map.next_value()?),
+                "search_value" => f_search_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            lead_fields: object::missing(f_lead_fields, "lead_fields")?,
+            search_field: object::missing(f_search_field, "search_field")?,
+            search_value: object::missing(f_search_value, "search_value")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceSearchLeadsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlSerializeXmlParams")
-            .field("object", &self.object)
+        f.debug_struct("FlowActionSalesforceSearchLeadsParams")
+            .field("connection_id", &self.connection_id)
+            .field("lead_fields", &self.lead_fields)
+            .field("search_field", &self.search_field)
+            .field("search_value", &self.search_value)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FlowActionXmlSerializeXmlParams {
+impl FlowActionSalesforceSearchLeadsParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(object: impl Into<FlowActionXmlSerializeXmlParamsObject>) -> Self {
+    pub fn new(
+        connection_id: impl Into<String>,
+        lead_fields: impl Into<Vec<String>>,
+        search_field: impl Into<FlowActionSalesforceSearchLeadsParamsSearchField>,
+        search_value: impl Into<String>,
+    ) -> Self {
         Self {
-            object: object.into(),
+            connection_id: connection_id.into(),
+            lead_fields: lead_fields.into(),
+            search_field: search_field.into(),
+            search_value: search_value.into(),
             extra: Map::new(),
         }
     }
@@ -378,64 +1102,348 @@ impl FlowActionXmlSerializeXmlParams {
 }
 
 #[cfg(feature = "full")]
-/// The `FlowActionXmlSerializeXmlParamsObject` schema.
+string_enum! {
+    /// The values of `FlowActionSalesforceSearchLeadsParamsSearchField`.
+    pub enum FlowActionSalesforceSearchLeadsParamsSearchField {
+        /// `email`
+        Email = "email",
+        /// `name`
+        Name = "name",
+        /// `phone`
+        Phone = "phone",
+        /// `all`
+        All = "all",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceSearchLeadsType` schema.
 ///
-/// The same type as [`LogDate`]: the API description gives both the same schema.
-pub type FlowActionXmlSerializeXmlParamsObject = LogDate;
+/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
+pub type FlowActionSalesforceSearchLeadsType = FlowActionSalesforceGetLeadType;
 
 #[cfg(feature = "full")]
-/// The `FlowActionXmlSerializeXmlParamsObjectObject` schema.
-pub type FlowActionXmlSerializeXmlParamsObjectObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionXmlSerializeXmlType` schema.
-///
-/// The same type as [`FlowActionXmlParseXmlType`]: the API description gives both the same schema.
-pub type FlowActionXmlSerializeXmlType = FlowActionXmlParseXmlType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionZapier` schema.
-pub type FlowActionZapier = FlowActionZapierTriggerWebhook;
-
-#[cfg(feature = "flows")]
-/// The `FlowActionZapierTriggerWebhook` object.
+/// The `FlowActionSalesforceUpdateLead` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionZapierTriggerWebhook {
-    /// Always `TRIGGER_WEBHOOK`.
-    #[serde(deserialize_with = "FlowActionZapierTriggerWebhook::constant_action")]
-    pub action: String,
+pub struct FlowActionSalesforceUpdateLead {
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
     /// The `allow_failure` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
     /// The `mask_output` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask_output: Option<bool>,
     /// The `params` field.
-    pub params: FlowActionZapierTriggerWebhookParams,
-    /// Always `ZAPIER`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowActionZapierTriggerWebhook::constant_type"
-    )]
+    pub params: FlowActionSalesforceUpdateLeadParams,
+    /// Always `SALESFORCE`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionSalesforceUpdateLead {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceUpdateLead {
+    const NAME: &'static str = "FlowActionSalesforceUpdateLead";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceUpdateLead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceUpdateLead")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceUpdateLead {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionSalesforceUpdateLeadParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "SALESFORCE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceUpdateLeadParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionSalesforceUpdateLeadParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `lead_id` field.
+    pub lead_id: String,
+    /// The `payload` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionSalesforceUpdateLeadParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionSalesforceUpdateLeadParams {
+    const NAME: &'static str = "FlowActionSalesforceUpdateLeadParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_lead_id = None;
+        let mut f_payload = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "lead_id" => f_lead_id = Some(de_map.next_value()?),
+                "payload" => f_payload = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            lead_id: object::missing(f_lead_id, "lead_id")?,
+            payload: f_payload,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionSalesforceUpdateLeadParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSalesforceUpdateLeadParams")
+            .field("connection_id", &self.connection_id)
+            .field("lead_id", &self.lead_id)
+            .field("payload", &Keys(&self.payload))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionSalesforceUpdateLeadParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, lead_id: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            lead_id: lead_id.into(),
+            payload: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `payload`.
+    pub fn payload(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.payload = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceUpdateLeadParamsPayload` schema.
+pub type FlowActionSalesforceUpdateLeadParamsPayload = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionSalesforceUpdateLeadType` schema.
+///
+/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
+pub type FlowActionSalesforceUpdateLeadType = FlowActionSalesforceGetLeadType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionSendgrid` schema.
+pub type FlowActionSendgrid = FlowActionSendgridSendEmail;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionSendgridSendEmail` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmail {
+    /// Always `SEND_EMAIL`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionSendgridSendEmailParams,
+    /// Always `SENDGRID`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionZapierTriggerWebhook {
+impl<'de> Deserialize<'de> for FlowActionSendgridSendEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionSendgridSendEmail {
+    const NAME: &'static str = "FlowActionSendgridSendEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(object::constant(de_map.next_value()?, "SEND_EMAIL")?),
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SENDGRID")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSendgridSendEmail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionZapierTriggerWebhook")
+        f.debug_struct("FlowActionSendgridSendEmail")
             .field("action", &self.action)
             .field("alias", &self.alias)
             .field("allow_failure", &self.allow_failure)
@@ -449,34 +1457,353 @@ impl fmt::Debug for FlowActionZapierTriggerWebhook {
 }
 
 #[cfg(feature = "flows")]
-impl FlowActionZapierTriggerWebhook {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TRIGGER_WEBHOOK")
-    }
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "ZAPIER")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowActionZapierTriggerWebhook {
+impl FlowActionSendgridSendEmail {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
         id: impl Into<String>,
-        params: impl Into<FlowActionZapierTriggerWebhookParams>,
+        params: impl Into<FlowActionSendgridSendEmailParams>,
     ) -> Self {
         Self {
-            action: "TRIGGER_WEBHOOK".to_owned(),
+            action: "SEND_EMAIL".to_owned(),
             alias: None,
             allow_failure: None,
             id: id.into(),
             mask_output: None,
             params: params.into(),
-            type_: "ZAPIER".to_owned(),
+            type_: "SENDGRID".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSendgridSendEmailAction` schema.
+///
+/// The same type as [`FlowActionMailjetSendEmailAction`]: the API description gives both the same schema.
+pub type FlowActionSendgridSendEmailAction = FlowActionMailjetSendEmailAction;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionSendgridSendEmailParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmailParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `from` field.
+    pub from: FlowActionSendgridSendEmailParamsPerson,
+    /// The `personalizations` field.
+    pub personalizations: Vec<Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionSendgridSendEmailParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionSendgridSendEmailParams {
+    const NAME: &'static str = "FlowActionSendgridSendEmailParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_from = None;
+        let mut f_personalizations = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "from" => f_from = Some(de_map.next_value()?),
+                "personalizations" => f_personalizations = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            from: object::missing(f_from, "from")?,
+            personalizations: object::missing(f_personalizations, "personalizations")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSendgridSendEmailParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSendgridSendEmailParams")
+            .field("connection_id", &self.connection_id)
+            .field("from", &self.from)
+            .field("personalizations", &Keys(&self.personalizations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionSendgridSendEmailParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        from: impl Into<FlowActionSendgridSendEmailParamsPerson>,
+        personalizations: impl Into<Vec<Value>>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            from: from.into(),
+            personalizations: personalizations.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionSendgridSendEmailParamsPerson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionSendgridSendEmailParamsPerson {
+    /// The `email` field.
+    pub email: String,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionSendgridSendEmailParamsPerson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionSendgridSendEmailParamsPerson {
+    const NAME: &'static str = "FlowActionSendgridSendEmailParamsPerson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = Some(de_map.next_value()?),
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: object::missing(f_email, "email")?,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSendgridSendEmailParamsPerson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSendgridSendEmailParamsPerson")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionSendgridSendEmailParamsPerson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            name: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionSendgridSendEmailType`.
+    pub enum FlowActionSendgridSendEmailType {
+        /// `SENDGRID`
+        Sendgrid = "SENDGRID",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionSlack` schema.
+pub type FlowActionSlack = FlowActionSlackPostMessage;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionSlackPostMessage` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionSlackPostMessage {
+    /// Always `POST_MESSAGE`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionSlackPostMessageParams,
+    /// Always `SLACK`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionSlackPostMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionSlackPostMessage {
+    const NAME: &'static str = "FlowActionSlackPostMessage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => {
+                    f_action = Some(object::constant(de_map.next_value()?, "POST_MESSAGE")?)
+                }
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SLACK")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSlackPostMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionSlackPostMessage")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionSlackPostMessage {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionSlackPostMessageParams>) -> Self {
+        Self {
+            action: "POST_MESSAGE".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "SLACK".to_owned(),
             extra: Map::new(),
         }
     }
@@ -508,659 +1835,106 @@ impl FlowActionZapierTriggerWebhook {
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `FlowActionZapierTriggerWebhookAction`.
-    pub enum FlowActionZapierTriggerWebhookAction {
-        /// `TRIGGER_WEBHOOK`
-        TriggerWebhook = "TRIGGER_WEBHOOK",
+    /// The values of `FlowActionSlackPostMessageAction`.
+    pub enum FlowActionSlackPostMessageAction {
+        /// `POST_MESSAGE`
+        PostMessage = "POST_MESSAGE",
     }
 }
 
 #[cfg(feature = "flows")]
-/// The `FlowActionZapierTriggerWebhookParams` object.
+/// The `FlowActionSlackPostMessageParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowActionZapierTriggerWebhookParams {
+pub struct FlowActionSlackPostMessageParams {
+    /// The `attachments` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<FlowActionSlackPostMessageParamsAttachment>>,
     /// The `connection_id` field.
     pub connection_id: String,
-    /// The `method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<FlowActionZapierTriggerWebhookParamsMethod>,
+    /// The `text` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowActionZapierTriggerWebhookParams {
+impl<'de> Deserialize<'de> for FlowActionSlackPostMessageParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionSlackPostMessageParams {
+    const NAME: &'static str = "FlowActionSlackPostMessageParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_attachments = Default::default();
+        let mut f_connection_id = None;
+        let mut f_text = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "attachments" => f_attachments = de_map.next_value()?,
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "text" => f_text = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            attachments: f_attachments,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            text: f_text,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSlackPostMessageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionZapierTriggerWebhookParams")
+        f.debug_struct("FlowActionSlackPostMessageParams")
+            .field("attachments", &self.attachments)
             .field("connection_id", &self.connection_id)
-            .field("method", &self.method)
+            .field("text", &self.text)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "flows")]
-impl FlowActionZapierTriggerWebhookParams {
+impl FlowActionSlackPostMessageParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(connection_id: impl Into<String>) -> Self {
         Self {
+            attachments: None,
             connection_id: connection_id.into(),
-            method: None,
+            text: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `method`.
-    pub fn method(mut self, value: impl Into<FlowActionZapierTriggerWebhookParamsMethod>) -> Self {
-        self.method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowActionZapierTriggerWebhookParamsMethod`.
-    pub enum FlowActionZapierTriggerWebhookParamsMethod {
-        /// `GET`
-        Get = "GET",
-        /// `POST`
-        Post = "POST",
-        /// `PUT`
-        Put = "PUT",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionZapierTriggerWebhookType`.
-    pub enum FlowActionZapierTriggerWebhookType {
-        /// `ZAPIER`
-        Zapier = "ZAPIER",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Flow execution debug.
-pub type FlowExecutionDebug = Map<String, Value>;
-
-#[cfg(feature = "flows")]
-/// The `FlowExecutionSummary` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowExecutionSummary {
-    /// The ISO 8601 formatted date when this flow execution was created.
-    pub created_at: String,
-    /// The ISO 8601 formatted date when this flow execution ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ended_at: Option<String>,
-    /// Flow execution identifier
-    pub id: String,
-    /// Journey id
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub journey_id: Option<String>,
-    /// The ISO 8601 formatted date when this flow execution started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// Execution status
-    pub status: String,
-    /// Trace id
-    pub trace_id: String,
-    /// The ISO 8601 formatted date when this flow execution was updated.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowExecutionSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowExecutionSummary")
-            .field("created_at", &self.created_at)
-            .field("ended_at", &self.ended_at)
-            .field("id", &self.id)
-            .field("journey_id", &self.journey_id)
-            .field("started_at", &self.started_at)
-            .field("status", &self.status)
-            .field("trace_id", &self.trace_id)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowSummary` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowSummary {
-    /// The `created_at` field.
-    pub created_at: String,
-    /// The `executed_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub executed_at: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `updated_at` field.
-    pub updated_at: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowSummary")
-            .field("created_at", &self.created_at)
-            .field("executed_at", &self.executed_at)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupApiKey {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// Always `API_KEY`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupApiKey::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupApiKey")
-            .field("api_key", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupApiKey {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "API_KEY")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            type_: "API_KEY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// The `base_url` field.
-    pub base_url: String,
-    /// Always `API_KEY`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupApiKeyWithBaseUrl::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupApiKeyWithBaseUrl")
-            .field("api_key", &REDACTED)
-            .field("base_url", &self.base_url)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "API_KEY")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>, base_url: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            base_url: base_url.into(),
-            type_: "API_KEY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupBigqueryOauthJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupBigqueryOauthJwt {
-    /// The `client_email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_email: Option<String>,
-    /// The `private_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_key: Option<String>,
-    /// The `project_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<FlowsVaultConnectioSetupTypeOauthJwtEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupBigqueryOauthJwt")
-            .field("client_email", &self.client_email)
-            .field("private_key", &self.private_key.as_ref().map(|_| REDACTED))
-            .field("project_id", &self.project_id)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupBigqueryOauthJwt {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `client_email`.
-    pub fn client_email(mut self, value: impl Into<String>) -> Self {
-        self.client_email = Some(value.into());
-        self
-    }
-
-    /// Sets `private_key`.
-    pub fn private_key(mut self, value: impl Into<String>) -> Self {
-        self.private_key = Some(value.into());
-        self
-    }
-
-    /// Sets `project_id`.
-    pub fn project_id(mut self, value: impl Into<String>) -> Self {
-        self.project_id = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<FlowsVaultConnectioSetupTypeOauthJwtEnum>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupHttpBearer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupHttpBearer {
-    /// The `token` field.
-    pub token: String,
-    /// Always `BEARER`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupHttpBearer::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupHttpBearer")
-            .field("token", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupHttpBearer {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BEARER")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupHttpBearer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            type_: "BEARER".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupJwt {
-    /// The `algorithm` field.
-    pub algorithm: FlowsVaultConnectioSetupJwtAlgorithmEnum,
-    /// Always `JWT`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupJwt::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupJwt")
-            .field("algorithm", &self.algorithm)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupJwt {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "JWT")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(algorithm: impl Into<FlowsVaultConnectioSetupJwtAlgorithmEnum>) -> Self {
-        Self {
-            algorithm: algorithm.into(),
-            type_: "JWT".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupJwtAlgorithmEnum`.
-    pub enum FlowsVaultConnectioSetupJwtAlgorithmEnum {
-        /// `HS256`
-        Hs256 = "HS256",
-        /// `HS384`
-        Hs384 = "HS384",
-        /// `HS512`
-        Hs512 = "HS512",
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS384`
-        Rs384 = "RS384",
-        /// `RS512`
-        Rs512 = "RS512",
-        /// `ES256`
-        Es256 = "ES256",
-        /// `ES384`
-        Es384 = "ES384",
-        /// `ES512`
-        Es512 = "ES512",
-        /// `PS256`
-        Ps256 = "PS256",
-        /// `PS384`
-        Ps384 = "PS384",
-        /// `PS512`
-        Ps512 = "PS512",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupMailjetApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupMailjetApiKey {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// The `secret_key` field.
-    pub secret_key: String,
-    /// Always `API_KEY`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupMailjetApiKey::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupMailjetApiKey")
-            .field("api_key", &REDACTED)
-            .field("secret_key", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupMailjetApiKey {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "API_KEY")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupMailjetApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            secret_key: secret_key.into(),
-            type_: "API_KEY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupOauthApp` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupOauthApp {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `client_id` field.
-    pub client_id: String,
-    /// The `client_secret` field.
-    pub client_secret: String,
-    /// The `domain` field.
-    pub domain: String,
-    /// Always `OAUTH_APP`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupOauthApp::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupOauthApp")
-            .field("audience", &self.audience)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &REDACTED)
-            .field("domain", &self.domain)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupOauthApp {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "OAUTH_APP")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupOauthApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        client_id: impl Into<String>,
-        client_secret: impl Into<String>,
-        domain: impl Into<String>,
+    /// Sets `attachments`.
+    pub fn attachments(
+        mut self,
+        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachment>>,
     ) -> Self {
-        Self {
-            audience: None,
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            domain: domain.into(),
-            type_: "OAUTH_APP".to_owned(),
-            extra: Map::new(),
-        }
+        self.attachments = Some(value.into());
+        self
     }
 
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
+    /// Sets `text`.
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
         self
     }
 
@@ -1172,51 +1946,116 @@ impl FlowsVaultConnectioSetupOauthApp {
 }
 
 #[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupOauthCode` object.
+/// The `FlowActionSlackPostMessageParamsAttachment` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowsVaultConnectioSetupOauthCode {
-    /// The `code` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<FlowsVaultConnectioSetupTypeOauthCodeEnum>,
+pub struct FlowActionSlackPostMessageParamsAttachment {
+    /// The `color` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<FlowActionSlackPostMessageParamsAttachmentColor>,
+    /// The `fields` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
+    /// The `pretext` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pretext: Option<String>,
+    /// The `text` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupOauthCode {
+impl<'de> Deserialize<'de> for FlowActionSlackPostMessageParamsAttachment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionSlackPostMessageParamsAttachment {
+    const NAME: &'static str = "FlowActionSlackPostMessageParamsAttachment";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_color = Default::default();
+        let mut f_fields = Default::default();
+        let mut f_pretext = Default::default();
+        let mut f_text = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "color" => f_color = de_map.next_value()?,
+                "fields" => f_fields = de_map.next_value()?,
+                "pretext" => f_pretext = de_map.next_value()?,
+                "text" => f_text = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            color: f_color,
+            fields: f_fields,
+            pretext: f_pretext,
+            text: f_text,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSlackPostMessageParamsAttachment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupOauthCode")
-            .field("code", &self.code)
-            .field("type_", &self.type_)
+        f.debug_struct("FlowActionSlackPostMessageParamsAttachment")
+            .field("color", &self.color)
+            .field("fields", &self.fields)
+            .field("pretext", &self.pretext)
+            .field("text", &self.text)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupOauthCode {
+impl FlowActionSlackPostMessageParamsAttachment {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `code`.
-    pub fn code(mut self, value: impl Into<String>) -> Self {
-        self.code = Some(value.into());
+    /// Sets `color`.
+    pub fn color(
+        mut self,
+        value: impl Into<FlowActionSlackPostMessageParamsAttachmentColor>,
+    ) -> Self {
+        self.color = Some(value.into());
         self
     }
 
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<FlowsVaultConnectioSetupTypeOauthCodeEnum>) -> Self {
-        self.type_ = Some(value.into());
+    /// Sets `fields`.
+    pub fn fields(
+        mut self,
+        value: impl Into<Vec<FlowActionSlackPostMessageParamsAttachmentField>>,
+    ) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Sets `pretext`.
+    pub fn pretext(mut self, value: impl Into<String>) -> Self {
+        self.pretext = Some(value.into());
+        self
+    }
+
+    /// Sets `text`.
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.text = Some(value.into());
         self
     }
 
@@ -1228,548 +2067,81 @@ impl FlowsVaultConnectioSetupOauthCode {
 }
 
 #[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupSecretApiKey` object.
+string_enum! {
+    /// The values of `FlowActionSlackPostMessageParamsAttachmentColor`.
+    pub enum FlowActionSlackPostMessageParamsAttachmentColor {
+        /// `GOOD`
+        Good = "GOOD",
+        /// `WARNING`
+        Warning = "WARNING",
+        /// `DANGER`
+        Danger = "DANGER",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionSlackPostMessageParamsAttachmentField` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowsVaultConnectioSetupSecretApiKey {
-    /// The `secret_key` field.
-    pub secret_key: String,
-    /// Always `API_KEY`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupSecretApiKey::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupSecretApiKey")
-            .field("secret_key", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupSecretApiKey {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "API_KEY")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupSecretApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(secret_key: impl Into<String>) -> Self {
-        Self {
-            secret_key: secret_key.into(),
-            type_: "API_KEY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupStripeKeyPair` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupStripeKeyPair {
-    /// The `private_key` field.
-    pub private_key: String,
-    /// The `public_key` field.
-    pub public_key: String,
-    /// Always `KEY_PAIR`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupStripeKeyPair::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupStripeKeyPair")
-            .field("private_key", &REDACTED)
-            .field("public_key", &self.public_key)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupStripeKeyPair {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "KEY_PAIR")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupStripeKeyPair {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(private_key: impl Into<String>, public_key: impl Into<String>) -> Self {
-        Self {
-            private_key: private_key.into(),
-            public_key: public_key.into(),
-            type_: "KEY_PAIR".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupToken {
-    /// The `token` field.
-    pub token: String,
-    /// Always `TOKEN`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupToken::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupToken")
-            .field("token", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupToken {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "TOKEN")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-            type_: "TOKEN".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupTwilioApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupTwilioApiKey {
-    /// The `account_id` field.
-    pub account_id: String,
-    /// The `api_key` field.
-    pub api_key: String,
-    /// Always `API_KEY`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupTwilioApiKey::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupTwilioApiKey")
-            .field("account_id", &self.account_id)
-            .field("api_key", &REDACTED)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupTwilioApiKey {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "API_KEY")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupTwilioApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(account_id: impl Into<String>, api_key: impl Into<String>) -> Self {
-        Self {
-            account_id: account_id.into(),
-            api_key: api_key.into(),
-            type_: "API_KEY".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeApiKeyEnum`.
-    pub enum FlowsVaultConnectioSetupTypeApiKeyEnum {
-        /// `API_KEY`
-        ApiKey = "API_KEY",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeBearerEnum`.
-    pub enum FlowsVaultConnectioSetupTypeBearerEnum {
-        /// `BEARER`
-        Bearer = "BEARER",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowsVaultConnectioSetupTypeJwtEnum` schema.
-///
-/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectioSetupTypeJwtEnum = FlowActionJwtSignJwtType;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeKeyPairEnum`.
-    pub enum FlowsVaultConnectioSetupTypeKeyPairEnum {
-        /// `KEY_PAIR`
-        KeyPair = "KEY_PAIR",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeOauthAppEnum`.
-    pub enum FlowsVaultConnectioSetupTypeOauthAppEnum {
-        /// `OAUTH_APP`
-        OauthApp = "OAUTH_APP",
-    }
-}
-
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeOauthCodeEnum`.
-    pub enum FlowsVaultConnectioSetupTypeOauthCodeEnum {
-        /// `OAUTH_CODE`
-        OauthCode = "OAUTH_CODE",
-    }
-}
-
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeOauthJwtEnum`.
-    pub enum FlowsVaultConnectioSetupTypeOauthJwtEnum {
-        /// `OAUTH_JWT`
-        OauthJwt = "OAUTH_JWT",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeTokenEnum`.
-    pub enum FlowsVaultConnectioSetupTypeTokenEnum {
-        /// `TOKEN`
-        Token = "TOKEN",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowsVaultConnectioSetupTypeWebhookEnum`.
-    pub enum FlowsVaultConnectioSetupTypeWebhookEnum {
-        /// `WEBHOOK`
-        Webhook = "WEBHOOK",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectioSetupWebhook` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectioSetupWebhook {
-    /// Always `WEBHOOK`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectioSetupWebhook::constant_type"
-    )]
-    pub type_: String,
-    /// The `url` field.
-    pub url: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectioSetupWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectioSetupWebhook")
-            .field("type_", &self.type_)
-            .field("url", &self.url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupWebhook {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WEBHOOK")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectioSetupWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            type_: "WEBHOOK".to_owned(),
-            url: url.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionActivecampaignListContactsType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdActivecampaignEnum = FlowActionActivecampaignListContactsType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionAirtableListRecordsType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdAirtableEnum = FlowActionAirtableListRecordsType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdAuth0Enum = FlowActionAuth0GetUserType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionBigqueryInsertRowsType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdBigqueryEnum = FlowActionBigqueryInsertRowsType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionClearbitFindPersonType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdClearbitEnum = FlowActionClearbitFindPersonType;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Flows Vault Connection app identifier.
-    pub enum FlowsVaultConnectionAppIdDocusignEnum {
-        /// `DOCUSIGN`
-        Docusign = "DOCUSIGN",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionGoogleSheetsAddRowType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdGoogleSheetsEnum = FlowActionGoogleSheetsAddRowType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionHttpSendRequestType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdHttpEnum = FlowActionHttpSendRequestType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdHubspotEnum = FlowActionHubspotGetContactType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdJwtEnum = FlowActionJwtSignJwtType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionMailchimpUpsertMemberType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdMailchimpEnum = FlowActionMailchimpUpsertMemberType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionMailjetSendEmailType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdMailjetEnum = FlowActionMailjetSendEmailType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdPipedriveEnum = FlowActionPipedriveAddDealType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdSalesforceEnum = FlowActionSalesforceGetLeadType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionSendgridSendEmailType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdSendgridEnum = FlowActionSendgridSendEmailType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionSlackPostMessageType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdSlackEnum = FlowActionSlackPostMessageType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdStripeEnum = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionTelegramSendMessageType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdTelegramEnum = FlowActionTelegramSendMessageType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionTwilioSendSmsType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdTwilioEnum = FlowActionTwilioSendSmsType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionWhatsappSendMessageType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdWhatsappEnum = FlowActionWhatsappSendMessageType;
-
-#[cfg(feature = "full")]
-/// Flows Vault Connection app identifier.
-///
-/// The same type as [`FlowActionZapierTriggerWebhookType`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionAppIdZapierEnum = FlowActionZapierTriggerWebhookType;
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectionHttpApiKeySetup` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectionHttpApiKeySetup {
-    /// The `in` field.
-    #[serde(rename = "in")]
-    pub in_: FlowsVaultConnectionHttpApiKeySetupInEnum,
-    /// The `name` field.
-    pub name: String,
-    /// Always `API_KEY`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectionHttpApiKeySetup::constant_type"
-    )]
-    pub type_: String,
+pub struct FlowActionSlackPostMessageParamsAttachmentField {
+    /// The `short` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short: Option<bool>,
+    /// The `title` field.
+    pub title: String,
     /// The `value` field.
-    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectionHttpApiKeySetup {
+impl<'de> Deserialize<'de> for FlowActionSlackPostMessageParamsAttachmentField {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionSlackPostMessageParamsAttachmentField {
+    const NAME: &'static str = "FlowActionSlackPostMessageParamsAttachmentField";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_short = Default::default();
+        let mut f_title = None;
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "short" => f_short = de_map.next_value()?,
+                "title" => f_title = Some(de_map.next_value()?),
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            short: f_short,
+            title: object::missing(f_title, "title")?,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionSlackPostMessageParamsAttachmentField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectionHttpApiKeySetup")
-            .field("in_", &self.in_)
-            .field("name", &self.name)
-            .field("type_", &self.type_)
+        f.debug_struct("FlowActionSlackPostMessageParamsAttachmentField")
+            .field("short", &self.short)
+            .field("title", &self.title)
             .field("value", &self.value)
             .field("extra", &Keys(&self.extra))
             .finish()
@@ -1777,26 +2149,304 @@ impl fmt::Debug for FlowsVaultConnectionHttpApiKeySetup {
 }
 
 #[cfg(feature = "flows")]
-impl FlowsVaultConnectionHttpApiKeySetup {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "API_KEY")
+impl FlowActionSlackPostMessageParamsAttachmentField {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            short: None,
+            title: title.into(),
+            value: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `short`.
+    pub fn short(mut self, value: impl Into<bool>) -> Self {
+        self.short = Some(value.into());
+        self
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionSlackPostMessageType`.
+    pub enum FlowActionSlackPostMessageType {
+        /// `SLACK`
+        Slack = "SLACK",
     }
 }
 
 #[cfg(feature = "flows")]
-impl FlowsVaultConnectionHttpApiKeySetup {
+/// One of the shapes of `FlowActionStripe`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FlowActionStripe {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionStripe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FlowActionStripe", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionStripe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeAddTaxId` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeAddTaxId {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeAddTaxIdParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeAddTaxId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeAddTaxId {
+    const NAME: &'static str = "FlowActionStripeAddTaxId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeAddTaxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeAddTaxId")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeAddTaxId {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionStripeAddTaxIdParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeAddTaxIdParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeAddTaxIdParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `customer_id` field.
+    pub customer_id: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The `value` field.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeAddTaxIdParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeAddTaxIdParams {
+    const NAME: &'static str = "FlowActionStripeAddTaxIdParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_customer_id = None;
+        let mut f_type_ = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "customer_id" => f_customer_id = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(de_map.next_value()?),
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            customer_id: object::missing(f_customer_id, "customer_id")?,
+            type_: object::missing(f_type_, "type")?,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeAddTaxIdParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeAddTaxIdParams")
+            .field("connection_id", &self.connection_id)
+            .field("customer_id", &self.customer_id)
+            .field("type_", &self.type_)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeAddTaxIdParams {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
-        in_: impl Into<FlowsVaultConnectionHttpApiKeySetupInEnum>,
-        name: impl Into<String>,
+        connection_id: impl Into<String>,
+        customer_id: impl Into<String>,
+        type_: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
         Self {
-            in_: in_.into(),
-            name: name.into(),
-            type_: "API_KEY".to_owned(),
+            connection_id: connection_id.into(),
+            customer_id: customer_id.into(),
+            type_: type_.into(),
             value: value.into(),
             extra: Map::new(),
         }
@@ -1809,538 +2459,146 @@ impl FlowsVaultConnectionHttpApiKeySetup {
     }
 }
 
-#[cfg(feature = "flows")]
-string_enum! {
-    /// The values of `FlowsVaultConnectionHttpApiKeySetupInEnum`.
-    pub enum FlowsVaultConnectionHttpApiKeySetupInEnum {
-        /// `HEADER`
-        Header = "HEADER",
-        /// `QUERY`
-        Query = "QUERY",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectionHttpBasicAuthSetup` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectionHttpBasicAuthSetup {
-    /// The `password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    /// Always `BASIC_AUTH`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectionHttpBasicAuthSetup::constant_type"
-    )]
-    pub type_: String,
-    /// The `username` field.
-    pub username: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectionHttpBasicAuthSetup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectionHttpBasicAuthSetup")
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("type_", &self.type_)
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectionHttpBasicAuthSetup {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BASIC_AUTH")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectionHttpBasicAuthSetup {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(username: impl Into<String>) -> Self {
-        Self {
-            password: None,
-            type_: "BASIC_AUTH".to_owned(),
-            username: username.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectionHttpOauthClientCredentialsSetup` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FlowsVaultConnectionHttpOauthClientCredentialsSetup {
-    /// The `audience` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// The `client_id` field.
-    pub client_id: String,
-    /// The `client_secret` field.
-    pub client_secret: String,
-    /// The `resource` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
-    /// The `scope` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The `token_endpoint` field.
-    pub token_endpoint: String,
-    /// Always `OAUTH_CLIENT_CREDENTIALS`.
-    #[serde(
-        rename = "type",
-        deserialize_with = "FlowsVaultConnectionHttpOauthClientCredentialsSetup::constant_type"
-    )]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectionHttpOauthClientCredentialsSetup")
-            .field("audience", &self.audience)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &REDACTED)
-            .field("resource", &self.resource)
-            .field("scope", &self.scope)
-            .field("token_endpoint", &self.token_endpoint)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
-    fn constant_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "OAUTH_CLIENT_CREDENTIALS")
-    }
-}
-
-#[cfg(feature = "flows")]
-impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        client_id: impl Into<String>,
-        client_secret: impl Into<String>,
-        token_endpoint: impl Into<String>,
-    ) -> Self {
-        Self {
-            audience: None,
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            resource: None,
-            scope: None,
-            token_endpoint: token_endpoint.into(),
-            type_: "OAUTH_CLIENT_CREDENTIALS".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `audience`.
-    pub fn audience(mut self, value: impl Into<String>) -> Self {
-        self.audience = Some(value.into());
-        self
-    }
-
-    /// Sets `resource`.
-    pub fn resource(mut self, value: impl Into<String>) -> Self {
-        self.resource = Some(value.into());
-        self
-    }
-
-    /// Sets `scope`.
-    pub fn scope(mut self, value: impl Into<String>) -> Self {
-        self.scope = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowsVaultConnectionSetupTypeApiKeyEnum` schema.
-///
-/// The same type as [`FlowsVaultConnectioSetupTypeApiKeyEnum`]: the API description gives both the same schema.
-pub type FlowsVaultConnectionSetupTypeApiKeyEnum = FlowsVaultConnectioSetupTypeApiKeyEnum;
-
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `FlowsVaultConnectionSetupTypeBasicAuthEnum`.
-    pub enum FlowsVaultConnectionSetupTypeBasicAuthEnum {
-        /// `BASIC_AUTH`
-        BasicAuth = "BASIC_AUTH",
+    /// The values of `FlowActionStripeAddTaxIdType`.
+    pub enum FlowActionStripeAddTaxIdType {
+        /// `STRIPE`
+        Stripe = "STRIPE",
     }
 }
 
 #[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowsVaultConnectionSetupTypeOauthClientCredentialsEnum`.
-    pub enum FlowsVaultConnectionSetupTypeOauthClientCredentialsEnum {
-        /// `OAUTH_CLIENT_CREDENTIALS`
-        OauthClientCredentials = "OAUTH_CLIENT_CREDENTIALS",
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `FlowsVaultConnectionSummary` object.
+/// The `FlowActionStripeAddress` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FlowsVaultConnectionSummary {
-    /// Flows Vault Connection custom account name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_name: Option<String>,
-    /// Flows Vault Connection app identifier.
-    pub app_id: String,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was created.
-    pub created_at: String,
-    /// The `fingerprint` field.
-    pub fingerprint: String,
-    /// Flows Vault Connection identifier.
-    pub id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Whether the Flows Vault Connection is configured.
-    pub ready: bool,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was refreshed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refreshed_at: Option<String>,
-    /// The ISO 8601 formatted date when this Flows Vault Connection was updated.
-    pub updated_at: String,
+pub struct FlowActionStripeAddress {
+    /// The `city` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// The `country` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// The `line1` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line1: Option<String>,
+    /// The `line2` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// The `postalCode` field.
+    #[serde(rename = "postalCode", skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// The `state` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for FlowsVaultConnectionSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowsVaultConnectionSummary")
-            .field("account_name", &self.account_name)
-            .field("app_id", &self.app_id)
-            .field("created_at", &self.created_at)
-            .field("fingerprint", &self.fingerprint)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("ready", &self.ready)
-            .field("refreshed_at", &self.refreshed_at)
-            .field("updated_at", &self.updated_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Forbidden
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ForbiddenSchema {
-    /// Always `Forbidden`.
-    #[serde(deserialize_with = "ForbiddenSchema::constant_error")]
-    pub error: String,
-    /// The `message` field.
-    pub message: String,
-    /// The `statusCode` field.
-    #[serde(rename = "statusCode")]
-    pub status_code: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for ForbiddenSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ForbiddenSchema")
-            .field("error", &self.error)
-            .field("message", &self.message)
-            .field("status_code", &self.status_code)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl ForbiddenSchema {
-    fn constant_error<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "Forbidden")
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ForbiddenSchemaError`.
-    pub enum ForbiddenSchemaError {
-        /// `Forbidden`
-        Forbidden = "Forbidden",
-    }
-}
-
-#[cfg(feature = "full")]
-/// One of the shapes of `FormBlock`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FormBlock {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormBlock {
+impl<'de> Deserialize<'de> for FlowActionStripeAddress {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FormBlock", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeAddress {
+    const NAME: &'static str = "FlowActionStripeAddress";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_city = Default::default();
+        let mut f_country = Default::default();
+        let mut f_line1 = Default::default();
+        let mut f_line2 = Default::default();
+        let mut f_postal_code = Default::default();
+        let mut f_state = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "city" => f_city = de_map.next_value()?,
+                "country" => f_country = de_map.next_value()?,
+                "line1" => f_line1 = de_map.next_value()?,
+                "line2" => f_line2 = de_map.next_value()?,
+                "postalCode" => f_postal_code = de_map.next_value()?,
+                "state" => f_state = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            city: f_city,
+            country: f_country,
+            line1: f_line1,
+            line2: f_line2,
+            postal_code: f_postal_code,
+            state: f_state,
+            extra: f_extra,
         })
     }
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormBlock {
+impl fmt::Debug for FlowActionStripeAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockDivider` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockDivider {
-    /// Always `BLOCK`.
-    #[serde(deserialize_with = "FormBlockDivider::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormBlockDividerConfig>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockDivider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockDivider")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
+        f.debug_struct("FlowActionStripeAddress")
+            .field("city", &self.city)
+            .field("country", &self.country)
+            .field("line1", &self.line1)
+            .field("line2", &self.line2)
+            .field("postal_code", &self.postal_code)
+            .field("state", &self.state)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FormBlockDivider {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BLOCK")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockDivider {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormBlockDividerConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockDividerConfig` schema.
-///
-/// The same type as [`FormFieldLegalConfig`]: the API description gives both the same schema.
-pub type FormBlockDividerConfig = FormFieldLegalConfig;
-
-#[cfg(feature = "full")]
-/// The `FormBlockHtml` object.
-///
-/// Also named [`FormBlockRichText`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockHtml {
-    /// Always `BLOCK`.
-    #[serde(deserialize_with = "FormBlockHtml::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormBlockHtmlConfig>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockHtml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockHtml")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockHtml {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BLOCK")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockHtml {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormBlockHtmlConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockHtmlConfig` object.
-///
-/// Also named [`FormBlockRichTextConfig`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockHtmlConfig {
-    /// The `content` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockHtmlConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockHtmlConfig")
-            .field("content", &self.content)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockHtmlConfig {
+impl FlowActionStripeAddress {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<String>) -> Self {
-        self.content = Some(value.into());
+    /// Sets `city`.
+    pub fn city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `line1`.
+    pub fn line1(mut self, value: impl Into<String>) -> Self {
+        self.line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `line2`.
+    pub fn line2(mut self, value: impl Into<String>) -> Self {
+        self.line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `postalCode`.
+    pub fn postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<String>) -> Self {
+        self.state = Some(value.into());
         self
     }
 
@@ -2352,751 +2610,133 @@ impl FormBlockHtmlConfig {
 }
 
 #[cfg(feature = "full")]
-/// The `FormBlockImage` object.
+/// The `FlowActionStripeCreateCustomer` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockImage {
-    /// Always `BLOCK`.
-    #[serde(deserialize_with = "FormBlockImage::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormBlockImageConfig>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockImage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockImage")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockImage {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BLOCK")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockImage {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormBlockImageConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockImageConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockImageConfig {
-    /// The `height` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<f64>,
-    /// The `position` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<FormBlockImageConfigPositionEnum>,
-    /// The `src` field.
-    pub src: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockImageConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockImageConfig")
-            .field("height", &self.height)
-            .field("position", &self.position)
-            .field("src", &self.src)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockImageConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(src: impl Into<String>) -> Self {
-        Self {
-            height: None,
-            position: None,
-            src: src.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `height`.
-    pub fn height(mut self, value: impl Into<f64>) -> Self {
-        self.height = Some(value.into());
-        self
-    }
-
-    /// Sets `position`.
-    pub fn position(mut self, value: impl Into<FormBlockImageConfigPositionEnum>) -> Self {
-        self.position = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockImageConfigPositionEnum`.
-    pub enum FormBlockImageConfigPositionEnum {
-        /// `LEFT`
-        Left = "LEFT",
-        /// `CENTER`
-        Center = "CENTER",
-        /// `RIGHT`
-        Right = "RIGHT",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockJumpButton` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockJumpButton {
-    /// Always `BLOCK`.
-    #[serde(deserialize_with = "FormBlockJumpButton::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormBlockJumpButtonConfig,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockJumpButton {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockJumpButton")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockJumpButton {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BLOCK")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockJumpButton {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormBlockJumpButtonConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: config.into(),
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockJumpButtonConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockJumpButtonConfig {
-    /// The `next_node` field.
-    pub next_node: FormNodePointer,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormBlockJumpButtonConfigStyle>,
-    /// The `text` field.
-    pub text: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockJumpButtonConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockJumpButtonConfig")
-            .field("next_node", &self.next_node)
-            .field("style", &self.style)
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockJumpButtonConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(next_node: impl Into<FormNodePointer>, text: impl Into<String>) -> Self {
-        Self {
-            next_node: next_node.into(),
-            style: None,
-            text: text.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormBlockJumpButtonConfigStyle>) -> Self {
-        self.style = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockJumpButtonConfigStyle` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockJumpButtonConfigStyle {
-    /// The `background_color` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background_color: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockJumpButtonConfigStyle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockJumpButtonConfigStyle")
-            .field("background_color", &self.background_color)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockJumpButtonConfigStyle {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `background_color`.
-    pub fn background_color(mut self, value: impl Into<String>) -> Self {
-        self.background_color = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockNextButton` object.
-///
-/// Also named [`FormBlockPreviousButton`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockNextButton {
-    /// Always `BLOCK`.
-    #[serde(deserialize_with = "FormBlockNextButton::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormBlockNextButtonConfig,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockNextButton {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockNextButton")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockNextButton {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BLOCK")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockNextButton {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormBlockNextButtonConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: config.into(),
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockNextButtonConfig` object.
-///
-/// Also named [`FormBlockPreviousButtonConfig`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockNextButtonConfig {
-    /// The `text` field.
-    pub text: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockNextButtonConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockNextButtonConfig")
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockNextButtonConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockPreviousButton` schema.
-///
-/// The same type as [`FormBlockNextButton`]: the API description gives both the same schema.
-pub type FormBlockPreviousButton = FormBlockNextButton;
-
-#[cfg(feature = "full")]
-/// The `FormBlockPreviousButtonConfig` schema.
-///
-/// The same type as [`FormBlockNextButtonConfig`]: the API description gives both the same schema.
-pub type FormBlockPreviousButtonConfig = FormBlockNextButtonConfig;
-
-#[cfg(feature = "full")]
-/// The `FormBlockResendButton` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockResendButton {
-    /// Always `BLOCK`.
-    #[serde(deserialize_with = "FormBlockResendButton::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormBlockResendButtonConfig,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockResendButton {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockResendButton")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockResendButton {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "BLOCK")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockResendButton {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormBlockResendButtonConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: config.into(),
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockResendButtonConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormBlockResendButtonConfig {
-    /// The `active_text` field.
-    pub active_text: String,
-    /// The `button_text` field.
-    pub button_text: String,
-    /// The `flow_id` field.
-    pub flow_id: String,
-    /// The `max_attempts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<f64>,
-    /// The `text_alignment` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_alignment: Option<FormBlockResendButtonConfigTextAlignmentEnum>,
-    /// The `waiting_text` field.
-    pub waiting_text: String,
-    /// The `waiting_time` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiting_time: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockResendButtonConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockResendButtonConfig")
-            .field("active_text", &self.active_text)
-            .field("button_text", &self.button_text)
-            .field("flow_id", &self.flow_id)
-            .field("max_attempts", &self.max_attempts)
-            .field("text_alignment", &self.text_alignment)
-            .field("waiting_text", &self.waiting_text)
-            .field("waiting_time", &self.waiting_time)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockResendButtonConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        active_text: impl Into<String>,
-        button_text: impl Into<String>,
-        flow_id: impl Into<String>,
-        waiting_text: impl Into<String>,
-    ) -> Self {
-        Self {
-            active_text: active_text.into(),
-            button_text: button_text.into(),
-            flow_id: flow_id.into(),
-            max_attempts: None,
-            text_alignment: None,
-            waiting_text: waiting_text.into(),
-            waiting_time: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `max_attempts`.
-    pub fn max_attempts(mut self, value: impl Into<f64>) -> Self {
-        self.max_attempts = Some(value.into());
-        self
-    }
-
-    /// Sets `text_alignment`.
-    pub fn text_alignment(
-        mut self,
-        value: impl Into<FormBlockResendButtonConfigTextAlignmentEnum>,
-    ) -> Self {
-        self.text_alignment = Some(value.into());
-        self
-    }
-
-    /// Sets `waiting_time`.
-    pub fn waiting_time(mut self, value: impl Into<f64>) -> Self {
-        self.waiting_time = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockResendButtonConfigTextAlignmentEnum` schema.
-///
-/// The same type as [`FormBlockImageConfigPositionEnum`]: the API description gives both the same schema.
-pub type FormBlockResendButtonConfigTextAlignmentEnum = FormBlockImageConfigPositionEnum;
-
-#[cfg(feature = "full")]
-/// The `FormBlockRichText` schema.
-///
-/// The same type as [`FormBlockHtml`]: the API description gives both the same schema.
-pub type FormBlockRichText = FormBlockHtml;
-
-#[cfg(feature = "full")]
-/// The `FormBlockRichTextConfig` schema.
-///
-/// The same type as [`FormBlockHtmlConfig`]: the API description gives both the same schema.
-pub type FormBlockRichTextConfig = FormBlockHtmlConfig;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypeDividerConst`.
-    pub enum FormBlockTypeDividerConst {
-        /// `DIVIDER`
-        Divider = "DIVIDER",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypeHtmlConst`.
-    pub enum FormBlockTypeHtmlConst {
-        /// `HTML`
-        Html = "HTML",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypeImageConst`.
-    pub enum FormBlockTypeImageConst {
-        /// `IMAGE`
-        Image = "IMAGE",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypeJumpButtonConst`.
-    pub enum FormBlockTypeJumpButtonConst {
-        /// `JUMP_BUTTON`
-        JumpButton = "JUMP_BUTTON",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypeNextButtonConst`.
-    pub enum FormBlockTypeNextButtonConst {
-        /// `NEXT_BUTTON`
-        NextButton = "NEXT_BUTTON",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypePreviousButtonConst`.
-    pub enum FormBlockTypePreviousButtonConst {
-        /// `PREVIOUS_BUTTON`
-        PreviousButton = "PREVIOUS_BUTTON",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypeResendButtonConst`.
-    pub enum FormBlockTypeResendButtonConst {
-        /// `RESEND_BUTTON`
-        ResendButton = "RESEND_BUTTON",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormBlockTypeRichTextConst`.
-    pub enum FormBlockTypeRichTextConst {
-        /// `RICH_TEXT`
-        RichText = "RICH_TEXT",
-    }
-}
-
-#[cfg(feature = "full")]
-/// One of the shapes of `FormComponent`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum FormComponent {
-    /// The `FormBlock` shape.
-    Block(FormBlock),
-    /// The `FormWidget` shape.
-    Widget(FormWidget),
-    /// The `FormField` shape.
-    Field(FormField),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct FlowActionStripeCreateCustomer {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeCreateCustomerParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormComponent {
+impl<'de> Deserialize<'de> for FlowActionStripeCreateCustomer {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Block(FormBlock),
-            Widget(FormWidget),
-            Field(FormField),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Block(v) => Self::Block(v),
-            Wire::Widget(v) => Self::Widget(v),
-            Wire::Field(v) => Self::Field(v),
-            Wire::Other(v) => {
-                other("FormComponent", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeCreateCustomer {
+    const NAME: &'static str = "FlowActionStripeCreateCustomer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
         })
     }
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormComponent {
+impl fmt::Debug for FlowActionStripeCreateCustomer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Block(v) => f.debug_tuple("Block").field(v).finish(),
-            Self::Widget(v) => f.debug_tuple("Widget").field(v).finish(),
-            Self::Field(v) => f.debug_tuple("Field").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        f.debug_struct("FlowActionStripeCreateCustomer")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeCreateCustomer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionStripeCreateCustomerParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
         }
     }
-}
 
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormComponentCategoryBlockConst`.
-    pub enum FormComponentCategoryBlockConst {
-        /// `BLOCK`
-        Block = "BLOCK",
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
     }
-}
 
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormComponentCategoryFieldConst`.
-    pub enum FormComponentCategoryFieldConst {
-        /// `FIELD`
-        Field = "FIELD",
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
     }
-}
 
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormComponentCategoryWidgetConst`.
-    pub enum FormComponentCategoryWidgetConst {
-        /// `WIDGET`
-        Widget = "WIDGET",
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
     }
 }

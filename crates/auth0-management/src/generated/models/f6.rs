@@ -10,187 +10,184 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "forms")]
-/// The `FormEndingNode` object.
+#[cfg(feature = "full")]
+/// The `FlowActionStripeCreateCustomerParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormEndingNode {
-    /// The `after_submit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after_submit: Option<FormEndingNodeAfterSubmit>,
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
-    /// The `redirection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirection: Option<FormEndingNodeRedirection>,
-    /// The `resume_flow` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resume_flow: Option<bool>,
+pub struct FlowActionStripeCreateCustomerParams {
+    /// The `address` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<FlowActionStripeAddress>,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `description` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `email` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `phone` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The `tax_exempt` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_exempt: Option<String>,
+    /// The `tax_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_id: Option<FlowActionStripeTaxId>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormEndingNode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormEndingNode")
-            .field("after_submit", &self.after_submit)
-            .field("coordinates", &self.coordinates)
-            .field("redirection", &self.redirection)
-            .field("resume_flow", &self.resume_flow)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl FormEndingNode {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `after_submit`.
-    pub fn after_submit(mut self, value: impl Into<FormEndingNodeAfterSubmit>) -> Self {
-        self.after_submit = Some(value.into());
-        self
-    }
-
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets `redirection`.
-    pub fn redirection(mut self, value: impl Into<FormEndingNodeRedirection>) -> Self {
-        self.redirection = Some(value.into());
-        self
-    }
-
-    /// Sets `resume_flow`.
-    pub fn resume_flow(mut self, value: impl Into<bool>) -> Self {
-        self.resume_flow = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `FormEndingNodeAfterSubmit` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormEndingNodeAfterSubmit {
-    /// The `flow_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flow_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormEndingNodeAfterSubmit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormEndingNodeAfterSubmit")
-            .field("flow_id", &self.flow_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl FormEndingNodeAfterSubmit {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `flow_id`.
-    pub fn flow_id(mut self, value: impl Into<String>) -> Self {
-        self.flow_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-string_enum! {
-    /// The values of `FormEndingNodeId`.
-    pub enum FormEndingNodeId {
-        /// `$ending`
-        Ending = "$ending",
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeCreateCustomerParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
     }
 }
 
 #[cfg(feature = "full")]
-/// The `FormEndingNodeNullable` schema.
-pub type FormEndingNodeNullable = FormEndingNode;
+impl object::Object for FlowActionStripeCreateCustomerParams {
+    const NAME: &'static str = "FlowActionStripeCreateCustomerParams";
 
-#[cfg(feature = "forms")]
-/// The `FormEndingNodeRedirection` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormEndingNodeRedirection {
-    /// The `delay` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-    /// The `target` field.
-    pub target: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_address = Default::default();
+        let mut f_connection_id = None;
+        let mut f_description = Default::default();
+        let mut f_email = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_name = Default::default();
+        let mut f_phone = Default::default();
+        let mut f_tax_exempt = Default::default();
+        let mut f_tax_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "address" => f_address = de_map.next_value()?,
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "description" => f_description = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "phone" => f_phone = de_map.next_value()?,
+                "tax_exempt" => f_tax_exempt = de_map.next_value()?,
+                "tax_id" => f_tax_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            address: f_address,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            description: f_description,
+            email: f_email,
+            metadata: f_metadata,
+            name: f_name,
+            phone: f_phone,
+            tax_exempt: f_tax_exempt,
+            tax_id: f_tax_id,
+            extra: f_extra,
+        })
+    }
 }
 
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormEndingNodeRedirection {
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeCreateCustomerParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormEndingNodeRedirection")
-            .field("delay", &self.delay)
-            .field("target", &self.target)
+        f.debug_struct("FlowActionStripeCreateCustomerParams")
+            .field("address", &self.address)
+            .field("connection_id", &self.connection_id)
+            .field("description", &self.description)
+            .field("email", &self.email)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("phone", &self.phone)
+            .field("tax_exempt", &self.tax_exempt)
+            .field("tax_id", &self.tax_id)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "forms")]
-impl FormEndingNodeRedirection {
+#[cfg(feature = "full")]
+impl FlowActionStripeCreateCustomerParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(target: impl Into<String>) -> Self {
+    pub fn new(connection_id: impl Into<String>) -> Self {
         Self {
-            delay: None,
-            target: target.into(),
+            address: None,
+            connection_id: connection_id.into(),
+            description: None,
+            email: None,
+            metadata: None,
+            name: None,
+            phone: None,
+            tax_exempt: None,
+            tax_id: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `delay`.
-    pub fn delay(mut self, value: impl Into<i64>) -> Self {
-        self.delay = Some(value.into());
+    /// Sets `address`.
+    pub fn address(mut self, value: impl Into<FlowActionStripeAddress>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `phone`.
+    pub fn phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+
+    /// Sets `tax_exempt`.
+    pub fn tax_exempt(mut self, value: impl Into<String>) -> Self {
+        self.tax_exempt = Some(value.into());
+        self
+    }
+
+    /// Sets `tax_id`.
+    pub fn tax_id(mut self, value: impl Into<FlowActionStripeTaxId>) -> Self {
+        self.tax_id = Some(value.into());
         self
     }
 
@@ -202,25 +199,1499 @@ impl FormEndingNodeRedirection {
 }
 
 #[cfg(feature = "full")]
-/// The `FormEndingNodeResumeFlowTrueConst` schema.
-pub type FormEndingNodeResumeFlowTrueConst = bool;
+/// The `FlowActionStripeCreateCustomerType` schema.
+///
+/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
+pub type FlowActionStripeCreateCustomerType = FlowActionStripeAddTaxIdType;
 
 #[cfg(feature = "full")]
-/// One of the shapes of `FormField`.
+/// The `FlowActionStripeCreatePortalSession` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeCreatePortalSession {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeCreatePortalSessionParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeCreatePortalSession {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeCreatePortalSession {
+    const NAME: &'static str = "FlowActionStripeCreatePortalSession";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeCreatePortalSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeCreatePortalSession")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeCreatePortalSession {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionStripeCreatePortalSessionParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeCreatePortalSessionParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeCreatePortalSessionParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `customer_id` field.
+    pub customer_id: String,
+    /// The `return_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeCreatePortalSessionParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeCreatePortalSessionParams {
+    const NAME: &'static str = "FlowActionStripeCreatePortalSessionParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_customer_id = None;
+        let mut f_return_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "customer_id" => f_customer_id = Some(de_map.next_value()?),
+                "return_url" => f_return_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            customer_id: object::missing(f_customer_id, "customer_id")?,
+            return_url: f_return_url,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeCreatePortalSessionParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeCreatePortalSessionParams")
+            .field("connection_id", &self.connection_id)
+            .field("customer_id", &self.customer_id)
+            .field("return_url", &self.return_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeCreatePortalSessionParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, customer_id: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            customer_id: customer_id.into(),
+            return_url: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `return_url`.
+    pub fn return_url(mut self, value: impl Into<String>) -> Self {
+        self.return_url = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeCreatePortalSessionType` schema.
+///
+/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
+pub type FlowActionStripeCreatePortalSessionType = FlowActionStripeAddTaxIdType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeDeleteTaxId` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeDeleteTaxId {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeDeleteTaxIdParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeDeleteTaxId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeDeleteTaxId {
+    const NAME: &'static str = "FlowActionStripeDeleteTaxId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeDeleteTaxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeDeleteTaxId")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeDeleteTaxId {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionStripeDeleteTaxIdParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeDeleteTaxIdParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeDeleteTaxIdParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `customer_id` field.
+    pub customer_id: String,
+    /// The `id` field.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeDeleteTaxIdParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeDeleteTaxIdParams {
+    const NAME: &'static str = "FlowActionStripeDeleteTaxIdParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_customer_id = None;
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "customer_id" => f_customer_id = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            customer_id: object::missing(f_customer_id, "customer_id")?,
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeDeleteTaxIdParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeDeleteTaxIdParams")
+            .field("connection_id", &self.connection_id)
+            .field("customer_id", &self.customer_id)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeDeleteTaxIdParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        customer_id: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            customer_id: customer_id.into(),
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeDeleteTaxIdType` schema.
+///
+/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
+pub type FlowActionStripeDeleteTaxIdType = FlowActionStripeAddTaxIdType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeFindCustomers` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeFindCustomers {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeFindCustomersParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeFindCustomers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeFindCustomers {
+    const NAME: &'static str = "FlowActionStripeFindCustomers";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeFindCustomers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeFindCustomers")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeFindCustomers {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionStripeFindCustomersParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeFindCustomersParams` schema.
+///
+/// The same type as [`FlowActionHubspotGetContactParams`]: the API description gives both the same schema.
+pub type FlowActionStripeFindCustomersParams = FlowActionHubspotGetContactParams;
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeFindCustomersType` schema.
+///
+/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
+pub type FlowActionStripeFindCustomersType = FlowActionStripeAddTaxIdType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeGetCustomer` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeGetCustomer {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeGetCustomerParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeGetCustomer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeGetCustomer {
+    const NAME: &'static str = "FlowActionStripeGetCustomer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeGetCustomer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeGetCustomer")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeGetCustomer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionStripeGetCustomerParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeGetCustomerParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeGetCustomerParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `id` field.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeGetCustomerParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeGetCustomerParams {
+    const NAME: &'static str = "FlowActionStripeGetCustomerParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeGetCustomerParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeGetCustomerParams")
+            .field("connection_id", &self.connection_id)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeGetCustomerParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeGetCustomerType` schema.
+///
+/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
+pub type FlowActionStripeGetCustomerType = FlowActionStripeAddTaxIdType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeMetadata` schema.
+pub type FlowActionStripeMetadata = BTreeMap<String, String>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeTaxId` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeTaxId {
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The `value` field.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeTaxId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeTaxId {
+    const NAME: &'static str = "FlowActionStripeTaxId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_type_ = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "type" => f_type_ = Some(de_map.next_value()?),
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            type_: object::missing(f_type_, "type")?,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeTaxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeTaxId")
+            .field("type_", &self.type_)
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeTaxId {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(type_: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            type_: type_.into(),
+            value: value.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeUpdateCustomer` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeUpdateCustomer {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeUpdateCustomerParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeUpdateCustomer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeUpdateCustomer {
+    const NAME: &'static str = "FlowActionStripeUpdateCustomer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeUpdateCustomer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeUpdateCustomer")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeUpdateCustomer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionStripeUpdateCustomerParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeUpdateCustomerParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeUpdateCustomerParams {
+    /// The `address` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<FlowActionStripeAddress>,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `description` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `email` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `phone` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The `tax_exempt` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_exempt: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeUpdateCustomerParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeUpdateCustomerParams {
+    const NAME: &'static str = "FlowActionStripeUpdateCustomerParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_address = Default::default();
+        let mut f_connection_id = None;
+        let mut f_description = Default::default();
+        let mut f_email = Default::default();
+        let mut f_id = None;
+        let mut f_metadata = Default::default();
+        let mut f_name = Default::default();
+        let mut f_phone = Default::default();
+        let mut f_tax_exempt = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "address" => f_address = de_map.next_value()?,
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "description" => f_description = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "phone" => f_phone = de_map.next_value()?,
+                "tax_exempt" => f_tax_exempt = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            address: f_address,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            description: f_description,
+            email: f_email,
+            id: object::missing(f_id, "id")?,
+            metadata: f_metadata,
+            name: f_name,
+            phone: f_phone,
+            tax_exempt: f_tax_exempt,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeUpdateCustomerParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeUpdateCustomerParams")
+            .field("address", &self.address)
+            .field("connection_id", &self.connection_id)
+            .field("description", &self.description)
+            .field("email", &self.email)
+            .field("id", &self.id)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("phone", &self.phone)
+            .field("tax_exempt", &self.tax_exempt)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeUpdateCustomerParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            address: None,
+            connection_id: connection_id.into(),
+            description: None,
+            email: None,
+            id: id.into(),
+            metadata: None,
+            name: None,
+            phone: None,
+            tax_exempt: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `address`.
+    pub fn address(mut self, value: impl Into<FlowActionStripeAddress>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `phone`.
+    pub fn phone(mut self, value: impl Into<String>) -> Self {
+        self.phone = Some(value.into());
+        self
+    }
+
+    /// Sets `tax_exempt`.
+    pub fn tax_exempt(mut self, value: impl Into<String>) -> Self {
+        self.tax_exempt = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeUpdateCustomerType` schema.
+///
+/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
+pub type FlowActionStripeUpdateCustomerType = FlowActionStripeAddTaxIdType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionTelegram` schema.
+pub type FlowActionTelegram = FlowActionTelegramSendMessage;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionTelegramSendMessage` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionTelegramSendMessage {
+    /// Always `SEND_MESSAGE`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionTelegramSendMessageParams,
+    /// Always `TELEGRAM`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionTelegramSendMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionTelegramSendMessage {
+    const NAME: &'static str = "FlowActionTelegramSendMessage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => {
+                    f_action = Some(object::constant(de_map.next_value()?, "SEND_MESSAGE")?)
+                }
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TELEGRAM")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionTelegramSendMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionTelegramSendMessage")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionTelegramSendMessage {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionTelegramSendMessageParams>,
+    ) -> Self {
+        Self {
+            action: "SEND_MESSAGE".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "TELEGRAM".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionTelegramSendMessageAction`.
+    pub enum FlowActionTelegramSendMessageAction {
+        /// `SEND_MESSAGE`
+        SendMessage = "SEND_MESSAGE",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionTelegramSendMessageParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionTelegramSendMessageParams {
+    /// The `chat_id` field.
+    pub chat_id: String,
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `text` field.
+    pub text: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionTelegramSendMessageParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionTelegramSendMessageParams {
+    const NAME: &'static str = "FlowActionTelegramSendMessageParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_chat_id = None;
+        let mut f_connection_id = None;
+        let mut f_text = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "chat_id" => f_chat_id = Some(de_map.next_value()?),
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "text" => f_text = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            chat_id: object::missing(f_chat_id, "chat_id")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            text: object::missing(f_text, "text")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionTelegramSendMessageParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionTelegramSendMessageParams")
+            .field("chat_id", &self.chat_id)
+            .field("connection_id", &self.connection_id)
+            .field("text", &self.text)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionTelegramSendMessageParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        chat_id: impl Into<String>,
+        connection_id: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        Self {
+            chat_id: chat_id.into(),
+            connection_id: connection_id.into(),
+            text: text.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionTelegramSendMessageType`.
+    pub enum FlowActionTelegramSendMessageType {
+        /// `TELEGRAM`
+        Telegram = "TELEGRAM",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionTwilio`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum FormField {
+pub enum FlowActionTwilio {
     /// The `Map<String, Value>` shape.
     Object(Map<String, Value>),
     /// JSON this version cannot tell apart, kept as received.
     Other(Value),
 }
 
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormField {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionTwilio {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -231,15 +1702,15 @@ impl<'de> Deserialize<'de> for FormField {
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Object(v) => Self::Object(v),
             Wire::Other(v) => {
-                other("FormField", &v);
+                other("FlowActionTwilio", &v);
                 Self::Other(v)
             }
         })
     }
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for FormField {
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionTwilio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
@@ -249,1567 +1720,88 @@ impl fmt::Debug for FormField {
 }
 
 #[cfg(feature = "full")]
-/// The `FormFieldBoolean` object.
+/// The `FlowActionTwilioMakeCall` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormFieldBoolean {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldBoolean::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldBooleanConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+pub struct FlowActionTwilioMakeCall {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldBoolean {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldBoolean")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldBoolean {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldBoolean {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldBooleanConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldBooleanConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldBooleanConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<FormFieldBooleanConfigOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldBooleanConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldBooleanConfig")
-            .field("default_value", &self.default_value)
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldBooleanConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<bool>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<FormFieldBooleanConfigOptions>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldBooleanConfigOptions` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldBooleanConfigOptions {
-    /// The `false` field.
-    #[serde(rename = "false", default, skip_serializing_if = "Option::is_none")]
-    pub false_: Option<String>,
-    /// The `true` field.
-    #[serde(rename = "true", default, skip_serializing_if = "Option::is_none")]
-    pub true_: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldBooleanConfigOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldBooleanConfigOptions")
-            .field("false_", &self.false_)
-            .field("true_", &self.true_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldBooleanConfigOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `false`.
-    pub fn false_(mut self, value: impl Into<String>) -> Self {
-        self.false_ = Some(value.into());
-        self
-    }
-
-    /// Sets `true`.
-    pub fn true_(mut self, value: impl Into<String>) -> Self {
-        self.true_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCards` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCards {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldCards::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldCardsConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldCards {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCards")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCards {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCards {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldCardsConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCardsConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCardsConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<Value>,
-    /// The `hide_labels` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hide_labels: Option<bool>,
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<FormFieldCardsConfigOption>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldCardsConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCardsConfig")
-            .field("default_value", &Keys(&self.default_value))
-            .field("hide_labels", &self.hide_labels)
-            .field("multiple", &self.multiple)
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCardsConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `hide_labels`.
-    pub fn hide_labels(mut self, value: impl Into<bool>) -> Self {
-        self.hide_labels = Some(value.into());
-        self
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<Vec<FormFieldCardsConfigOption>>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCardsConfigOption` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCardsConfigOption {
-    /// The `image_url` field.
-    pub image_url: String,
-    /// The `label` field.
-    pub label: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldCardsConfigOption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCardsConfigOption")
-            .field("image_url", &self.image_url)
-            .field("label", &self.label)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCardsConfigOption {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        image_url: impl Into<String>,
-        label: impl Into<String>,
-        value: impl Into<String>,
-    ) -> Self {
-        Self {
-            image_url: image_url.into(),
-            label: label.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldChoice` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoice {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldChoice::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldChoiceConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldChoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoice")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldChoice {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldChoice {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldChoiceConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldChoiceConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfig {
-    /// The `allow_other` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_other: Option<FormFieldChoiceConfigAllowOther>,
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<Value>,
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<FormFieldChoiceConfigOption>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldChoiceConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfig")
-            .field("allow_other", &self.allow_other)
-            .field("default_value", &Keys(&self.default_value))
-            .field("multiple", &self.multiple)
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldChoiceConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allow_other`.
-    pub fn allow_other(mut self, value: impl Into<FormFieldChoiceConfigAllowOther>) -> Self {
-        self.allow_other = Some(value.into());
-        self
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<Vec<FormFieldChoiceConfigOption>>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldChoiceConfigAllowOther` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfigAllowOther {
-    /// The `enabled` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldChoiceConfigAllowOther {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfigAllowOther")
-            .field("enabled", &self.enabled)
-            .field("label", &self.label)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldChoiceConfigAllowOther {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldChoiceConfigAllowOtherEnabledTrueEnum` schema.
-pub type FormFieldChoiceConfigAllowOtherEnabledTrueEnum = bool;
-
-#[cfg(feature = "full")]
-/// The `FormFieldChoiceConfigOption` object.
-///
-/// Also named [`FormFieldDropdownConfigOption`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldChoiceConfigOption {
-    /// The `label` field.
-    pub label: String,
-    /// The `value` field.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldChoiceConfigOption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldChoiceConfigOption")
-            .field("label", &self.label)
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldChoiceConfigOption {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            label: label.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustom` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCustom {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldCustom::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldCustomConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustom")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCustom {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCustom {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldCustomConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustomConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldCustomConfig {
-    /// The `code` field.
-    pub code: String,
-    /// The `css` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub css: Option<String>,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
     /// The `params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<BTreeMap<String, String>>,
-    /// The `schema` field.
-    pub schema: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldCustomConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustomConfig")
-            .field("code", &self.code)
-            .field("css", &self.css)
-            .field("params", &Keys(&self.params))
-            .field("schema", &Keys(&self.schema))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCustomConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            code: code.into(),
-            css: None,
-            params: None,
-            schema: schema.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `css`.
-    pub fn css(mut self, value: impl Into<String>) -> Self {
-        self.css = Some(value.into());
-        self
-    }
-
-    /// Sets `params`.
-    pub fn params(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.params = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustomConfigParams` schema.
-pub type FormFieldCustomConfigParams = BTreeMap<String, String>;
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustomConfigSchema` schema.
-pub type FormFieldCustomConfigSchema = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FormFieldDate` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDate {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldDate::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldDateConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDate")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDate {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDate {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldDateConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldDateConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDateConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<FormFieldDateConfigFormatEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldDateConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDateConfig")
-            .field("default_value", &self.default_value)
-            .field("format", &self.format)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDateConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `format`.
-    pub fn format(mut self, value: impl Into<FormFieldDateConfigFormatEnum>) -> Self {
-        self.format = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldDateConfigFormatEnum`.
-    pub enum FormFieldDateConfigFormatEnum {
-        /// `DATE`
-        Date = "DATE",
-        /// `TIME`
-        Time = "TIME",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldDropdown` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDropdown {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldDropdown::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldDropdownConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldDropdown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDropdown")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDropdown {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDropdown {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldDropdownConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldDropdownConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldDropdownConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<Value>,
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<FormFieldDropdownConfigOption>>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldDropdownConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDropdownConfig")
-            .field("default_value", &Keys(&self.default_value))
-            .field("multiple", &self.multiple)
-            .field("options", &self.options)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDropdownConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<Vec<FormFieldDropdownConfigOption>>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldDropdownConfigOption` schema.
-///
-/// The same type as [`FormFieldChoiceConfigOption`]: the API description gives both the same schema.
-pub type FormFieldDropdownConfigOption = FormFieldChoiceConfigOption;
-
-#[cfg(feature = "full")]
-/// The `FormFieldEmail` schema.
-///
-/// The same type as [`FormFieldUrl`]: the API description gives both the same schema.
-pub type FormFieldEmail = FormFieldUrl;
-
-#[cfg(feature = "full")]
-/// The `FormFieldEmailConfig` schema.
-///
-/// The same type as [`FormFieldUrlConfig`]: the API description gives both the same schema.
-pub type FormFieldEmailConfig = FormFieldUrlConfig;
-
-#[cfg(feature = "full")]
-/// The `FormFieldFile` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldFile {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldFile::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldFileConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldFile")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldFile {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldFile {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldFileConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldFileConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldFileConfig {
-    /// The `categories` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub categories: Option<Vec<FormFieldFileConfigCategoryEnum>>,
-    /// The `extensions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensions: Option<Vec<String>>,
-    /// The `maxFiles` field.
-    #[serde(rename = "maxFiles", default, skip_serializing_if = "Option::is_none")]
-    pub max_files: Option<i64>,
-    /// The `maxSize` field.
-    #[serde(rename = "maxSize", default, skip_serializing_if = "Option::is_none")]
-    pub max_size: Option<i64>,
-    /// The `multiple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiple: Option<bool>,
-    /// The `storage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage: Option<FormFieldFileConfigStorage>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldFileConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldFileConfig")
-            .field("categories", &self.categories)
-            .field("extensions", &self.extensions)
-            .field("max_files", &self.max_files)
-            .field("max_size", &self.max_size)
-            .field("multiple", &self.multiple)
-            .field("storage", &self.storage)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldFileConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `categories`.
-    pub fn categories(mut self, value: impl Into<Vec<FormFieldFileConfigCategoryEnum>>) -> Self {
-        self.categories = Some(value.into());
-        self
-    }
-
-    /// Sets `extensions`.
-    pub fn extensions(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.extensions = Some(value.into());
-        self
-    }
-
-    /// Sets `maxFiles`.
-    pub fn max_files(mut self, value: impl Into<i64>) -> Self {
-        self.max_files = Some(value.into());
-        self
-    }
-
-    /// Sets `maxSize`.
-    pub fn max_size(mut self, value: impl Into<i64>) -> Self {
-        self.max_size = Some(value.into());
-        self
-    }
-
-    /// Sets `multiple`.
-    pub fn multiple(mut self, value: impl Into<bool>) -> Self {
-        self.multiple = Some(value.into());
-        self
-    }
-
-    /// Sets `storage`.
-    pub fn storage(mut self, value: impl Into<FormFieldFileConfigStorage>) -> Self {
-        self.storage = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldFileConfigCategoryEnum`.
-    pub enum FormFieldFileConfigCategoryEnum {
-        /// `AUDIO`
-        Audio = "AUDIO",
-        /// `VIDEO`
-        Video = "VIDEO",
-        /// `IMAGE`
-        Image = "IMAGE",
-        /// `DOCUMENT`
-        Document = "DOCUMENT",
-        /// `ARCHIVE`
-        Archive = "ARCHIVE",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldFileConfigStorage` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldFileConfigStorage {
-    /// The `type` field.
+    pub params: FlowActionTwilioMakeCallParams,
+    /// Always `TWILIO`.
     #[serde(rename = "type")]
-    pub type_: FormFieldFileConfigStorageTypeEnum,
+    pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormFieldFileConfigStorage {
+impl<'de> Deserialize<'de> for FlowActionTwilioMakeCall {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionTwilioMakeCall {
+    const NAME: &'static str = "FlowActionTwilioMakeCall";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TWILIO")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionTwilioMakeCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldFileConfigStorage")
+        f.debug_struct("FlowActionTwilioMakeCall")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
@@ -1817,10 +1809,631 @@ impl fmt::Debug for FormFieldFileConfigStorage {
 }
 
 #[cfg(feature = "full")]
-impl FormFieldFileConfigStorage {
+impl FlowActionTwilioMakeCall {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<FormFieldFileConfigStorageTypeEnum>) -> Self {
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionTwilioMakeCallParams>) -> Self {
         Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "TWILIO".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionTwilioMakeCallParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionTwilioMakeCallParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `from` field.
+    pub from: String,
+    /// The `payload` field.
+    pub payload: String,
+    /// The `to` field.
+    pub to: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionTwilioMakeCallParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionTwilioMakeCallParams {
+    const NAME: &'static str = "FlowActionTwilioMakeCallParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_from = None;
+        let mut f_payload = None;
+        let mut f_to = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "from" => f_from = Some(de_map.next_value()?),
+                "payload" => f_payload = Some(de_map.next_value()?),
+                "to" => f_to = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            from: object::missing(f_from, "from")?,
+            payload: object::missing(f_payload, "payload")?,
+            to: object::missing(f_to, "to")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionTwilioMakeCallParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionTwilioMakeCallParams")
+            .field("connection_id", &self.connection_id)
+            .field("from", &self.from)
+            .field("payload", &self.payload)
+            .field("to", &self.to)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionTwilioMakeCallParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        from: impl Into<String>,
+        payload: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            from: from.into(),
+            payload: payload.into(),
+            to: to.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionTwilioMakeCallType` schema.
+///
+/// The same type as [`FlowActionTwilioSendSmsType`]: the API description gives both the same schema.
+pub type FlowActionTwilioMakeCallType = FlowActionTwilioSendSmsType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionTwilioSendSms` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionTwilioSendSms {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionTwilioSendSmsParams,
+    /// Always `TWILIO`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionTwilioSendSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionTwilioSendSms {
+    const NAME: &'static str = "FlowActionTwilioSendSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TWILIO")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionTwilioSendSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionTwilioSendSms")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionTwilioSendSms {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionTwilioSendSmsParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "TWILIO".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionTwilioSendSmsParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionTwilioSendSmsParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `from` field.
+    pub from: String,
+    /// The `message` field.
+    pub message: String,
+    /// The `to` field.
+    pub to: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionTwilioSendSmsParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionTwilioSendSmsParams {
+    const NAME: &'static str = "FlowActionTwilioSendSmsParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_from = None;
+        let mut f_message = None;
+        let mut f_to = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "from" => f_from = Some(de_map.next_value()?),
+                "message" => f_message = Some(de_map.next_value()?),
+                "to" => f_to = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            from: object::missing(f_from, "from")?,
+            message: object::missing(f_message, "message")?,
+            to: object::missing(f_to, "to")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionTwilioSendSmsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionTwilioSendSmsParams")
+            .field("connection_id", &self.connection_id)
+            .field("from", &self.from)
+            .field("message", &self.message)
+            .field("to", &self.to)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionTwilioSendSmsParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        from: impl Into<String>,
+        message: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            from: from.into(),
+            message: message.into(),
+            to: to.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionTwilioSendSmsType`.
+    pub enum FlowActionTwilioSendSmsType {
+        /// `TWILIO`
+        Twilio = "TWILIO",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionWhatsapp` schema.
+pub type FlowActionWhatsapp = FlowActionWhatsappSendMessage;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionWhatsappSendMessage` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionWhatsappSendMessage {
+    /// Always `SEND_MESSAGE`.
+    pub action: String,
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionWhatsappSendMessageParams,
+    /// Always `WHATSAPP`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionWhatsappSendMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionWhatsappSendMessage {
+    const NAME: &'static str = "FlowActionWhatsappSendMessage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => {
+                    f_action = Some(object::constant(de_map.next_value()?, "SEND_MESSAGE")?)
+                }
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "WHATSAPP")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionWhatsappSendMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionWhatsappSendMessage")
+            .field("action", &self.action)
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionWhatsappSendMessage {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionWhatsappSendMessageParams>,
+    ) -> Self {
+        Self {
+            action: "SEND_MESSAGE".to_owned(),
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "WHATSAPP".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionWhatsappSendMessageAction` schema.
+///
+/// The same type as [`FlowActionTelegramSendMessageAction`]: the API description gives both the same schema.
+pub type FlowActionWhatsappSendMessageAction = FlowActionTelegramSendMessageAction;
+
+#[cfg(feature = "flows")]
+/// The `FlowActionWhatsappSendMessageParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionWhatsappSendMessageParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `payload` field.
+    pub payload: FlowActionWhatsappSendMessageParamsPayload,
+    /// The `recipient_number` field.
+    pub recipient_number: String,
+    /// The `sender_id` field.
+    pub sender_id: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: FlowActionWhatsappSendMessageParamsType,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionWhatsappSendMessageParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionWhatsappSendMessageParams {
+    const NAME: &'static str = "FlowActionWhatsappSendMessageParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_payload = None;
+        let mut f_recipient_number = None;
+        let mut f_sender_id = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "payload" => f_payload = Some(de_map.next_value()?),
+                "recipient_number" => f_recipient_number = Some(de_map.next_value()?),
+                "sender_id" => f_sender_id = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            payload: object::missing(f_payload, "payload")?,
+            recipient_number: object::missing(f_recipient_number, "recipient_number")?,
+            sender_id: object::missing(f_sender_id, "sender_id")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionWhatsappSendMessageParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionWhatsappSendMessageParams")
+            .field("connection_id", &self.connection_id)
+            .field("payload", &self.payload)
+            .field("recipient_number", &self.recipient_number)
+            .field("sender_id", &self.sender_id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowActionWhatsappSendMessageParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        connection_id: impl Into<String>,
+        payload: impl Into<FlowActionWhatsappSendMessageParamsPayload>,
+        recipient_number: impl Into<String>,
+        sender_id: impl Into<String>,
+        type_: impl Into<FlowActionWhatsappSendMessageParamsType>,
+    ) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            payload: payload.into(),
+            recipient_number: recipient_number.into(),
+            sender_id: sender_id.into(),
             type_: type_.into(),
             extra: Map::new(),
         }
@@ -1833,792 +2446,66 @@ impl FormFieldFileConfigStorage {
     }
 }
 
+#[cfg(feature = "flows")]
+/// The `FlowActionWhatsappSendMessageParamsPayload` schema.
+///
+/// The same type as [`FlowActionFlowReturnJsonParamsPayload`]: the API description gives both the same schema.
+pub type FlowActionWhatsappSendMessageParamsPayload = FlowActionFlowReturnJsonParamsPayload;
+
 #[cfg(feature = "full")]
+/// The `FlowActionWhatsappSendMessageParamsPayloadObject` schema.
+pub type FlowActionWhatsappSendMessageParamsPayloadObject = Map<String, Value>;
+
+#[cfg(feature = "flows")]
 string_enum! {
-    /// The values of `FormFieldFileConfigStorageTypeEnum`.
-    pub enum FormFieldFileConfigStorageTypeEnum {
-        /// `MANAGED`
-        Managed = "MANAGED",
-        /// `CUSTOM`
-        Custom = "CUSTOM",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldLegal` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldLegal {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldLegal::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldLegalConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldLegal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldLegal")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldLegal {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldLegal {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldLegalConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldLegalConfig` object.
-///
-/// Also named [`FormBlockDividerConfig`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldLegalConfig {
-    /// The `text` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldLegalConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldLegalConfig")
-            .field("text", &self.text)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldLegalConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `text`.
-    pub fn text(mut self, value: impl Into<String>) -> Self {
-        self.text = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldNumber` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldNumber {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldNumber::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldNumberConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldNumber")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldNumber {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldNumber {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldNumberConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldNumberConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldNumberConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<f64>,
-    /// The `max_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_value: Option<f64>,
-    /// The `min_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_value: Option<f64>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldNumberConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldNumberConfig")
-            .field("default_value", &self.default_value)
-            .field("max_value", &self.max_value)
-            .field("min_value", &self.min_value)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldNumberConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<f64>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `max_value`.
-    pub fn max_value(mut self, value: impl Into<f64>) -> Self {
-        self.max_value = Some(value.into());
-        self
-    }
-
-    /// Sets `min_value`.
-    pub fn min_value(mut self, value: impl Into<f64>) -> Self {
-        self.min_value = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPassword` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPassword {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldPassword::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldPasswordConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPassword")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPassword {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPassword {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldPasswordConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPasswordConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPasswordConfig {
-    /// The `complexity` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complexity: Option<bool>,
-    /// The `hash` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash: Option<FormFieldPasswordConfigHashEnum>,
-    /// The `max_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// The `min_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `nist` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nist: Option<bool>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// The `strength_meter` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strength_meter: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPasswordConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPasswordConfig")
-            .field("complexity", &self.complexity)
-            .field("hash", &self.hash)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("nist", &self.nist)
-            .field("placeholder", &self.placeholder)
-            .field("strength_meter", &self.strength_meter)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPasswordConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `complexity`.
-    pub fn complexity(mut self, value: impl Into<bool>) -> Self {
-        self.complexity = Some(value.into());
-        self
-    }
-
-    /// Sets `hash`.
-    pub fn hash(mut self, value: impl Into<FormFieldPasswordConfigHashEnum>) -> Self {
-        self.hash = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `nist`.
-    pub fn nist(mut self, value: impl Into<bool>) -> Self {
-        self.nist = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets `strength_meter`.
-    pub fn strength_meter(mut self, value: impl Into<bool>) -> Self {
-        self.strength_meter = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+    /// The values of `FlowActionWhatsappSendMessageParamsType`.
+    pub enum FlowActionWhatsappSendMessageParamsType {
+        /// `AUDIO`
+        Audio = "AUDIO",
+        /// `CONTACTS`
+        Contacts = "CONTACTS",
+        /// `DOCUMENT`
+        Document = "DOCUMENT",
+        /// `IMAGE`
+        Image = "IMAGE",
+        /// `INTERACTIVE`
+        Interactive = "INTERACTIVE",
+        /// `LOCATION`
+        Location = "LOCATION",
+        /// `STICKER`
+        Sticker = "STICKER",
+        /// `TEMPLATE`
+        Template = "TEMPLATE",
+        /// `TEXT`
+        Text = "TEXT",
     }
 }
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `FormFieldPasswordConfigHashEnum`.
-    pub enum FormFieldPasswordConfigHashEnum {
-        /// `NONE`
-        None = "NONE",
-        /// `MD5`
-        Md5 = "MD5",
-        /// `SHA1`
-        Sha1 = "SHA1",
-        /// `SHA256`
-        Sha256 = "SHA256",
-        /// `SHA512`
-        Sha512 = "SHA512",
+    /// The values of `FlowActionWhatsappSendMessageType`.
+    pub enum FlowActionWhatsappSendMessageType {
+        /// `WHATSAPP`
+        Whatsapp = "WHATSAPP",
     }
 }
 
-#[cfg(feature = "full")]
-/// The `FormFieldPayment` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPayment {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldPayment::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldPaymentConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPayment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPayment")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPayment {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPayment {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldPaymentConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPaymentConfig {
-    /// The `charge` field.
-    pub charge: FormFieldPaymentConfigCharge,
-    /// The `credentials` field.
-    pub credentials: FormFieldPaymentConfigCredentials,
-    /// The `customer` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer: Option<Map<String, Value>>,
-    /// The `fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<FormFieldPaymentConfigFields>,
-    /// The `provider` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<FormFieldPaymentConfigProviderEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPaymentConfig")
-            .field("charge", &self.charge)
-            .field("credentials", &REDACTED)
-            .field("customer", &Keys(&self.customer))
-            .field("fields", &self.fields)
-            .field("provider", &self.provider)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPaymentConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        charge: impl Into<FormFieldPaymentConfigCharge>,
-        credentials: impl Into<FormFieldPaymentConfigCredentials>,
-    ) -> Self {
-        Self {
-            charge: charge.into(),
-            credentials: credentials.into(),
-            customer: None,
-            fields: None,
-            provider: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `customer`.
-    pub fn customer(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.customer = Some(value.into());
-        self
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<FormFieldPaymentConfigFields>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `provider`.
-    pub fn provider(mut self, value: impl Into<FormFieldPaymentConfigProviderEnum>) -> Self {
-        self.provider = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// One of the shapes of `FormFieldPaymentConfigCharge`.
+#[cfg(feature = "flows")]
+/// One of the shapes of `FlowActionXml`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum FormFieldPaymentConfigCharge {
+pub enum FlowActionXml {
     /// The `Map<String, Value>` shape.
     Object(Map<String, Value>),
     /// JSON this version cannot tell apart, kept as received.
     Other(Value),
 }
 
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldPaymentConfigCharge {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionXml {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -2629,15 +2516,15 @@ impl<'de> Deserialize<'de> for FormFieldPaymentConfigCharge {
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Object(v) => Self::Object(v),
             Wire::Other(v) => {
-                other("FormFieldPaymentConfigCharge", &v);
+                other("FlowActionXml", &v);
                 Self::Other(v)
             }
         })
     }
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfigCharge {
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionXml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
@@ -2647,486 +2534,124 @@ impl fmt::Debug for FormFieldPaymentConfigCharge {
 }
 
 #[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigChargeOneOff` object.
+/// The `FlowActionXmlParseXml` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormFieldPaymentConfigChargeOneOff {
-    /// The `one_off` field.
-    pub one_off: FormFieldPaymentConfigChargeOneOffOneOff,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfigChargeOneOff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPaymentConfigChargeOneOff")
-            .field("one_off", &self.one_off)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPaymentConfigChargeOneOff {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(one_off: impl Into<FormFieldPaymentConfigChargeOneOffOneOff>) -> Self {
-        Self {
-            one_off: one_off.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldPaymentConfigChargeOneOffCurrencyEnum`.
-    pub enum FormFieldPaymentConfigChargeOneOffCurrencyEnum {
-        /// `AUD`
-        Aud = "AUD",
-        /// `CAD`
-        Cad = "CAD",
-        /// `CHF`
-        Chf = "CHF",
-        /// `EUR`
-        Eur = "EUR",
-        /// `GBP`
-        Gbp = "GBP",
-        /// `INR`
-        Inr = "INR",
-        /// `MXN`
-        Mxn = "MXN",
-        /// `SEK`
-        Sek = "SEK",
-        /// `USD`
-        Usd = "USD",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigChargeOneOffOneOff` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPaymentConfigChargeOneOffOneOff {
-    /// The `amount` field.
-    pub amount: FormFieldPaymentConfigChargeOneOffOneOffAmount,
-    /// The `currency` field.
-    pub currency: FormFieldPaymentConfigChargeOneOffCurrencyEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfigChargeOneOffOneOff {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPaymentConfigChargeOneOffOneOff")
-            .field("amount", &self.amount)
-            .field("currency", &self.currency)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPaymentConfigChargeOneOffOneOff {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        amount: impl Into<FormFieldPaymentConfigChargeOneOffOneOffAmount>,
-        currency: impl Into<FormFieldPaymentConfigChargeOneOffCurrencyEnum>,
-    ) -> Self {
-        Self {
-            amount: amount.into(),
-            currency: currency.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigChargeOneOffOneOffAmount` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FormFieldPaymentConfigChargeOneOffOneOffAmount = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigChargeSubscription` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPaymentConfigChargeSubscription {
-    /// The `subscription` field.
-    pub subscription: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfigChargeSubscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPaymentConfigChargeSubscription")
-            .field("subscription", &Keys(&self.subscription))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPaymentConfigChargeSubscription {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(subscription: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            subscription: subscription.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldPaymentConfigChargeTypeOneOffConst`.
-    pub enum FormFieldPaymentConfigChargeTypeOneOffConst {
-        /// `ONE_OFF`
-        OneOff = "ONE_OFF",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldPaymentConfigChargeTypeSubscriptionConst`.
-    pub enum FormFieldPaymentConfigChargeTypeSubscriptionConst {
-        /// `SUBSCRIPTION`
-        Subscription = "SUBSCRIPTION",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigCredentials` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPaymentConfigCredentials {
-    /// The `private_key` field.
-    pub private_key: String,
-    /// The `public_key` field.
-    pub public_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfigCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPaymentConfigCredentials")
-            .field("private_key", &REDACTED)
-            .field("public_key", &self.public_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPaymentConfigCredentials {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(private_key: impl Into<String>, public_key: impl Into<String>) -> Self {
-        Self {
-            private_key: private_key.into(),
-            public_key: public_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigCustomer` schema.
-pub type FormFieldPaymentConfigCustomer = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigFieldProperties` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPaymentConfigFieldProperties {
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfigFieldProperties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPaymentConfigFieldProperties")
-            .field("label", &self.label)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPaymentConfigFieldProperties {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigFields` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldPaymentConfigFields {
-    /// The `card_number` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_number: Option<FormFieldPaymentConfigFieldProperties>,
-    /// The `expiration_date` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expiration_date: Option<FormFieldPaymentConfigFieldProperties>,
-    /// The `security_code` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_code: Option<FormFieldPaymentConfigFieldProperties>,
-    /// The `trustmarks` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trustmarks: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldPaymentConfigFields {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldPaymentConfigFields")
-            .field("card_number", &self.card_number)
-            .field("expiration_date", &self.expiration_date)
-            .field("security_code", &self.security_code)
-            .field("trustmarks", &self.trustmarks)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldPaymentConfigFields {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `card_number`.
-    pub fn card_number(mut self, value: impl Into<FormFieldPaymentConfigFieldProperties>) -> Self {
-        self.card_number = Some(value.into());
-        self
-    }
-
-    /// Sets `expiration_date`.
-    pub fn expiration_date(
-        mut self,
-        value: impl Into<FormFieldPaymentConfigFieldProperties>,
-    ) -> Self {
-        self.expiration_date = Some(value.into());
-        self
-    }
-
-    /// Sets `security_code`.
-    pub fn security_code(
-        mut self,
-        value: impl Into<FormFieldPaymentConfigFieldProperties>,
-    ) -> Self {
-        self.security_code = Some(value.into());
-        self
-    }
-
-    /// Sets `trustmarks`.
-    pub fn trustmarks(mut self, value: impl Into<bool>) -> Self {
-        self.trustmarks = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigProviderEnum` schema.
-///
-/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
-pub type FormFieldPaymentConfigProviderEnum = FlowActionStripeAddTaxIdType;
-
-#[cfg(feature = "full")]
-/// The `FormFieldPaymentConfigSubscription` schema.
-pub type FormFieldPaymentConfigSubscription = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FormFieldSocial` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldSocial {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldSocial::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldSocialConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+pub struct FlowActionXmlParseXml {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionXmlParseXmlParams,
+    /// Always `XML`.
+    #[serde(rename = "type")]
+    pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormFieldSocial {
+impl<'de> Deserialize<'de> for FlowActionXmlParseXml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionXmlParseXml {
+    const NAME: &'static str = "FlowActionXmlParseXml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "XML")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlParseXml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldSocial")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
+        f.debug_struct("FlowActionXmlParseXml")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FormFieldSocial {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldSocial {
+impl FlowActionXmlParseXml {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlParseXmlParams>) -> Self {
         Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
+            alias: None,
+            allow_failure: None,
             id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
+            mask_output: None,
+            params: params.into(),
+            type_: "XML".to_owned(),
             extra: Map::new(),
         }
     }
 
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldSocialConfig>) -> Self {
-        self.config = Some(value.into());
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
         self
     }
 
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
         self
     }
 
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
         self
     }
 
@@ -3138,7 +2663,211 @@ impl FormFieldSocial {
 }
 
 #[cfg(feature = "full")]
-/// The `FormFieldSocialConfig` schema.
+/// The `FlowActionXmlParseXmlParams` object.
 ///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type FormFieldSocialConfig = ClientAddonOag;
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlParseXmlParams {
+    /// The `xml` field.
+    pub xml: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionXmlParseXmlParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionXmlParseXmlParams {
+    const NAME: &'static str = "FlowActionXmlParseXmlParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_xml = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "xml" => f_xml = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            xml: object::missing(f_xml, "xml")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlParseXmlParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlParseXmlParams")
+            .field("xml", &self.xml)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlParseXmlParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(xml: impl Into<String>) -> Self {
+        Self {
+            xml: xml.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionXmlParseXmlType`.
+    pub enum FlowActionXmlParseXmlType {
+        /// `XML`
+        Xml = "XML",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlSerializeXml` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlSerializeXml {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionXmlSerializeXmlParams,
+    /// Always `XML`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionXmlSerializeXml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionXmlSerializeXml {
+    const NAME: &'static str = "FlowActionXmlSerializeXml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "XML")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlSerializeXml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlSerializeXml")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlSerializeXml {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlSerializeXmlParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "XML".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}

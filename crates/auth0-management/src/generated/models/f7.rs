@@ -10,113 +10,77 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
-/// The `FormFieldTel` object.
+/// The `FlowActionXmlSerializeXmlParams` object.
+///
+/// Also named [`FlowActionJsonSerializeJsonParams`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormFieldTel {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldTel::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldTelConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
+pub struct FlowActionXmlSerializeXmlParams {
+    /// The `object` field.
+    pub object: FlowActionXmlSerializeXmlParamsObject,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormFieldTel {
+impl<'de> Deserialize<'de> for FlowActionXmlSerializeXmlParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionXmlSerializeXmlParams {
+    const NAME: &'static str = "FlowActionXmlSerializeXmlParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "object" => f_object = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlSerializeXmlParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTel")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
+        f.debug_struct("FlowActionXmlSerializeXmlParams")
+            .field("object", &self.object)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FormFieldTel {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldTel {
+impl FlowActionXmlSerializeXmlParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
+    pub fn new(object: impl Into<FlowActionXmlSerializeXmlParamsObject>) -> Self {
         Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
+            object: object.into(),
             extra: Map::new(),
         }
     }
 
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldTelConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
     /// Sets a field this version does not model.
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
@@ -125,704 +89,137 @@ impl FormFieldTel {
 }
 
 #[cfg(feature = "full")]
-/// The `FormFieldTelConfig` object.
+/// The `FlowActionXmlSerializeXmlParamsObject` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldTelConfig {
-    /// The `country_picker` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_picker: Option<bool>,
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `max_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// The `min_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// The `strings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strings: Option<FormFieldTelConfigStrings>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`LogDate`]: the API description gives both the same schema.
+pub type FlowActionXmlSerializeXmlParamsObject = LogDate;
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormFieldTelConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTelConfig")
-            .field("country_picker", &self.country_picker)
-            .field("default_value", &self.default_value)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("placeholder", &self.placeholder)
-            .field("strings", &self.strings)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The `FlowActionXmlSerializeXmlParamsObjectObject` schema.
+pub type FlowActionXmlSerializeXmlParamsObjectObject = Map<String, Value>;
 
 #[cfg(feature = "full")]
-impl FormFieldTelConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `country_picker`.
-    pub fn country_picker(mut self, value: impl Into<bool>) -> Self {
-        self.country_picker = Some(value.into());
-        self
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets `strings`.
-    pub fn strings(mut self, value: impl Into<FormFieldTelConfigStrings>) -> Self {
-        self.strings = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldTelConfigStrings` object.
+/// The `FlowActionXmlSerializeXmlType` schema.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldTelConfigStrings {
-    /// The `filter_placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter_placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// The same type as [`FlowActionXmlParseXmlType`]: the API description gives both the same schema.
+pub type FlowActionXmlSerializeXmlType = FlowActionXmlParseXmlType;
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormFieldTelConfigStrings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTelConfigStrings")
-            .field("filter_placeholder", &self.filter_placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
+/// The `FlowActionZapier` schema.
+pub type FlowActionZapier = FlowActionZapierTriggerWebhook;
 
-#[cfg(feature = "full")]
-impl FormFieldTelConfigStrings {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `filter_placeholder`.
-    pub fn filter_placeholder(mut self, value: impl Into<String>) -> Self {
-        self.filter_placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldText` object.
+#[cfg(feature = "flows")]
+/// The `FlowActionZapierTriggerWebhook` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormFieldText {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldText::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldTextConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldText")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldText {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldText {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldTextConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldTextConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldTextConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `max_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// The `min_length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `multiline` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multiline: Option<bool>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldTextConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTextConfig")
-            .field("default_value", &self.default_value)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("multiline", &self.multiline)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldTextConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `multiline`.
-    pub fn multiline(mut self, value: impl Into<bool>) -> Self {
-        self.multiline = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeBooleanConst`.
-    pub enum FormFieldTypeBooleanConst {
-        /// `BOOLEAN`
-        Boolean = "BOOLEAN",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeCardsConst`.
-    pub enum FormFieldTypeCardsConst {
-        /// `CARDS`
-        Cards = "CARDS",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeChoiceConst`.
-    pub enum FormFieldTypeChoiceConst {
-        /// `CHOICE`
-        Choice = "CHOICE",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeCustomConst`.
-    pub enum FormFieldTypeCustomConst {
-        /// `CUSTOM`
-        Custom = "CUSTOM",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeDateConst`.
-    pub enum FormFieldTypeDateConst {
-        /// `DATE`
-        Date = "DATE",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeDropdownConst`.
-    pub enum FormFieldTypeDropdownConst {
-        /// `DROPDOWN`
-        Dropdown = "DROPDOWN",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeEmailConst`.
-    pub enum FormFieldTypeEmailConst {
-        /// `EMAIL`
-        Email = "EMAIL",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeFileConst`.
-    pub enum FormFieldTypeFileConst {
-        /// `FILE`
-        File = "FILE",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeLegalConst`.
-    pub enum FormFieldTypeLegalConst {
-        /// `LEGAL`
-        Legal = "LEGAL",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeNumberConst`.
-    pub enum FormFieldTypeNumberConst {
-        /// `NUMBER`
-        Number = "NUMBER",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypePasswordConst`.
-    pub enum FormFieldTypePasswordConst {
-        /// `PASSWORD`
-        Password = "PASSWORD",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypePaymentConst`.
-    pub enum FormFieldTypePaymentConst {
-        /// `PAYMENT`
-        Payment = "PAYMENT",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeSocialConst`.
-    pub enum FormFieldTypeSocialConst {
-        /// `SOCIAL`
-        Social = "SOCIAL",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeTelConst`.
-    pub enum FormFieldTypeTelConst {
-        /// `TEL`
-        Tel = "TEL",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeTextConst`.
-    pub enum FormFieldTypeTextConst {
-        /// `TEXT`
-        Text = "TEXT",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldTypeUrlConst`.
-    pub enum FormFieldTypeUrlConst {
-        /// `URL`
-        Url = "URL",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldUrl` object.
-///
-/// Also named [`FormFieldEmail`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldUrl {
-    /// Always `FIELD`.
-    #[serde(deserialize_with = "FormFieldUrl::constant_category")]
-    pub category: String,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldUrlConfig>,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldUrl")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldUrl {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "FIELD")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldUrl {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldUrlConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldUrlConfig` object.
-///
-/// Also named [`FormFieldEmailConfig`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFieldUrlConfig {
-    /// The `default_value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `placeholder` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldUrlConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldUrlConfig")
-            .field("default_value", &self.default_value)
-            .field("placeholder", &self.placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldUrlConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFlow` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormFlow {
+pub struct FlowActionZapierTriggerWebhook {
+    /// Always `TRIGGER_WEBHOOK`.
+    pub action: String,
     /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
-    /// The `config` field.
-    pub config: FormFlowConfig,
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
     /// The `id` field.
     pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionZapierTriggerWebhookParams,
+    /// Always `ZAPIER`.
+    #[serde(rename = "type")]
+    pub type_: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFlow {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionZapierTriggerWebhook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionZapierTriggerWebhook {
+    const NAME: &'static str = "FlowActionZapierTriggerWebhook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_alias = Default::default();
+        let mut f_allow_failure = Default::default();
+        let mut f_id = None;
+        let mut f_mask_output = Default::default();
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => {
+                    f_action = Some(object::constant(de_map.next_value()?, "TRIGGER_WEBHOOK")?)
+                }
+                "alias" => f_alias = de_map.next_value()?,
+                "allow_failure" => f_allow_failure = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "mask_output" => f_mask_output = de_map.next_value()?,
+                "params" => f_params = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "ZAPIER")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            alias: f_alias,
+            allow_failure: f_allow_failure,
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output,
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionZapierTriggerWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFlow")
+        f.debug_struct("FlowActionZapierTriggerWebhook")
+            .field("action", &self.action)
             .field("alias", &self.alias)
-            .field("config", &self.config)
-            .field("coordinates", &self.coordinates)
+            .field("allow_failure", &self.allow_failure)
             .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "full")]
-impl FormFlow {
+#[cfg(feature = "flows")]
+impl FlowActionZapierTriggerWebhook {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFlowConfig>, id: impl Into<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionZapierTriggerWebhookParams>,
+    ) -> Self {
         Self {
+            action: "TRIGGER_WEBHOOK".to_owned(),
             alias: None,
-            config: config.into(),
-            coordinates: None,
+            allow_failure: None,
             id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "ZAPIER".to_owned(),
             extra: Map::new(),
         }
     }
@@ -833,9 +230,15 @@ impl FormFlow {
         self
     }
 
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
         self
     }
 
@@ -847,48 +250,90 @@ impl FormFlow {
 }
 
 #[cfg(feature = "full")]
-/// The `FormFlowConfig` object.
+string_enum! {
+    /// The values of `FlowActionZapierTriggerWebhookAction`.
+    pub enum FlowActionZapierTriggerWebhookAction {
+        /// `TRIGGER_WEBHOOK`
+        TriggerWebhook = "TRIGGER_WEBHOOK",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowActionZapierTriggerWebhookParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormFlowConfig {
-    /// The `flow_id` field.
-    pub flow_id: String,
-    /// The `next_node` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_node: Option<FormNodePointer>,
+pub struct FlowActionZapierTriggerWebhookParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<FlowActionZapierTriggerWebhookParamsMethod>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFlowConfig {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowActionZapierTriggerWebhookParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowActionZapierTriggerWebhookParams {
+    const NAME: &'static str = "FlowActionZapierTriggerWebhookParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_method = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "method" => f_method = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            method: f_method,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowActionZapierTriggerWebhookParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFlowConfig")
-            .field("flow_id", &self.flow_id)
-            .field("next_node", &self.next_node)
+        f.debug_struct("FlowActionZapierTriggerWebhookParams")
+            .field("connection_id", &self.connection_id)
+            .field("method", &self.method)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "full")]
-impl FormFlowConfig {
+#[cfg(feature = "flows")]
+impl FlowActionZapierTriggerWebhookParams {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(flow_id: impl Into<String>) -> Self {
+    pub fn new(connection_id: impl Into<String>) -> Self {
         Self {
-            flow_id: flow_id.into(),
-            next_node: None,
+            connection_id: connection_id.into(),
+            method: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `next_node`.
-    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.next_node = Some(value.into());
+    /// Sets `method`.
+    pub fn method(mut self, value: impl Into<FlowActionZapierTriggerWebhookParamsMethod>) -> Self {
+        self.method = Some(value.into());
         self
     }
 
@@ -899,52 +344,1684 @@ impl FormFlowConfig {
     }
 }
 
-#[cfg(feature = "forms")]
-/// The `FormHiddenField` object.
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowActionZapierTriggerWebhookParamsMethod`.
+    pub enum FlowActionZapierTriggerWebhookParamsMethod {
+        /// `GET`
+        Get = "GET",
+        /// `POST`
+        Post = "POST",
+        /// `PUT`
+        Put = "PUT",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionZapierTriggerWebhookType`.
+    pub enum FlowActionZapierTriggerWebhookType {
+        /// `ZAPIER`
+        Zapier = "ZAPIER",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Flow execution debug.
+pub type FlowExecutionDebug = Map<String, Value>;
+
+#[cfg(feature = "flows")]
+/// The `FlowExecutionSummary` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormHiddenField {
-    /// The `key` field.
-    pub key: String,
-    /// The `value` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+pub struct FlowExecutionSummary {
+    /// The ISO 8601 formatted date when this flow execution was created.
+    pub created_at: String,
+    /// The ISO 8601 formatted date when this flow execution ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
+    /// Flow execution identifier
+    pub id: String,
+    /// Journey id
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journey_id: Option<String>,
+    /// The ISO 8601 formatted date when this flow execution started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// Execution status
+    pub status: String,
+    /// Trace id
+    pub trace_id: String,
+    /// The ISO 8601 formatted date when this flow execution was updated.
+    pub updated_at: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormHiddenField {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowExecutionSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowExecutionSummary {
+    const NAME: &'static str = "FlowExecutionSummary";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_ended_at = Default::default();
+        let mut f_id = None;
+        let mut f_journey_id = Default::default();
+        let mut f_started_at = Default::default();
+        let mut f_status = None;
+        let mut f_trace_id = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "ended_at" => f_ended_at = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "journey_id" => f_journey_id = de_map.next_value()?,
+                "started_at" => f_started_at = de_map.next_value()?,
+                "status" => f_status = Some(de_map.next_value()?),
+                "trace_id" => f_trace_id = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            ended_at: f_ended_at,
+            id: object::missing(f_id, "id")?,
+            journey_id: f_journey_id,
+            started_at: f_started_at,
+            status: object::missing(f_status, "status")?,
+            trace_id: object::missing(f_trace_id, "trace_id")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowExecutionSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormHiddenField")
-            .field("key", &self.key)
+        f.debug_struct("FlowExecutionSummary")
+            .field("created_at", &self.created_at)
+            .field("ended_at", &self.ended_at)
+            .field("id", &self.id)
+            .field("journey_id", &self.journey_id)
+            .field("started_at", &self.started_at)
+            .field("status", &self.status)
+            .field("trace_id", &self.trace_id)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowSummary` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowSummary {
+    /// The `created_at` field.
+    pub created_at: String,
+    /// The `executed_at` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executed_at: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `name` field.
+    pub name: String,
+    /// The `updated_at` field.
+    pub updated_at: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowSummary {
+    const NAME: &'static str = "FlowSummary";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_executed_at = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "executed_at" => f_executed_at = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            executed_at: f_executed_at,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowSummary")
+            .field("created_at", &self.created_at)
+            .field("executed_at", &self.executed_at)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("updated_at", &self.updated_at)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupApiKey {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// Always `API_KEY`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupApiKey {
+    const NAME: &'static str = "FlowsVaultConnectioSetupApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_key = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_key" => f_api_key = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_key: object::missing(f_api_key, "api_key")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupApiKey")
+            .field("api_key", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            type_: "API_KEY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// The `base_url` field.
+    pub base_url: String,
+    /// Always `API_KEY`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    const NAME: &'static str = "FlowsVaultConnectioSetupApiKeyWithBaseUrl";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_key = None;
+        let mut f_base_url = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_key" => f_api_key = Some(de_map.next_value()?),
+                "base_url" => f_base_url = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_key: object::missing(f_api_key, "api_key")?,
+            base_url: object::missing(f_base_url, "base_url")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupApiKeyWithBaseUrl")
+            .field("api_key", &REDACTED)
+            .field("base_url", &self.base_url)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupApiKeyWithBaseUrl {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(api_key: impl Into<String>, base_url: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            base_url: base_url.into(),
+            type_: "API_KEY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupBigqueryOauthJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupBigqueryOauthJwt {
+    /// The `client_email` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
+    /// The `private_key` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    /// The `project_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<FlowsVaultConnectioSetupTypeOauthJwtEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupBigqueryOauthJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupBigqueryOauthJwt {
+    const NAME: &'static str = "FlowsVaultConnectioSetupBigqueryOauthJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_email = Default::default();
+        let mut f_private_key = Default::default();
+        let mut f_project_id = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_email" => f_client_email = de_map.next_value()?,
+                "private_key" => f_private_key = de_map.next_value()?,
+                "project_id" => f_project_id = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_email: f_client_email,
+            private_key: f_private_key,
+            project_id: f_project_id,
+            type_: f_type_,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupBigqueryOauthJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupBigqueryOauthJwt")
+            .field("client_email", &self.client_email)
+            .field("private_key", &self.private_key.as_ref().map(|_| REDACTED))
+            .field("project_id", &self.project_id)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupBigqueryOauthJwt {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `client_email`.
+    pub fn client_email(mut self, value: impl Into<String>) -> Self {
+        self.client_email = Some(value.into());
+        self
+    }
+
+    /// Sets `private_key`.
+    pub fn private_key(mut self, value: impl Into<String>) -> Self {
+        self.private_key = Some(value.into());
+        self
+    }
+
+    /// Sets `project_id`.
+    pub fn project_id(mut self, value: impl Into<String>) -> Self {
+        self.project_id = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<FlowsVaultConnectioSetupTypeOauthJwtEnum>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupHttpBearer` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupHttpBearer {
+    /// The `token` field.
+    pub token: String,
+    /// Always `BEARER`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupHttpBearer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupHttpBearer {
+    const NAME: &'static str = "FlowsVaultConnectioSetupHttpBearer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_token = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "token" => f_token = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "BEARER")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            token: object::missing(f_token, "token")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupHttpBearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupHttpBearer")
+            .field("token", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupHttpBearer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            type_: "BEARER".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupJwt {
+    /// The `algorithm` field.
+    pub algorithm: FlowsVaultConnectioSetupJwtAlgorithmEnum,
+    /// Always `JWT`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupJwt {
+    const NAME: &'static str = "FlowsVaultConnectioSetupJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm" => f_algorithm = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm: object::missing(f_algorithm, "algorithm")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupJwt")
+            .field("algorithm", &self.algorithm)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(algorithm: impl Into<FlowsVaultConnectioSetupJwtAlgorithmEnum>) -> Self {
+        Self {
+            algorithm: algorithm.into(),
+            type_: "JWT".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupJwtAlgorithmEnum`.
+    pub enum FlowsVaultConnectioSetupJwtAlgorithmEnum {
+        /// `HS256`
+        Hs256 = "HS256",
+        /// `HS384`
+        Hs384 = "HS384",
+        /// `HS512`
+        Hs512 = "HS512",
+        /// `RS256`
+        Rs256 = "RS256",
+        /// `RS384`
+        Rs384 = "RS384",
+        /// `RS512`
+        Rs512 = "RS512",
+        /// `ES256`
+        Es256 = "ES256",
+        /// `ES384`
+        Es384 = "ES384",
+        /// `ES512`
+        Es512 = "ES512",
+        /// `PS256`
+        Ps256 = "PS256",
+        /// `PS384`
+        Ps384 = "PS384",
+        /// `PS512`
+        Ps512 = "PS512",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupMailjetApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupMailjetApiKey {
+    /// The `api_key` field.
+    pub api_key: String,
+    /// The `secret_key` field.
+    pub secret_key: String,
+    /// Always `API_KEY`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupMailjetApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupMailjetApiKey {
+    const NAME: &'static str = "FlowsVaultConnectioSetupMailjetApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_key = None;
+        let mut f_secret_key = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_key" => f_api_key = Some(de_map.next_value()?),
+                "secret_key" => f_secret_key = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_key: object::missing(f_api_key, "api_key")?,
+            secret_key: object::missing(f_secret_key, "secret_key")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupMailjetApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupMailjetApiKey")
+            .field("api_key", &REDACTED)
+            .field("secret_key", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupMailjetApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(api_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            secret_key: secret_key.into(),
+            type_: "API_KEY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupOauthApp` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupOauthApp {
+    /// The `audience` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The `client_id` field.
+    pub client_id: String,
+    /// The `client_secret` field.
+    pub client_secret: String,
+    /// The `domain` field.
+    pub domain: String,
+    /// Always `OAUTH_APP`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupOauthApp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupOauthApp {
+    const NAME: &'static str = "FlowsVaultConnectioSetupOauthApp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_domain = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "client_secret" => f_client_secret = Some(de_map.next_value()?),
+                "domain" => f_domain = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "OAUTH_APP")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            client_id: object::missing(f_client_id, "client_id")?,
+            client_secret: object::missing(f_client_secret, "client_secret")?,
+            domain: object::missing(f_domain, "domain")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupOauthApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupOauthApp")
+            .field("audience", &self.audience)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("domain", &self.domain)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupOauthApp {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        domain: impl Into<String>,
+    ) -> Self {
+        Self {
+            audience: None,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            domain: domain.into(),
+            type_: "OAUTH_APP".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupOauthCode {
+    /// The `code` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<FlowsVaultConnectioSetupTypeOauthCodeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupOauthCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupOauthCode {
+    const NAME: &'static str = "FlowsVaultConnectioSetupOauthCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: f_code,
+            type_: f_type_,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupOauthCode")
+            .field("code", &self.code)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupOauthCode {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `code`.
+    pub fn code(mut self, value: impl Into<String>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<FlowsVaultConnectioSetupTypeOauthCodeEnum>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupSecretApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupSecretApiKey {
+    /// The `secret_key` field.
+    pub secret_key: String,
+    /// Always `API_KEY`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupSecretApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupSecretApiKey {
+    const NAME: &'static str = "FlowsVaultConnectioSetupSecretApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_secret_key = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "secret_key" => f_secret_key = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            secret_key: object::missing(f_secret_key, "secret_key")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupSecretApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupSecretApiKey")
+            .field("secret_key", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupSecretApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(secret_key: impl Into<String>) -> Self {
+        Self {
+            secret_key: secret_key.into(),
+            type_: "API_KEY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupStripeKeyPair` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupStripeKeyPair {
+    /// The `private_key` field.
+    pub private_key: String,
+    /// The `public_key` field.
+    pub public_key: String,
+    /// Always `KEY_PAIR`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupStripeKeyPair {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupStripeKeyPair {
+    const NAME: &'static str = "FlowsVaultConnectioSetupStripeKeyPair";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_private_key = None;
+        let mut f_public_key = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "private_key" => f_private_key = Some(de_map.next_value()?),
+                "public_key" => f_public_key = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "KEY_PAIR")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            private_key: object::missing(f_private_key, "private_key")?,
+            public_key: object::missing(f_public_key, "public_key")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupStripeKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupStripeKeyPair")
+            .field("private_key", &REDACTED)
+            .field("public_key", &self.public_key)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupStripeKeyPair {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(private_key: impl Into<String>, public_key: impl Into<String>) -> Self {
+        Self {
+            private_key: private_key.into(),
+            public_key: public_key.into(),
+            type_: "KEY_PAIR".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupToken` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupToken {
+    /// The `token` field.
+    pub token: String,
+    /// Always `TOKEN`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupToken {
+    const NAME: &'static str = "FlowsVaultConnectioSetupToken";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_token = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "token" => f_token = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TOKEN")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            token: object::missing(f_token, "token")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupToken")
+            .field("token", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupToken {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            type_: "TOKEN".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupTwilioApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupTwilioApiKey {
+    /// The `account_id` field.
+    pub account_id: String,
+    /// The `api_key` field.
+    pub api_key: String,
+    /// Always `API_KEY`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupTwilioApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupTwilioApiKey {
+    const NAME: &'static str = "FlowsVaultConnectioSetupTwilioApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_account_id = None;
+        let mut f_api_key = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "account_id" => f_account_id = Some(de_map.next_value()?),
+                "api_key" => f_api_key = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            account_id: object::missing(f_account_id, "account_id")?,
+            api_key: object::missing(f_api_key, "api_key")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupTwilioApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupTwilioApiKey")
+            .field("account_id", &self.account_id)
+            .field("api_key", &REDACTED)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupTwilioApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(account_id: impl Into<String>, api_key: impl Into<String>) -> Self {
+        Self {
+            account_id: account_id.into(),
+            api_key: api_key.into(),
+            type_: "API_KEY".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeApiKeyEnum`.
+    pub enum FlowsVaultConnectioSetupTypeApiKeyEnum {
+        /// `API_KEY`
+        ApiKey = "API_KEY",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeBearerEnum`.
+    pub enum FlowsVaultConnectioSetupTypeBearerEnum {
+        /// `BEARER`
+        Bearer = "BEARER",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowsVaultConnectioSetupTypeJwtEnum` schema.
+///
+/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectioSetupTypeJwtEnum = FlowActionJwtSignJwtType;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeKeyPairEnum`.
+    pub enum FlowsVaultConnectioSetupTypeKeyPairEnum {
+        /// `KEY_PAIR`
+        KeyPair = "KEY_PAIR",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeOauthAppEnum`.
+    pub enum FlowsVaultConnectioSetupTypeOauthAppEnum {
+        /// `OAUTH_APP`
+        OauthApp = "OAUTH_APP",
+    }
+}
+
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeOauthCodeEnum`.
+    pub enum FlowsVaultConnectioSetupTypeOauthCodeEnum {
+        /// `OAUTH_CODE`
+        OauthCode = "OAUTH_CODE",
+    }
+}
+
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeOauthJwtEnum`.
+    pub enum FlowsVaultConnectioSetupTypeOauthJwtEnum {
+        /// `OAUTH_JWT`
+        OauthJwt = "OAUTH_JWT",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeTokenEnum`.
+    pub enum FlowsVaultConnectioSetupTypeTokenEnum {
+        /// `TOKEN`
+        Token = "TOKEN",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowsVaultConnectioSetupTypeWebhookEnum`.
+    pub enum FlowsVaultConnectioSetupTypeWebhookEnum {
+        /// `WEBHOOK`
+        Webhook = "WEBHOOK",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectioSetupWebhook` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectioSetupWebhook {
+    /// Always `WEBHOOK`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The `url` field.
+    pub url: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectioSetupWebhook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectioSetupWebhook {
+    const NAME: &'static str = "FlowsVaultConnectioSetupWebhook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_type_ = None;
+        let mut f_url = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "WEBHOOK")?),
+                "url" => f_url = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            type_: object::missing(f_type_, "type")?,
+            url: object::missing(f_url, "url")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectioSetupWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectioSetupWebhook")
+            .field("type_", &self.type_)
+            .field("url", &self.url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectioSetupWebhook {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            type_: "WEBHOOK".to_owned(),
+            url: url.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionActivecampaignListContactsType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdActivecampaignEnum = FlowActionActivecampaignListContactsType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionAirtableListRecordsType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdAirtableEnum = FlowActionAirtableListRecordsType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdAuth0Enum = FlowActionAuth0GetUserType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionBigqueryInsertRowsType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdBigqueryEnum = FlowActionBigqueryInsertRowsType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionClearbitFindPersonType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdClearbitEnum = FlowActionClearbitFindPersonType;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Flows Vault Connection app identifier.
+    pub enum FlowsVaultConnectionAppIdDocusignEnum {
+        /// `DOCUSIGN`
+        Docusign = "DOCUSIGN",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionGoogleSheetsAddRowType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdGoogleSheetsEnum = FlowActionGoogleSheetsAddRowType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionHttpSendRequestType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdHttpEnum = FlowActionHttpSendRequestType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionHubspotGetContactType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdHubspotEnum = FlowActionHubspotGetContactType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionJwtSignJwtType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdJwtEnum = FlowActionJwtSignJwtType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionMailchimpUpsertMemberType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdMailchimpEnum = FlowActionMailchimpUpsertMemberType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionMailjetSendEmailType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdMailjetEnum = FlowActionMailjetSendEmailType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdPipedriveEnum = FlowActionPipedriveAddDealType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionSalesforceGetLeadType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdSalesforceEnum = FlowActionSalesforceGetLeadType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionSendgridSendEmailType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdSendgridEnum = FlowActionSendgridSendEmailType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionSlackPostMessageType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdSlackEnum = FlowActionSlackPostMessageType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionStripeAddTaxIdType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdStripeEnum = FlowActionStripeAddTaxIdType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionTelegramSendMessageType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdTelegramEnum = FlowActionTelegramSendMessageType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionTwilioSendSmsType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdTwilioEnum = FlowActionTwilioSendSmsType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionWhatsappSendMessageType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdWhatsappEnum = FlowActionWhatsappSendMessageType;
+
+#[cfg(feature = "full")]
+/// Flows Vault Connection app identifier.
+///
+/// The same type as [`FlowActionZapierTriggerWebhookType`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionAppIdZapierEnum = FlowActionZapierTriggerWebhookType;
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectionHttpApiKeySetup` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowsVaultConnectionHttpApiKeySetup {
+    /// The `in` field.
+    #[serde(rename = "in")]
+    pub in_: FlowsVaultConnectionHttpApiKeySetupInEnum,
+    /// The `name` field.
+    pub name: String,
+    /// Always `API_KEY`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The `value` field.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectionHttpApiKeySetup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectionHttpApiKeySetup {
+    const NAME: &'static str = "FlowsVaultConnectionHttpApiKeySetup";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_in_ = None;
+        let mut f_name = None;
+        let mut f_type_ = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "in" => f_in_ = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            in_: object::missing(f_in_, "in")?,
+            name: object::missing(f_name, "name")?,
+            type_: object::missing(f_type_, "type")?,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectionHttpApiKeySetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowsVaultConnectionHttpApiKeySetup")
+            .field("in_", &self.in_)
+            .field("name", &self.name)
+            .field("type_", &self.type_)
             .field("value", &self.value)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "forms")]
-impl FormHiddenField {
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectionHttpApiKeySetup {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(key: impl Into<String>) -> Self {
+    pub fn new(
+        in_: impl Into<FlowsVaultConnectionHttpApiKeySetupInEnum>,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
         Self {
-            key: key.into(),
-            value: None,
+            in_: in_.into(),
+            name: name.into(),
+            type_: "API_KEY".to_owned(),
+            value: value.into(),
             extra: Map::new(),
         }
     }
 
-    /// Sets `value`.
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
     /// Sets a field this version does not model.
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
@@ -952,214 +2029,102 @@ impl FormHiddenField {
     }
 }
 
-#[cfg(feature = "forms")]
-/// The `FormLanguages` object.
+#[cfg(feature = "flows")]
+string_enum! {
+    /// The values of `FlowsVaultConnectionHttpApiKeySetupInEnum`.
+    pub enum FlowsVaultConnectionHttpApiKeySetupInEnum {
+        /// `HEADER`
+        Header = "HEADER",
+        /// `QUERY`
+        Query = "QUERY",
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectionHttpBasicAuthSetup` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormLanguages {
-    /// The `default` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-    /// The `primary` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormLanguages {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormLanguages")
-            .field("default", &self.default)
-            .field("primary", &self.primary)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl FormLanguages {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default`.
-    pub fn set_default(mut self, value: impl Into<String>) -> Self {
-        self.default = Some(value.into());
-        self
-    }
-
-    /// Sets `primary`.
-    pub fn primary(mut self, value: impl Into<String>) -> Self {
-        self.primary = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormLanguagesNullable` schema.
-pub type FormLanguagesNullable = FormLanguages;
-
-#[cfg(feature = "forms")]
-/// The `FormMessages` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormMessages {
-    /// The `custom` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom: Option<BTreeMap<String, String>>,
-    /// The `errors` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<BTreeMap<String, String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormMessages {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormMessages")
-            .field("custom", &Keys(&self.custom))
-            .field("errors", &Keys(&self.errors))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl FormMessages {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `custom`.
-    pub fn custom(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.custom = Some(value.into());
-        self
-    }
-
-    /// Sets `errors`.
-    pub fn errors(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.errors = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormMessagesCustom` schema.
-pub type FormMessagesCustom = BTreeMap<String, String>;
-
-#[cfg(feature = "full")]
-/// The `FormMessagesError` schema.
-pub type FormMessagesError = BTreeMap<String, String>;
-
-#[cfg(feature = "full")]
-/// The `FormMessagesNullable` schema.
-pub type FormMessagesNullable = FormMessages;
-
-#[cfg(feature = "forms")]
-/// One of the shapes of `FormNode`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+/// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum FormNode {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct FlowsVaultConnectionHttpBasicAuthSetup {
+    /// The `password` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Always `BASIC_AUTH`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The `username` field.
+    pub username: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "forms")]
-impl<'de> Deserialize<'de> for FormNode {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectionHttpBasicAuthSetup {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FormNode", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectionHttpBasicAuthSetup {
+    const NAME: &'static str = "FlowsVaultConnectionHttpBasicAuthSetup";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_password = Default::default();
+        let mut f_type_ = None;
+        let mut f_username = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "password" => f_password = de_map.next_value()?,
+                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "BASIC_AUTH")?),
+                "username" => f_username = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            password: f_password,
+            type_: object::missing(f_type_, "type")?,
+            username: object::missing(f_username, "username")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormNode {
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectionHttpBasicAuthSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `FormNodeCoordinates` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormNodeCoordinates {
-    /// The `x` field.
-    pub x: i64,
-    /// The `y` field.
-    pub y: i64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormNodeCoordinates {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormNodeCoordinates")
-            .field("x", &self.x)
-            .field("y", &self.y)
+        f.debug_struct("FlowsVaultConnectionHttpBasicAuthSetup")
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("type_", &self.type_)
+            .field("username", &self.username)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "forms")]
-impl FormNodeCoordinates {
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectionHttpBasicAuthSetup {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(x: impl Into<i64>, y: impl Into<i64>) -> Self {
+    pub fn new(username: impl Into<String>) -> Self {
         Self {
-            x: x.into(),
-            y: y.into(),
+            password: None,
+            type_: "BASIC_AUTH".to_owned(),
+            username: username.into(),
             extra: Map::new(),
         }
+    }
+
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
     }
 
     /// Sets a field this version does not model.
@@ -1169,578 +2134,273 @@ impl FormNodeCoordinates {
     }
 }
 
-#[cfg(feature = "full")]
-/// The `FormNodeList` schema.
-pub type FormNodeList = Vec<FormNode>;
-
-#[cfg(feature = "full")]
-/// The `FormNodeListNullable` schema.
-pub type FormNodeListNullable = Vec<FormNode>;
-
-#[cfg(feature = "forms")]
-/// One of the shapes of `FormNodePointer`.
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectionHttpOauthClientCredentialsSetup` object.
 ///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
 #[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
 #[non_exhaustive]
-pub enum FormNodePointer {
-    /// The `String` shape.
-    String(String),
-    /// The `FormEndingNodeId` shape.
-    FormEndingNodeId(FormEndingNodeId),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
+pub struct FlowsVaultConnectionHttpOauthClientCredentialsSetup {
+    /// The `audience` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// The `client_id` field.
+    pub client_id: String,
+    /// The `client_secret` field.
+    pub client_secret: String,
+    /// The `resource` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The `token_endpoint` field.
+    pub token_endpoint: String,
+    /// Always `OAUTH_CLIENT_CREDENTIALS`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "forms")]
-impl<'de> Deserialize<'de> for FormNodePointer {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            FormEndingNodeId(FormEndingNodeId),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::FormEndingNodeId(v) => Self::FormEndingNodeId(v),
-            Wire::Other(v) => {
-                other("FormNodePointer", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
+    const NAME: &'static str = "FlowsVaultConnectionHttpOauthClientCredentialsSetup";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_resource = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_token_endpoint = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "client_secret" => f_client_secret = Some(de_map.next_value()?),
+                "resource" => f_resource = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "token_endpoint" => f_token_endpoint = Some(de_map.next_value()?),
+                "type" => {
+                    f_type_ = Some(object::constant(
+                        de_map.next_value()?,
+                        "OAUTH_CLIENT_CREDENTIALS",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            client_id: object::missing(f_client_id, "client_id")?,
+            client_secret: object::missing(f_client_secret, "client_secret")?,
+            resource: f_resource,
+            scope: f_scope,
+            token_endpoint: object::missing(f_token_endpoint, "token_endpoint")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormNodePointer {
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::FormEndingNodeId(v) => f.debug_tuple("FormEndingNodeId").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        f.debug_struct("FlowsVaultConnectionHttpOauthClientCredentialsSetup")
+            .field("audience", &self.audience)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &REDACTED)
+            .field("resource", &self.resource)
+            .field("scope", &self.scope)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl FlowsVaultConnectionHttpOauthClientCredentialsSetup {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        token_endpoint: impl Into<String>,
+    ) -> Self {
+        Self {
+            audience: None,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            resource: None,
+            scope: None,
+            token_endpoint: token_endpoint.into(),
+            type_: "OAUTH_CLIENT_CREDENTIALS".to_owned(),
+            extra: Map::new(),
         }
+    }
+
+    /// Sets `audience`.
+    pub fn audience(mut self, value: impl Into<String>) -> Self {
+        self.audience = Some(value.into());
+        self
+    }
+
+    /// Sets `resource`.
+    pub fn resource(mut self, value: impl Into<String>) -> Self {
+        self.resource = Some(value.into());
+        self
+    }
+
+    /// Sets `scope`.
+    pub fn scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowsVaultConnectionSetupTypeApiKeyEnum` schema.
+///
+/// The same type as [`FlowsVaultConnectioSetupTypeApiKeyEnum`]: the API description gives both the same schema.
+pub type FlowsVaultConnectionSetupTypeApiKeyEnum = FlowsVaultConnectioSetupTypeApiKeyEnum;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowsVaultConnectionSetupTypeBasicAuthEnum`.
+    pub enum FlowsVaultConnectionSetupTypeBasicAuthEnum {
+        /// `BASIC_AUTH`
+        BasicAuth = "BASIC_AUTH",
     }
 }
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `FormNodeTypeFlowConst`.
-    pub enum FormNodeTypeFlowConst {
-        /// `FLOW`
-        Flow = "FLOW",
+    /// The values of `FlowsVaultConnectionSetupTypeOauthClientCredentialsEnum`.
+    pub enum FlowsVaultConnectionSetupTypeOauthClientCredentialsEnum {
+        /// `OAUTH_CLIENT_CREDENTIALS`
+        OauthClientCredentials = "OAUTH_CLIENT_CREDENTIALS",
     }
 }
 
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormNodeTypeRouterConst`.
-    pub enum FormNodeTypeRouterConst {
-        /// `ROUTER`
-        Router = "ROUTER",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormNodeTypeStepConst`.
-    pub enum FormNodeTypeStepConst {
-        /// `STEP`
-        Step = "STEP",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormRouter` object.
+#[cfg(feature = "flows")]
+/// The `FlowsVaultConnectionSummary` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormRouter {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormRouterConfig>,
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormRouter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormRouter")
-            .field("alias", &self.alias)
-            .field("config", &self.config)
-            .field("coordinates", &self.coordinates)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormRouter {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            alias: None,
-            config: None,
-            coordinates: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormRouterConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormRouterConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormRouterConfig {
-    /// The `fallback` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<FormNodePointer>,
-    /// The `rules` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<FormRouterRule>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormRouterConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormRouterConfig")
-            .field("fallback", &self.fallback)
-            .field("rules", &self.rules)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormRouterConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `fallback`.
-    pub fn fallback(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.fallback = Some(value.into());
-        self
-    }
-
-    /// Sets `rules`.
-    pub fn rules(mut self, value: impl Into<Vec<FormRouterRule>>) -> Self {
-        self.rules = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormRouterRule` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormRouterRule {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `condition` field.
-    pub condition: Value,
-    /// The `id` field.
-    pub id: String,
-    /// The `next_node` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_node: Option<FormNodePointer>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormRouterRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormRouterRule")
-            .field("alias", &self.alias)
-            .field("condition", &Keys(&self.condition))
-            .field("id", &self.id)
-            .field("next_node", &self.next_node)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormRouterRule {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(condition: impl Into<Value>, id: impl Into<String>) -> Self {
-        Self {
-            alias: None,
-            condition: condition.into(),
-            id: id.into(),
-            next_node: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `next_node`.
-    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.next_node = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `FormStartNode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormStartNode {
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
-    /// The `hidden_fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden_fields: Option<Vec<FormHiddenField>>,
-    /// The `next_node` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_node: Option<FormNodePointer>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormStartNode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormStartNode")
-            .field("coordinates", &self.coordinates)
-            .field("hidden_fields", &self.hidden_fields)
-            .field("next_node", &self.next_node)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl FormStartNode {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets `hidden_fields`.
-    pub fn hidden_fields(mut self, value: impl Into<Vec<FormHiddenField>>) -> Self {
-        self.hidden_fields = Some(value.into());
-        self
-    }
-
-    /// Sets `next_node`.
-    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.next_node = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormStartNodeNullable` schema.
-pub type FormStartNodeNullable = FormStartNode;
-
-#[cfg(feature = "full")]
-/// The `FormStep` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormStep {
-    /// The `alias` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormStepConfig>,
-    /// The `coordinates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coordinates: Option<FormNodeCoordinates>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormStep {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormStep")
-            .field("alias", &self.alias)
-            .field("config", &self.config)
-            .field("coordinates", &self.coordinates)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormStep {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            alias: None,
-            config: None,
-            coordinates: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormStepConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `coordinates`.
-    pub fn coordinates(mut self, value: impl Into<FormNodeCoordinates>) -> Self {
-        self.coordinates = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormStepComponentList` schema.
-pub type FormStepComponentList = Vec<FormComponent>;
-
-#[cfg(feature = "full")]
-/// The `FormStepConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormStepConfig {
-    /// The `components` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub components: Option<Vec<FormComponent>>,
-    /// The `next_node` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_node: Option<FormNodePointer>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormStepConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormStepConfig")
-            .field("components", &self.components)
-            .field("next_node", &self.next_node)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormStepConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `components`.
-    pub fn components(mut self, value: impl Into<Vec<FormComponent>>) -> Self {
-        self.components = Some(value.into());
-        self
-    }
-
-    /// Sets `next_node`.
-    pub fn next_node(mut self, value: impl Into<FormNodePointer>) -> Self {
-        self.next_node = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `FormStyle` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormStyle {
-    /// The `css` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub css: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormStyle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormStyle")
-            .field("css", &self.css)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl FormStyle {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `css`.
-    pub fn css(mut self, value: impl Into<String>) -> Self {
-        self.css = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormStyleNullable` schema.
-pub type FormStyleNullable = FormStyle;
-
-#[cfg(feature = "forms")]
-/// The `FormSummary` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormSummary {
-    /// The `created_at` field.
+pub struct FlowsVaultConnectionSummary {
+    /// Flows Vault Connection custom account name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// Flows Vault Connection app identifier.
+    pub app_id: String,
+    /// The ISO 8601 formatted date when this Flows Vault Connection was created.
     pub created_at: String,
-    /// The `embedded_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embedded_at: Option<String>,
-    /// The `id` field.
+    /// The `fingerprint` field.
+    pub fingerprint: String,
+    /// Flows Vault Connection identifier.
     pub id: String,
-    /// The `name` field.
+    /// Flows Vault Connection name.
     pub name: String,
-    /// The `submitted_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub submitted_at: Option<String>,
-    /// The `updated_at` field.
+    /// Whether the Flows Vault Connection is configured.
+    pub ready: bool,
+    /// The ISO 8601 formatted date when this Flows Vault Connection was refreshed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refreshed_at: Option<String>,
+    /// The ISO 8601 formatted date when this Flows Vault Connection was updated.
     pub updated_at: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "forms")]
-impl fmt::Debug for FormSummary {
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for FlowsVaultConnectionSummary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for FlowsVaultConnectionSummary {
+    const NAME: &'static str = "FlowsVaultConnectionSummary";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_account_name = Default::default();
+        let mut f_app_id = None;
+        let mut f_created_at = None;
+        let mut f_fingerprint = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_ready = None;
+        let mut f_refreshed_at = Default::default();
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "account_name" => f_account_name = de_map.next_value()?,
+                "app_id" => f_app_id = Some(de_map.next_value()?),
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "ready" => f_ready = Some(de_map.next_value()?),
+                "refreshed_at" => f_refreshed_at = de_map.next_value()?,
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            account_name: f_account_name,
+            app_id: object::missing(f_app_id, "app_id")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            fingerprint: object::missing(f_fingerprint, "fingerprint")?,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            ready: object::missing(f_ready, "ready")?,
+            refreshed_at: f_refreshed_at,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for FlowsVaultConnectionSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormSummary")
+        f.debug_struct("FlowsVaultConnectionSummary")
+            .field("account_name", &self.account_name)
+            .field("app_id", &self.app_id)
             .field("created_at", &self.created_at)
-            .field("embedded_at", &self.embedded_at)
+            .field("fingerprint", &self.fingerprint)
             .field("id", &self.id)
             .field("name", &self.name)
-            .field("submitted_at", &self.submitted_at)
+            .field("ready", &self.ready)
+            .field("refreshed_at", &self.refreshed_at)
             .field("updated_at", &self.updated_at)
             .field("extra", &Keys(&self.extra))
             .finish()
@@ -1748,21 +2408,89 @@ impl fmt::Debug for FormSummary {
 }
 
 #[cfg(feature = "full")]
-/// The `FormTranslations` schema.
-pub type FormTranslations = BTreeMap<String, Map<String, Value>>;
+/// Forbidden
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ForbiddenSchema {
+    /// Always `Forbidden`.
+    pub error: String,
+    /// The `message` field.
+    pub message: String,
+    /// The `statusCode` field.
+    #[serde(rename = "statusCode")]
+    pub status_code: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
 
 #[cfg(feature = "full")]
-/// The `FormTranslationsNullable` schema.
-pub type FormTranslationsNullable = BTreeMap<String, Map<String, Value>>;
+impl<'de> Deserialize<'de> for ForbiddenSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
 
 #[cfg(feature = "full")]
-/// One of the shapes of `FormWidget`.
+impl object::Object for ForbiddenSchema {
+    const NAME: &'static str = "ForbiddenSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_error = None;
+        let mut f_message = None;
+        let mut f_status_code = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "error" => f_error = Some(object::constant(de_map.next_value()?, "Forbidden")?),
+                "message" => f_message = Some(de_map.next_value()?),
+                "statusCode" => f_status_code = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            error: object::missing(f_error, "error")?,
+            message: object::missing(f_message, "message")?,
+            status_code: object::missing(f_status_code, "statusCode")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ForbiddenSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ForbiddenSchema")
+            .field("error", &self.error)
+            .field("message", &self.message)
+            .field("status_code", &self.status_code)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ForbiddenSchemaError`.
+    pub enum ForbiddenSchemaError {
+        /// `Forbidden`
+        Forbidden = "Forbidden",
+    }
+}
+
+#[cfg(feature = "full")]
+/// One of the shapes of `FormBlock`.
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum FormWidget {
+pub enum FormBlock {
     /// The `Map<String, Value>` shape.
     Object(Map<String, Value>),
     /// JSON this version cannot tell apart, kept as received.
@@ -1770,7 +2498,7 @@ pub enum FormWidget {
 }
 
 #[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormWidget {
+impl<'de> Deserialize<'de> for FormBlock {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -1781,7 +2509,7 @@ impl<'de> Deserialize<'de> for FormWidget {
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Object(v) => Self::Object(v),
             Wire::Other(v) => {
-                other("FormWidget", &v);
+                other("FormBlock", &v);
                 Self::Other(v)
             }
         })
@@ -1789,7 +2517,7 @@ impl<'de> Deserialize<'de> for FormWidget {
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormWidget {
+impl fmt::Debug for FormBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
@@ -1799,102 +2527,88 @@ impl fmt::Debug for FormWidget {
 }
 
 #[cfg(feature = "full")]
-/// The `FormWidgetAuth0VerifiableCredentials` object.
+/// The `FormBlockDivider` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormWidgetAuth0VerifiableCredentials {
-    /// Always `WIDGET`.
-    #[serde(deserialize_with = "FormWidgetAuth0VerifiableCredentials::constant_category")]
+pub struct FormBlockDivider {
+    /// Always `BLOCK`.
     pub category: String,
     /// The `config` field.
-    pub config: FormWidgetAuth0VerifiableCredentialsConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormBlockDividerConfig>,
     /// The `id` field.
     pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetAuth0VerifiableCredentials {
+impl<'de> Deserialize<'de> for FormBlockDivider {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockDivider {
+    const NAME: &'static str = "FormBlockDivider";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = Default::default();
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
+                "config" => f_config = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config,
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockDivider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetAuth0VerifiableCredentials")
+        f.debug_struct("FormBlockDivider")
             .field("category", &self.category)
             .field("config", &self.config)
-            .field("hint", &self.hint)
             .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FormWidgetAuth0VerifiableCredentials {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WIDGET")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetAuth0VerifiableCredentials {
+impl FormBlockDivider {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        config: impl Into<FormWidgetAuth0VerifiableCredentialsConfig>,
-        id: impl Into<String>,
-    ) -> Self {
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            category: "WIDGET".to_owned(),
-            config: config.into(),
-            hint: None,
+            category: "BLOCK".to_owned(),
+            config: None,
             id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormBlockDividerConfig>) -> Self {
+        self.config = Some(value.into());
         self
     }
 
@@ -1906,180 +2620,96 @@ impl FormWidgetAuth0VerifiableCredentials {
 }
 
 #[cfg(feature = "full")]
-/// The `FormWidgetAuth0VerifiableCredentialsConfig` object.
+/// The `FormBlockDividerConfig` schema.
+///
+/// The same type as [`FormFieldLegalConfig`]: the API description gives both the same schema.
+pub type FormBlockDividerConfig = FormFieldLegalConfig;
+
+#[cfg(feature = "full")]
+/// The `FormBlockHtml` object.
+///
+/// Also named [`FormBlockRichText`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormWidgetAuth0VerifiableCredentialsConfig {
-    /// The `access_token` field.
-    pub access_token: String,
-    /// The `alternate_text` field.
-    pub alternate_text: String,
-    /// The `max_wait` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_wait: Option<f64>,
-    /// The `size` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<f64>,
-    /// The `url` field.
-    pub url: String,
-    /// The `verification_id` field.
-    pub verification_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetAuth0VerifiableCredentialsConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetAuth0VerifiableCredentialsConfig")
-            .field("access_token", &REDACTED)
-            .field("alternate_text", &self.alternate_text)
-            .field("max_wait", &self.max_wait)
-            .field("size", &self.size)
-            .field("url", &self.url)
-            .field("verification_id", &self.verification_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetAuth0VerifiableCredentialsConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        access_token: impl Into<String>,
-        alternate_text: impl Into<String>,
-        url: impl Into<String>,
-        verification_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            access_token: access_token.into(),
-            alternate_text: alternate_text.into(),
-            max_wait: None,
-            size: None,
-            url: url.into(),
-            verification_id: verification_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `max_wait`.
-    pub fn max_wait(mut self, value: impl Into<f64>) -> Self {
-        self.max_wait = Some(value.into());
-        self
-    }
-
-    /// Sets `size`.
-    pub fn size(mut self, value: impl Into<f64>) -> Self {
-        self.size = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormWidgetGMapsAddress` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormWidgetGMapsAddress {
-    /// Always `WIDGET`.
-    #[serde(deserialize_with = "FormWidgetGMapsAddress::constant_category")]
+pub struct FormBlockHtml {
+    /// Always `BLOCK`.
     pub category: String,
     /// The `config` field.
-    pub config: FormWidgetGMapsAddressConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormBlockHtmlConfig>,
     /// The `id` field.
     pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetGMapsAddress {
+impl<'de> Deserialize<'de> for FormBlockHtml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockHtml {
+    const NAME: &'static str = "FormBlockHtml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = Default::default();
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
+                "config" => f_config = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config,
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockHtml {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetGMapsAddress")
+        f.debug_struct("FormBlockHtml")
             .field("category", &self.category)
             .field("config", &self.config)
-            .field("hint", &self.hint)
             .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FormWidgetGMapsAddress {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WIDGET")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetGMapsAddress {
+impl FormBlockHtml {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormWidgetGMapsAddressConfig>, id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            category: "WIDGET".to_owned(),
-            config: config.into(),
-            hint: None,
+            category: "BLOCK".to_owned(),
+            config: None,
             id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormBlockHtmlConfig>) -> Self {
+        self.config = Some(value.into());
         self
     }
 
@@ -2090,41 +2720,75 @@ impl FormWidgetGMapsAddress {
     }
 }
 
-#[cfg(feature = "emails")]
-/// The `FormWidgetGMapsAddressConfig` object.
+#[cfg(feature = "full")]
+/// The `FormBlockHtmlConfig` object.
 ///
-/// Also named [`EmailProviderCredentialsSchemaZero`] (identical schemas).
+/// Also named [`FormBlockRichTextConfig`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormWidgetGMapsAddressConfig {
-    /// The `api_key` field.
-    pub api_key: String,
+pub struct FormBlockHtmlConfig {
+    /// The `content` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "emails")]
-impl fmt::Debug for FormWidgetGMapsAddressConfig {
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormBlockHtmlConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockHtmlConfig {
+    const NAME: &'static str = "FormBlockHtmlConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_content = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "content" => f_content = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            content: f_content,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockHtmlConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetGMapsAddressConfig")
-            .field("api_key", &REDACTED)
+        f.debug_struct("FormBlockHtmlConfig")
+            .field("content", &self.content)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "emails")]
-impl FormWidgetGMapsAddressConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            extra: Map::new(),
-        }
+#[cfg(feature = "full")]
+impl FormBlockHtmlConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `content`.
+    pub fn content(mut self, value: impl Into<String>) -> Self {
+        self.content = Some(value.into());
+        self
     }
 
     /// Sets a field this version does not model.
@@ -2135,99 +2799,88 @@ impl FormWidgetGMapsAddressConfig {
 }
 
 #[cfg(feature = "full")]
-/// The `FormWidgetRecaptcha` object.
+/// The `FormBlockImage` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct FormWidgetRecaptcha {
-    /// Always `WIDGET`.
-    #[serde(deserialize_with = "FormWidgetRecaptcha::constant_category")]
+pub struct FormBlockImage {
+    /// Always `BLOCK`.
     pub category: String,
     /// The `config` field.
-    pub config: FormWidgetRecaptchaConfig,
-    /// The `hint` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormBlockImageConfig>,
     /// The `id` field.
     pub id: String,
-    /// The `label` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetRecaptcha {
+impl<'de> Deserialize<'de> for FormBlockImage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockImage {
+    const NAME: &'static str = "FormBlockImage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = Default::default();
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
+                "config" => f_config = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config,
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetRecaptcha")
+        f.debug_struct("FormBlockImage")
             .field("category", &self.category)
             .field("config", &self.config)
-            .field("hint", &self.hint)
             .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
 #[cfg(feature = "full")]
-impl FormWidgetRecaptcha {
-    fn constant_category<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "WIDGET")
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetRecaptcha {
+impl FormBlockImage {
     /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormWidgetRecaptchaConfig>, id: impl Into<String>) -> Self {
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            category: "WIDGET".to_owned(),
-            config: config.into(),
-            hint: None,
+            category: "BLOCK".to_owned(),
+            config: None,
             id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
             extra: Map::new(),
         }
     }
 
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormBlockImageConfig>) -> Self {
+        self.config = Some(value.into());
         self
     }
 
@@ -2235,89 +2888,5 @@ impl FormWidgetRecaptcha {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormWidgetRecaptchaConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FormWidgetRecaptchaConfig {
-    /// The `secret_key` field.
-    pub secret_key: String,
-    /// The `site_key` field.
-    pub site_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetRecaptchaConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetRecaptchaConfig")
-            .field("secret_key", &REDACTED)
-            .field("site_key", &self.site_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetRecaptchaConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(secret_key: impl Into<String>, site_key: impl Into<String>) -> Self {
-        Self {
-            secret_key: secret_key.into(),
-            site_key: site_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormWidgetTypeAuth0VerifiableCredentialsConst`.
-    pub enum FormWidgetTypeAuth0VerifiableCredentialsConst {
-        /// `AUTH0_VERIFIABLE_CREDENTIALS`
-        Auth0VerifiableCredentials = "AUTH0_VERIFIABLE_CREDENTIALS",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormWidgetTypeGMapsAddressConst`.
-    pub enum FormWidgetTypeGMapsAddressConst {
-        /// `GMAPS_ADDRESS`
-        GmapsAddress = "GMAPS_ADDRESS",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormWidgetTypeRecaptchaConst`.
-    pub enum FormWidgetTypeRecaptchaConst {
-        /// `RECAPTCHA`
-        Recaptcha = "RECAPTCHA",
-    }
-}
-
-#[cfg(feature = "forms")]
-string_enum! {
-    /// The values of `FormsRequestParametersHydrateEnum`.
-    pub enum FormsRequestParametersHydrateEnum {
-        /// `flow_count`
-        FlowCount = "flow_count",
-        /// `links`
-        Links = "links",
     }
 }

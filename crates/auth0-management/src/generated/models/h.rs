@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "hooks")]
@@ -23,30 +24,75 @@ use crate::patch::Patch;
 /// Also named [`CreateHookResponseContent`], [`GetHookResponseContent`], [`UpdateHookResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Hook {
     /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<BTreeMap<String, String>>,
     /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// ID of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of this hook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Code to be executed when this hook runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
     /// Trigger ID
-    #[serde(rename = "triggerId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "triggerId", skip_serializing_if = "Option::is_none")]
     pub trigger_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "hooks")]
+impl<'de> Deserialize<'de> for Hook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl object::Object for Hook {
+    const NAME: &'static str = "Hook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_dependencies = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_script = Default::default();
+        let mut f_trigger_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "script" => f_script = de_map.next_value()?,
+                "triggerId" => f_trigger_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            dependencies: f_dependencies,
+            enabled: f_enabled,
+            id: f_id,
+            name: f_name,
+            script: f_script,
+            trigger_id: f_trigger_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "hooks")]
@@ -90,18 +136,51 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct HttpCustomHeader {
     /// HTTP header name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
     /// HTTP header value
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "log_streams")]
+impl<'de> Deserialize<'de> for HttpCustomHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "log_streams")]
+impl object::Object for HttpCustomHeader {
+    const NAME: &'static str = "HttpCustomHeader";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_header = Default::default();
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "header" => f_header = de_map.next_value()?,
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            header: f_header,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "log_streams")]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(any(feature = "jobs", feature = "tickets"))]
@@ -18,19 +19,55 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Identity {
     /// connection_id of the identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     /// The `provider` field.
     pub provider: IdentityProviderEnum,
     /// user_id of the identity to be verified.
     pub user_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "jobs", feature = "tickets"))]
+impl<'de> Deserialize<'de> for Identity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "jobs", feature = "tickets"))]
+impl object::Object for Identity {
+    const NAME: &'static str = "Identity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = Default::default();
+        let mut f_provider = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = de_map.next_value()?,
+                "provider" => f_provider = Some(de_map.next_value()?),
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: f_connection_id,
+            provider: object::missing(f_provider, "provider")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "jobs", feature = "tickets"))]
@@ -208,14 +245,44 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ImportEncryptionKeyRequestContent {
     /// Base64 encoded ciphertext of key material wrapped by public wrapping key.
     pub wrapped_key: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl<'de> Deserialize<'de> for ImportEncryptionKeyRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "keys")]
+impl object::Object for ImportEncryptionKeyRequestContent {
+    const NAME: &'static str = "ImportEncryptionKeyRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_wrapped_key = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "wrapped_key" => f_wrapped_key = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            wrapped_key: object::missing(f_wrapped_key, "wrapped_key")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "keys")]
@@ -258,64 +325,136 @@ pub type ImportEncryptionKeyResponseContent = EncryptionKey;
 /// publish. A partner may create one or many of these integrations.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Integration {
     /// catalog_id refers to the ID in the marketplace catalog
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog_id: Option<String>,
     /// The `created_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The `current_release` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_release: Option<IntegrationRelease>,
     /// description adds more text for the integration name -- also relevant for
     /// the marketplace listing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `feature_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_type: Option<IntegrationFeatureTypeEnum>,
     /// id is a system generated GUID. This same ID is designed to be federated in
     /// all the applicable localities.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `logo` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
     /// name is the integration name, which will be used for display purposes in
     /// the marketplace.
     ///
     /// To start we're going to make sure the display name is at least 3
     /// characters. Can adjust this easily later.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// partner_id is the foreign key reference to the partner account this
     /// integration belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub partner_id: Option<String>,
     /// The `privacy_policy_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy_policy_url: Option<String>,
     /// The `public_support_link` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_support_link: Option<String>,
     /// short_description is the brief description of the integration, which is used for display purposes in cards
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub short_description: Option<String>,
     /// The `terms_of_use_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub terms_of_use_url: Option<String>,
     /// The `updated_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// url_slug refers to the url_slug in the marketplace catalog
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url_slug: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for Integration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for Integration {
+    const NAME: &'static str = "Integration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_catalog_id = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_current_release = Default::default();
+        let mut f_description = Default::default();
+        let mut f_feature_type = Default::default();
+        let mut f_id = Default::default();
+        let mut f_logo = Default::default();
+        let mut f_name = Default::default();
+        let mut f_partner_id = Default::default();
+        let mut f_privacy_policy_url = Default::default();
+        let mut f_public_support_link = Default::default();
+        let mut f_short_description = Default::default();
+        let mut f_terms_of_use_url = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_url_slug = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "catalog_id" => f_catalog_id = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "current_release" => f_current_release = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "feature_type" => f_feature_type = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "logo" => f_logo = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "partner_id" => f_partner_id = de_map.next_value()?,
+                "privacy_policy_url" => f_privacy_policy_url = de_map.next_value()?,
+                "public_support_link" => f_public_support_link = de_map.next_value()?,
+                "short_description" => f_short_description = de_map.next_value()?,
+                "terms_of_use_url" => f_terms_of_use_url = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                "url_slug" => f_url_slug = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            catalog_id: f_catalog_id,
+            created_at: f_created_at,
+            current_release: f_current_release,
+            description: f_description,
+            feature_type: f_feature_type,
+            id: f_id,
+            logo: f_logo,
+            name: f_name,
+            partner_id: f_partner_id,
+            privacy_policy_url: f_privacy_policy_url,
+            public_support_link: f_public_support_link,
+            short_description: f_short_description,
+            terms_of_use_url: f_terms_of_use_url,
+            updated_at: f_updated_at,
+            url_slug: f_url_slug,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -365,28 +504,70 @@ string_enum! {
 /// The `IntegrationRelease` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct IntegrationRelease {
     /// The id of the associated IntegrationRelease
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// required_configuration declares all the necessary configuration fields for an integration to work.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_configuration: Option<Vec<IntegrationRequiredParam>>,
     /// required_secrets declares all the necessary secrets for an integration to
     /// work.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_secrets: Option<Vec<IntegrationRequiredParam>>,
     /// The `semver` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub semver: Option<IntegrationSemVer>,
     /// The `trigger` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger: Option<ActionTrigger>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for IntegrationRelease {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for IntegrationRelease {
+    const NAME: &'static str = "IntegrationRelease";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = Default::default();
+        let mut f_required_configuration = Default::default();
+        let mut f_required_secrets = Default::default();
+        let mut f_semver = Default::default();
+        let mut f_trigger = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = de_map.next_value()?,
+                "required_configuration" => f_required_configuration = de_map.next_value()?,
+                "required_secrets" => f_required_secrets = de_map.next_value()?,
+                "semver" => f_semver = de_map.next_value()?,
+                "trigger" => f_trigger = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: f_id,
+            required_configuration: f_required_configuration,
+            required_secrets: f_required_secrets,
+            semver: f_semver,
+            trigger: f_trigger,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -412,39 +593,93 @@ impl fmt::Debug for IntegrationRelease {
 /// actions.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct IntegrationRequiredParam {
     /// The default value for this parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_value: Option<String>,
     /// The lengthier description for this parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The short label for this parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// The name of the parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The temp flag for if this parameter is required (experimental; for Labs use only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
     /// The allowable options for this param.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<IntegrationRequiredParamOption>>,
     /// Placeholder text for this parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     /// The flag for if this parameter is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
     /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<IntegrationRequiredParamTypeEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for IntegrationRequiredParam {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for IntegrationRequiredParam {
+    const NAME: &'static str = "IntegrationRequiredParam";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_default_value = Default::default();
+        let mut f_description = Default::default();
+        let mut f_label = Default::default();
+        let mut f_name = Default::default();
+        let mut f_optional = Default::default();
+        let mut f_options = Default::default();
+        let mut f_placeholder = Default::default();
+        let mut f_required = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "default_value" => f_default_value = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "label" => f_label = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "optional" => f_optional = de_map.next_value()?,
+                "options" => f_options = de_map.next_value()?,
+                "placeholder" => f_placeholder = de_map.next_value()?,
+                "required" => f_required = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            default_value: f_default_value,
+            description: f_description,
+            label: f_label,
+            name: f_name,
+            optional: f_optional,
+            options: f_options,
+            placeholder: f_placeholder,
+            required: f_required,
+            type_: f_type_,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -469,18 +704,51 @@ impl fmt::Debug for IntegrationRequiredParam {
 /// The `IntegrationRequiredParamOption` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct IntegrationRequiredParamOption {
     /// The display value of an option suitable for displaying in a UI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// The value of an option that will be used within the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for IntegrationRequiredParamOption {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for IntegrationRequiredParamOption {
+    const NAME: &'static str = "IntegrationRequiredParamOption";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_label = Default::default();
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "label" => f_label = de_map.next_value()?,
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            label: f_label,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -509,18 +777,51 @@ string_enum! {
 /// Semver denotes the major.minor version of an integration release
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct IntegrationSemVer {
     /// Major is the major number of a semver
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub major: Option<i64>,
     /// Minior is the minior number of a semver
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub minor: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for IntegrationSemVer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for IntegrationSemVer {
+    const NAME: &'static str = "IntegrationSemVer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_major = Default::default();
+        let mut f_minor = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "major" => f_major = de_map.next_value()?,
+                "minor" => f_minor = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            major: f_major,
+            minor: f_minor,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]

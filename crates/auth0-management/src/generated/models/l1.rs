@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "clients")]
@@ -25,24 +26,63 @@ pub type LinkedClientConfiguration = ConnectionEnabledClient;
 /// The answer of `GET /actions/triggers/{triggerId}/bindings` (`actions_triggers_bindings_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListActionBindingsPaginatedResponseContent {
     /// The list of actions that are bound to this trigger in the order in which they will be executed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bindings: Option<Vec<ActionBinding>>,
     /// Page index of the results being returned. First page is 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<f64>,
     /// Number of results per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<f64>,
     /// The total result count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ListActionBindingsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ListActionBindingsPaginatedResponseContent {
+    const NAME: &'static str = "ListActionBindingsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_bindings = Default::default();
+        let mut f_page = Default::default();
+        let mut f_per_page = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "bindings" => f_bindings = de_map.next_value()?,
+                "page" => f_page = de_map.next_value()?,
+                "per_page" => f_per_page = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            bindings: f_bindings,
+            page: f_page,
+            per_page: f_per_page,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -64,15 +104,45 @@ impl fmt::Debug for ListActionBindingsPaginatedResponseContent {
 /// The answer of `GET /actions/triggers` (`actions_triggers_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListActionTriggersResponseContent {
     /// The `triggers` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub triggers: Option<Vec<ActionTrigger>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ListActionTriggersResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ListActionTriggersResponseContent {
+    const NAME: &'static str = "ListActionTriggersResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_triggers = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "triggers" => f_triggers = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            triggers: f_triggers,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -91,24 +161,63 @@ impl fmt::Debug for ListActionTriggersResponseContent {
 /// The answer of `GET /actions/actions/{actionId}/versions` (`actions_versions_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListActionVersionsPaginatedResponseContent {
     /// Page index of the results being returned. First page is 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<f64>,
     /// Number of results per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<f64>,
     /// The total result count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// The `versions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<ActionVersion>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ListActionVersionsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ListActionVersionsPaginatedResponseContent {
+    const NAME: &'static str = "ListActionVersionsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_page = Default::default();
+        let mut f_per_page = Default::default();
+        let mut f_total = Default::default();
+        let mut f_versions = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "page" => f_page = de_map.next_value()?,
+                "per_page" => f_per_page = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                "versions" => f_versions = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            page: f_page,
+            per_page: f_per_page,
+            total: f_total,
+            versions: f_versions,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -130,24 +239,63 @@ impl fmt::Debug for ListActionVersionsPaginatedResponseContent {
 /// The answer of `GET /actions/actions` (`actions_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListActionsPaginatedResponseContent {
     /// The list of actions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<Action>>,
     /// Page index of the results being returned. First page is 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<f64>,
     /// Number of results per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<f64>,
     /// The total result count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ListActionsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ListActionsPaginatedResponseContent {
+    const NAME: &'static str = "ListActionsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_actions = Default::default();
+        let mut f_page = Default::default();
+        let mut f_per_page = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "actions" => f_actions = de_map.next_value()?,
+                "page" => f_page = de_map.next_value()?,
+                "per_page" => f_per_page = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            actions: f_actions,
+            page: f_page,
+            per_page: f_per_page,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -167,24 +315,63 @@ impl fmt::Debug for ListActionsPaginatedResponseContent {
 /// The `ListAculsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListAculsOffsetPaginatedResponseContent {
     /// The `configs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub configs: Option<Vec<ListAculsResponseContentItem>>,
     /// the maximum number of configurations shown per page (before filtering)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// the index of the first configuration in the response (before filtering)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// the total number of configurations on this tenant
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for ListAculsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for ListAculsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListAculsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configs = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configs" => f_configs = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configs: f_configs,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]
@@ -258,39 +445,95 @@ impl fmt::Debug for ListAculsResponseContent {
 /// Also named [`GetAculResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListAculsResponseContentItem {
     /// The `context_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context_configuration: Option<Vec<AculContextConfigurationItem>>,
     /// Override Universal Login default head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_head_tags_disabled: Option<bool>,
     /// The `filters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<AculFilters>,
     /// An array of head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub head_tags: Option<Vec<AculHeadTag>>,
     /// Name of the prompt
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Rendering mode
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering_mode: Option<AculRenderingModeEnum>,
     /// Name of the screen
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub screen: Option<String>,
     /// Tenant ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// Use page template with ACUL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_page_template: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for ListAculsResponseContentItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for ListAculsResponseContentItem {
+    const NAME: &'static str = "ListAculsResponseContentItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context_configuration = Default::default();
+        let mut f_default_head_tags_disabled = Default::default();
+        let mut f_filters = Default::default();
+        let mut f_head_tags = Default::default();
+        let mut f_prompt = Default::default();
+        let mut f_rendering_mode = Default::default();
+        let mut f_screen = Default::default();
+        let mut f_tenant = Default::default();
+        let mut f_use_page_template = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context_configuration" => f_context_configuration = de_map.next_value()?,
+                "default_head_tags_disabled" => {
+                    f_default_head_tags_disabled = de_map.next_value()?
+                }
+                "filters" => f_filters = de_map.next_value()?,
+                "head_tags" => f_head_tags = de_map.next_value()?,
+                "prompt" => f_prompt = de_map.next_value()?,
+                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
+                "screen" => f_screen = de_map.next_value()?,
+                "tenant" => f_tenant = de_map.next_value()?,
+                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context_configuration: f_context_configuration,
+            default_head_tags_disabled: f_default_head_tags_disabled,
+            filters: f_filters,
+            head_tags: f_head_tags,
+            prompt: f_prompt,
+            rendering_mode: f_rendering_mode,
+            screen: f_screen,
+            tenant: f_tenant,
+            use_page_template: f_use_page_template,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]
@@ -320,15 +563,45 @@ impl fmt::Debug for ListAculsResponseContentItem {
 /// The answer of `GET /branding/phone/providers` (`branding_phone_providers_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListBrandingPhoneProvidersResponseContent {
     /// The `providers` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub providers: Option<Vec<PhoneProviderSchemaMasked>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for ListBrandingPhoneProvidersResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for ListBrandingPhoneProvidersResponseContent {
+    const NAME: &'static str = "ListBrandingPhoneProvidersResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_providers = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "providers" => f_providers = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            providers: f_providers,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -347,17 +620,50 @@ impl fmt::Debug for ListBrandingPhoneProvidersResponseContent {
 /// The answer of `GET /clients/{id}/connections` (`clients_connections_get`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListClientConnectionsResponseContent {
     /// The `connections` field.
     pub connections: Vec<ConnectionForList>,
     /// Encoded next token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ListClientConnectionsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ListClientConnectionsResponseContent {
+    const NAME: &'static str = "ListClientConnectionsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connections = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connections" => f_connections = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connections: object::missing(f_connections, "connections")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -375,24 +681,63 @@ impl fmt::Debug for ListClientConnectionsResponseContent {
 /// The `ListClientGrantOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListClientGrantOffsetPaginatedResponseContent {
     /// The `client_grants` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_grants: Option<Vec<ClientGrantResponseContent>>,
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "client_grants")]
+impl<'de> Deserialize<'de> for ListClientGrantOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl object::Object for ListClientGrantOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListClientGrantOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_grants = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_grants" => f_client_grants = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_grants: f_client_grants,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "client_grants")]
@@ -434,19 +779,52 @@ pub type ListClientGrantOrganizationsResponseContent = ListOrganizationsResponse
 /// The `ListClientGrantPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListClientGrantPaginatedResponseContent {
     /// The `client_grants` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_grants: Option<Vec<ClientGrantResponseContent>>,
     /// Opaque identifier for use with the *from* query parameter for the next page of results.
     /// This identifier is valid for 24 hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "client_grants")]
+impl<'de> Deserialize<'de> for ListClientGrantPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl object::Object for ListClientGrantPaginatedResponseContent {
+    const NAME: &'static str = "ListClientGrantPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_grants = Default::default();
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_grants" => f_client_grants = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_grants: f_client_grants,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "client_grants")]
@@ -481,20 +859,148 @@ pub enum ListClientGrantResponseContent {
 }
 
 #[cfg(feature = "client_grants")]
+/// Every field of `ListClientGrantResponseContent`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ListClientGrantResponseContentByKeys {
+    client_grants: Option<Vec<ClientGrantResponseContent>>,
+    limit: Option<f64>,
+    next: Option<String>,
+    start: Option<f64>,
+    total: Option<f64>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(feature = "client_grants")]
+impl<'de> Deserialize<'de> for ListClientGrantResponseContentByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl object::Object for ListClientGrantResponseContentByKeys {
+    const NAME: &'static str = "ListClientGrantResponseContentByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_grants = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_next = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_grants" => f_client_grants = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_grants: f_client_grants,
+            limit: f_limit,
+            next: f_next,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "client_grants")]
 impl<'de> Deserialize<'de> for ListClientGrantResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Wire {
             Array(Vec<ClientGrantResponseContent>),
-            Offset(ListClientGrantOffsetPaginatedResponseContent),
-            Checkpoint(ListClientGrantPaginatedResponseContent),
+            ByKeys(ListClientGrantResponseContentByKeys),
             Other(Value),
         }
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::ByKeys(w) => {
+                if w.next.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListClientGrantPaginatedResponseContent {
+                        client_grants: w.client_grants,
+                        next: w.next,
+                        extra,
+                    })
+                } else if w.limit.is_some() || w.start.is_some() || w.total.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.next {
+                        extra.insert(
+                            "next".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Offset(ListClientGrantOffsetPaginatedResponseContent {
+                        client_grants: w.client_grants,
+                        limit: w.limit,
+                        start: w.start,
+                        total: w.total,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListClientGrantPaginatedResponseContent {
+                        client_grants: w.client_grants,
+                        next: w.next,
+                        extra,
+                    })
+                }
+            }
             Wire::Other(v) => {
                 other("ListClientGrantResponseContent", &v);
                 Self::Other(v)
@@ -519,24 +1025,63 @@ impl fmt::Debug for ListClientGrantResponseContent {
 /// The `ListClientsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListClientsOffsetPaginatedResponseContent {
     /// The `clients` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<Vec<Client>>,
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ListClientsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ListClientsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListClientsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_clients = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "clients" => f_clients = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            clients: f_clients,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -556,19 +1101,52 @@ impl fmt::Debug for ListClientsOffsetPaginatedResponseContent {
 /// The `ListClientsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListClientsPaginatedResponseContent {
     /// The `clients` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<Vec<Client>>,
     /// Opaque identifier for use with the *from* query parameter for the next page of results.
     /// This identifier is valid for 24 hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ListClientsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ListClientsPaginatedResponseContent {
+    const NAME: &'static str = "ListClientsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_clients = Default::default();
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "clients" => f_clients = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            clients: f_clients,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -603,20 +1181,148 @@ pub enum ListClientsResponse {
 }
 
 #[cfg(feature = "clients")]
+/// Every field of `ListClientsResponse`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ListClientsResponseByKeys {
+    clients: Option<Vec<Client>>,
+    limit: Option<f64>,
+    next: Option<String>,
+    start: Option<f64>,
+    total: Option<f64>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ListClientsResponseByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ListClientsResponseByKeys {
+    const NAME: &'static str = "ListClientsResponseByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_clients = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_next = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "clients" => f_clients = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            clients: f_clients,
+            limit: f_limit,
+            next: f_next,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
 impl<'de> Deserialize<'de> for ListClientsResponse {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Wire {
             Array(Vec<Client>),
-            Offset(ListClientsOffsetPaginatedResponseContent),
-            Checkpoint(ListClientsPaginatedResponseContent),
+            ByKeys(ListClientsResponseByKeys),
             Other(Value),
         }
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::ByKeys(w) => {
+                if w.next.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListClientsPaginatedResponseContent {
+                        clients: w.clients,
+                        next: w.next,
+                        extra,
+                    })
+                } else if w.limit.is_some() || w.start.is_some() || w.total.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.next {
+                        extra.insert(
+                            "next".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Offset(ListClientsOffsetPaginatedResponseContent {
+                        clients: w.clients,
+                        limit: w.limit,
+                        start: w.start,
+                        total: w.total,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListClientsPaginatedResponseContent {
+                        clients: w.clients,
+                        next: w.next,
+                        extra,
+                    })
+                }
+            }
             Wire::Other(v) => {
                 other("ListClientsResponse", &v);
                 Self::Other(v)
@@ -643,15 +1349,47 @@ impl fmt::Debug for ListClientsResponse {
 /// The answer of `GET /connection-profiles/templates` (`connectionProfiles_listTemplates`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListConnectionProfileTemplateResponseContent {
     /// The `connection_profile_templates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_profile_templates: Option<Vec<ConnectionProfileTemplateItem>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ListConnectionProfileTemplateResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ListConnectionProfileTemplateResponseContent {
+    const NAME: &'static str = "ListConnectionProfileTemplateResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_profile_templates = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_profile_templates" => {
+                    f_connection_profile_templates = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_profile_templates: f_connection_profile_templates,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connection_profiles")]
@@ -673,18 +1411,51 @@ impl fmt::Debug for ListConnectionProfileTemplateResponseContent {
 /// The answer of `GET /connection-profiles` (`connectionProfiles_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListConnectionProfilesPaginatedResponseContent {
     /// The `connection_profiles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_profiles: Option<Vec<ConnectionProfile>>,
     /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ListConnectionProfilesPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ListConnectionProfilesPaginatedResponseContent {
+    const NAME: &'static str = "ListConnectionProfilesPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_profiles = Default::default();
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_profiles" => f_connection_profiles = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_profiles: f_connection_profiles,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connection_profiles")]
@@ -702,18 +1473,51 @@ impl fmt::Debug for ListConnectionProfilesPaginatedResponseContent {
 /// The `ListConnectionsCheckpointPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListConnectionsCheckpointPaginatedResponseContent {
     /// The `connections` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connections: Option<Vec<ConnectionForList>>,
     /// Opaque identifier for use with the *from* query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ListConnectionsCheckpointPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ListConnectionsCheckpointPaginatedResponseContent {
+    const NAME: &'static str = "ListConnectionsCheckpointPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connections = Default::default();
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connections" => f_connections = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connections: f_connections,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -731,24 +1535,63 @@ impl fmt::Debug for ListConnectionsCheckpointPaginatedResponseContent {
 /// The `ListConnectionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListConnectionsOffsetPaginatedResponseContent {
     /// The `connections` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connections: Option<Vec<ConnectionForList>>,
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ListConnectionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ListConnectionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListConnectionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connections = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connections" => f_connections = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connections: f_connections,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -785,20 +1628,148 @@ pub enum ListConnectionsResponseContent {
 }
 
 #[cfg(feature = "connections")]
+/// Every field of `ListConnectionsResponseContent`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ListConnectionsResponseContentByKeys {
+    connections: Option<Vec<ConnectionForList>>,
+    limit: Option<f64>,
+    next: Option<String>,
+    start: Option<f64>,
+    total: Option<f64>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ListConnectionsResponseContentByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ListConnectionsResponseContentByKeys {
+    const NAME: &'static str = "ListConnectionsResponseContentByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connections = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_next = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connections" => f_connections = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connections: f_connections,
+            limit: f_limit,
+            next: f_next,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
 impl<'de> Deserialize<'de> for ListConnectionsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Wire {
             Array(Vec<ConnectionForList>),
-            Offset(ListConnectionsOffsetPaginatedResponseContent),
-            Checkpoint(ListConnectionsCheckpointPaginatedResponseContent),
+            ByKeys(ListConnectionsResponseContentByKeys),
             Other(Value),
         }
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::ByKeys(w) => {
+                if w.next.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListConnectionsCheckpointPaginatedResponseContent {
+                        connections: w.connections,
+                        next: w.next,
+                        extra,
+                    })
+                } else if w.limit.is_some() || w.start.is_some() || w.total.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.next {
+                        extra.insert(
+                            "next".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Offset(ListConnectionsOffsetPaginatedResponseContent {
+                        connections: w.connections,
+                        limit: w.limit,
+                        start: w.start,
+                        total: w.total,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListConnectionsCheckpointPaginatedResponseContent {
+                        connections: w.connections,
+                        next: w.next,
+                        extra,
+                    })
+                }
+            }
             Wire::Other(v) => {
                 other("ListConnectionsResponseContent", &v);
                 Self::Other(v)
@@ -823,17 +1794,50 @@ impl fmt::Debug for ListConnectionsResponseContent {
 /// The `ListCustomDomainsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListCustomDomainsPaginatedResponseContent {
     /// The `custom_domains` field.
     pub custom_domains: Vec<CustomDomain>,
     /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for ListCustomDomainsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for ListCustomDomainsPaginatedResponseContent {
+    const NAME: &'static str = "ListCustomDomainsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_custom_domains = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "custom_domains" => f_custom_domains = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            custom_domains: object::missing(f_custom_domains, "custom_domains")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "custom_domains")]
@@ -901,24 +1905,63 @@ impl fmt::Debug for ListCustomDomainsResponseContent {
 /// The `ListDeviceCredentialsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListDeviceCredentialsOffsetPaginatedResponseContent {
     /// The `device_credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_credentials: Option<Vec<DeviceCredential>>,
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "device_credentials")]
+impl<'de> Deserialize<'de> for ListDeviceCredentialsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "device_credentials")]
+impl object::Object for ListDeviceCredentialsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListDeviceCredentialsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_device_credentials = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "device_credentials" => f_device_credentials = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            device_credentials: f_device_credentials,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "device_credentials")]
@@ -990,17 +2033,53 @@ impl fmt::Debug for ListDeviceCredentialsResponseContent {
 /// The answer of `GET /connections-directory-provisionings` (`connections_directoryProvisioning_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListDirectoryProvisioningsResponseContent {
     /// List of directory provisioning configurations
     pub directory_provisionings: Vec<DirectoryProvisioning>,
     /// The cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ListDirectoryProvisioningsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ListDirectoryProvisioningsResponseContent {
+    const NAME: &'static str = "ListDirectoryProvisioningsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_directory_provisionings = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "directory_provisionings" => f_directory_provisionings = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            directory_provisionings: object::missing(
+                f_directory_provisionings,
+                "directory_provisionings",
+            )?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -1018,24 +2097,63 @@ impl fmt::Debug for ListDirectoryProvisioningsResponseContent {
 /// The `ListEncryptionKeyOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListEncryptionKeyOffsetPaginatedResponseContent {
     /// Encryption keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keys: Option<Vec<EncryptionKey>>,
     /// Number of results per page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Page index of the results to return. First page is 0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<i64>,
     /// Total amount of encryption keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl<'de> Deserialize<'de> for ListEncryptionKeyOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "keys")]
+impl object::Object for ListEncryptionKeyOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListEncryptionKeyOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_keys = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "keys" => f_keys = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            keys: f_keys,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "keys")]
@@ -1107,22 +2225,51 @@ impl fmt::Debug for ListEncryptionKeysResponseContent {
 /// The answer of `GET /event-streams` (`eventStreams_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListEventStreamsResponseContent {
     /// The `eventStreams` field.
-    #[serde(
-        rename = "eventStreams",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "eventStreams", skip_serializing_if = "Option::is_none")]
     pub event_streams: Option<Vec<EventStreamResponseContent>>,
     /// Opaque identifier for use with the *from* query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for ListEventStreamsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for ListEventStreamsResponseContent {
+    const NAME: &'static str = "ListEventStreamsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event_streams = Default::default();
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "eventStreams" => f_event_streams = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event_streams: f_event_streams,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "event_streams")]
@@ -1142,17 +2289,50 @@ impl fmt::Debug for ListEventStreamsResponseContent {
 /// The answer of `GET /experimentation/experiments` (`experimentation_experiments_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListExperimentsResponseContent {
     /// The `experiments` field.
     pub experiments: Vec<ExperimentListItem>,
     /// Checkpoint token for the next page. Omitted when there are no further results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for ListExperimentsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for ListExperimentsResponseContent {
+    const NAME: &'static str = "ListExperimentsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_experiments = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "experiments" => f_experiments = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            experiments: object::missing(f_experiments, "experiments")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -1172,17 +2352,50 @@ impl fmt::Debug for ListExperimentsResponseContent {
 /// The answer of `GET /experimentation/feature-flags` (`experimentation_featureFlags_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListFeatureFlagsResponseContent {
     /// The `feature_flags` field.
     pub feature_flags: Vec<FeatureFlag>,
     /// Checkpoint token for the next page. Omitted when there are no further results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for ListFeatureFlagsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for ListFeatureFlagsResponseContent {
+    const NAME: &'static str = "ListFeatureFlagsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_feature_flags = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "feature_flags" => f_feature_flags = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            feature_flags: object::missing(f_feature_flags, "feature_flags")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -1200,24 +2413,63 @@ impl fmt::Debug for ListFeatureFlagsResponseContent {
 /// The `ListFlowExecutionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListFlowExecutionsOffsetPaginatedResponseContent {
     /// The `executions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub executions: Option<Vec<FlowExecutionSummary>>,
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for ListFlowExecutionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for ListFlowExecutionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListFlowExecutionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_executions = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "executions" => f_executions = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            executions: f_executions,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "flows")]
@@ -1237,19 +2489,52 @@ impl fmt::Debug for ListFlowExecutionsOffsetPaginatedResponseContent {
 /// The `ListFlowExecutionsPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListFlowExecutionsPaginatedResponseContent {
     /// The `executions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub executions: Option<Vec<FlowExecutionSummary>>,
     /// Opaque identifier for use with the *from* query parameter for the next page of results.
     /// This identifier is valid for 24 hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for ListFlowExecutionsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for ListFlowExecutionsPaginatedResponseContent {
+    const NAME: &'static str = "ListFlowExecutionsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_executions = Default::default();
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "executions" => f_executions = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            executions: f_executions,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "flows")]
@@ -1271,24 +2556,63 @@ pub type ListFlowExecutionsResponseContent = Vec<FlowExecutionSummary>;
 /// The `ListFlowsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListFlowsOffsetPaginatedResponseContent {
     /// The `flows` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub flows: Option<Vec<FlowSummary>>,
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for ListFlowsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for ListFlowsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListFlowsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_flows = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "flows" => f_flows = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            flows: f_flows,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "flows")]
@@ -1367,24 +2691,63 @@ impl fmt::Debug for ListFlowsResponseContent {
 /// The `ListFlowsVaultConnectionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
     /// The `connections` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connections: Option<Vec<FlowsVaultConnectionSummary>>,
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListFlowsVaultConnectionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connections = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connections" => f_connections = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connections: f_connections,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "flows")]
@@ -1395,1161 +2758,6 @@ impl fmt::Debug for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
             .field("limit", &self.limit)
             .field("start", &self.start)
             .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `ListFlowsVaultConnectionsResponseContent`.
-///
-/// The answer of `GET /flows/vault/connections` (`flows_vault_connections_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListFlowsVaultConnectionsResponseContent {
-    /// The `Vec<FlowsVaultConnectionSummary>` shape.
-    Array(Vec<FlowsVaultConnectionSummary>),
-    /// The `ListFlowsVaultConnectionsOffsetPaginatedResponseContent` shape.
-    Offset(ListFlowsVaultConnectionsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<FlowsVaultConnectionSummary>),
-            Offset(ListFlowsVaultConnectionsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListFlowsVaultConnectionsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for ListFlowsVaultConnectionsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `ListFormsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListFormsOffsetPaginatedResponseContent {
-    /// The `forms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forms: Option<Vec<FormSummary>>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for ListFormsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListFormsOffsetPaginatedResponseContent")
-            .field("forms", &self.forms)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-/// One of the shapes of `ListFormsResponseContent`.
-///
-/// The answer of `GET /forms` (`forms_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListFormsResponseContent {
-    /// The `Vec<FormSummary>` shape.
-    Array(Vec<FormSummary>),
-    /// The `ListFormsOffsetPaginatedResponseContent` shape.
-    Offset(ListFormsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "forms")]
-impl<'de> Deserialize<'de> for ListFormsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<FormSummary>),
-            Offset(ListFormsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListFormsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for ListFormsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(any(feature = "groups", feature = "organizations"))]
-/// The `ListGroupRolesResponseContent` object.
-///
-/// The answer of `GET /groups/{id}/roles` (`groups_roles_list`).
-/// The answer of `GET /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_list`).
-///
-/// Also named [`ListOrganizationGroupRolesResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListGroupRolesResponseContent {
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `roles` field.
-    pub roles: Vec<Role>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "groups", feature = "organizations"))]
-impl fmt::Debug for ListGroupRolesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListGroupRolesResponseContent")
-            .field("next", &self.next)
-            .field("roles", &self.roles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "groups")]
-/// The `ListGroupsPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListGroupsPaginatedResponseContent {
-    /// The `groups` field.
-    pub groups: Vec<Group>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "groups")]
-impl fmt::Debug for ListGroupsPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListGroupsPaginatedResponseContent")
-            .field("groups", &self.groups)
-            .field("limit", &self.limit)
-            .field("next", &self.next)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "groups")]
-/// One of the shapes of `ListGroupsResponseContent`.
-///
-/// The answer of `GET /groups` (`groups_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListGroupsResponseContent {
-    /// The `Vec<Group>` shape.
-    Array(Vec<Group>),
-    /// The `ListGroupsPaginatedResponseContent` shape.
-    Page(ListGroupsPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "groups")]
-impl<'de> Deserialize<'de> for ListGroupsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Page(ListGroupsPaginatedResponseContent),
-            Array(Vec<Group>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Page(v) => Self::Page(v),
-            Wire::Other(v) => {
-                other("ListGroupsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "groups")]
-impl fmt::Debug for ListGroupsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Page(v) => f.debug_tuple("Page").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `ListGuardianPoliciesResponseContent` schema.
-pub type ListGuardianPoliciesResponseContent = Vec<MfaPolicyEnum>;
-
-#[cfg(feature = "hooks")]
-/// The `ListHooksOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListHooksOffsetPaginatedResponseContent {
-    /// The `hooks` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hooks: Option<Vec<Hook>>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "hooks")]
-impl fmt::Debug for ListHooksOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListHooksOffsetPaginatedResponseContent")
-            .field("hooks", &self.hooks)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "hooks")]
-/// One of the shapes of `ListHooksResponseContent`.
-///
-/// The answer of `GET /hooks` (`hooks_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListHooksResponseContent {
-    /// The `Vec<Hook>` shape.
-    Array(Vec<Hook>),
-    /// The `ListHooksOffsetPaginatedResponseContent` shape.
-    Offset(ListHooksOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "hooks")]
-impl<'de> Deserialize<'de> for ListHooksResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<Hook>),
-            Offset(ListHooksOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListHooksResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "hooks")]
-impl fmt::Debug for ListHooksResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// The `ListLogOffsetPaginatedResponseContent` object.
-///
-/// Also named [`UserListLogOffsetPaginatedResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListLogOffsetPaginatedResponseContent {
-    /// The `length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<f64>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `logs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logs: Option<Vec<Log>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for ListLogOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListLogOffsetPaginatedResponseContent")
-            .field("length", &self.length)
-            .field("limit", &self.limit)
-            .field("logs", &self.logs)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// One of the shapes of `ListLogResponseContent`.
-///
-/// The answer of `GET /logs` (`logs_list`).
-/// The answer of `GET /users/{id}/logs` (`users_logs_list`).
-///
-/// Also named [`UserListLogResponseContent`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListLogResponseContent {
-    /// The `Vec<Log>` shape.
-    Array(Vec<Log>),
-    /// The `ListLogOffsetPaginatedResponseContent` shape.
-    Offset(ListLogOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl<'de> Deserialize<'de> for ListLogResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<Log>),
-            Offset(ListLogOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListLogResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for ListLogResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "network_acls")]
-/// The `ListNetworkAclsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListNetworkAclsOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `network_acls` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_acls: Option<Vec<NetworkAclsResponseContent>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "network_acls")]
-impl fmt::Debug for ListNetworkAclsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListNetworkAclsOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("network_acls", &self.network_acls)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "network_acls")]
-/// One of the shapes of `ListNetworkAclsResponseContent`.
-///
-/// The answer of `GET /network-acls` (`networkACLs_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListNetworkAclsResponseContent {
-    /// The `ListNetworkAclsOffsetPaginatedResponseContent` shape.
-    Offset(ListNetworkAclsOffsetPaginatedResponseContent),
-    /// The `Vec<NetworkAclsResponseContent>` shape.
-    Array(Vec<NetworkAclsResponseContent>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "network_acls")]
-impl<'de> Deserialize<'de> for ListNetworkAclsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Offset(ListNetworkAclsOffsetPaginatedResponseContent),
-            Array(Vec<NetworkAclsResponseContent>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Array(v) => Self::Array(v),
-            Wire::Other(v) => {
-                other("ListNetworkAclsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "network_acls")]
-impl fmt::Debug for ListNetworkAclsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationAllConnectionsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
-    /// The `connections` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connections: Option<Vec<OrganizationAllConnectionPost>>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationAllConnectionsOffsetPaginatedResponseContent")
-            .field("connections", &self.connections)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// One of the shapes of `ListOrganizationAllConnectionsResponseContent`.
-///
-/// The answer of `GET /organizations/{id}/connections` (`organizations_connections_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListOrganizationAllConnectionsResponseContent {
-    /// The `Vec<OrganizationAllConnectionPost>` shape.
-    Array(Vec<OrganizationAllConnectionPost>),
-    /// The `ListOrganizationAllConnectionsOffsetPaginatedResponseContent` shape.
-    Offset(ListOrganizationAllConnectionsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "organizations")]
-impl<'de> Deserialize<'de> for ListOrganizationAllConnectionsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<OrganizationAllConnectionPost>),
-            Offset(ListOrganizationAllConnectionsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListOrganizationAllConnectionsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationAllConnectionsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationClientGrantsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationClientGrantsOffsetPaginatedResponseContent {
-    /// The `client_grants` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_grants: Option<Vec<OrganizationClientGrant>>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationClientGrantsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationClientGrantsOffsetPaginatedResponseContent")
-            .field("client_grants", &self.client_grants)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// One of the shapes of `ListOrganizationClientGrantsResponseContent`.
-///
-/// The answer of `GET /organizations/{id}/client-grants` (`organizations_clientGrants_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListOrganizationClientGrantsResponseContent {
-    /// The `Vec<OrganizationClientGrant>` shape.
-    Array(Vec<OrganizationClientGrant>),
-    /// The `ListOrganizationClientGrantsOffsetPaginatedResponseContent` shape.
-    Offset(ListOrganizationClientGrantsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "organizations")]
-impl<'de> Deserialize<'de> for ListOrganizationClientGrantsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<OrganizationClientGrant>),
-            Offset(ListOrganizationClientGrantsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListOrganizationClientGrantsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationClientGrantsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationConnectionsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationConnectionsOffsetPaginatedResponseContent {
-    /// The `enabled_connections` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_connections: Option<Vec<OrganizationConnection>>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationConnectionsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationConnectionsOffsetPaginatedResponseContent")
-            .field("enabled_connections", &self.enabled_connections)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// One of the shapes of `ListOrganizationConnectionsResponseContent`.
-///
-/// The answer of `GET /organizations/{id}/enabled_connections` (`organizations_enabledConnections_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListOrganizationConnectionsResponseContent {
-    /// The `Vec<OrganizationConnection>` shape.
-    Array(Vec<OrganizationConnection>),
-    /// The `ListOrganizationConnectionsOffsetPaginatedResponseContent` shape.
-    Offset(ListOrganizationConnectionsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "organizations")]
-impl<'de> Deserialize<'de> for ListOrganizationConnectionsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<OrganizationConnection>),
-            Offset(ListOrganizationConnectionsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListOrganizationConnectionsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationConnectionsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationDiscoveryDomainsResponseContent` object.
-///
-/// The answer of `GET /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationDiscoveryDomainsResponseContent {
-    /// The `domains` field.
-    pub domains: Vec<OrganizationDiscoveryDomain>,
-    /// The `next` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationDiscoveryDomainsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationDiscoveryDomainsResponseContent")
-            .field("domains", &self.domains)
-            .field("next", &self.next)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationGroupRolesResponseContent` schema.
-///
-/// The answer of `GET /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_list`).
-///
-/// The same type as [`ListGroupRolesResponseContent`]: the API description gives both the same schema.
-pub type ListOrganizationGroupRolesResponseContent = ListGroupRolesResponseContent;
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationGroupsResponseContent` schema.
-///
-/// The answer of `GET /organizations/{organization_id}/groups` (`organizations_groups_list`).
-///
-/// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
-pub type ListOrganizationGroupsResponseContent = ListRoleGroupsResponseContent;
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationInvitationsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationInvitationsOffsetPaginatedResponseContent {
-    /// The `invitations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invitations: Option<Vec<OrganizationInvitation>>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationInvitationsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationInvitationsOffsetPaginatedResponseContent")
-            .field("invitations", &self.invitations)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// One of the shapes of `ListOrganizationInvitationsResponseContent`.
-///
-/// The answer of `GET /organizations/{id}/invitations` (`organizations_invitations_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListOrganizationInvitationsResponseContent {
-    /// The `Vec<OrganizationInvitation>` shape.
-    Array(Vec<OrganizationInvitation>),
-    /// The `ListOrganizationInvitationsOffsetPaginatedResponseContent` shape.
-    Offset(ListOrganizationInvitationsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "organizations")]
-impl<'de> Deserialize<'de> for ListOrganizationInvitationsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<OrganizationInvitation>),
-            Offset(ListOrganizationInvitationsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListOrganizationInvitationsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationInvitationsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationMemberEffectiveRolesResponseContent` schema.
-///
-/// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles` (`organizations_members_effectiveRoles_list`).
-///
-/// The same type as [`ListUserEffectiveRolesResponseContent`]: the API description gives both the same schema.
-pub type ListOrganizationMemberEffectiveRolesResponseContent =
-    ListUserEffectiveRolesResponseContent;
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationMemberRoleSourceGroupsResponseContent` schema.
-///
-/// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles/sources/groups` (`organizations_members_effectiveRoles_sources_groups_list`).
-///
-/// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
-pub type ListOrganizationMemberRoleSourceGroupsResponseContent = ListRoleGroupsResponseContent;
-
-#[cfg(feature = "full")]
-/// The `ListOrganizationMemberRolesOffsetPaginatedResponseContent` schema.
-///
-/// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
-pub type ListOrganizationMemberRolesOffsetPaginatedResponseContent =
-    ListRolesOffsetPaginatedResponseContent;
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationMemberRolesResponseContent` schema.
-///
-/// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
-///
-/// The same type as [`ListRolesResponseContent`]: the API description gives both the same schema.
-pub type ListOrganizationMemberRolesResponseContent = ListRolesResponseContent;
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationMembersOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationMembersOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `members` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub members: Option<Vec<OrganizationMember>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationMembersOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationMembersOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("members", &self.members)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `ListOrganizationMembersPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationMembersPaginatedResponseContent {
-    /// The `members` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub members: Option<Vec<OrganizationMember>>,
-    /// The `next` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationMembersPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationMembersPaginatedResponseContent")
-            .field("members", &self.members)
-            .field("next", &self.next)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// One of the shapes of `ListOrganizationMembersResponseContent`.
-///
-/// The answer of `GET /organizations/{id}/members` (`organizations_members_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListOrganizationMembersResponseContent {
-    /// The `Vec<OrganizationMember>` shape.
-    Array(Vec<OrganizationMember>),
-    /// The `ListOrganizationMembersOffsetPaginatedResponseContent` shape.
-    Offset(ListOrganizationMembersOffsetPaginatedResponseContent),
-    /// The `ListOrganizationMembersPaginatedResponseContent` shape.
-    Checkpoint(ListOrganizationMembersPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "organizations")]
-impl<'de> Deserialize<'de> for ListOrganizationMembersResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<OrganizationMember>),
-            Offset(ListOrganizationMembersOffsetPaginatedResponseContent),
-            Checkpoint(ListOrganizationMembersPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Checkpoint(v) => Self::Checkpoint(v),
-            Wire::Other(v) => {
-                other("ListOrganizationMembersResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for ListOrganizationMembersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(any(
-    feature = "client_grants",
-    feature = "organizations",
-    feature = "users"
-))]
-/// The `ListOrganizationsOffsetPaginatedResponseContent` object.
-///
-/// Also named [`ListClientGrantOrganizationsOffsetPaginatedResponseContent`], [`ListUserOrganizationsOffsetPaginatedResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationsOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `organizations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organizations: Option<Vec<Organization>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(
-    feature = "client_grants",
-    feature = "organizations",
-    feature = "users"
-))]
-impl fmt::Debug for ListOrganizationsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationsOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("organizations", &self.organizations)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "client_grants", feature = "organizations"))]
-/// The `ListOrganizationsPaginatedResponseContent` object.
-///
-/// Also named [`ListClientGrantOrganizationsPaginatedResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListOrganizationsPaginatedResponseContent {
-    /// The `next` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `organizations` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organizations: Option<Vec<Organization>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "client_grants", feature = "organizations"))]
-impl fmt::Debug for ListOrganizationsPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListOrganizationsPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("organizations", &self.organizations)
             .field("extra", &Keys(&self.extra))
             .finish()
     }

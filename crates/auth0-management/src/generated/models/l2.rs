@@ -10,8 +10,1864 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `ListFlowsVaultConnectionsResponseContent`.
+///
+/// The answer of `GET /flows/vault/connections` (`flows_vault_connections_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListFlowsVaultConnectionsResponseContent {
+    /// The `Vec<FlowsVaultConnectionSummary>` shape.
+    Array(Vec<FlowsVaultConnectionSummary>),
+    /// The `ListFlowsVaultConnectionsOffsetPaginatedResponseContent` shape.
+    Offset(ListFlowsVaultConnectionsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<FlowsVaultConnectionSummary>),
+            Offset(ListFlowsVaultConnectionsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListFlowsVaultConnectionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for ListFlowsVaultConnectionsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "forms")]
+/// The `ListFormsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListFormsOffsetPaginatedResponseContent {
+    /// The `forms` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forms: Option<Vec<FormSummary>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "forms")]
+impl<'de> Deserialize<'de> for ListFormsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "forms")]
+impl object::Object for ListFormsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListFormsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_forms = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "forms" => f_forms = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            forms: f_forms,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for ListFormsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListFormsOffsetPaginatedResponseContent")
+            .field("forms", &self.forms)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "forms")]
+/// One of the shapes of `ListFormsResponseContent`.
+///
+/// The answer of `GET /forms` (`forms_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListFormsResponseContent {
+    /// The `Vec<FormSummary>` shape.
+    Array(Vec<FormSummary>),
+    /// The `ListFormsOffsetPaginatedResponseContent` shape.
+    Offset(ListFormsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "forms")]
+impl<'de> Deserialize<'de> for ListFormsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<FormSummary>),
+            Offset(ListFormsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListFormsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for ListFormsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(any(feature = "groups", feature = "organizations"))]
+/// The `ListGroupRolesResponseContent` object.
+///
+/// The answer of `GET /groups/{id}/roles` (`groups_roles_list`).
+/// The answer of `GET /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_list`).
+///
+/// Also named [`ListOrganizationGroupRolesResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListGroupRolesResponseContent {
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `roles` field.
+    pub roles: Vec<Role>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "groups", feature = "organizations"))]
+impl<'de> Deserialize<'de> for ListGroupRolesResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "groups", feature = "organizations"))]
+impl object::Object for ListGroupRolesResponseContent {
+    const NAME: &'static str = "ListGroupRolesResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_roles = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "roles" => f_roles = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            roles: object::missing(f_roles, "roles")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "groups", feature = "organizations"))]
+impl fmt::Debug for ListGroupRolesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListGroupRolesResponseContent")
+            .field("next", &self.next)
+            .field("roles", &self.roles)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "groups")]
+/// The `ListGroupsPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListGroupsPaginatedResponseContent {
+    /// The `groups` field.
+    pub groups: Vec<Group>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "groups")]
+impl<'de> Deserialize<'de> for ListGroupsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "groups")]
+impl object::Object for ListGroupsPaginatedResponseContent {
+    const NAME: &'static str = "ListGroupsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_groups = None;
+        let mut f_limit = Default::default();
+        let mut f_next = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "groups" => f_groups = Some(de_map.next_value()?),
+                "limit" => f_limit = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            groups: object::missing(f_groups, "groups")?,
+            limit: f_limit,
+            next: f_next,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "groups")]
+impl fmt::Debug for ListGroupsPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListGroupsPaginatedResponseContent")
+            .field("groups", &self.groups)
+            .field("limit", &self.limit)
+            .field("next", &self.next)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "groups")]
+/// One of the shapes of `ListGroupsResponseContent`.
+///
+/// The answer of `GET /groups` (`groups_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListGroupsResponseContent {
+    /// The `Vec<Group>` shape.
+    Array(Vec<Group>),
+    /// The `ListGroupsPaginatedResponseContent` shape.
+    Page(ListGroupsPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "groups")]
+impl<'de> Deserialize<'de> for ListGroupsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Page(ListGroupsPaginatedResponseContent),
+            Array(Vec<Group>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Page(v) => Self::Page(v),
+            Wire::Other(v) => {
+                other("ListGroupsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "groups")]
+impl fmt::Debug for ListGroupsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Page(v) => f.debug_tuple("Page").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `ListGuardianPoliciesResponseContent` schema.
+pub type ListGuardianPoliciesResponseContent = Vec<MfaPolicyEnum>;
+
+#[cfg(feature = "hooks")]
+/// The `ListHooksOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListHooksOffsetPaginatedResponseContent {
+    /// The `hooks` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<Vec<Hook>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "hooks")]
+impl<'de> Deserialize<'de> for ListHooksOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl object::Object for ListHooksOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListHooksOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_hooks = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "hooks" => f_hooks = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            hooks: f_hooks,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl fmt::Debug for ListHooksOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListHooksOffsetPaginatedResponseContent")
+            .field("hooks", &self.hooks)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "hooks")]
+/// One of the shapes of `ListHooksResponseContent`.
+///
+/// The answer of `GET /hooks` (`hooks_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListHooksResponseContent {
+    /// The `Vec<Hook>` shape.
+    Array(Vec<Hook>),
+    /// The `ListHooksOffsetPaginatedResponseContent` shape.
+    Offset(ListHooksOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "hooks")]
+impl<'de> Deserialize<'de> for ListHooksResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Hook>),
+            Offset(ListHooksOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListHooksResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl fmt::Debug for ListHooksResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+/// The `ListLogOffsetPaginatedResponseContent` object.
+///
+/// Also named [`UserListLogOffsetPaginatedResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListLogOffsetPaginatedResponseContent {
+    /// The `length` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<f64>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `logs` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<Vec<Log>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for ListLogOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl object::Object for ListLogOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListLogOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_length = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_logs = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "length" => f_length = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "logs" => f_logs = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            length: f_length,
+            limit: f_limit,
+            logs: f_logs,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for ListLogOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListLogOffsetPaginatedResponseContent")
+            .field("length", &self.length)
+            .field("limit", &self.limit)
+            .field("logs", &self.logs)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+/// One of the shapes of `ListLogResponseContent`.
+///
+/// The answer of `GET /logs` (`logs_list`).
+/// The answer of `GET /users/{id}/logs` (`users_logs_list`).
+///
+/// Also named [`UserListLogResponseContent`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListLogResponseContent {
+    /// The `Vec<Log>` shape.
+    Array(Vec<Log>),
+    /// The `ListLogOffsetPaginatedResponseContent` shape.
+    Offset(ListLogOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for ListLogResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Log>),
+            Offset(ListLogOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListLogResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for ListLogResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "network_acls")]
+/// The `ListNetworkAclsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListNetworkAclsOffsetPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `network_acls` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_acls: Option<Vec<NetworkAclsResponseContent>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for ListNetworkAclsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for ListNetworkAclsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListNetworkAclsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_network_acls = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "network_acls" => f_network_acls = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            network_acls: f_network_acls,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl fmt::Debug for ListNetworkAclsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListNetworkAclsOffsetPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("network_acls", &self.network_acls)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "network_acls")]
+/// One of the shapes of `ListNetworkAclsResponseContent`.
+///
+/// The answer of `GET /network-acls` (`networkACLs_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListNetworkAclsResponseContent {
+    /// The `ListNetworkAclsOffsetPaginatedResponseContent` shape.
+    Offset(ListNetworkAclsOffsetPaginatedResponseContent),
+    /// The `Vec<NetworkAclsResponseContent>` shape.
+    Array(Vec<NetworkAclsResponseContent>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for ListNetworkAclsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Offset(ListNetworkAclsOffsetPaginatedResponseContent),
+            Array(Vec<NetworkAclsResponseContent>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Other(v) => {
+                other("ListNetworkAclsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl fmt::Debug for ListNetworkAclsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationAllConnectionsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
+    /// The `connections` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<Vec<OrganizationAllConnectionPost>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationAllConnectionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connections = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connections" => f_connections = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connections: f_connections,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationAllConnectionsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationAllConnectionsOffsetPaginatedResponseContent")
+            .field("connections", &self.connections)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// One of the shapes of `ListOrganizationAllConnectionsResponseContent`.
+///
+/// The answer of `GET /organizations/{id}/connections` (`organizations_connections_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListOrganizationAllConnectionsResponseContent {
+    /// The `Vec<OrganizationAllConnectionPost>` shape.
+    Array(Vec<OrganizationAllConnectionPost>),
+    /// The `ListOrganizationAllConnectionsOffsetPaginatedResponseContent` shape.
+    Offset(ListOrganizationAllConnectionsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationAllConnectionsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationAllConnectionPost>),
+            Offset(ListOrganizationAllConnectionsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationAllConnectionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationAllConnectionsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationClientGrantsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationClientGrantsOffsetPaginatedResponseContent {
+    /// The `client_grants` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_grants: Option<Vec<OrganizationClientGrant>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationClientGrantsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationClientGrantsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationClientGrantsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_grants = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_grants" => f_client_grants = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_grants: f_client_grants,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationClientGrantsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationClientGrantsOffsetPaginatedResponseContent")
+            .field("client_grants", &self.client_grants)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// One of the shapes of `ListOrganizationClientGrantsResponseContent`.
+///
+/// The answer of `GET /organizations/{id}/client-grants` (`organizations_clientGrants_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListOrganizationClientGrantsResponseContent {
+    /// The `Vec<OrganizationClientGrant>` shape.
+    Array(Vec<OrganizationClientGrant>),
+    /// The `ListOrganizationClientGrantsOffsetPaginatedResponseContent` shape.
+    Offset(ListOrganizationClientGrantsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationClientGrantsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationClientGrant>),
+            Offset(ListOrganizationClientGrantsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationClientGrantsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationClientGrantsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationConnectionsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationConnectionsOffsetPaginatedResponseContent {
+    /// The `enabled_connections` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_connections: Option<Vec<OrganizationConnection>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationConnectionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationConnectionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationConnectionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled_connections = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled_connections" => f_enabled_connections = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled_connections: f_enabled_connections,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationConnectionsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationConnectionsOffsetPaginatedResponseContent")
+            .field("enabled_connections", &self.enabled_connections)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// One of the shapes of `ListOrganizationConnectionsResponseContent`.
+///
+/// The answer of `GET /organizations/{id}/enabled_connections` (`organizations_enabledConnections_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListOrganizationConnectionsResponseContent {
+    /// The `Vec<OrganizationConnection>` shape.
+    Array(Vec<OrganizationConnection>),
+    /// The `ListOrganizationConnectionsOffsetPaginatedResponseContent` shape.
+    Offset(ListOrganizationConnectionsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationConnectionsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationConnection>),
+            Offset(ListOrganizationConnectionsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationConnectionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationConnectionsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationDiscoveryDomainsResponseContent` object.
+///
+/// The answer of `GET /organizations/{id}/discovery-domains` (`organizations_discoveryDomains_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationDiscoveryDomainsResponseContent {
+    /// The `domains` field.
+    pub domains: Vec<OrganizationDiscoveryDomain>,
+    /// The `next` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationDiscoveryDomainsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationDiscoveryDomainsResponseContent {
+    const NAME: &'static str = "ListOrganizationDiscoveryDomainsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domains = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domains" => f_domains = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domains: object::missing(f_domains, "domains")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationDiscoveryDomainsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationDiscoveryDomainsResponseContent")
+            .field("domains", &self.domains)
+            .field("next", &self.next)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationGroupRolesResponseContent` schema.
+///
+/// The answer of `GET /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_list`).
+///
+/// The same type as [`ListGroupRolesResponseContent`]: the API description gives both the same schema.
+pub type ListOrganizationGroupRolesResponseContent = ListGroupRolesResponseContent;
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationGroupsResponseContent` schema.
+///
+/// The answer of `GET /organizations/{organization_id}/groups` (`organizations_groups_list`).
+///
+/// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
+pub type ListOrganizationGroupsResponseContent = ListRoleGroupsResponseContent;
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationInvitationsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationInvitationsOffsetPaginatedResponseContent {
+    /// The `invitations` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitations: Option<Vec<OrganizationInvitation>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationInvitationsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationInvitationsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationInvitationsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_invitations = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "invitations" => f_invitations = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            invitations: f_invitations,
+            limit: f_limit,
+            start: f_start,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationInvitationsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationInvitationsOffsetPaginatedResponseContent")
+            .field("invitations", &self.invitations)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// One of the shapes of `ListOrganizationInvitationsResponseContent`.
+///
+/// The answer of `GET /organizations/{id}/invitations` (`organizations_invitations_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListOrganizationInvitationsResponseContent {
+    /// The `Vec<OrganizationInvitation>` shape.
+    Array(Vec<OrganizationInvitation>),
+    /// The `ListOrganizationInvitationsOffsetPaginatedResponseContent` shape.
+    Offset(ListOrganizationInvitationsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationInvitationsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationInvitation>),
+            Offset(ListOrganizationInvitationsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListOrganizationInvitationsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationInvitationsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationMemberEffectiveRolesResponseContent` schema.
+///
+/// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles` (`organizations_members_effectiveRoles_list`).
+///
+/// The same type as [`ListUserEffectiveRolesResponseContent`]: the API description gives both the same schema.
+pub type ListOrganizationMemberEffectiveRolesResponseContent =
+    ListUserEffectiveRolesResponseContent;
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationMemberRoleSourceGroupsResponseContent` schema.
+///
+/// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles/sources/groups` (`organizations_members_effectiveRoles_sources_groups_list`).
+///
+/// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
+pub type ListOrganizationMemberRoleSourceGroupsResponseContent = ListRoleGroupsResponseContent;
+
+#[cfg(feature = "full")]
+/// The `ListOrganizationMemberRolesOffsetPaginatedResponseContent` schema.
+///
+/// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
+pub type ListOrganizationMemberRolesOffsetPaginatedResponseContent =
+    ListRolesOffsetPaginatedResponseContent;
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationMemberRolesResponseContent` schema.
+///
+/// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
+///
+/// The same type as [`ListRolesResponseContent`]: the API description gives both the same schema.
+pub type ListOrganizationMemberRolesResponseContent = ListRolesResponseContent;
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationMembersOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationMembersOffsetPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `members` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<OrganizationMember>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationMembersOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationMembersOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationMembersOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_members = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "members" => f_members = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            members: f_members,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationMembersOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationMembersOffsetPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("members", &self.members)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `ListOrganizationMembersPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationMembersPaginatedResponseContent {
+    /// The `members` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<OrganizationMember>>,
+    /// The `next` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationMembersPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationMembersPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationMembersPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_members = Default::default();
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "members" => f_members = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            members: f_members,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationMembersPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationMembersPaginatedResponseContent")
+            .field("members", &self.members)
+            .field("next", &self.next)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// One of the shapes of `ListOrganizationMembersResponseContent`.
+///
+/// The answer of `GET /organizations/{id}/members` (`organizations_members_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListOrganizationMembersResponseContent {
+    /// The `Vec<OrganizationMember>` shape.
+    Array(Vec<OrganizationMember>),
+    /// The `ListOrganizationMembersOffsetPaginatedResponseContent` shape.
+    Offset(ListOrganizationMembersOffsetPaginatedResponseContent),
+    /// The `ListOrganizationMembersPaginatedResponseContent` shape.
+    Checkpoint(ListOrganizationMembersPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "organizations")]
+/// Every field of `ListOrganizationMembersResponseContent`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ListOrganizationMembersResponseContentByKeys {
+    limit: Option<f64>,
+    members: Option<Vec<OrganizationMember>>,
+    next: Option<String>,
+    start: Option<f64>,
+    total: Option<f64>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationMembersResponseContentByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for ListOrganizationMembersResponseContentByKeys {
+    const NAME: &'static str = "ListOrganizationMembersResponseContentByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_members = Default::default();
+        let mut f_next = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "members" => f_members = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            members: f_members,
+            next: f_next,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for ListOrganizationMembersResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<OrganizationMember>),
+            ByKeys(ListOrganizationMembersResponseContentByKeys),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::ByKeys(w) => {
+                if w.next.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListOrganizationMembersPaginatedResponseContent {
+                        members: w.members,
+                        next: w.next,
+                        extra,
+                    })
+                } else if w.limit.is_some() || w.start.is_some() || w.total.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.next {
+                        extra.insert(
+                            "next".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Offset(ListOrganizationMembersOffsetPaginatedResponseContent {
+                        limit: w.limit,
+                        members: w.members,
+                        start: w.start,
+                        total: w.total,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListOrganizationMembersPaginatedResponseContent {
+                        members: w.members,
+                        next: w.next,
+                        extra,
+                    })
+                }
+            }
+            Wire::Other(v) => {
+                other("ListOrganizationMembersResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for ListOrganizationMembersResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+/// The `ListOrganizationsOffsetPaginatedResponseContent` object.
+///
+/// Also named [`ListClientGrantOrganizationsOffsetPaginatedResponseContent`], [`ListUserOrganizationsOffsetPaginatedResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationsOffsetPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `organizations` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organizations: Option<Vec<Organization>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl<'de> Deserialize<'de> for ListOrganizationsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl object::Object for ListOrganizationsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_organizations = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "organizations" => f_organizations = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            organizations: f_organizations,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl fmt::Debug for ListOrganizationsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationsOffsetPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("organizations", &self.organizations)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+/// The `ListOrganizationsPaginatedResponseContent` object.
+///
+/// Also named [`ListClientGrantOrganizationsPaginatedResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListOrganizationsPaginatedResponseContent {
+    /// The `next` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `organizations` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organizations: Option<Vec<Organization>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+impl<'de> Deserialize<'de> for ListOrganizationsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+impl object::Object for ListOrganizationsPaginatedResponseContent {
+    const NAME: &'static str = "ListOrganizationsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_organizations = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "organizations" => f_organizations = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            organizations: f_organizations,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+impl fmt::Debug for ListOrganizationsPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListOrganizationsPaginatedResponseContent")
+            .field("next", &self.next)
+            .field("organizations", &self.organizations)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
 
 #[cfg(any(feature = "client_grants", feature = "organizations"))]
 /// One of the shapes of `ListOrganizationsResponseContent`.
@@ -37,20 +1893,148 @@ pub enum ListOrganizationsResponseContent {
 }
 
 #[cfg(any(feature = "client_grants", feature = "organizations"))]
+/// Every field of `ListOrganizationsResponseContent`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ListOrganizationsResponseContentByKeys {
+    limit: Option<f64>,
+    next: Option<String>,
+    organizations: Option<Vec<Organization>>,
+    start: Option<f64>,
+    total: Option<f64>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+impl<'de> Deserialize<'de> for ListOrganizationsResponseContentByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
+impl object::Object for ListOrganizationsResponseContentByKeys {
+    const NAME: &'static str = "ListOrganizationsResponseContentByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_next = Default::default();
+        let mut f_organizations = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                "organizations" => f_organizations = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            next: f_next,
+            organizations: f_organizations,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "client_grants", feature = "organizations"))]
 impl<'de> Deserialize<'de> for ListOrganizationsResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Wire {
             Array(Vec<Organization>),
-            Offset(ListOrganizationsOffsetPaginatedResponseContent),
-            Checkpoint(ListOrganizationsPaginatedResponseContent),
+            ByKeys(ListOrganizationsResponseContentByKeys),
             Other(Value),
         }
         Ok(match Wire::deserialize(deserializer)? {
             Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Checkpoint(v) => Self::Checkpoint(v),
+            Wire::ByKeys(w) => {
+                if w.next.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListOrganizationsPaginatedResponseContent {
+                        next: w.next,
+                        organizations: w.organizations,
+                        extra,
+                    })
+                } else if w.limit.is_some() || w.start.is_some() || w.total.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.next {
+                        extra.insert(
+                            "next".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Offset(ListOrganizationsOffsetPaginatedResponseContent {
+                        limit: w.limit,
+                        organizations: w.organizations,
+                        start: w.start,
+                        total: w.total,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListOrganizationsPaginatedResponseContent {
+                        next: w.next,
+                        organizations: w.organizations,
+                        extra,
+                    })
+                }
+            }
             Wire::Other(v) => {
                 other("ListOrganizationsResponseContent", &v);
                 Self::Other(v)
@@ -77,15 +2061,45 @@ impl fmt::Debug for ListOrganizationsResponseContent {
 /// The answer of `GET /branding/phone/templates` (`branding_phone_templates_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListPhoneTemplatesResponseContent {
     /// The `templates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub templates: Option<Vec<PhoneTemplate>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for ListPhoneTemplatesResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for ListPhoneTemplatesResponseContent {
+    const NAME: &'static str = "ListPhoneTemplatesResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_templates = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "templates" => f_templates = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            templates: f_templates,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -104,18 +2118,51 @@ impl fmt::Debug for ListPhoneTemplatesResponseContent {
 /// The answer of `GET /rate-limit-policies` (`rateLimitPolicies_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListRateLimitPoliciesPaginatedResponseContent {
     /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// The `rate_limit_policies` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_policies: Option<Vec<RateLimitPolicy>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl<'de> Deserialize<'de> for ListRateLimitPoliciesPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl object::Object for ListRateLimitPoliciesPaginatedResponseContent {
+    const NAME: &'static str = "ListRateLimitPoliciesPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_rate_limit_policies = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "rate_limit_policies" => f_rate_limit_policies = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            rate_limit_policies: f_rate_limit_policies,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rate_limit_policies")]
@@ -135,18 +2182,51 @@ impl fmt::Debug for ListRateLimitPoliciesPaginatedResponseContent {
 /// The answer of `GET /users/{user_id}/refresh-tokens` (`users_refreshToken_list`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListRefreshTokensPaginatedResponseContent {
     /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// The `tokens` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Vec<RefreshTokenResponseContent>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListRefreshTokensPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListRefreshTokensPaginatedResponseContent {
+    const NAME: &'static str = "ListRefreshTokensPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_tokens = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "tokens" => f_tokens = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            tokens: f_tokens,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "users")]
@@ -164,24 +2244,63 @@ impl fmt::Debug for ListRefreshTokensPaginatedResponseContent {
 /// The `ListResourceServerOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListResourceServerOffsetPaginatedResponseContent {
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `resource_servers` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_servers: Option<Vec<ResourceServer>>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ListResourceServerOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ListResourceServerOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListResourceServerOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_resource_servers = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "resource_servers" => f_resource_servers = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            resource_servers: f_resource_servers,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -258,17 +2377,50 @@ impl fmt::Debug for ListResourceServerResponseContent {
 /// Also named [`ListOrganizationGroupsResponseContent`], [`ListOrganizationMemberRoleSourceGroupsResponseContent`], [`ListUserRoleSourceGroupsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListRoleGroupsResponseContent {
     /// The `groups` field.
     pub groups: Vec<Group>,
     /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+impl<'de> Deserialize<'de> for ListRoleGroupsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+impl object::Object for ListRoleGroupsResponseContent {
+    const NAME: &'static str = "ListRoleGroupsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_groups = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "groups" => f_groups = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            groups: object::missing(f_groups, "groups")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
@@ -286,24 +2438,63 @@ impl fmt::Debug for ListRoleGroupsResponseContent {
 /// The `ListRolePermissionsOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListRolePermissionsOffsetPaginatedResponseContent {
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `permissions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<PermissionsResponsePayload>>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRolePermissionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for ListRolePermissionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListRolePermissionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_permissions = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "permissions" => f_permissions = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            permissions: f_permissions,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "roles")]
@@ -373,24 +2564,63 @@ impl fmt::Debug for ListRolePermissionsResponseContent {
 /// The `ListRoleUsersOffsetPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListRoleUsersOffsetPaginatedResponseContent {
     /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<f64>,
     /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
     /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// The `users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<RoleUser>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRoleUsersOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for ListRoleUsersOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListRoleUsersOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_users = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                "users" => f_users = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            users: f_users,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "roles")]
@@ -410,18 +2640,51 @@ impl fmt::Debug for ListRoleUsersOffsetPaginatedResponseContent {
 /// The `ListRoleUsersPaginatedResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListRoleUsersPaginatedResponseContent {
     /// The `next` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// The `users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<RoleUser>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRoleUsersPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for ListRoleUsersPaginatedResponseContent {
+    const NAME: &'static str = "ListRoleUsersPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_users = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "users" => f_users = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            users: f_users,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "roles")]
@@ -430,2176 +2693,6 @@ impl fmt::Debug for ListRoleUsersPaginatedResponseContent {
         f.debug_struct("ListRoleUsersPaginatedResponseContent")
             .field("next", &self.next)
             .field("users", &self.users)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "roles")]
-/// One of the shapes of `ListRoleUsersResponseContent`.
-///
-/// The answer of `GET /roles/{id}/users` (`roles_users_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListRoleUsersResponseContent {
-    /// The `Vec<RoleUser>` shape.
-    Array(Vec<RoleUser>),
-    /// The `ListRoleUsersOffsetPaginatedResponseContent` shape.
-    Offset(ListRoleUsersOffsetPaginatedResponseContent),
-    /// The `ListRoleUsersPaginatedResponseContent` shape.
-    Checkpoint(ListRoleUsersPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "roles")]
-impl<'de> Deserialize<'de> for ListRoleUsersResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<RoleUser>),
-            Offset(ListRoleUsersOffsetPaginatedResponseContent),
-            Checkpoint(ListRoleUsersPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Checkpoint(v) => Self::Checkpoint(v),
-            Wire::Other(v) => {
-                other("ListRoleUsersResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "roles")]
-impl fmt::Debug for ListRoleUsersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
-/// The `ListRolesOffsetPaginatedResponseContent` object.
-///
-/// Also named [`ListOrganizationMemberRolesOffsetPaginatedResponseContent`], [`ListUserRolesOffsetPaginatedResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListRolesOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `roles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<Role>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
-impl fmt::Debug for ListRolesOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListRolesOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("roles", &self.roles)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
-/// One of the shapes of `ListRolesResponseContent`.
-///
-/// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
-/// The answer of `GET /roles` (`roles_list`).
-/// The answer of `GET /users/{id}/roles` (`users_roles_list`).
-///
-/// Also named [`ListOrganizationMemberRolesResponseContent`], [`ListUserRolesResponseContent`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListRolesResponseContent {
-    /// The `Vec<Role>` shape.
-    Array(Vec<Role>),
-    /// The `ListRolesOffsetPaginatedResponseContent` shape.
-    Offset(ListRolesOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
-impl<'de> Deserialize<'de> for ListRolesResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<Role>),
-            Offset(ListRolesOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListRolesResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
-impl fmt::Debug for ListRolesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "rules")]
-/// The `ListRulesOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListRulesOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `rules` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<Rule>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "rules")]
-impl fmt::Debug for ListRulesOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListRulesOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("rules", &self.rules)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "rules")]
-/// One of the shapes of `ListRulesResponseContent`.
-///
-/// The answer of `GET /rules` (`rules_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListRulesResponseContent {
-    /// The `Vec<Rule>` shape.
-    Array(Vec<Rule>),
-    /// The `ListRulesOffsetPaginatedResponseContent` shape.
-    Offset(ListRulesOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "rules")]
-impl<'de> Deserialize<'de> for ListRulesResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<Rule>),
-            Offset(ListRulesOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListRulesResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "rules")]
-impl fmt::Debug for ListRulesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `ListScimConfigurationsResponseContent` object.
-///
-/// The answer of `GET /connections-scim-configurations` (`connections_scimConfiguration_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListScimConfigurationsResponseContent {
-    /// The cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// List of SCIM configurations
-    pub scim_configurations: Vec<ScimConfiguration>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ListScimConfigurationsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListScimConfigurationsResponseContent")
-            .field("next", &self.next)
-            .field("scim_configurations", &self.scim_configurations)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `ListSegmentsResponseContent` object.
-///
-/// The answer of `GET /experimentation/segments` (`experimentation_segments_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListSegmentsResponseContent {
-    /// Checkpoint token for the next page. Omitted when there are no further results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `segments` field.
-    pub segments: Vec<Segment>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for ListSegmentsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListSegmentsResponseContent")
-            .field("next", &self.next)
-            .field("segments", &self.segments)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The list of custom text keys and values.
-pub type ListSelfServiceProfileCustomTextResponseContent = BTreeMap<String, String>;
-
-#[cfg(feature = "self_service_profiles")]
-/// The `ListSelfServiceProfilesPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListSelfServiceProfilesPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `self_service_profiles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub self_service_profiles: Option<Vec<SelfServiceProfile>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for ListSelfServiceProfilesPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListSelfServiceProfilesPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("self_service_profiles", &self.self_service_profiles)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-/// One of the shapes of `ListSelfServiceProfilesResponseContent`.
-///
-/// The answer of `GET /self-service-profiles` (`selfServiceProfiles_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListSelfServiceProfilesResponseContent {
-    /// The `Vec<SelfServiceProfile>` shape.
-    Array(Vec<SelfServiceProfile>),
-    /// The `ListSelfServiceProfilesPaginatedResponseContent` shape.
-    Offset(ListSelfServiceProfilesPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl<'de> Deserialize<'de> for ListSelfServiceProfilesResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<SelfServiceProfile>),
-            Offset(ListSelfServiceProfilesPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListSelfServiceProfilesResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for ListSelfServiceProfilesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `ListSynchronizedGroupsResponseContent` object.
-///
-/// The answer of `GET /connections/{id}/directory-provisioning/synchronized-groups` (`connections_directoryProvisioning_listSynchronizedGroups`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListSynchronizedGroupsResponseContent {
-    /// Array of Google Workspace group ids configured for synchronization.
-    pub groups: Vec<SynchronizedGroupPayload>,
-    /// The cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ListSynchronizedGroupsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListSynchronizedGroupsResponseContent")
-            .field("groups", &self.groups)
-            .field("next", &self.next)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "token_exchange_profiles")]
-/// The `ListTokenExchangeProfileResponseContent` object.
-///
-/// The answer of `GET /token-exchange-profiles` (`tokenExchangeProfiles_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListTokenExchangeProfileResponseContent {
-    /// Opaque identifier for use with the *from* query parameter for the next page of results.
-    /// This identifier is valid for 24 hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `token_exchange_profiles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_exchange_profiles: Option<Vec<TokenExchangeProfileResponseContent>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "token_exchange_profiles")]
-impl fmt::Debug for ListTokenExchangeProfileResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListTokenExchangeProfileResponseContent")
-            .field("next", &self.next)
-            .field("token_exchange_profiles", &self.token_exchange_profiles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `ListUserAttributeProfileTemplateResponseContent` object.
-///
-/// The answer of `GET /user-attribute-profiles/templates` (`userAttributeProfiles_listTemplates`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserAttributeProfileTemplateResponseContent {
-    /// The `user_attribute_profile_templates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attribute_profile_templates: Option<Vec<UserAttributeProfileTemplateItem>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for ListUserAttributeProfileTemplateResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserAttributeProfileTemplateResponseContent")
-            .field(
-                "user_attribute_profile_templates",
-                &self.user_attribute_profile_templates,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `ListUserAttributeProfilesPaginatedResponseContent` object.
-///
-/// The answer of `GET /user-attribute-profiles` (`userAttributeProfiles_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserAttributeProfilesPaginatedResponseContent {
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `user_attribute_profiles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attribute_profiles: Option<Vec<UserAttributeProfile>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for ListUserAttributeProfilesPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserAttributeProfilesPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("user_attribute_profiles", &self.user_attribute_profiles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUserAuthenticationMethodsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
-    /// The paginated authentication methods. Returned in this structure when include_totals is true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authenticators: Option<Vec<UserAuthenticationMethod>>,
-    /// Maximum amount of records to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// Index of the starting record. Derived from the page and per_page parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// Total number of pageable records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserAuthenticationMethodsOffsetPaginatedResponseContent")
-            .field("authenticators", &self.authenticators)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// One of the shapes of `ListUserAuthenticationMethodsResponseContent`.
-///
-/// The answer of `GET /users/{id}/authentication-methods` (`users_authenticationMethods_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListUserAuthenticationMethodsResponseContent {
-    /// The `Vec<UserAuthenticationMethod>` shape.
-    Array(Vec<UserAuthenticationMethod>),
-    /// The `ListUserAuthenticationMethodsOffsetPaginatedResponseContent` shape.
-    Offset(ListUserAuthenticationMethodsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for ListUserAuthenticationMethodsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<UserAuthenticationMethod>),
-            Offset(ListUserAuthenticationMethodsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListUserAuthenticationMethodsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserAuthenticationMethodsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "user_blocks")]
-/// The `ListUserBlocksByIdentifierResponseContent` schema.
-///
-/// The answer of `GET /user-blocks` (`userBlocks_listByIdentifier`).
-///
-/// The same type as [`ListUserBlocksResponseContent`]: the API description gives both the same schema.
-pub type ListUserBlocksByIdentifierResponseContent = ListUserBlocksResponseContent;
-
-#[cfg(feature = "user_blocks")]
-/// The `ListUserBlocksResponseContent` object.
-///
-/// The answer of `GET /user-blocks/{id}` (`userBlocks_list`).
-/// The answer of `GET /user-blocks` (`userBlocks_listByIdentifier`).
-///
-/// Also named [`ListUserBlocksByIdentifierResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserBlocksResponseContent {
-    /// Array of identifier + IP address pairs.  IP address is optional, and may be omitted in certain circumstances (such as Account Lockout mode).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_for: Option<Vec<UserBlockIdentifier>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_blocks")]
-impl fmt::Debug for ListUserBlocksResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserBlocksResponseContent")
-            .field("blocked_for", &self.blocked_for)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUserConnectedAccountsResponseContent` object.
-///
-/// The answer of `GET /users/{id}/connected-accounts` (`users_connectedAccounts_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserConnectedAccountsResponseContent {
-    /// The `connected_accounts` field.
-    pub connected_accounts: Vec<ConnectedAccount>,
-    /// The token to retrieve the next page of connected accounts (if there is one)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserConnectedAccountsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserConnectedAccountsResponseContent")
-            .field("connected_accounts", &self.connected_accounts)
-            .field("next", &self.next)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUserEffectivePermissionRoleSourcesResponseContent` object.
-///
-/// The answer of `GET /users/{id}/effective-permissions/sources/effective-roles` (`users_effectivePermissions_sources_roles_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserEffectivePermissionRoleSourcesResponseContent {
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// Roles with the specified permission assigned to the user, both directly and via groups.
-    pub roles: Vec<UserEffectivePermissionRoleSourceResponseContent>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserEffectivePermissionRoleSourcesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserEffectivePermissionRoleSourcesResponseContent")
-            .field("next", &self.next)
-            .field("roles", &self.roles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUserEffectivePermissionsResponseContent` object.
-///
-/// The answer of `GET /users/{id}/effective-permissions` (`users_effectivePermissions_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserEffectivePermissionsResponseContent {
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// List of permissions assigned to the user.
-    pub permissions: Vec<UserEffectivePermissionResponseContent>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserEffectivePermissionsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserEffectivePermissionsResponseContent")
-            .field("next", &self.next)
-            .field("permissions", &self.permissions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "organizations", feature = "users"))]
-/// The `ListUserEffectiveRolesResponseContent` object.
-///
-/// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles` (`organizations_members_effectiveRoles_list`).
-/// The answer of `GET /users/{id}/effective-roles` (`users_effectiveRoles_list`).
-///
-/// Also named [`ListOrganizationMemberEffectiveRolesResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserEffectiveRolesResponseContent {
-    /// Cursor for the next page of results
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `roles` field.
-    pub roles: Vec<UserEffectiveRole>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "organizations", feature = "users"))]
-impl fmt::Debug for ListUserEffectiveRolesResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserEffectiveRolesResponseContent")
-            .field("next", &self.next)
-            .field("roles", &self.roles)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_grants")]
-/// The `ListUserGrantsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserGrantsOffsetPaginatedResponseContent {
-    /// The `grants` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grants: Option<Vec<UserGrant>>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_grants")]
-impl fmt::Debug for ListUserGrantsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserGrantsOffsetPaginatedResponseContent")
-            .field("grants", &self.grants)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_grants")]
-/// One of the shapes of `ListUserGrantsResponseContent`.
-///
-/// The answer of `GET /grants` (`userGrants_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListUserGrantsResponseContent {
-    /// The `Vec<UserGrant>` shape.
-    Array(Vec<UserGrant>),
-    /// The `ListUserGrantsOffsetPaginatedResponseContent` shape.
-    Offset(ListUserGrantsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "user_grants")]
-impl<'de> Deserialize<'de> for ListUserGrantsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<UserGrant>),
-            Offset(ListUserGrantsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListUserGrantsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "user_grants")]
-impl fmt::Debug for ListUserGrantsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUserOrganizationsOffsetPaginatedResponseContent` schema.
-///
-/// The same type as [`ListOrganizationsOffsetPaginatedResponseContent`]: the API description gives both the same schema.
-pub type ListUserOrganizationsOffsetPaginatedResponseContent =
-    ListOrganizationsOffsetPaginatedResponseContent;
-
-#[cfg(feature = "users")]
-/// One of the shapes of `ListUserOrganizationsResponseContent`.
-///
-/// The answer of `GET /users/{id}/organizations` (`users_organizations_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListUserOrganizationsResponseContent {
-    /// The `Vec<Organization>` shape.
-    Array(Vec<Organization>),
-    /// The `ListUserOrganizationsOffsetPaginatedResponseContent` shape.
-    Offset(ListUserOrganizationsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for ListUserOrganizationsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<Organization>),
-            Offset(ListUserOrganizationsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListUserOrganizationsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserOrganizationsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUserPermissionsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserPermissionsOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `permissions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Vec<UserPermissionSchema>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserPermissionsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserPermissionsOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("permissions", &self.permissions)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// One of the shapes of `ListUserPermissionsResponseContent`.
-///
-/// The answer of `GET /users/{id}/permissions` (`users_permissions_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListUserPermissionsResponseContent {
-    /// The `Vec<UserPermissionSchema>` shape.
-    Array(Vec<UserPermissionSchema>),
-    /// The `ListUserPermissionsOffsetPaginatedResponseContent` shape.
-    Offset(ListUserPermissionsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for ListUserPermissionsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<UserPermissionSchema>),
-            Offset(ListUserPermissionsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListUserPermissionsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserPermissionsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUserRoleSourceGroupsResponseContent` schema.
-///
-/// The answer of `GET /users/{id}/effective-roles/sources/groups` (`users_effectiveRoles_sources_groups_list`).
-///
-/// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
-pub type ListUserRoleSourceGroupsResponseContent = ListRoleGroupsResponseContent;
-
-#[cfg(feature = "full")]
-/// The `ListUserRolesOffsetPaginatedResponseContent` schema.
-///
-/// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
-pub type ListUserRolesOffsetPaginatedResponseContent = ListRolesOffsetPaginatedResponseContent;
-
-#[cfg(feature = "users")]
-/// The `ListUserRolesResponseContent` schema.
-///
-/// The answer of `GET /users/{id}/roles` (`users_roles_list`).
-///
-/// The same type as [`ListRolesResponseContent`]: the API description gives both the same schema.
-pub type ListUserRolesResponseContent = ListRolesResponseContent;
-
-#[cfg(feature = "users")]
-/// The `ListUserSessionsPaginatedResponseContent` object.
-///
-/// The answer of `GET /users/{user_id}/sessions` (`users_sessions_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUserSessionsPaginatedResponseContent {
-    /// A cursor to be used as the "from" query parameter for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `sessions` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<Vec<SessionResponseContent>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUserSessionsPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUserSessionsPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("sessions", &self.sessions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `ListUsersOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListUsersOffsetPaginatedResponseContent {
-    /// The `length` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<f64>,
-    /// The `limit` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// The `users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub users: Option<Vec<UserResponseSchema>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUsersOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListUsersOffsetPaginatedResponseContent")
-            .field("length", &self.length)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("users", &self.users)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// One of the shapes of `ListUsersResponseContent`.
-///
-/// The answer of `GET /users` (`users_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListUsersResponseContent {
-    /// The `Vec<UserResponseSchema>` shape.
-    Array(Vec<UserResponseSchema>),
-    /// The `ListUsersOffsetPaginatedResponseContent` shape.
-    Offset(ListUsersOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for ListUsersResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<UserResponseSchema>),
-            Offset(ListUsersOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListUsersResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ListUsersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `ListVariationsResponseContent` object.
-///
-/// The answer of `GET /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListVariationsResponseContent {
-    /// The `variations` field.
-    pub variations: Vec<Variation>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for ListVariationsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListVariationsResponseContent")
-            .field("variations", &self.variations)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-/// The `ListVerifiableCredentialTemplatesPaginatedResponseContent` object.
-///
-/// The answer of `GET /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_list`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListVerifiableCredentialTemplatesPaginatedResponseContent {
-    /// Opaque identifier for use with the *from* query parameter for the next page of results.
-    /// This identifier is valid for 24 hours.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `templates` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub templates: Option<Vec<VerifiableCredentialTemplateResponse>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl fmt::Debug for ListVerifiableCredentialTemplatesPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListVerifiableCredentialTemplatesPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("templates", &self.templates)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// The `Log` object.
-///
-/// The answer of `GET /logs/{id}` (`logs_get`).
-///
-/// Also named [`GetLogResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Log {
-    /// API audience the event applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// ID of the client (application).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Name of the client (application).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_name: Option<String>,
-    /// Name of the connection the event relates to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// ID of the connection the event relates to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `date` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<LogDate>,
-    /// Description of this event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `details` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<Map<String, Value>>,
-    /// Hostname the event applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// IP address of the log event source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Whether the client was a mobile device (true) or desktop/laptop/server (false).
-    #[serde(rename = "isMobile", default, skip_serializing_if = "Option::is_none")]
-    pub is_mobile: Option<bool>,
-    /// The `location_info` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location_info: Option<LogLocationInfo>,
-    /// Unique ID of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_id: Option<String>,
-    /// Scope permissions applied to the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The `security_context` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_context: Option<LogSecurityContext>,
-    /// Name of the strategy involved in the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<String>,
-    /// Type of strategy involved in the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_type: Option<String>,
-    /// Type of event.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// User agent string from the client device that caused the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// ID of the user involved in the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// Name of the user involved in the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for Log {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Log")
-            .field("audience", &self.audience)
-            .field("client_id", &self.client_id)
-            .field("client_name", &self.client_name)
-            .field("connection", &self.connection)
-            .field("connection_id", &self.connection_id)
-            .field("date", &self.date)
-            .field("description", &self.description)
-            .field("details", &Keys(&self.details))
-            .field("hostname", &self.hostname)
-            .field("ip", &self.ip)
-            .field("is_mobile", &self.is_mobile)
-            .field("location_info", &self.location_info)
-            .field("log_id", &self.log_id)
-            .field("scope", &self.scope)
-            .field("security_context", &self.security_context)
-            .field("strategy", &self.strategy)
-            .field("strategy_type", &self.strategy_type)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_id", &self.user_id)
-            .field("user_name", &self.user_name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// One of the shapes of `LogDate`.
-///
-/// Also named [`FlowActionJsonSerializeJsonParamsObject`], [`FlowActionXmlSerializeXmlParamsObject`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum LogDate {
-    /// The `String` shape.
-    String(String),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl<'de> Deserialize<'de> for LogDate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("LogDate", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for LogDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// Date when the event occurred in ISO 8601 format.
-pub type LogDateObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Additional useful details about this event (structure is dependent upon event type).
-pub type LogDetails = Map<String, Value>;
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// Information about the location that triggered this event based on the `ip`.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogLocationInfo {
-    /// Full city name in English.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city_name: Option<String>,
-    /// Continent the country is located within. Can be `AF` (Africa), `AN` (Antarctica), `AS` (Asia), `EU` (Europe), `NA` (North America), `OC` (Oceania) or `SA` (South America).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub continent_code: Option<String>,
-    /// Two-letter Alpha-2 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_code: Option<String>,
-    /// Three-letter Alpha-3 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_code3: Option<String>,
-    /// Full country name in English.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country_name: Option<String>,
-    /// Global latitude (horizontal) position.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<Value>,
-    /// Global longitude (vertical) position.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<Value>,
-    /// Time zone name as found in the tz database (<https://www.iana.org/time-zones>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_zone: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for LogLocationInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogLocationInfo")
-            .field("city_name", &self.city_name)
-            .field("continent_code", &self.continent_code)
-            .field("country_code", &self.country_code)
-            .field("country_code3", &self.country_code3)
-            .field("country_name", &self.country_name)
-            .field("latitude", &Keys(&self.latitude))
-            .field("longitude", &Keys(&self.longitude))
-            .field("time_zone", &self.time_zone)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// Information about security-related signals.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogSecurityContext {
-    /// JA3 fingerprint value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ja3: Option<String>,
-    /// JA4 fingerprint value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ja4: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for LogSecurityContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogSecurityContext")
-            .field("ja3", &self.ja3)
-            .field("ja4", &self.ja4)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamDatadogEnum`.
-    pub enum LogStreamDatadogEnum {
-        /// `datadog`
-        Datadog = "datadog",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// Datadog region
-    pub enum LogStreamDatadogRegionEnum {
-        /// `us`
-        Us = "us",
-        /// `eu`
-        Eu = "eu",
-        /// `us3`
-        Us3 = "us3",
-        /// `us5`
-        Us5 = "us5",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamDatadogResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamDatadogResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamDatadogSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamDatadogResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamDatadogResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `LogStreamDatadogSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamDatadogSink {
-    /// Datadog API Key
-    #[serde(rename = "datadogApiKey")]
-    pub datadog_api_key: String,
-    /// The `datadogRegion` field.
-    #[serde(rename = "datadogRegion")]
-    pub datadog_region: LogStreamDatadogRegionEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamDatadogSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamDatadogSink")
-            .field("datadog_api_key", &REDACTED)
-            .field("datadog_region", &self.datadog_region)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamDatadogSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        datadog_api_key: impl Into<String>,
-        datadog_region: impl Into<LogStreamDatadogRegionEnum>,
-    ) -> Self {
-        Self {
-            datadog_api_key: datadog_api_key.into(),
-            datadog_region: datadog_region.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamEventBridgeEnum`.
-    pub enum LogStreamEventBridgeEnum {
-        /// `eventbridge`
-        Eventbridge = "eventbridge",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamEventBridgeResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamEventBridgeResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamEventBridgeSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamEventBridgeResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamEventBridgeResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamEventBridgeSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamEventBridgeSink {
-    /// AWS account ID
-    #[serde(rename = "awsAccountId")]
-    pub aws_account_id: String,
-    /// AWS EventBridge partner event source
-    #[serde(
-        rename = "awsPartnerEventSource",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub aws_partner_event_source: Option<String>,
-    /// The `awsRegion` field.
-    #[serde(rename = "awsRegion")]
-    pub aws_region: LogStreamEventBridgeSinkRegionEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamEventBridgeSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamEventBridgeSink")
-            .field("aws_account_id", &self.aws_account_id)
-            .field("aws_partner_event_source", &self.aws_partner_event_source)
-            .field("aws_region", &self.aws_region)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl LogStreamEventBridgeSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        aws_account_id: impl Into<String>,
-        aws_region: impl Into<LogStreamEventBridgeSinkRegionEnum>,
-    ) -> Self {
-        Self {
-            aws_account_id: aws_account_id.into(),
-            aws_partner_event_source: None,
-            aws_region: aws_region.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `awsPartnerEventSource`.
-    pub fn aws_partner_event_source(mut self, value: impl Into<String>) -> Self {
-        self.aws_partner_event_source = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-string_enum! {
-    /// The region in which the EventBridge event source will be created
-    pub enum LogStreamEventBridgeSinkRegionEnum {
-        /// `af-south-1`
-        AfSouth1 = "af-south-1",
-        /// `ap-east-1`
-        ApEast1 = "ap-east-1",
-        /// `ap-east-2`
-        ApEast2 = "ap-east-2",
-        /// `ap-northeast-1`
-        ApNortheast1 = "ap-northeast-1",
-        /// `ap-northeast-2`
-        ApNortheast2 = "ap-northeast-2",
-        /// `ap-northeast-3`
-        ApNortheast3 = "ap-northeast-3",
-        /// `ap-south-1`
-        ApSouth1 = "ap-south-1",
-        /// `ap-south-2`
-        ApSouth2 = "ap-south-2",
-        /// `ap-southeast-1`
-        ApSoutheast1 = "ap-southeast-1",
-        /// `ap-southeast-2`
-        ApSoutheast2 = "ap-southeast-2",
-        /// `ap-southeast-3`
-        ApSoutheast3 = "ap-southeast-3",
-        /// `ap-southeast-4`
-        ApSoutheast4 = "ap-southeast-4",
-        /// `ap-southeast-5`
-        ApSoutheast5 = "ap-southeast-5",
-        /// `ap-southeast-6`
-        ApSoutheast6 = "ap-southeast-6",
-        /// `ap-southeast-7`
-        ApSoutheast7 = "ap-southeast-7",
-        /// `ca-central-1`
-        CaCentral1 = "ca-central-1",
-        /// `ca-west-1`
-        CaWest1 = "ca-west-1",
-        /// `eu-central-1`
-        EuCentral1 = "eu-central-1",
-        /// `eu-central-2`
-        EuCentral2 = "eu-central-2",
-        /// `eu-north-1`
-        EuNorth1 = "eu-north-1",
-        /// `eu-south-1`
-        EuSouth1 = "eu-south-1",
-        /// `eu-south-2`
-        EuSouth2 = "eu-south-2",
-        /// `eu-west-1`
-        EuWest1 = "eu-west-1",
-        /// `eu-west-2`
-        EuWest2 = "eu-west-2",
-        /// `eu-west-3`
-        EuWest3 = "eu-west-3",
-        /// `il-central-1`
-        IlCentral1 = "il-central-1",
-        /// `me-central-1`
-        MeCentral1 = "me-central-1",
-        /// `me-south-1`
-        MeSouth1 = "me-south-1",
-        /// `mx-central-1`
-        MxCentral1 = "mx-central-1",
-        /// `sa-east-1`
-        SaEast1 = "sa-east-1",
-        /// `us-gov-east-1`
-        UsGovEast1 = "us-gov-east-1",
-        /// `us-gov-west-1`
-        UsGovWest1 = "us-gov-west-1",
-        /// `us-east-1`
-        UsEast1 = "us-east-1",
-        /// `us-east-2`
-        UsEast2 = "us-east-2",
-        /// `us-west-1`
-        UsWest1 = "us-west-1",
-        /// `us-west-2`
-        UsWest2 = "us-west-2",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamEventGridEnum`.
-    pub enum LogStreamEventGridEnum {
-        /// `eventgrid`
-        Eventgrid = "eventgrid",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Azure Region Name
-    pub enum LogStreamEventGridRegionEnum {
-        /// `australiacentral`
-        Australiacentral = "australiacentral",
-        /// `australiaeast`
-        Australiaeast = "australiaeast",
-        /// `australiasoutheast`
-        Australiasoutheast = "australiasoutheast",
-        /// `brazilsouth`
-        Brazilsouth = "brazilsouth",
-        /// `canadacentral`
-        Canadacentral = "canadacentral",
-        /// `canadaeast`
-        Canadaeast = "canadaeast",
-        /// `centralindia`
-        Centralindia = "centralindia",
-        /// `centralus`
-        Centralus = "centralus",
-        /// `eastasia`
-        Eastasia = "eastasia",
-        /// `eastus`
-        Eastus = "eastus",
-        /// `eastus2`
-        Eastus2 = "eastus2",
-        /// `francecentral`
-        Francecentral = "francecentral",
-        /// `germanywestcentral`
-        Germanywestcentral = "germanywestcentral",
-        /// `japaneast`
-        Japaneast = "japaneast",
-        /// `japanwest`
-        Japanwest = "japanwest",
-        /// `koreacentral`
-        Koreacentral = "koreacentral",
-        /// `koreasouth`
-        Koreasouth = "koreasouth",
-        /// `northcentralus`
-        Northcentralus = "northcentralus",
-        /// `northeurope`
-        Northeurope = "northeurope",
-        /// `norwayeast`
-        Norwayeast = "norwayeast",
-        /// `southafricanorth`
-        Southafricanorth = "southafricanorth",
-        /// `southcentralus`
-        Southcentralus = "southcentralus",
-        /// `southeastasia`
-        Southeastasia = "southeastasia",
-        /// `southindia`
-        Southindia = "southindia",
-        /// `swedencentral`
-        Swedencentral = "swedencentral",
-        /// `switzerlandnorth`
-        Switzerlandnorth = "switzerlandnorth",
-        /// `uaenorth`
-        Uaenorth = "uaenorth",
-        /// `uksouth`
-        Uksouth = "uksouth",
-        /// `ukwest`
-        Ukwest = "ukwest",
-        /// `westcentralus`
-        Westcentralus = "westcentralus",
-        /// `westeurope`
-        Westeurope = "westeurope",
-        /// `westindia`
-        Westindia = "westindia",
-        /// `westus`
-        Westus = "westus",
-        /// `westus2`
-        Westus2 = "westus2",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamEventGridResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamEventGridResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamEventGridSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamEventGridResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamEventGridResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamEventGridSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamEventGridSink {
-    /// Partner Topic
-    #[serde(
-        rename = "azurePartnerTopic",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub azure_partner_topic: Option<String>,
-    /// The `azureRegion` field.
-    #[serde(rename = "azureRegion")]
-    pub azure_region: LogStreamEventGridRegionEnum,
-    /// Resource Group
-    #[serde(rename = "azureResourceGroup")]
-    pub azure_resource_group: String,
-    /// Subscription ID
-    #[serde(rename = "azureSubscriptionId")]
-    pub azure_subscription_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamEventGridSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamEventGridSink")
-            .field("azure_partner_topic", &self.azure_partner_topic)
-            .field("azure_region", &self.azure_region)
-            .field("azure_resource_group", &self.azure_resource_group)
-            .field("azure_subscription_id", &self.azure_subscription_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl LogStreamEventGridSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        azure_region: impl Into<LogStreamEventGridRegionEnum>,
-        azure_resource_group: impl Into<String>,
-        azure_subscription_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            azure_partner_topic: None,
-            azure_region: azure_region.into(),
-            azure_resource_group: azure_resource_group.into(),
-            azure_subscription_id: azure_subscription_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `azurePartnerTopic`.
-    pub fn azure_partner_topic(mut self, value: impl Into<String>) -> Self {
-        self.azure_partner_topic = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `LogStreamFilter` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamFilter {
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<LogStreamFilterGroupNameEnum>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<LogStreamFilterTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamFilter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamFilter")
-            .field("name", &self.name)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamFilter {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<LogStreamFilterGroupNameEnum>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<LogStreamFilterTypeEnum>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// Category group name
-    pub enum LogStreamFilterGroupNameEnum {
-        /// `auth.login.fail`
-        AuthLoginFail = "auth.login.fail",
-        /// `auth.login.notification`
-        AuthLoginNotification = "auth.login.notification",
-        /// `auth.login.success`
-        AuthLoginSuccess = "auth.login.success",
-        /// `auth.logout.fail`
-        AuthLogoutFail = "auth.logout.fail",
-        /// `auth.logout.success`
-        AuthLogoutSuccess = "auth.logout.success",
-        /// `auth.signup.fail`
-        AuthSignupFail = "auth.signup.fail",
-        /// `auth.signup.success`
-        AuthSignupSuccess = "auth.signup.success",
-        /// `auth.silent_auth.fail`
-        AuthSilentAuthFail = "auth.silent_auth.fail",
-        /// `auth.silent_auth.success`
-        AuthSilentAuthSuccess = "auth.silent_auth.success",
-        /// `auth.token_exchange.fail`
-        AuthTokenExchangeFail = "auth.token_exchange.fail",
-        /// `auth.token_exchange.success`
-        AuthTokenExchangeSuccess = "auth.token_exchange.success",
-        /// `management.fail`
-        ManagementFail = "management.fail",
-        /// `management.success`
-        ManagementSuccess = "management.success",
-        /// `scim.event`
-        ScimEvent = "scim.event",
-        /// `system.notification`
-        SystemNotification = "system.notification",
-        /// `user.fail`
-        UserFail = "user.fail",
-        /// `user.notification`
-        UserNotification = "user.notification",
-        /// `user.success`
-        UserSuccess = "user.success",
-        /// `actions`
-        Actions = "actions",
-        /// `other`
-        Other_ = "other",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// Filter type. Currently `category` is the only valid type.
-    pub enum LogStreamFilterTypeEnum {
-        /// `category`
-        Category = "category",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// HTTP JSON format
-    pub enum LogStreamHttpContentFormatEnum {
-        /// `JSONARRAY`
-        Jsonarray = "JSONARRAY",
-        /// `JSONLINES`
-        Jsonlines = "JSONLINES",
-        /// `JSONOBJECT`
-        Jsonobject = "JSONOBJECT",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamHttpEnum`.
-    pub enum LogStreamHttpEnum {
-        /// `http`
-        Http = "http",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamHttpResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamHttpResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamHttpSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamHttpResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamHttpResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
             .field("extra", &Keys(&self.extra))
             .finish()
     }

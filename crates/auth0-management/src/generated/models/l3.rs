@@ -10,478 +10,2302 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "log_streams")]
-/// The `LogStreamHttpSink` object.
+#[cfg(feature = "roles")]
+/// One of the shapes of `ListRoleUsersResponseContent`.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamHttpSink {
-    /// HTTP Authorization header
-    #[serde(
-        rename = "httpAuthorization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_authorization: Option<String>,
-    /// The `httpContentFormat` field.
-    #[serde(
-        rename = "httpContentFormat",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_content_format: Option<LogStreamHttpContentFormatEnum>,
-    /// HTTP Content-Type header
-    #[serde(
-        rename = "httpContentType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_content_type: Option<String>,
-    /// custom HTTP headers
-    #[serde(
-        rename = "httpCustomHeaders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_custom_headers: Option<Vec<HttpCustomHeader>>,
-    /// HTTP endpoint
-    #[serde(rename = "httpEndpoint")]
-    pub http_endpoint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamHttpSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamHttpSink")
-            .field("http_authorization", &self.http_authorization)
-            .field("http_content_format", &self.http_content_format)
-            .field("http_content_type", &self.http_content_type)
-            .field("http_custom_headers", &self.http_custom_headers)
-            .field("http_endpoint", &self.http_endpoint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamHttpSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(http_endpoint: impl Into<String>) -> Self {
-        Self {
-            http_authorization: None,
-            http_content_format: None,
-            http_content_type: None,
-            http_custom_headers: None,
-            http_endpoint: http_endpoint.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `httpAuthorization`.
-    pub fn http_authorization(mut self, value: impl Into<String>) -> Self {
-        self.http_authorization = Some(value.into());
-        self
-    }
-
-    /// Sets `httpContentFormat`.
-    pub fn http_content_format(mut self, value: impl Into<LogStreamHttpContentFormatEnum>) -> Self {
-        self.http_content_format = Some(value.into());
-        self
-    }
-
-    /// Sets `httpContentType`.
-    pub fn http_content_type(mut self, value: impl Into<String>) -> Self {
-        self.http_content_type = Some(value.into());
-        self
-    }
-
-    /// Sets `httpCustomHeaders`.
-    pub fn http_custom_headers(mut self, value: impl Into<Vec<HttpCustomHeader>>) -> Self {
-        self.http_custom_headers = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamMixpanelEnum`.
-    pub enum LogStreamMixpanelEnum {
-        /// `mixpanel`
-        Mixpanel = "mixpanel",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// Mixpanel Region
-    pub enum LogStreamMixpanelRegionEnum {
-        /// `us`
-        Us = "us",
-        /// `eu`
-        Eu = "eu",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamMixpanelResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamMixpanelResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamMixpanelSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamMixpanelResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamMixpanelResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamMixpanelSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamMixpanelSink {
-    /// Mixpanel Project Id
-    #[serde(rename = "mixpanelProjectId")]
-    pub mixpanel_project_id: String,
-    /// The `mixpanelRegion` field.
-    #[serde(rename = "mixpanelRegion")]
-    pub mixpanel_region: LogStreamMixpanelRegionEnum,
-    /// Mixpanel Service Account Password
-    #[serde(rename = "mixpanelServiceAccountPassword")]
-    pub mixpanel_service_account_password: String,
-    /// Mixpanel Service Account Username
-    #[serde(rename = "mixpanelServiceAccountUsername")]
-    pub mixpanel_service_account_username: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamMixpanelSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamMixpanelSink")
-            .field("mixpanel_project_id", &self.mixpanel_project_id)
-            .field("mixpanel_region", &self.mixpanel_region)
-            .field("mixpanel_service_account_password", &REDACTED)
-            .field(
-                "mixpanel_service_account_username",
-                &self.mixpanel_service_account_username,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl LogStreamMixpanelSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        mixpanel_project_id: impl Into<String>,
-        mixpanel_region: impl Into<LogStreamMixpanelRegionEnum>,
-        mixpanel_service_account_password: impl Into<String>,
-        mixpanel_service_account_username: impl Into<String>,
-    ) -> Self {
-        Self {
-            mixpanel_project_id: mixpanel_project_id.into(),
-            mixpanel_region: mixpanel_region.into(),
-            mixpanel_service_account_password: mixpanel_service_account_password.into(),
-            mixpanel_service_account_username: mixpanel_service_account_username.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `LogStreamMixpanelSinkPatch` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamMixpanelSinkPatch {
-    /// Mixpanel Project Id
-    #[serde(rename = "mixpanelProjectId")]
-    pub mixpanel_project_id: String,
-    /// The `mixpanelRegion` field.
-    #[serde(rename = "mixpanelRegion")]
-    pub mixpanel_region: LogStreamMixpanelRegionEnum,
-    /// Mixpanel Service Account Password
-    #[serde(
-        rename = "mixpanelServiceAccountPassword",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mixpanel_service_account_password: Option<String>,
-    /// Mixpanel Service Account Username
-    #[serde(rename = "mixpanelServiceAccountUsername")]
-    pub mixpanel_service_account_username: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamMixpanelSinkPatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamMixpanelSinkPatch")
-            .field("mixpanel_project_id", &self.mixpanel_project_id)
-            .field("mixpanel_region", &self.mixpanel_region)
-            .field(
-                "mixpanel_service_account_password",
-                &self
-                    .mixpanel_service_account_password
-                    .as_ref()
-                    .map(|_| REDACTED),
-            )
-            .field(
-                "mixpanel_service_account_username",
-                &self.mixpanel_service_account_username,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamMixpanelSinkPatch {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        mixpanel_project_id: impl Into<String>,
-        mixpanel_region: impl Into<LogStreamMixpanelRegionEnum>,
-        mixpanel_service_account_username: impl Into<String>,
-    ) -> Self {
-        Self {
-            mixpanel_project_id: mixpanel_project_id.into(),
-            mixpanel_region: mixpanel_region.into(),
-            mixpanel_service_account_password: None,
-            mixpanel_service_account_username: mixpanel_service_account_username.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `mixpanelServiceAccountPassword`.
-    pub fn mixpanel_service_account_password(mut self, value: impl Into<String>) -> Self {
-        self.mixpanel_service_account_password = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// The values of `LogStreamPiiAlgorithmEnum`.
-    pub enum LogStreamPiiAlgorithmEnum {
-        /// `xxhash`
-        Xxhash = "xxhash",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `LogStreamPiiConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamPiiConfig {
-    /// The `algorithm` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<LogStreamPiiAlgorithmEnum>,
-    /// The `log_fields` field.
-    pub log_fields: Vec<LogStreamPiiLogFieldsEnum>,
-    /// The `method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<LogStreamPiiMethodEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamPiiConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamPiiConfig")
-            .field("algorithm", &self.algorithm)
-            .field("log_fields", &self.log_fields)
-            .field("method", &self.method)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamPiiConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(log_fields: impl Into<Vec<LogStreamPiiLogFieldsEnum>>) -> Self {
-        Self {
-            algorithm: None,
-            log_fields: log_fields.into(),
-            method: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `algorithm`.
-    pub fn algorithm(mut self, value: impl Into<LogStreamPiiAlgorithmEnum>) -> Self {
-        self.algorithm = Some(value.into());
-        self
-    }
-
-    /// Sets `method`.
-    pub fn method(mut self, value: impl Into<LogStreamPiiMethodEnum>) -> Self {
-        self.method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// The values of `LogStreamPiiLogFieldsEnum`.
-    pub enum LogStreamPiiLogFieldsEnum {
-        /// `first_name`
-        FirstName = "first_name",
-        /// `last_name`
-        LastName = "last_name",
-        /// `username`
-        Username = "username",
-        /// `email`
-        Email = "email",
-        /// `phone`
-        Phone = "phone",
-        /// `address`
-        Address = "address",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// The values of `LogStreamPiiMethodEnum`.
-    pub enum LogStreamPiiMethodEnum {
-        /// `mask`
-        Mask = "mask",
-        /// `hash`
-        Hash = "hash",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// One of the shapes of `LogStreamResponseSchema`.
-///
-/// The answer of `POST /log-streams` (`logStreams_create`).
-/// The answer of `GET /log-streams/{id}` (`logStreams_get`).
-/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
-///
-/// Also named [`CreateLogStreamResponseContent`], [`GetLogStreamResponseContent`], [`UpdateLogStreamResponseContent`] (identical schemas).
+/// The answer of `GET /roles/{id}/users` (`roles_users_list`).
 ///
 /// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
-pub enum LogStreamResponseSchema {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
+pub enum ListRoleUsersResponseContent {
+    /// The `Vec<RoleUser>` shape.
+    Array(Vec<RoleUser>),
+    /// The `ListRoleUsersOffsetPaginatedResponseContent` shape.
+    Offset(ListRoleUsersOffsetPaginatedResponseContent),
+    /// The `ListRoleUsersPaginatedResponseContent` shape.
+    Checkpoint(ListRoleUsersPaginatedResponseContent),
     /// JSON this version cannot tell apart, kept as received.
     Other(Value),
 }
 
-#[cfg(feature = "log_streams")]
-impl<'de> Deserialize<'de> for LogStreamResponseSchema {
+#[cfg(feature = "roles")]
+/// Every field of `ListRoleUsersResponseContent`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ListRoleUsersResponseContentByKeys {
+    limit: Option<f64>,
+    next: Option<String>,
+    start: Option<f64>,
+    total: Option<f64>,
+    users: Option<Vec<RoleUser>>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRoleUsersResponseContentByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for ListRoleUsersResponseContentByKeys {
+    const NAME: &'static str = "ListRoleUsersResponseContentByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_next = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_users = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "next" => f_next = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                "users" => f_users = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            next: f_next,
+            start: f_start,
+            total: f_total,
+            users: f_users,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRoleUsersResponseContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Wire {
-            Object(Map<String, Value>),
+            Array(Vec<RoleUser>),
+            ByKeys(ListRoleUsersResponseContentByKeys),
             Other(Value),
         }
         Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::ByKeys(w) => {
+                if w.next.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListRoleUsersPaginatedResponseContent {
+                        next: w.next,
+                        users: w.users,
+                        extra,
+                    })
+                } else if w.limit.is_some() || w.start.is_some() || w.total.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.next {
+                        extra.insert(
+                            "next".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Offset(ListRoleUsersOffsetPaginatedResponseContent {
+                        limit: w.limit,
+                        start: w.start,
+                        total: w.total,
+                        users: w.users,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.limit {
+                        extra.insert(
+                            "limit".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.start {
+                        extra.insert(
+                            "start".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+                    if let Some(v) = w.total {
+                        extra.insert(
+                            "total".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Checkpoint(ListRoleUsersPaginatedResponseContent {
+                        next: w.next,
+                        users: w.users,
+                        extra,
+                    })
+                }
+            }
             Wire::Other(v) => {
-                other("LogStreamResponseSchema", &v);
+                other("ListRoleUsersResponseContent", &v);
                 Self::Other(v)
             }
         })
     }
 }
 
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamResponseSchema {
+#[cfg(feature = "roles")]
+impl fmt::Debug for ListRoleUsersResponseContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Checkpoint(v) => f.debug_tuple("Checkpoint").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+/// The `ListRolesOffsetPaginatedResponseContent` object.
+///
+/// Also named [`ListOrganizationMemberRolesOffsetPaginatedResponseContent`], [`ListUserRolesOffsetPaginatedResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListRolesOffsetPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `roles` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Role>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+impl<'de> Deserialize<'de> for ListRolesOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+impl object::Object for ListRolesOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListRolesOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_roles = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "roles" => f_roles = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            roles: f_roles,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+impl fmt::Debug for ListRolesOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRolesOffsetPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("roles", &self.roles)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+/// One of the shapes of `ListRolesResponseContent`.
+///
+/// The answer of `GET /organizations/{id}/members/{user_id}/roles` (`organizations_members_roles_list`).
+/// The answer of `GET /roles` (`roles_list`).
+/// The answer of `GET /users/{id}/roles` (`users_roles_list`).
+///
+/// Also named [`ListOrganizationMemberRolesResponseContent`], [`ListUserRolesResponseContent`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListRolesResponseContent {
+    /// The `Vec<Role>` shape.
+    Array(Vec<Role>),
+    /// The `ListRolesOffsetPaginatedResponseContent` shape.
+    Offset(ListRolesOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+impl<'de> Deserialize<'de> for ListRolesResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Role>),
+            Offset(ListRolesOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListRolesResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "roles", feature = "users"))]
+impl fmt::Debug for ListRolesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "rules")]
+/// The `ListRulesOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListRulesOffsetPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `rules` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<Rule>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules")]
+impl<'de> Deserialize<'de> for ListRulesOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rules")]
+impl object::Object for ListRulesOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListRulesOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_rules = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "rules" => f_rules = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            rules: f_rules,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "rules")]
+impl fmt::Debug for ListRulesOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRulesOffsetPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("rules", &self.rules)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "rules")]
+/// One of the shapes of `ListRulesResponseContent`.
+///
+/// The answer of `GET /rules` (`rules_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListRulesResponseContent {
+    /// The `Vec<Rule>` shape.
+    Array(Vec<Rule>),
+    /// The `ListRulesOffsetPaginatedResponseContent` shape.
+    Offset(ListRulesOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "rules")]
+impl<'de> Deserialize<'de> for ListRulesResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Rule>),
+            Offset(ListRulesOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListRulesResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "rules")]
+impl fmt::Debug for ListRulesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `ListScimConfigurationsResponseContent` object.
+///
+/// The answer of `GET /connections-scim-configurations` (`connections_scimConfiguration_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListScimConfigurationsResponseContent {
+    /// The cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// List of SCIM configurations
+    pub scim_configurations: Vec<ScimConfiguration>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ListScimConfigurationsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ListScimConfigurationsResponseContent {
+    const NAME: &'static str = "ListScimConfigurationsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_scim_configurations = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "scim_configurations" => f_scim_configurations = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            scim_configurations: object::missing(f_scim_configurations, "scim_configurations")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ListScimConfigurationsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListScimConfigurationsResponseContent")
+            .field("next", &self.next)
+            .field("scim_configurations", &self.scim_configurations)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `ListSegmentsResponseContent` object.
+///
+/// The answer of `GET /experimentation/segments` (`experimentation_segments_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListSegmentsResponseContent {
+    /// Checkpoint token for the next page. Omitted when there are no further results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `segments` field.
+    pub segments: Vec<Segment>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for ListSegmentsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for ListSegmentsResponseContent {
+    const NAME: &'static str = "ListSegmentsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_segments = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "segments" => f_segments = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            segments: object::missing(f_segments, "segments")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for ListSegmentsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListSegmentsResponseContent")
+            .field("next", &self.next)
+            .field("segments", &self.segments)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The list of custom text keys and values.
+pub type ListSelfServiceProfileCustomTextResponseContent = BTreeMap<String, String>;
+
+#[cfg(feature = "self_service_profiles")]
+/// The `ListSelfServiceProfilesPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListSelfServiceProfilesPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `self_service_profiles` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_service_profiles: Option<Vec<SelfServiceProfile>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for ListSelfServiceProfilesPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for ListSelfServiceProfilesPaginatedResponseContent {
+    const NAME: &'static str = "ListSelfServiceProfilesPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_self_service_profiles = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "self_service_profiles" => f_self_service_profiles = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            self_service_profiles: f_self_service_profiles,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for ListSelfServiceProfilesPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListSelfServiceProfilesPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("self_service_profiles", &self.self_service_profiles)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+/// One of the shapes of `ListSelfServiceProfilesResponseContent`.
+///
+/// The answer of `GET /self-service-profiles` (`selfServiceProfiles_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListSelfServiceProfilesResponseContent {
+    /// The `Vec<SelfServiceProfile>` shape.
+    Array(Vec<SelfServiceProfile>),
+    /// The `ListSelfServiceProfilesPaginatedResponseContent` shape.
+    Offset(ListSelfServiceProfilesPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for ListSelfServiceProfilesResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<SelfServiceProfile>),
+            Offset(ListSelfServiceProfilesPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListSelfServiceProfilesResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for ListSelfServiceProfilesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `ListSynchronizedGroupsResponseContent` object.
+///
+/// The answer of `GET /connections/{id}/directory-provisioning/synchronized-groups` (`connections_directoryProvisioning_listSynchronizedGroups`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListSynchronizedGroupsResponseContent {
+    /// Array of Google Workspace group ids configured for synchronization.
+    pub groups: Vec<SynchronizedGroupPayload>,
+    /// The cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ListSynchronizedGroupsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ListSynchronizedGroupsResponseContent {
+    const NAME: &'static str = "ListSynchronizedGroupsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_groups = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "groups" => f_groups = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            groups: object::missing(f_groups, "groups")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ListSynchronizedGroupsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListSynchronizedGroupsResponseContent")
+            .field("groups", &self.groups)
+            .field("next", &self.next)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+/// The `ListTokenExchangeProfileResponseContent` object.
+///
+/// The answer of `GET /token-exchange-profiles` (`tokenExchangeProfiles_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListTokenExchangeProfileResponseContent {
+    /// Opaque identifier for use with the *from* query parameter for the next page of results.
+    /// This identifier is valid for 24 hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `token_exchange_profiles` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_exchange_profiles: Option<Vec<TokenExchangeProfileResponseContent>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl<'de> Deserialize<'de> for ListTokenExchangeProfileResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl object::Object for ListTokenExchangeProfileResponseContent {
+    const NAME: &'static str = "ListTokenExchangeProfileResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_token_exchange_profiles = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "token_exchange_profiles" => f_token_exchange_profiles = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            token_exchange_profiles: f_token_exchange_profiles,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl fmt::Debug for ListTokenExchangeProfileResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListTokenExchangeProfileResponseContent")
+            .field("next", &self.next)
+            .field("token_exchange_profiles", &self.token_exchange_profiles)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+/// The `ListUserAttributeProfileTemplateResponseContent` object.
+///
+/// The answer of `GET /user-attribute-profiles/templates` (`userAttributeProfiles_listTemplates`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserAttributeProfileTemplateResponseContent {
+    /// The `user_attribute_profile_templates` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_attribute_profile_templates: Option<Vec<UserAttributeProfileTemplateItem>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl<'de> Deserialize<'de> for ListUserAttributeProfileTemplateResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl object::Object for ListUserAttributeProfileTemplateResponseContent {
+    const NAME: &'static str = "ListUserAttributeProfileTemplateResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_user_attribute_profile_templates = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "user_attribute_profile_templates" => {
+                    f_user_attribute_profile_templates = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            user_attribute_profile_templates: f_user_attribute_profile_templates,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for ListUserAttributeProfileTemplateResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserAttributeProfileTemplateResponseContent")
+            .field(
+                "user_attribute_profile_templates",
+                &self.user_attribute_profile_templates,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+/// The `ListUserAttributeProfilesPaginatedResponseContent` object.
+///
+/// The answer of `GET /user-attribute-profiles` (`userAttributeProfiles_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserAttributeProfilesPaginatedResponseContent {
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `user_attribute_profiles` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_attribute_profiles: Option<Vec<UserAttributeProfile>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl<'de> Deserialize<'de> for ListUserAttributeProfilesPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl object::Object for ListUserAttributeProfilesPaginatedResponseContent {
+    const NAME: &'static str = "ListUserAttributeProfilesPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_user_attribute_profiles = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "user_attribute_profiles" => f_user_attribute_profiles = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            user_attribute_profiles: f_user_attribute_profiles,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for ListUserAttributeProfilesPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserAttributeProfilesPaginatedResponseContent")
+            .field("next", &self.next)
+            .field("user_attribute_profiles", &self.user_attribute_profiles)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUserAuthenticationMethodsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
+    /// The paginated authentication methods. Returned in this structure when include_totals is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authenticators: Option<Vec<UserAuthenticationMethod>>,
+    /// Maximum amount of records to return.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// Index of the starting record. Derived from the page and per_page parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// Total number of pageable records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListUserAuthenticationMethodsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authenticators = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authenticators" => f_authenticators = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authenticators: f_authenticators,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserAuthenticationMethodsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserAuthenticationMethodsOffsetPaginatedResponseContent")
+            .field("authenticators", &self.authenticators)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// One of the shapes of `ListUserAuthenticationMethodsResponseContent`.
+///
+/// The answer of `GET /users/{id}/authentication-methods` (`users_authenticationMethods_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListUserAuthenticationMethodsResponseContent {
+    /// The `Vec<UserAuthenticationMethod>` shape.
+    Array(Vec<UserAuthenticationMethod>),
+    /// The `ListUserAuthenticationMethodsOffsetPaginatedResponseContent` shape.
+    Offset(ListUserAuthenticationMethodsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserAuthenticationMethodsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserAuthenticationMethod>),
+            Offset(ListUserAuthenticationMethodsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserAuthenticationMethodsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserAuthenticationMethodsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "user_blocks")]
+/// The `ListUserBlocksByIdentifierResponseContent` schema.
+///
+/// The answer of `GET /user-blocks` (`userBlocks_listByIdentifier`).
+///
+/// The same type as [`ListUserBlocksResponseContent`]: the API description gives both the same schema.
+pub type ListUserBlocksByIdentifierResponseContent = ListUserBlocksResponseContent;
+
+#[cfg(feature = "user_blocks")]
+/// The `ListUserBlocksResponseContent` object.
+///
+/// The answer of `GET /user-blocks/{id}` (`userBlocks_list`).
+/// The answer of `GET /user-blocks` (`userBlocks_listByIdentifier`).
+///
+/// Also named [`ListUserBlocksByIdentifierResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserBlocksResponseContent {
+    /// Array of identifier + IP address pairs.  IP address is optional, and may be omitted in certain circumstances (such as Account Lockout mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_for: Option<Vec<UserBlockIdentifier>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_blocks")]
+impl<'de> Deserialize<'de> for ListUserBlocksResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "user_blocks")]
+impl object::Object for ListUserBlocksResponseContent {
+    const NAME: &'static str = "ListUserBlocksResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_blocked_for = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "blocked_for" => f_blocked_for = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            blocked_for: f_blocked_for,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "user_blocks")]
+impl fmt::Debug for ListUserBlocksResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserBlocksResponseContent")
+            .field("blocked_for", &self.blocked_for)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUserConnectedAccountsResponseContent` object.
+///
+/// The answer of `GET /users/{id}/connected-accounts` (`users_connectedAccounts_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserConnectedAccountsResponseContent {
+    /// The `connected_accounts` field.
+    pub connected_accounts: Vec<ConnectedAccount>,
+    /// The token to retrieve the next page of connected accounts (if there is one)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserConnectedAccountsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListUserConnectedAccountsResponseContent {
+    const NAME: &'static str = "ListUserConnectedAccountsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connected_accounts = None;
+        let mut f_next = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connected_accounts" => f_connected_accounts = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connected_accounts: object::missing(f_connected_accounts, "connected_accounts")?,
+            next: f_next,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserConnectedAccountsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserConnectedAccountsResponseContent")
+            .field("connected_accounts", &self.connected_accounts)
+            .field("next", &self.next)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUserEffectivePermissionRoleSourcesResponseContent` object.
+///
+/// The answer of `GET /users/{id}/effective-permissions/sources/effective-roles` (`users_effectivePermissions_sources_roles_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserEffectivePermissionRoleSourcesResponseContent {
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Roles with the specified permission assigned to the user, both directly and via groups.
+    pub roles: Vec<UserEffectivePermissionRoleSourceResponseContent>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserEffectivePermissionRoleSourcesResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListUserEffectivePermissionRoleSourcesResponseContent {
+    const NAME: &'static str = "ListUserEffectivePermissionRoleSourcesResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_roles = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "roles" => f_roles = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            roles: object::missing(f_roles, "roles")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserEffectivePermissionRoleSourcesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserEffectivePermissionRoleSourcesResponseContent")
+            .field("next", &self.next)
+            .field("roles", &self.roles)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUserEffectivePermissionsResponseContent` object.
+///
+/// The answer of `GET /users/{id}/effective-permissions` (`users_effectivePermissions_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserEffectivePermissionsResponseContent {
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// List of permissions assigned to the user.
+    pub permissions: Vec<UserEffectivePermissionResponseContent>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserEffectivePermissionsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListUserEffectivePermissionsResponseContent {
+    const NAME: &'static str = "ListUserEffectivePermissionsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_permissions = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "permissions" => f_permissions = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            permissions: object::missing(f_permissions, "permissions")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserEffectivePermissionsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserEffectivePermissionsResponseContent")
+            .field("next", &self.next)
+            .field("permissions", &self.permissions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "users"))]
+/// The `ListUserEffectiveRolesResponseContent` object.
+///
+/// The answer of `GET /organizations/{id}/members/{user_id}/effective-roles` (`organizations_members_effectiveRoles_list`).
+/// The answer of `GET /users/{id}/effective-roles` (`users_effectiveRoles_list`).
+///
+/// Also named [`ListOrganizationMemberEffectiveRolesResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserEffectiveRolesResponseContent {
+    /// Cursor for the next page of results
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `roles` field.
+    pub roles: Vec<UserEffectiveRole>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "organizations", feature = "users"))]
+impl<'de> Deserialize<'de> for ListUserEffectiveRolesResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "users"))]
+impl object::Object for ListUserEffectiveRolesResponseContent {
+    const NAME: &'static str = "ListUserEffectiveRolesResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_roles = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "roles" => f_roles = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            roles: object::missing(f_roles, "roles")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "organizations", feature = "users"))]
+impl fmt::Debug for ListUserEffectiveRolesResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserEffectiveRolesResponseContent")
+            .field("next", &self.next)
+            .field("roles", &self.roles)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_grants")]
+/// The `ListUserGrantsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserGrantsOffsetPaginatedResponseContent {
+    /// The `grants` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<UserGrant>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_grants")]
+impl<'de> Deserialize<'de> for ListUserGrantsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "user_grants")]
+impl object::Object for ListUserGrantsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListUserGrantsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_grants = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "grants" => f_grants = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            grants: f_grants,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "user_grants")]
+impl fmt::Debug for ListUserGrantsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserGrantsOffsetPaginatedResponseContent")
+            .field("grants", &self.grants)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_grants")]
+/// One of the shapes of `ListUserGrantsResponseContent`.
+///
+/// The answer of `GET /grants` (`userGrants_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListUserGrantsResponseContent {
+    /// The `Vec<UserGrant>` shape.
+    Array(Vec<UserGrant>),
+    /// The `ListUserGrantsOffsetPaginatedResponseContent` shape.
+    Offset(ListUserGrantsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "user_grants")]
+impl<'de> Deserialize<'de> for ListUserGrantsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserGrant>),
+            Offset(ListUserGrantsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserGrantsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "user_grants")]
+impl fmt::Debug for ListUserGrantsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUserOrganizationsOffsetPaginatedResponseContent` schema.
+///
+/// The same type as [`ListOrganizationsOffsetPaginatedResponseContent`]: the API description gives both the same schema.
+pub type ListUserOrganizationsOffsetPaginatedResponseContent =
+    ListOrganizationsOffsetPaginatedResponseContent;
+
+#[cfg(feature = "users")]
+/// One of the shapes of `ListUserOrganizationsResponseContent`.
+///
+/// The answer of `GET /users/{id}/organizations` (`users_organizations_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListUserOrganizationsResponseContent {
+    /// The `Vec<Organization>` shape.
+    Array(Vec<Organization>),
+    /// The `ListUserOrganizationsOffsetPaginatedResponseContent` shape.
+    Offset(ListUserOrganizationsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserOrganizationsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<Organization>),
+            Offset(ListUserOrganizationsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserOrganizationsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserOrganizationsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUserPermissionsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserPermissionsOffsetPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `permissions` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<UserPermissionSchema>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserPermissionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListUserPermissionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListUserPermissionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = Default::default();
+        let mut f_permissions = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => f_limit = de_map.next_value()?,
+                "permissions" => f_permissions = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit,
+            permissions: f_permissions,
+            start: f_start,
+            total: f_total,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserPermissionsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserPermissionsOffsetPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("permissions", &self.permissions)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// One of the shapes of `ListUserPermissionsResponseContent`.
+///
+/// The answer of `GET /users/{id}/permissions` (`users_permissions_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListUserPermissionsResponseContent {
+    /// The `Vec<UserPermissionSchema>` shape.
+    Array(Vec<UserPermissionSchema>),
+    /// The `ListUserPermissionsOffsetPaginatedResponseContent` shape.
+    Offset(ListUserPermissionsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserPermissionsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserPermissionSchema>),
+            Offset(ListUserPermissionsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUserPermissionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserPermissionsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUserRoleSourceGroupsResponseContent` schema.
+///
+/// The answer of `GET /users/{id}/effective-roles/sources/groups` (`users_effectiveRoles_sources_groups_list`).
+///
+/// The same type as [`ListRoleGroupsResponseContent`]: the API description gives both the same schema.
+pub type ListUserRoleSourceGroupsResponseContent = ListRoleGroupsResponseContent;
+
+#[cfg(feature = "full")]
+/// The `ListUserRolesOffsetPaginatedResponseContent` schema.
+///
+/// The same type as [`ListRolesOffsetPaginatedResponseContent`]: the API description gives both the same schema.
+pub type ListUserRolesOffsetPaginatedResponseContent = ListRolesOffsetPaginatedResponseContent;
+
+#[cfg(feature = "users")]
+/// The `ListUserRolesResponseContent` schema.
+///
+/// The answer of `GET /users/{id}/roles` (`users_roles_list`).
+///
+/// The same type as [`ListRolesResponseContent`]: the API description gives both the same schema.
+pub type ListUserRolesResponseContent = ListRolesResponseContent;
+
+#[cfg(feature = "users")]
+/// The `ListUserSessionsPaginatedResponseContent` object.
+///
+/// The answer of `GET /users/{user_id}/sessions` (`users_sessions_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUserSessionsPaginatedResponseContent {
+    /// A cursor to be used as the "from" query parameter for the next page of results.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `sessions` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<SessionResponseContent>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUserSessionsPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListUserSessionsPaginatedResponseContent {
+    const NAME: &'static str = "ListUserSessionsPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_sessions = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "sessions" => f_sessions = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            sessions: f_sessions,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUserSessionsPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUserSessionsPaginatedResponseContent")
+            .field("next", &self.next)
+            .field("sessions", &self.sessions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `ListUsersOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListUsersOffsetPaginatedResponseContent {
+    /// The `length` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<f64>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// The `users` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<UserResponseSchema>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUsersOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ListUsersOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListUsersOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_length = Default::default();
+        let mut f_limit = Default::default();
+        let mut f_start = Default::default();
+        let mut f_total = Default::default();
+        let mut f_users = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "length" => f_length = de_map.next_value()?,
+                "limit" => f_limit = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "total" => f_total = de_map.next_value()?,
+                "users" => f_users = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            length: f_length,
+            limit: f_limit,
+            start: f_start,
+            total: f_total,
+            users: f_users,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUsersOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListUsersOffsetPaginatedResponseContent")
+            .field("length", &self.length)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("users", &self.users)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// One of the shapes of `ListUsersResponseContent`.
+///
+/// The answer of `GET /users` (`users_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListUsersResponseContent {
+    /// The `Vec<UserResponseSchema>` shape.
+    Array(Vec<UserResponseSchema>),
+    /// The `ListUsersOffsetPaginatedResponseContent` shape.
+    Offset(ListUsersOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ListUsersResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<UserResponseSchema>),
+            Offset(ListUsersOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListUsersResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ListUsersResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `ListVariationsResponseContent` object.
+///
+/// The answer of `GET /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListVariationsResponseContent {
+    /// The `variations` field.
+    pub variations: Vec<Variation>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for ListVariationsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for ListVariationsResponseContent {
+    const NAME: &'static str = "ListVariationsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_variations = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "variations" => f_variations = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            variations: object::missing(f_variations, "variations")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for ListVariationsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListVariationsResponseContent")
+            .field("variations", &self.variations)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+/// The `ListVerifiableCredentialTemplatesPaginatedResponseContent` object.
+///
+/// The answer of `GET /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_list`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListVerifiableCredentialTemplatesPaginatedResponseContent {
+    /// Opaque identifier for use with the *from* query parameter for the next page of results.
+    /// This identifier is valid for 24 hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `templates` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates: Option<Vec<VerifiableCredentialTemplateResponse>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl<'de> Deserialize<'de> for ListVerifiableCredentialTemplatesPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl object::Object for ListVerifiableCredentialTemplatesPaginatedResponseContent {
+    const NAME: &'static str = "ListVerifiableCredentialTemplatesPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = Default::default();
+        let mut f_templates = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => f_next = de_map.next_value()?,
+                "templates" => f_templates = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next,
+            templates: f_templates,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl fmt::Debug for ListVerifiableCredentialTemplatesPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListVerifiableCredentialTemplatesPaginatedResponseContent")
+            .field("next", &self.next)
+            .field("templates", &self.templates)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+/// The `Log` object.
+///
+/// The answer of `GET /logs/{id}` (`logs_get`).
+///
+/// Also named [`GetLogResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Log {
+    /// API audience the event applies to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// ID of the client (application).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Name of the client (application).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// Name of the connection the event relates to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// ID of the connection the event relates to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The `date` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<LogDate>,
+    /// Description of this event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `details` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Map<String, Value>>,
+    /// Hostname the event applies to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// IP address of the log event source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Whether the client was a mobile device (true) or desktop/laptop/server (false).
+    #[serde(rename = "isMobile", skip_serializing_if = "Option::is_none")]
+    pub is_mobile: Option<bool>,
+    /// The `location_info` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location_info: Option<LogLocationInfo>,
+    /// Unique ID of the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
+    /// Scope permissions applied to the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The `security_context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<LogSecurityContext>,
+    /// Name of the strategy involved in the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Type of strategy involved in the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_type: Option<String>,
+    /// Type of event.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// User agent string from the client device that caused the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// ID of the user involved in the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Name of the user involved in the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for Log {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl object::Object for Log {
+    const NAME: &'static str = "Log";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_name = Default::default();
+        let mut f_connection = Default::default();
+        let mut f_connection_id = Default::default();
+        let mut f_date = Default::default();
+        let mut f_description = Default::default();
+        let mut f_details = Default::default();
+        let mut f_hostname = Default::default();
+        let mut f_ip = Default::default();
+        let mut f_is_mobile = Default::default();
+        let mut f_location_info = Default::default();
+        let mut f_log_id = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_security_context = Default::default();
+        let mut f_strategy = Default::default();
+        let mut f_strategy_type = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_user_agent = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_user_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_name" => f_client_name = de_map.next_value()?,
+                "connection" => f_connection = de_map.next_value()?,
+                "connection_id" => f_connection_id = de_map.next_value()?,
+                "date" => f_date = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "details" => f_details = de_map.next_value()?,
+                "hostname" => f_hostname = de_map.next_value()?,
+                "ip" => f_ip = de_map.next_value()?,
+                "isMobile" => f_is_mobile = de_map.next_value()?,
+                "location_info" => f_location_info = de_map.next_value()?,
+                "log_id" => f_log_id = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                "security_context" => f_security_context = de_map.next_value()?,
+                "strategy" => f_strategy = de_map.next_value()?,
+                "strategy_type" => f_strategy_type = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                "user_agent" => f_user_agent = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                "user_name" => f_user_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            client_id: f_client_id,
+            client_name: f_client_name,
+            connection: f_connection,
+            connection_id: f_connection_id,
+            date: f_date,
+            description: f_description,
+            details: f_details,
+            hostname: f_hostname,
+            ip: f_ip,
+            is_mobile: f_is_mobile,
+            location_info: f_location_info,
+            log_id: f_log_id,
+            scope: f_scope,
+            security_context: f_security_context,
+            strategy: f_strategy,
+            strategy_type: f_strategy_type,
+            type_: f_type_,
+            user_agent: f_user_agent,
+            user_id: f_user_id,
+            user_name: f_user_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for Log {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Log")
+            .field("audience", &self.audience)
+            .field("client_id", &self.client_id)
+            .field("client_name", &self.client_name)
+            .field("connection", &self.connection)
+            .field("connection_id", &self.connection_id)
+            .field("date", &self.date)
+            .field("description", &self.description)
+            .field("details", &Keys(&self.details))
+            .field("hostname", &self.hostname)
+            .field("ip", &self.ip)
+            .field("is_mobile", &self.is_mobile)
+            .field("location_info", &self.location_info)
+            .field("log_id", &self.log_id)
+            .field("scope", &self.scope)
+            .field("security_context", &self.security_context)
+            .field("strategy", &self.strategy)
+            .field("strategy_type", &self.strategy_type)
+            .field("type_", &self.type_)
+            .field("user_agent", &self.user_agent)
+            .field("user_id", &self.user_id)
+            .field("user_name", &self.user_name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+/// One of the shapes of `LogDate`.
+///
+/// Also named [`FlowActionJsonSerializeJsonParamsObject`], [`FlowActionXmlSerializeXmlParamsObject`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum LogDate {
+    /// The `String` shape.
+    String(String),
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for LogDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("LogDate", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for LogDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
@@ -489,281 +2313,288 @@ impl fmt::Debug for LogStreamResponseSchema {
 }
 
 #[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamSegmentEnum`.
-    pub enum LogStreamSegmentEnum {
-        /// `segment`
-        Segment = "segment",
-    }
-}
+/// Date when the event occurred in ISO 8601 format.
+pub type LogDateObject = Map<String, Value>;
 
 #[cfg(feature = "full")]
-/// The `LogStreamSegmentResponseSchema` object.
+/// Additional useful details about this event (structure is dependent upon event type).
+pub type LogDetails = Map<String, Value>;
+
+#[cfg(any(feature = "logs", feature = "users"))]
+/// Information about the location that triggered this event based on the `ip`.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct LogStreamSegmentResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamSegmentSinkWriteKey>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
+pub struct LogLocationInfo {
+    /// Full city name in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city_name: Option<String>,
+    /// Continent the country is located within. Can be `AF` (Africa), `AN` (Antarctica), `AS` (Asia), `EU` (Europe), `NA` (North America), `OC` (Oceania) or `SA` (South America).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continent_code: Option<String>,
+    /// Two-letter Alpha-2 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// Three-letter Alpha-3 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code3: Option<String>,
+    /// Full country name in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_name: Option<String>,
+    /// Global latitude (horizontal) position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<Value>,
+    /// Global longitude (vertical) position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<Value>,
+    /// Time zone name as found in the tz database (<https://www.iana.org/time-zones>).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamSegmentResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamSegmentResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `LogStreamSegmentSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamSegmentSink {
-    /// Segment write key
-    #[serde(
-        rename = "segmentWriteKey",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub segment_write_key: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamSegmentSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamSegmentSink")
-            .field(
-                "segment_write_key",
-                &self.segment_write_key.as_ref().map(|_| REDACTED),
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamSegmentSink {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `segmentWriteKey`.
-    pub fn segment_write_key(mut self, value: impl Into<String>) -> Self {
-        self.segment_write_key = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamSegmentSinkWriteKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamSegmentSinkWriteKey {
-    /// Segment write key
-    #[serde(rename = "segmentWriteKey")]
-    pub segment_write_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamSegmentSinkWriteKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamSegmentSinkWriteKey")
-            .field("segment_write_key", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl LogStreamSegmentSinkWriteKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(segment_write_key: impl Into<String>) -> Self {
-        Self {
-            segment_write_key: segment_write_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// One of the shapes of `LogStreamSinkPatch`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum LogStreamSinkPatch {
-    /// The `LogStreamHttpSink` shape.
-    HttpSink(LogStreamHttpSink),
-    /// The `LogStreamDatadogSink` shape.
-    DatadogSink(LogStreamDatadogSink),
-    /// The `LogStreamSplunkSink` shape.
-    SplunkSink(LogStreamSplunkSink),
-    /// The `LogStreamSumoSink` shape.
-    SumoSink(LogStreamSumoSink),
-    /// The `LogStreamSegmentSink` shape.
-    SegmentSink(LogStreamSegmentSink),
-    /// The `LogStreamMixpanelSinkPatch` shape.
-    MixpanelSinkPatch(LogStreamMixpanelSinkPatch),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "log_streams")]
-impl<'de> Deserialize<'de> for LogStreamSinkPatch {
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for LogLocationInfo {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            SplunkSink(LogStreamSplunkSink),
-            MixpanelSinkPatch(LogStreamMixpanelSinkPatch),
-            DatadogSink(LogStreamDatadogSink),
-            HttpSink(LogStreamHttpSink),
-            SumoSink(LogStreamSumoSink),
-            SegmentSink(LogStreamSegmentSink),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::HttpSink(v) => Self::HttpSink(v),
-            Wire::DatadogSink(v) => Self::DatadogSink(v),
-            Wire::SplunkSink(v) => Self::SplunkSink(v),
-            Wire::SumoSink(v) => Self::SumoSink(v),
-            Wire::SegmentSink(v) => Self::SegmentSink(v),
-            Wire::MixpanelSinkPatch(v) => Self::MixpanelSinkPatch(v),
-            Wire::Other(v) => {
-                other("LogStreamSinkPatch", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl object::Object for LogLocationInfo {
+    const NAME: &'static str = "LogLocationInfo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_city_name = Default::default();
+        let mut f_continent_code = Default::default();
+        let mut f_country_code = Default::default();
+        let mut f_country_code3 = Default::default();
+        let mut f_country_name = Default::default();
+        let mut f_latitude = Default::default();
+        let mut f_longitude = Default::default();
+        let mut f_time_zone = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "city_name" => f_city_name = de_map.next_value()?,
+                "continent_code" => f_continent_code = de_map.next_value()?,
+                "country_code" => f_country_code = de_map.next_value()?,
+                "country_code3" => f_country_code3 = de_map.next_value()?,
+                "country_name" => f_country_name = de_map.next_value()?,
+                "latitude" => f_latitude = de_map.next_value()?,
+                "longitude" => f_longitude = de_map.next_value()?,
+                "time_zone" => f_time_zone = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            city_name: f_city_name,
+            continent_code: f_continent_code,
+            country_code: f_country_code,
+            country_code3: f_country_code3,
+            country_name: f_country_name,
+            latitude: f_latitude,
+            longitude: f_longitude,
+            time_zone: f_time_zone,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamSinkPatch {
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for LogLocationInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::HttpSink(v) => f.debug_tuple("HttpSink").field(v).finish(),
-            Self::DatadogSink(v) => f.debug_tuple("DatadogSink").field(v).finish(),
-            Self::SplunkSink(v) => f.debug_tuple("SplunkSink").field(v).finish(),
-            Self::SumoSink(v) => f.debug_tuple("SumoSink").field(v).finish(),
-            Self::SegmentSink(v) => f.debug_tuple("SegmentSink").field(v).finish(),
-            Self::MixpanelSinkPatch(v) => f.debug_tuple("MixpanelSinkPatch").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        f.debug_struct("LogLocationInfo")
+            .field("city_name", &self.city_name)
+            .field("continent_code", &self.continent_code)
+            .field("country_code", &self.country_code)
+            .field("country_code3", &self.country_code3)
+            .field("country_name", &self.country_name)
+            .field("latitude", &Keys(&self.latitude))
+            .field("longitude", &Keys(&self.longitude))
+            .field("time_zone", &self.time_zone)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+/// Information about security-related signals.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct LogSecurityContext {
+    /// JA3 fingerprint value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja3: Option<String>,
+    /// JA4 fingerprint value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for LogSecurityContext {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl object::Object for LogSecurityContext {
+    const NAME: &'static str = "LogSecurityContext";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ja3 = Default::default();
+        let mut f_ja4 = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ja3" => f_ja3 = de_map.next_value()?,
+                "ja4" => f_ja4 = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ja3: f_ja3,
+            ja4: f_ja4,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for LogSecurityContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogSecurityContext")
+            .field("ja3", &self.ja3)
+            .field("ja4", &self.ja4)
+            .field("extra", &Keys(&self.extra))
+            .finish()
     }
 }
 
 #[cfg(feature = "full")]
 string_enum! {
-    /// The values of `LogStreamSplunkEnum`.
-    pub enum LogStreamSplunkEnum {
-        /// `splunk`
-        Splunk = "splunk",
+    /// The values of `LogStreamDatadogEnum`.
+    pub enum LogStreamDatadogEnum {
+        /// `datadog`
+        Datadog = "datadog",
+    }
+}
+
+#[cfg(feature = "log_streams")]
+string_enum! {
+    /// Datadog region
+    pub enum LogStreamDatadogRegionEnum {
+        /// `us`
+        Us = "us",
+        /// `eu`
+        Eu = "eu",
+        /// `us3`
+        Us3 = "us3",
+        /// `us5`
+        Us5 = "us5",
     }
 }
 
 #[cfg(feature = "full")]
-/// The `LogStreamSplunkResponseSchema` object.
+/// The `LogStreamDatadogResponseSchema` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct LogStreamSplunkResponseSchema {
+pub struct LogStreamDatadogResponseSchema {
     /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<Vec<LogStreamFilter>>,
     /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
     pub is_priority: Option<bool>,
     /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pii_config: Option<LogStreamPiiConfig>,
     /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamSplunkSink>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink: Option<LogStreamDatadogSink>,
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<LogStreamStatusEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 #[cfg(feature = "full")]
-impl fmt::Debug for LogStreamSplunkResponseSchema {
+impl<'de> Deserialize<'de> for LogStreamDatadogResponseSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for LogStreamDatadogResponseSchema {
+    const NAME: &'static str = "LogStreamDatadogResponseSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = Default::default();
+        let mut f_id = Default::default();
+        let mut f_is_priority = Default::default();
+        let mut f_name = Default::default();
+        let mut f_pii_config = Default::default();
+        let mut f_sink = Default::default();
+        let mut f_status = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => f_filters = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "isPriority" => f_is_priority = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "pii_config" => f_pii_config = de_map.next_value()?,
+                "sink" => f_sink = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters,
+            id: f_id,
+            is_priority: f_is_priority,
+            name: f_name,
+            pii_config: f_pii_config,
+            sink: f_sink,
+            status: f_status,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for LogStreamDatadogResponseSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamSplunkResponseSchema")
+        f.debug_struct("LogStreamDatadogResponseSchema")
             .field("filters", &self.filters)
             .field("id", &self.id)
             .field("is_priority", &self.is_priority)
@@ -773,186 +2604,5 @@ impl fmt::Debug for LogStreamSplunkResponseSchema {
             .field("status", &self.status)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `LogStreamSplunkSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamSplunkSink {
-    /// Splunk URL Endpoint
-    #[serde(rename = "splunkDomain")]
-    pub splunk_domain: String,
-    /// Port
-    #[serde(rename = "splunkPort")]
-    pub splunk_port: String,
-    /// Verify TLS certificate
-    #[serde(rename = "splunkSecure")]
-    pub splunk_secure: bool,
-    /// Splunk token
-    #[serde(rename = "splunkToken")]
-    pub splunk_token: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamSplunkSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamSplunkSink")
-            .field("splunk_domain", &self.splunk_domain)
-            .field("splunk_port", &self.splunk_port)
-            .field("splunk_secure", &self.splunk_secure)
-            .field("splunk_token", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamSplunkSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        splunk_domain: impl Into<String>,
-        splunk_port: impl Into<String>,
-        splunk_secure: impl Into<bool>,
-        splunk_token: impl Into<String>,
-    ) -> Self {
-        Self {
-            splunk_domain: splunk_domain.into(),
-            splunk_port: splunk_port.into(),
-            splunk_secure: splunk_secure.into(),
-            splunk_token: splunk_token.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// The status of the log stream. Possible values: `active`, `paused`, `suspended`
-    pub enum LogStreamStatusEnum {
-        /// `active`
-        Active = "active",
-        /// `paused`
-        Paused = "paused",
-        /// `suspended`
-        Suspended = "suspended",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamSumoEnum`.
-    pub enum LogStreamSumoEnum {
-        /// `sumo`
-        Sumo = "sumo",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamSumoResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamSumoResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamSumoSink>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamSumoResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamSumoResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `LogStreamSumoSink` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LogStreamSumoSink {
-    /// HTTP Source Address
-    #[serde(rename = "sumoSourceAddress")]
-    pub sumo_source_address: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for LogStreamSumoSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamSumoSink")
-            .field("sumo_source_address", &self.sumo_source_address)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl LogStreamSumoSink {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sumo_source_address: impl Into<String>) -> Self {
-        Self {
-            sumo_source_address: sumo_source_address.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

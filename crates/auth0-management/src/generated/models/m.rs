@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "verifiable_credentials")]
@@ -18,75 +19,169 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct MdlPresentationProperties {
     /// Age Birth Year
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub age_birth_year: Option<bool>,
     /// Age in Years
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub age_in_years: Option<bool>,
     /// Birth Date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<bool>,
     /// Driving Privileges
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub driving_privileges: Option<bool>,
     /// Expiry Date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry_date: Option<bool>,
     /// Family Name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub family_name: Option<bool>,
     /// Family Name National Character
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub family_name_national_character: Option<bool>,
     /// Given Name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub given_name: Option<bool>,
     /// Given Name National Character
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub given_name_national_character: Option<bool>,
     /// Issue Date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_date: Option<bool>,
     /// Issuing Authority
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuing_authority: Option<bool>,
     /// Issuing Country
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuing_country: Option<bool>,
     /// Issuing Jurisdiction
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuing_jurisdiction: Option<bool>,
     /// Nationality
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nationality: Option<bool>,
     /// Portrait
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub portrait: Option<bool>,
     /// Portrait Capture Date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub portrait_capture_date: Option<bool>,
     /// Resident Address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resident_address: Option<bool>,
     /// Resident City
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resident_city: Option<bool>,
     /// Resident Country
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resident_country: Option<bool>,
     /// Resident Postal Code
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resident_postal_code: Option<bool>,
     /// Resident State
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resident_state: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl<'de> Deserialize<'de> for MdlPresentationProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl object::Object for MdlPresentationProperties {
+    const NAME: &'static str = "MdlPresentationProperties";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_age_birth_year = Default::default();
+        let mut f_age_in_years = Default::default();
+        let mut f_birth_date = Default::default();
+        let mut f_driving_privileges = Default::default();
+        let mut f_expiry_date = Default::default();
+        let mut f_family_name = Default::default();
+        let mut f_family_name_national_character = Default::default();
+        let mut f_given_name = Default::default();
+        let mut f_given_name_national_character = Default::default();
+        let mut f_issue_date = Default::default();
+        let mut f_issuing_authority = Default::default();
+        let mut f_issuing_country = Default::default();
+        let mut f_issuing_jurisdiction = Default::default();
+        let mut f_nationality = Default::default();
+        let mut f_portrait = Default::default();
+        let mut f_portrait_capture_date = Default::default();
+        let mut f_resident_address = Default::default();
+        let mut f_resident_city = Default::default();
+        let mut f_resident_country = Default::default();
+        let mut f_resident_postal_code = Default::default();
+        let mut f_resident_state = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "age_birth_year" => f_age_birth_year = de_map.next_value()?,
+                "age_in_years" => f_age_in_years = de_map.next_value()?,
+                "birth_date" => f_birth_date = de_map.next_value()?,
+                "driving_privileges" => f_driving_privileges = de_map.next_value()?,
+                "expiry_date" => f_expiry_date = de_map.next_value()?,
+                "family_name" => f_family_name = de_map.next_value()?,
+                "family_name_national_character" => {
+                    f_family_name_national_character = de_map.next_value()?
+                }
+                "given_name" => f_given_name = de_map.next_value()?,
+                "given_name_national_character" => {
+                    f_given_name_national_character = de_map.next_value()?
+                }
+                "issue_date" => f_issue_date = de_map.next_value()?,
+                "issuing_authority" => f_issuing_authority = de_map.next_value()?,
+                "issuing_country" => f_issuing_country = de_map.next_value()?,
+                "issuing_jurisdiction" => f_issuing_jurisdiction = de_map.next_value()?,
+                "nationality" => f_nationality = de_map.next_value()?,
+                "portrait" => f_portrait = de_map.next_value()?,
+                "portrait_capture_date" => f_portrait_capture_date = de_map.next_value()?,
+                "resident_address" => f_resident_address = de_map.next_value()?,
+                "resident_city" => f_resident_city = de_map.next_value()?,
+                "resident_country" => f_resident_country = de_map.next_value()?,
+                "resident_postal_code" => f_resident_postal_code = de_map.next_value()?,
+                "resident_state" => f_resident_state = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            age_birth_year: f_age_birth_year,
+            age_in_years: f_age_in_years,
+            birth_date: f_birth_date,
+            driving_privileges: f_driving_privileges,
+            expiry_date: f_expiry_date,
+            family_name: f_family_name,
+            family_name_national_character: f_family_name_national_character,
+            given_name: f_given_name,
+            given_name_national_character: f_given_name_national_character,
+            issue_date: f_issue_date,
+            issuing_authority: f_issuing_authority,
+            issuing_country: f_issuing_country,
+            issuing_jurisdiction: f_issuing_jurisdiction,
+            nationality: f_nationality,
+            portrait: f_portrait,
+            portrait_capture_date: f_portrait_capture_date,
+            resident_address: f_resident_address,
+            resident_city: f_resident_city,
+            resident_country: f_resident_country,
+            resident_postal_code: f_resident_postal_code,
+            resident_state: f_resident_state,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "verifiable_credentials")]
@@ -270,15 +365,48 @@ impl MdlPresentationProperties {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct MdlPresentationRequest {
     /// The `org.iso.18013.5.1.mDL` field.
     #[serde(rename = "org.iso.18013.5.1.mDL")]
     pub org_iso_18013_5_1_m_dl: MdlPresentationRequestProperties,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl<'de> Deserialize<'de> for MdlPresentationRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl object::Object for MdlPresentationRequest {
+    const NAME: &'static str = "MdlPresentationRequest";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_org_iso_18013_5_1_m_dl = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "org.iso.18013.5.1.mDL" => f_org_iso_18013_5_1_m_dl = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            org_iso_18013_5_1_m_dl: object::missing(
+                f_org_iso_18013_5_1_m_dl,
+                "org.iso.18013.5.1.mDL",
+            )?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "verifiable_credentials")]
@@ -313,15 +441,45 @@ impl MdlPresentationRequest {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct MdlPresentationRequestProperties {
     /// The `org.iso.18013.5.1` field.
     #[serde(rename = "org.iso.18013.5.1")]
     pub org_iso_18013_5_1: MdlPresentationProperties,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl<'de> Deserialize<'de> for MdlPresentationRequestProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl object::Object for MdlPresentationRequestProperties {
+    const NAME: &'static str = "MdlPresentationRequestProperties";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_org_iso_18013_5_1 = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "org.iso.18013.5.1" => f_org_iso_18013_5_1 = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            org_iso_18013_5_1: object::missing(f_org_iso_18013_5_1, "org.iso.18013.5.1")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "verifiable_credentials")]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "clients")]
@@ -20,21 +21,57 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NativeSocialLogin {
     /// The `apple` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub apple: Option<NativeSocialLoginApple>,
     /// The `facebook` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub facebook: Option<NativeSocialLoginFacebook>,
     /// The `google` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub google: Option<NativeSocialLoginGoogle>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for NativeSocialLogin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for NativeSocialLogin {
+    const NAME: &'static str = "NativeSocialLogin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_apple = Default::default();
+        let mut f_facebook = Default::default();
+        let mut f_google = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "apple" => f_apple = de_map.next_value()?,
+                "facebook" => f_facebook = de_map.next_value()?,
+                "google" => f_google = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            apple: f_apple,
+            facebook: f_facebook,
+            google: f_google,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -88,15 +125,45 @@ impl NativeSocialLogin {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NativeSocialLoginApple {
     /// Determine whether or not to allow signing in natively using an Apple authorization code
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl<'de> Deserialize<'de> for NativeSocialLoginApple {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl object::Object for NativeSocialLoginApple {
+    const NAME: &'static str = "NativeSocialLoginApple";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: f_enabled,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "clients", feature = "connections"))]
@@ -170,27 +237,69 @@ pub type NativeSocialLoginPatch = NativeSocialLogin;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NetworkAclAction {
     /// The `allow` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow: Option<bool>,
     /// The `block` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block: Option<bool>,
     /// The `log` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<bool>,
     /// The `redirect` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect: Option<bool>,
     /// The URI to which the match or not_match requests will be routed
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for NetworkAclAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for NetworkAclAction {
+    const NAME: &'static str = "NetworkAclAction";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow = Default::default();
+        let mut f_block = Default::default();
+        let mut f_log = Default::default();
+        let mut f_redirect = Default::default();
+        let mut f_redirect_uri = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow" => f_allow = de_map.next_value()?,
+                "block" => f_block = de_map.next_value()?,
+                "log" => f_log = de_map.next_value()?,
+                "redirect" => f_redirect = de_map.next_value()?,
+                "redirect_uri" => f_redirect_uri = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow: f_allow,
+            block: f_block,
+            log: f_log,
+            redirect: f_redirect,
+            redirect_uri: f_redirect_uri,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "network_acls")]
@@ -272,45 +381,105 @@ pub type NetworkAclActionRedirectEnum = bool;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NetworkAclMatch {
     /// The `asns` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub asns: Option<Vec<i64>>,
     /// The `connecting_ipv4_cidrs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connecting_ipv4_cidrs: Option<Vec<String>>,
     /// The `connecting_ipv6_cidrs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connecting_ipv6_cidrs: Option<Vec<String>>,
     /// The `geo_country_codes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub geo_country_codes: Option<Vec<String>>,
     /// The `geo_subdivision_codes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub geo_subdivision_codes: Option<Vec<String>>,
     /// The `hostnames` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostnames: Option<Vec<String>>,
     /// The `ipv4_cidrs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv4_cidrs: Option<Vec<String>>,
     /// The `ipv6_cidrs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv6_cidrs: Option<Vec<String>>,
     /// The `ja3_fingerprints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ja3_fingerprints: Option<Vec<String>>,
     /// The `ja4_fingerprints` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ja4_fingerprints: Option<Vec<String>>,
     /// The `user_agents` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agents: Option<Vec<String>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for NetworkAclMatch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for NetworkAclMatch {
+    const NAME: &'static str = "NetworkAclMatch";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_asns = Default::default();
+        let mut f_connecting_ipv4_cidrs = Default::default();
+        let mut f_connecting_ipv6_cidrs = Default::default();
+        let mut f_geo_country_codes = Default::default();
+        let mut f_geo_subdivision_codes = Default::default();
+        let mut f_hostnames = Default::default();
+        let mut f_ipv4_cidrs = Default::default();
+        let mut f_ipv6_cidrs = Default::default();
+        let mut f_ja3_fingerprints = Default::default();
+        let mut f_ja4_fingerprints = Default::default();
+        let mut f_user_agents = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "asns" => f_asns = de_map.next_value()?,
+                "connecting_ipv4_cidrs" => f_connecting_ipv4_cidrs = de_map.next_value()?,
+                "connecting_ipv6_cidrs" => f_connecting_ipv6_cidrs = de_map.next_value()?,
+                "geo_country_codes" => f_geo_country_codes = de_map.next_value()?,
+                "geo_subdivision_codes" => f_geo_subdivision_codes = de_map.next_value()?,
+                "hostnames" => f_hostnames = de_map.next_value()?,
+                "ipv4_cidrs" => f_ipv4_cidrs = de_map.next_value()?,
+                "ipv6_cidrs" => f_ipv6_cidrs = de_map.next_value()?,
+                "ja3_fingerprints" => f_ja3_fingerprints = de_map.next_value()?,
+                "ja4_fingerprints" => f_ja4_fingerprints = de_map.next_value()?,
+                "user_agents" => f_user_agents = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            asns: f_asns,
+            connecting_ipv4_cidrs: f_connecting_ipv4_cidrs,
+            connecting_ipv6_cidrs: f_connecting_ipv6_cidrs,
+            geo_country_codes: f_geo_country_codes,
+            geo_subdivision_codes: f_geo_subdivision_codes,
+            hostnames: f_hostnames,
+            ipv4_cidrs: f_ipv4_cidrs,
+            ipv6_cidrs: f_ipv6_cidrs,
+            ja3_fingerprints: f_ja3_fingerprints,
+            ja4_fingerprints: f_ja4_fingerprints,
+            user_agents: f_user_agents,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "network_acls")]
@@ -434,22 +603,61 @@ pub type NetworkAclMatchIpv6Cidr = String;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NetworkAclRule {
     /// The `action` field.
     pub action: NetworkAclAction,
     /// The `match` field.
-    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<NetworkAclMatch>,
     /// The `not_match` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_match: Option<NetworkAclMatch>,
     /// The `scope` field.
     pub scope: NetworkAclRuleScopeEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for NetworkAclRule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for NetworkAclRule {
+    const NAME: &'static str = "NetworkAclRule";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_match_ = Default::default();
+        let mut f_not_match = Default::default();
+        let mut f_scope = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(de_map.next_value()?),
+                "match" => f_match_ = de_map.next_value()?,
+                "not_match" => f_not_match = de_map.next_value()?,
+                "scope" => f_scope = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            match_: f_match_,
+            not_match: f_not_match,
+            scope: object::missing(f_scope, "scope")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "network_acls")]
@@ -533,33 +741,81 @@ pub type NetworkAclsCreateRequestContent = SetNetworkAclsRequestContent;
 /// Also named [`GetNetworkAclsResponseContent`], [`SetNetworkAclsResponseContent`], [`UpdateNetworkAclResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NetworkAclsResponseContent {
     /// The `active` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// The timestamp when the Network ACL Configuration was created
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `priority` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
     /// The `rule` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<NetworkAclRule>,
     /// The timestamp when the Network ACL Configuration was last updated
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for NetworkAclsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for NetworkAclsResponseContent {
+    const NAME: &'static str = "NetworkAclsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_description = Default::default();
+        let mut f_id = Default::default();
+        let mut f_priority = Default::default();
+        let mut f_rule = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "priority" => f_priority = de_map.next_value()?,
+                "rule" => f_rule = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            created_at: f_created_at,
+            description: f_description,
+            id: f_id,
+            priority: f_priority,
+            rule: f_rule,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "network_acls")]

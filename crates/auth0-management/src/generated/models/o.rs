@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
@@ -518,30 +519,83 @@ string_enum! {
 /// Also named [`GetOrganizationByNameResponseContent`], [`GetOrganizationResponseContent`], [`UpdateOrganizationResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Organization {
     /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub branding: Option<OrganizationBranding>,
     /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Organization identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
     /// The name of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_quota: Option<TokenQuota>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl<'de> Deserialize<'de> for Organization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl object::Object for Organization {
+    const NAME: &'static str = "Organization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_branding = Default::default();
+        let mut f_display_name = Default::default();
+        let mut f_id = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_name = Default::default();
+        let mut f_token_quota = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "branding" => f_branding = de_map.next_value()?,
+                "display_name" => f_display_name = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "token_quota" => f_token_quota = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            branding: f_branding,
+            display_name: f_display_name,
+            id: f_id,
+            metadata: f_metadata,
+            name: f_name,
+            token_quota: f_token_quota,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(
@@ -594,35 +648,90 @@ pub type OrganizationAccessLevelEnumWithNull = OrganizationAccessLevelEnum;
 /// Also named [`CreateOrganizationAllConnectionResponseContent`], [`GetOrganizationAllConnectionResponseContent`], [`UpdateOrganizationAllConnectionResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationAllConnectionPost {
     /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assign_membership_on_login: Option<bool>,
     /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<OrganizationConnectionInformation>,
     /// Connection identifier.
     pub connection_id: String,
     /// Whether the connection is enabled for the organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_enabled: Option<bool>,
     /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_signup_enabled: Option<bool>,
     /// The `organization_access_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_access_level: Option<OrganizationAccessLevelEnum>,
     /// Name of the connection in the scope of this organization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_connection_name: Option<String>,
     /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationAllConnectionPost {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationAllConnectionPost {
+    const NAME: &'static str = "OrganizationAllConnectionPost";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_connection = Default::default();
+        let mut f_connection_id = None;
+        let mut f_is_enabled = Default::default();
+        let mut f_is_signup_enabled = Default::default();
+        let mut f_organization_access_level = Default::default();
+        let mut f_organization_connection_name = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "connection" => f_connection = de_map.next_value()?,
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "is_enabled" => f_is_enabled = de_map.next_value()?,
+                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
+                "organization_access_level" => f_organization_access_level = de_map.next_value()?,
+                "organization_connection_name" => {
+                    f_organization_connection_name = de_map.next_value()?
+                }
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            connection: f_connection,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            is_enabled: f_is_enabled,
+            is_signup_enabled: f_is_signup_enabled,
+            organization_access_level: f_organization_access_level,
+            organization_connection_name: f_organization_connection_name,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -657,18 +766,59 @@ impl fmt::Debug for OrganizationAllConnectionPost {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationBranding {
     /// The `colors` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub colors: Option<OrganizationBrandingColors>,
     /// URL of logo to display on login page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_url: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl<'de> Deserialize<'de> for OrganizationBranding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl object::Object for OrganizationBranding {
+    const NAME: &'static str = "OrganizationBranding";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_colors = Default::default();
+        let mut f_logo_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "colors" => f_colors = de_map.next_value()?,
+                "logo_url" => f_logo_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            colors: f_colors,
+            logo_url: f_logo_url,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(
@@ -725,7 +875,7 @@ impl OrganizationBranding {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationBrandingColors {
     /// HEX Color for background.
@@ -733,8 +883,49 @@ pub struct OrganizationBrandingColors {
     /// HEX Color for primary elements.
     pub primary: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl<'de> Deserialize<'de> for OrganizationBrandingColors {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "organizations",
+    feature = "users"
+))]
+impl object::Object for OrganizationBrandingColors {
+    const NAME: &'static str = "OrganizationBrandingColors";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_page_background = None;
+        let mut f_primary = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "page_background" => f_page_background = Some(de_map.next_value()?),
+                "primary" => f_primary = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            page_background: object::missing(f_page_background, "page_background")?,
+            primary: object::missing(f_primary, "primary")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(
@@ -782,30 +973,75 @@ impl OrganizationBrandingColors {
 /// Also named [`AssociateOrganizationClientGrantResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationClientGrant {
     /// If enabled, any organization can be used with this grant. If disabled (default), the grant must be explicitly assigned to the desired organizations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_any_organization: Option<bool>,
     /// The audience (API identifier) of this client grant
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// ID of the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// ID of the client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_usage: Option<OrganizationUsageEnum>,
     /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Vec<String>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationClientGrant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationClientGrant {
+    const NAME: &'static str = "OrganizationClientGrant";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_any_organization = Default::default();
+        let mut f_audience = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_id = Default::default();
+        let mut f_organization_usage = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
+                "audience" => f_audience = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "organization_usage" => f_organization_usage = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_any_organization: f_allow_any_organization,
+            audience: f_audience,
+            client_id: f_client_id,
+            id: f_id,
+            organization_usage: f_organization_usage,
+            scope: f_scope,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -833,27 +1069,71 @@ impl fmt::Debug for OrganizationClientGrant {
 /// Also named [`AddOrganizationConnectionResponseContent`], [`GetOrganizationConnectionResponseContent`], [`OrganizationEnabledConnection`], [`UpdateOrganizationConnectionResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationConnection {
     /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assign_membership_on_login: Option<bool>,
     /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<OrganizationConnectionInformation>,
     /// ID of the connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_signup_enabled: Option<bool>,
     /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationConnection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationConnection {
+    const NAME: &'static str = "OrganizationConnection";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_connection = Default::default();
+        let mut f_connection_id = Default::default();
+        let mut f_is_signup_enabled = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "connection" => f_connection = de_map.next_value()?,
+                "connection_id" => f_connection_id = de_map.next_value()?,
+                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            connection: f_connection,
+            connection_id: f_connection_id,
+            is_signup_enabled: f_is_signup_enabled,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -877,18 +1157,51 @@ impl fmt::Debug for OrganizationConnection {
 /// The `OrganizationConnectionInformation` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationConnectionInformation {
     /// The name of the enabled connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The strategy of the enabled connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationConnectionInformation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationConnectionInformation {
+    const NAME: &'static str = "OrganizationConnectionInformation";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_strategy = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "strategy" => f_strategy = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            strategy: f_strategy,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -913,7 +1226,7 @@ impl fmt::Debug for OrganizationConnectionInformation {
 /// Also named [`CreateOrganizationDiscoveryDomainResponseContent`], [`GetOrganizationDiscoveryDomainByNameResponseContent`], [`GetOrganizationDiscoveryDomainResponseContent`], [`UpdateOrganizationDiscoveryDomainResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationDiscoveryDomain {
     /// The domain name to associate with the organization e.g. acme.com.
@@ -923,15 +1236,62 @@ pub struct OrganizationDiscoveryDomain {
     /// The `status` field.
     pub status: OrganizationDiscoveryDomainStatus,
     /// Indicates whether this domain should be used for organization discovery.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_for_organization_discovery: Option<bool>,
     /// The full domain where the TXT record should be added.
     pub verification_host: String,
     /// A unique token generated for the discovery domain. This must be placed in a DNS TXT record at the location specified by the verification_host field to prove domain ownership.
     pub verification_txt: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationDiscoveryDomain {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationDiscoveryDomain {
+    const NAME: &'static str = "OrganizationDiscoveryDomain";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domain = None;
+        let mut f_id = None;
+        let mut f_status = None;
+        let mut f_use_for_organization_discovery = Default::default();
+        let mut f_verification_host = None;
+        let mut f_verification_txt = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domain" => f_domain = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "status" => f_status = Some(de_map.next_value()?),
+                "use_for_organization_discovery" => {
+                    f_use_for_organization_discovery = de_map.next_value()?
+                }
+                "verification_host" => f_verification_host = Some(de_map.next_value()?),
+                "verification_txt" => f_verification_txt = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domain: object::missing(f_domain, "domain")?,
+            id: object::missing(f_id, "id")?,
+            status: object::missing(f_status, "status")?,
+            use_for_organization_discovery: f_use_for_organization_discovery,
+            verification_host: object::missing(f_verification_host, "verification_host")?,
+            verification_txt: object::missing(f_verification_txt, "verification_txt")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -978,51 +1338,117 @@ pub type OrganizationEnabledConnection = OrganizationConnection;
 /// Also named [`CreateOrganizationInvitationResponseContent`], [`GetOrganizationInvitationResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationInvitation {
     /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_metadata: Option<Map<String, Value>>,
     /// Auth0 client ID. Used to resolve the application's login initiation endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The id of the connection to force invitee to authenticate with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
     /// The ISO 8601 formatted timestamp representing the creation time of the invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The ISO 8601 formatted timestamp representing the expiration time of the invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// The id of the user invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The invitation url to be send to the invitee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invitation_url: Option<String>,
     /// The `invitee` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invitee: Option<OrganizationInvitationInvitee>,
     /// The `inviter` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inviter: Option<OrganizationInvitationInviter>,
     /// Organization identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
     /// List of roles IDs to associated with the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
     /// The id of the invitation ticket
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<String>,
     /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_metadata: Option<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationInvitation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationInvitation {
+    const NAME: &'static str = "OrganizationInvitation";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_metadata = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_connection_id = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_expires_at = Default::default();
+        let mut f_id = Default::default();
+        let mut f_invitation_url = Default::default();
+        let mut f_invitee = Default::default();
+        let mut f_inviter = Default::default();
+        let mut f_organization_id = Default::default();
+        let mut f_roles = Default::default();
+        let mut f_ticket_id = Default::default();
+        let mut f_user_metadata = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_metadata" => f_app_metadata = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "connection_id" => f_connection_id = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "invitation_url" => f_invitation_url = de_map.next_value()?,
+                "invitee" => f_invitee = de_map.next_value()?,
+                "inviter" => f_inviter = de_map.next_value()?,
+                "organization_id" => f_organization_id = de_map.next_value()?,
+                "roles" => f_roles = de_map.next_value()?,
+                "ticket_id" => f_ticket_id = de_map.next_value()?,
+                "user_metadata" => f_user_metadata = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_metadata: f_app_metadata,
+            client_id: f_client_id,
+            connection_id: f_connection_id,
+            created_at: f_created_at,
+            expires_at: f_expires_at,
+            id: f_id,
+            invitation_url: f_invitation_url,
+            invitee: f_invitee,
+            inviter: f_inviter,
+            organization_id: f_organization_id,
+            roles: f_roles,
+            ticket_id: f_ticket_id,
+            user_metadata: f_user_metadata,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -1052,14 +1478,44 @@ impl fmt::Debug for OrganizationInvitation {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationInvitationInvitee {
     /// The invitee's email.
     pub email: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationInvitationInvitee {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationInvitationInvitee {
+    const NAME: &'static str = "OrganizationInvitationInvitee";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: object::missing(f_email, "email")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -1094,14 +1550,44 @@ impl OrganizationInvitationInvitee {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationInvitationInviter {
     /// The inviter's name.
     pub name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationInvitationInviter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationInvitationInviter {
+    const NAME: &'static str = "OrganizationInvitationInviter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -1135,27 +1621,69 @@ impl OrganizationInvitationInviter {
 /// The `OrganizationMember` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationMember {
     /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// URL to a picture for this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
     /// The `roles` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<OrganizationMemberRole>>,
     /// ID of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationMember {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationMember {
+    const NAME: &'static str = "OrganizationMember";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = Default::default();
+        let mut f_name = Default::default();
+        let mut f_picture = Default::default();
+        let mut f_roles = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "picture" => f_picture = de_map.next_value()?,
+                "roles" => f_roles = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email,
+            name: f_name,
+            picture: f_picture,
+            roles: f_roles,
+            user_id: f_user_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -1188,18 +1716,51 @@ pub type OrganizationMemberEffectiveRoleSource = UserEffectiveRoleSource;
 /// The `OrganizationMemberRole` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationMemberRole {
     /// ID for this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationMemberRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationMemberRole {
+    const NAME: &'static str = "OrganizationMemberRole";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: f_id,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]
@@ -1260,14 +1821,44 @@ pub type OrganizationsGroupsRolesDeleteRequestContent = UsersRolesAssignRequestC
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct OrganizationsMembersCreateRequestContent {
     /// List of user IDs to add to the organization as members.
     pub members: Vec<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for OrganizationsMembersCreateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for OrganizationsMembersCreateRequestContent {
+    const NAME: &'static str = "OrganizationsMembersCreateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_members = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "members" => f_members = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            members: object::missing(f_members, "members")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "organizations")]

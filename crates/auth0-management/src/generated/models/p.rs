@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "prompts")]
@@ -43,18 +44,51 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PartialPhoneTemplateContent {
     /// The `body` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<PhoneTemplateBody>,
     /// Default phone number to be used as 'from' when sending a phone notification
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for PartialPhoneTemplateContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for PartialPhoneTemplateContent {
+    const NAME: &'static str = "PartialPhoneTemplateContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_body = Default::default();
+        let mut f_from = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "body" => f_body = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            body: f_body,
+            from: f_from,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -161,15 +195,45 @@ pub type PasswordSequentialCharactersPolicyEnum = ConnectionSignupBehaviorEnum;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PatchClientCredentialRequestContent {
     /// The ISO 8601 formatted date representing the expiration of the credential.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub expires_at: Patch<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for PatchClientCredentialRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for PatchClientCredentialRequestContent {
+    const NAME: &'static str = "PatchClientCredentialRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_expires_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            expires_at: f_expires_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -223,15 +287,45 @@ pub type PatchClientCredentialResponseContent = ClientCredential;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PatchPhoneProviderProtectionRequestContent {
     /// The `type` field.
     #[serde(rename = "type")]
     pub type_: PhoneProviderProtectionBackoffStrategyEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for PatchPhoneProviderProtectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for PatchPhoneProviderProtectionRequestContent {
+    const NAME: &'static str = "PatchPhoneProviderProtectionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "type" => f_type_ = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -321,14 +415,44 @@ pub type PatchRateLimitPolicyConfigurationRequestContentZeroAction =
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PatchSupplementalSignalsRequestContent {
     /// Indicates if incoming Akamai Headers should be processed
     pub akamai_enabled: bool,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "supplemental_signals")]
+impl<'de> Deserialize<'de> for PatchSupplementalSignalsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "supplemental_signals")]
+impl object::Object for PatchSupplementalSignalsRequestContent {
+    const NAME: &'static str = "PatchSupplementalSignalsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_akamai_enabled = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "akamai_enabled" => f_akamai_enabled = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            akamai_enabled: object::missing(f_akamai_enabled, "akamai_enabled")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "supplemental_signals")]
@@ -371,7 +495,7 @@ pub type PatchSupplementalSignalsResponseContent = GetSupplementalSignalsRespons
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PermissionRequestPayload {
     /// Name of this permission.
@@ -379,8 +503,46 @@ pub struct PermissionRequestPayload {
     /// Resource server (API) identifier that this permission is for.
     pub resource_server_identifier: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "roles", feature = "users"))]
+impl<'de> Deserialize<'de> for PermissionRequestPayload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "roles", feature = "users"))]
+impl object::Object for PermissionRequestPayload {
+    const NAME: &'static str = "PermissionRequestPayload";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_permission_name = None;
+        let mut f_resource_server_identifier = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "permission_name" => f_permission_name = Some(de_map.next_value()?),
+                "resource_server_identifier" => {
+                    f_resource_server_identifier = Some(de_map.next_value()?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            permission_name: object::missing(f_permission_name, "permission_name")?,
+            resource_server_identifier: object::missing(
+                f_resource_server_identifier,
+                "resource_server_identifier",
+            )?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "roles", feature = "users"))]
@@ -422,24 +584,65 @@ impl PermissionRequestPayload {
 /// The `PermissionsResponsePayload` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PermissionsResponsePayload {
     /// Description of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Name of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permission_name: Option<String>,
     /// Resource server (API) identifier that this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_server_identifier: Option<String>,
     /// Resource server (API) name this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_server_name: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for PermissionsResponsePayload {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for PermissionsResponsePayload {
+    const NAME: &'static str = "PermissionsResponsePayload";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = Default::default();
+        let mut f_permission_name = Default::default();
+        let mut f_resource_server_identifier = Default::default();
+        let mut f_resource_server_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = de_map.next_value()?,
+                "permission_name" => f_permission_name = de_map.next_value()?,
+                "resource_server_identifier" => {
+                    f_resource_server_identifier = de_map.next_value()?
+                }
+                "resource_server_name" => f_resource_server_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description,
+            permission_name: f_permission_name,
+            resource_server_identifier: f_resource_server_identifier,
+            resource_server_name: f_resource_server_name,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "roles")]
@@ -463,21 +666,57 @@ impl fmt::Debug for PermissionsResponsePayload {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PhoneAttribute {
     /// The `identifier` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier: Option<PhoneAttributeIdentifier>,
     /// Determines if property should be required for users
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_required: Option<bool>,
     /// The `signup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signup: Option<SignupVerified>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for PhoneAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for PhoneAttribute {
+    const NAME: &'static str = "PhoneAttribute";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_identifier = Default::default();
+        let mut f_profile_required = Default::default();
+        let mut f_signup = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "identifier" => f_identifier = de_map.next_value()?,
+                "profile_required" => f_profile_required = de_map.next_value()?,
+                "signup" => f_signup = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            identifier: f_identifier,
+            profile_required: f_profile_required,
+            signup: f_signup,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -529,18 +768,51 @@ impl PhoneAttribute {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PhoneAttributeIdentifier {
     /// Determines if the attribute is used for identification
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// The `default_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_method: Option<DefaultMethodPhoneNumberIdentifierEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for PhoneAttributeIdentifier {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for PhoneAttributeIdentifier {
+    const NAME: &'static str = "PhoneAttributeIdentifier";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_default_method = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "default_method" => f_default_method = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            default_method: f_default_method,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -731,35 +1003,86 @@ string_enum! {
 /// Also named [`CreateBrandingPhoneProviderResponseContent`], [`GetBrandingPhoneProviderResponseContent`], [`UpdateBrandingPhoneProviderResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PhoneProviderSchemaMasked {
     /// The `channel` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<PhoneProviderChannelEnum>,
     /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<PhoneProviderConfiguration>,
     /// The provider's creation date and time in ISO 8601 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Whether the provider is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
     /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `name` field.
     pub name: PhoneProviderNameEnum,
     /// The name of the tenant
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// The date and time of the last update to the provider in ISO 8601 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for PhoneProviderSchemaMasked {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for PhoneProviderSchemaMasked {
+    const NAME: &'static str = "PhoneProviderSchemaMasked";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_channel = Default::default();
+        let mut f_configuration = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_disabled = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = None;
+        let mut f_tenant = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "channel" => f_channel = de_map.next_value()?,
+                "configuration" => f_configuration = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "disabled" => f_disabled = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "tenant" => f_tenant = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            channel: f_channel,
+            configuration: f_configuration,
+            created_at: f_created_at,
+            disabled: f_disabled,
+            id: f_id,
+            name: object::missing(f_name, "name")?,
+            tenant: f_tenant,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -790,31 +1113,79 @@ impl fmt::Debug for PhoneProviderSchemaMasked {
 /// Also named [`CreatePhoneTemplateResponseContent`], [`GetPhoneTemplateResponseContent`], [`ResetPhoneTemplateResponseContent`], [`UpdatePhoneTemplateResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PhoneTemplate {
     /// The `channel` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// The `content` field.
     pub content: PhoneTemplateContent,
     /// The `customizable` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customizable: Option<bool>,
     /// Whether the template is enabled (false) or disabled (true).
     pub disabled: bool,
     /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `tenant` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// The `type` field.
     #[serde(rename = "type")]
     pub type_: PhoneTemplateNotificationTypeEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for PhoneTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for PhoneTemplate {
+    const NAME: &'static str = "PhoneTemplate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_channel = Default::default();
+        let mut f_content = None;
+        let mut f_customizable = Default::default();
+        let mut f_disabled = None;
+        let mut f_id = Default::default();
+        let mut f_tenant = Default::default();
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "channel" => f_channel = de_map.next_value()?,
+                "content" => f_content = Some(de_map.next_value()?),
+                "customizable" => f_customizable = de_map.next_value()?,
+                "disabled" => f_disabled = Some(de_map.next_value()?),
+                "id" => f_id = de_map.next_value()?,
+                "tenant" => f_tenant = de_map.next_value()?,
+                "type" => f_type_ = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            channel: f_channel,
+            content: object::missing(f_content, "content")?,
+            customizable: f_customizable,
+            disabled: object::missing(f_disabled, "disabled")?,
+            id: f_id,
+            tenant: f_tenant,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -838,18 +1209,51 @@ impl fmt::Debug for PhoneTemplate {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PhoneTemplateBody {
     /// Content of the phone template for text notifications
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Content of the phone template for voice notifications
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub voice: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for PhoneTemplateBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for PhoneTemplateBody {
+    const NAME: &'static str = "PhoneTemplateBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_text = Default::default();
+        let mut f_voice = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "text" => f_text = de_map.next_value()?,
+                "voice" => f_voice = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            text: f_text,
+            voice: f_voice,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -894,21 +1298,57 @@ impl PhoneTemplateBody {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PhoneTemplateContent {
     /// The `body` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<PhoneTemplateBody>,
     /// Default phone number to be used as 'from' when sending a phone notification
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// The `syntax` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub syntax: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for PhoneTemplateContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for PhoneTemplateContent {
+    const NAME: &'static str = "PhoneTemplateContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_body = Default::default();
+        let mut f_from = Default::default();
+        let mut f_syntax = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "body" => f_body = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "syntax" => f_syntax = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            body: f_body,
+            from: f_from,
+            syntax: f_syntax,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -979,35 +1419,86 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PostClientCredentialRequestContent {
     /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<PublicKeyCredentialAlgorithmEnum>,
     /// The `credential_type` field.
     pub credential_type: ClientCredentialTypeEnum,
     /// The ISO 8601 formatted date representing the expiration of the credential. If not specified (not recommended), the credential never expires. Applies to `public_key` credential type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// Optional kid (Key ID), used to uniquely identify the credential. If not specified, a kid value will be auto-generated. The kid header parameter in JWTs sent by your client should match this value. Valid format is \[0-9a-zA-Z-_\]{10,64}
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// Friendly name for a credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Parse expiry from x509 certificate. If true, attempts to parse the expiry date from the provided PEM. Applies to `public_key` credential type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_expiry_from_cert: Option<bool>,
     /// PEM-formatted public key (SPKI and PKCS1) or X509 certificate. Must be JSON escaped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pem: Option<String>,
     /// Subject Distinguished Name. Mutually exclusive with `pem` property. Applies to `cert_subject_dn` credential type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_dn: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for PostClientCredentialRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for PostClientCredentialRequestContent {
+    const NAME: &'static str = "PostClientCredentialRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alg = Default::default();
+        let mut f_credential_type = None;
+        let mut f_expires_at = Default::default();
+        let mut f_kid = Default::default();
+        let mut f_name = Default::default();
+        let mut f_parse_expiry_from_cert = Default::default();
+        let mut f_pem = Default::default();
+        let mut f_subject_dn = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alg" => f_alg = de_map.next_value()?,
+                "credential_type" => f_credential_type = Some(de_map.next_value()?),
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "kid" => f_kid = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "parse_expiry_from_cert" => f_parse_expiry_from_cert = de_map.next_value()?,
+                "pem" => f_pem = de_map.next_value()?,
+                "subject_dn" => f_subject_dn = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alg: f_alg,
+            credential_type: object::missing(f_credential_type, "credential_type")?,
+            expires_at: f_expires_at,
+            kid: f_kid,
+            name: f_name,
+            parse_expiry_from_cert: f_parse_expiry_from_cert,
+            pem: f_pem,
+            subject_dn: f_subject_dn,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1132,15 +1623,45 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PostConnectionKeysRequestContent {
     /// The `signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_alg: Option<PostConnectionKeysAlgEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for PostConnectionKeysRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for PostConnectionKeysRequestContent {
+    const NAME: &'static str = "PostConnectionKeysRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_signing_alg = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "signing_alg" => f_signing_alg = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            signing_alg: f_signing_alg,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -1181,41 +1702,101 @@ pub type PostConnectionsKeysResponseContent = Vec<PostConnectionsKeysResponseCon
 /// The `PostConnectionsKeysResponseContentItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PostConnectionsKeysResponseContentItem {
     /// Signing key algorithm
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub algorithm: Option<String>,
     /// The public certificate of the signing key
     pub cert: String,
     /// True if the key is the current key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<bool>,
     /// The date and time when the key became the current key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub current_since: Option<String>,
     /// The cert fingerprint
     pub fingerprint: String,
     /// The `key_use` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_use: Option<ConnectionKeyUseEnum>,
     /// The key id of the signing key
     pub kid: String,
     /// True if the key is the next key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<bool>,
     /// The public certificate of the signing key in pkcs7 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pkcs: Option<String>,
     /// The `subject_dn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_dn: Option<String>,
     /// The cert thumbprint
     pub thumbprint: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for PostConnectionsKeysResponseContentItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for PostConnectionsKeysResponseContentItem {
+    const NAME: &'static str = "PostConnectionsKeysResponseContentItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm = Default::default();
+        let mut f_cert = None;
+        let mut f_current = Default::default();
+        let mut f_current_since = Default::default();
+        let mut f_fingerprint = None;
+        let mut f_key_use = Default::default();
+        let mut f_kid = None;
+        let mut f_next = Default::default();
+        let mut f_pkcs = Default::default();
+        let mut f_subject_dn = Default::default();
+        let mut f_thumbprint = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm" => f_algorithm = de_map.next_value()?,
+                "cert" => f_cert = Some(de_map.next_value()?),
+                "current" => f_current = de_map.next_value()?,
+                "current_since" => f_current_since = de_map.next_value()?,
+                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
+                "key_use" => f_key_use = de_map.next_value()?,
+                "kid" => f_kid = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                "pkcs" => f_pkcs = de_map.next_value()?,
+                "subject_dn" => f_subject_dn = de_map.next_value()?,
+                "thumbprint" => f_thumbprint = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm: f_algorithm,
+            cert: object::missing(f_cert, "cert")?,
+            current: f_current,
+            current_since: f_current_since,
+            fingerprint: object::missing(f_fingerprint, "fingerprint")?,
+            key_use: f_key_use,
+            kid: object::missing(f_kid, "kid")?,
+            next: f_next,
+            pkcs: f_pkcs,
+            subject_dn: f_subject_dn,
+            thumbprint: object::missing(f_thumbprint, "thumbprint")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -1263,24 +1844,63 @@ pub type PreviewCimdMetadataRequestContent = RegisterCimdClientRequestContent;
 /// The answer of `POST /clients/cimd/preview` (`clients_previewCimdMetadata`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PreviewCimdMetadataResponseContent {
     /// The client_id of an existing client registered with this external_client_id, if one exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Array of retrieval errors (populated when the metadata document could not be fetched). When present, validation is omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
     /// The `mapped_fields` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mapped_fields: Option<CimdMappedClientFields>,
     /// The `validation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub validation: Option<CimdValidationResult>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for PreviewCimdMetadataResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for PreviewCimdMetadataResponseContent {
+    const NAME: &'static str = "PreviewCimdMetadataResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_errors = Default::default();
+        let mut f_mapped_fields = Default::default();
+        let mut f_validation = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "errors" => f_errors = de_map.next_value()?,
+                "mapped_fields" => f_mapped_fields = de_map.next_value()?,
+                "validation" => f_validation = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            errors: f_errors,
+            mapped_fields: f_mapped_fields,
+            validation: f_validation,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1388,32 +2008,81 @@ pub type PromptLanguageEnum = SupportedLocales;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PublicKeyCredential {
     /// The `alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<PublicKeyCredentialAlgorithmEnum>,
     /// Always `public_key`.
-    #[serde(deserialize_with = "PublicKeyCredential::constant_credential_type")]
     pub credential_type: String,
     /// The ISO 8601 formatted date representing the expiration of the credential. If not specified (not recommended), the credential never expires. Applies to `public_key` credential type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     /// Optional kid (Key ID), used to uniquely identify the credential. If not specified, a kid value will be auto-generated. The kid header parameter in JWTs sent by your client should match this value. Valid format is \[0-9a-zA-Z-_\]{10,64}
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// Friendly name for a credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Parse expiry from x509 certificate. If true, attempts to parse the expiry date from the provided PEM. Applies to `public_key` credential type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_expiry_from_cert: Option<bool>,
     /// PEM-formatted public key (SPKI and PKCS1) or X509 certificate. Must be JSON escaped.
     pub pem: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for PublicKeyCredential {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for PublicKeyCredential {
+    const NAME: &'static str = "PublicKeyCredential";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alg = Default::default();
+        let mut f_credential_type = None;
+        let mut f_expires_at = Default::default();
+        let mut f_kid = Default::default();
+        let mut f_name = Default::default();
+        let mut f_parse_expiry_from_cert = Default::default();
+        let mut f_pem = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alg" => f_alg = de_map.next_value()?,
+                "credential_type" => {
+                    f_credential_type = Some(object::constant(de_map.next_value()?, "public_key")?)
+                }
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "kid" => f_kid = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "parse_expiry_from_cert" => f_parse_expiry_from_cert = de_map.next_value()?,
+                "pem" => f_pem = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alg: f_alg,
+            credential_type: object::missing(f_credential_type, "credential_type")?,
+            expires_at: f_expires_at,
+            kid: f_kid,
+            name: f_name,
+            parse_expiry_from_cert: f_parse_expiry_from_cert,
+            pem: object::missing(f_pem, "pem")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -1429,15 +2098,6 @@ impl fmt::Debug for PublicKeyCredential {
             .field("pem", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl PublicKeyCredential {
-    fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "public_key")
     }
 }
 

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "rate_limit_policies")]
@@ -23,30 +24,81 @@ use crate::patch::Patch;
 /// Also named [`CreateRateLimitPolicyResponseContent`], [`GetRateLimitPolicyResponseContent`], [`UpdateRateLimitPolicyResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RateLimitPolicy {
     /// The `configuration` field.
     pub configuration: RateLimitPolicyConfiguration,
     /// Always `client`.
-    #[serde(deserialize_with = "RateLimitPolicy::constant_consumer")]
     pub consumer: String,
     /// Identifier or category within the consumer to which the policy applies. Supported values: `client_id:<client_id>` to target a specific client by ID, `client_id:<cimd_uri>` to target a CIMD client by URI, `cimd_clients` to target all CIMD clients, `third_party_clients` to target all third-party clients, or `default` to apply the policy to any consumer identifier not otherwise explicitly targeted.
     pub consumer_selector: String,
     /// The date and time when the rate limit policy was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Unique identifier for the Rate Limit Policy.
     pub id: String,
     /// Always `oauth_authentication_api`.
-    #[serde(deserialize_with = "RateLimitPolicy::constant_resource")]
     pub resource: String,
     /// The date and time when the rate limit policy was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl<'de> Deserialize<'de> for RateLimitPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl object::Object for RateLimitPolicy {
+    const NAME: &'static str = "RateLimitPolicy";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configuration = None;
+        let mut f_consumer = None;
+        let mut f_consumer_selector = None;
+        let mut f_created_at = Default::default();
+        let mut f_id = None;
+        let mut f_resource = None;
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configuration" => f_configuration = Some(de_map.next_value()?),
+                "consumer" => f_consumer = Some(object::constant(de_map.next_value()?, "client")?),
+                "consumer_selector" => f_consumer_selector = Some(de_map.next_value()?),
+                "created_at" => f_created_at = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "resource" => {
+                    f_resource = Some(object::constant(
+                        de_map.next_value()?,
+                        "oauth_authentication_api",
+                    )?)
+                }
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configuration: object::missing(f_configuration, "configuration")?,
+            consumer: object::missing(f_consumer, "consumer")?,
+            consumer_selector: object::missing(f_consumer_selector, "consumer_selector")?,
+            created_at: f_created_at,
+            id: object::missing(f_id, "id")?,
+            resource: object::missing(f_resource, "resource")?,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rate_limit_policies")]
@@ -62,20 +114,6 @@ impl fmt::Debug for RateLimitPolicy {
             .field("updated_at", &self.updated_at)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl RateLimitPolicy {
-    fn constant_consumer<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "client")
-    }
-    fn constant_resource<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "oauth_authentication_api")
     }
 }
 
@@ -141,19 +179,54 @@ impl fmt::Debug for RateLimitPolicyConfiguration {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RateLimitPolicyConfigurationAction {
     /// Always `redirect`.
-    #[serde(deserialize_with = "RateLimitPolicyConfigurationAction::constant_action")]
     pub action: String,
     /// The maximum number of requests allowed per second.
     pub limit: i64,
     /// The HTTPS URI to redirect to when the rate limit is exceeded.
     pub redirect_uri: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl<'de> Deserialize<'de> for RateLimitPolicyConfigurationAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl object::Object for RateLimitPolicyConfigurationAction {
+    const NAME: &'static str = "RateLimitPolicyConfigurationAction";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_limit = None;
+        let mut f_redirect_uri = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(object::constant(de_map.next_value()?, "redirect")?),
+                "limit" => f_limit = Some(de_map.next_value()?),
+                "redirect_uri" => f_redirect_uri = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            limit: object::missing(f_limit, "limit")?,
+            redirect_uri: object::missing(f_redirect_uri, "redirect_uri")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rate_limit_policies")]
@@ -165,15 +238,6 @@ impl fmt::Debug for RateLimitPolicyConfigurationAction {
             .field("redirect_uri", &self.redirect_uri)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl RateLimitPolicyConfigurationAction {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "redirect")
     }
 }
 
@@ -212,7 +276,7 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RateLimitPolicyConfigurationOne {
     /// Determines the action to take when the rate limit is exceeded.
@@ -220,8 +284,41 @@ pub struct RateLimitPolicyConfigurationOne {
     /// The maximum number of requests allowed per second.
     pub limit: i64,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl<'de> Deserialize<'de> for RateLimitPolicyConfigurationOne {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl object::Object for RateLimitPolicyConfigurationOne {
+    const NAME: &'static str = "RateLimitPolicyConfigurationOne";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_limit = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(de_map.next_value()?),
+                "limit" => f_limit = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            limit: object::missing(f_limit, "limit")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rate_limit_policies")]
@@ -274,15 +371,44 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RateLimitPolicyConfigurationZero {
     /// Always `allow`.
-    #[serde(deserialize_with = "RateLimitPolicyConfigurationZero::constant_action")]
     pub action: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl<'de> Deserialize<'de> for RateLimitPolicyConfigurationZero {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl object::Object for RateLimitPolicyConfigurationZero {
+    const NAME: &'static str = "RateLimitPolicyConfigurationZero";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = Some(object::constant(de_map.next_value()?, "allow")?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: object::missing(f_action, "action")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rate_limit_policies")]
@@ -292,15 +418,6 @@ impl fmt::Debug for RateLimitPolicyConfigurationZero {
             .field("action", &self.action)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl RateLimitPolicyConfigurationZero {
-    fn constant_action<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "allow")
     }
 }
 
@@ -411,30 +528,75 @@ pub type RefreshTokenDateObject = Map<String, Value>;
 /// Device used while issuing/exchanging the refresh token
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RefreshTokenDevice {
     /// First autonomous system number associated with the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_asn: Option<String>,
     /// First IP address associated with the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_ip: Option<String>,
     /// First user agent associated with the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_user_agent: Option<String>,
     /// Last autonomous system number associated with the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_asn: Option<String>,
     /// Last IP address associated with the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_ip: Option<String>,
     /// Last user agent associated with the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_user_agent: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
+impl<'de> Deserialize<'de> for RefreshTokenDevice {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
+impl object::Object for RefreshTokenDevice {
+    const NAME: &'static str = "RefreshTokenDevice";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_initial_asn = Default::default();
+        let mut f_initial_ip = Default::default();
+        let mut f_initial_user_agent = Default::default();
+        let mut f_last_asn = Default::default();
+        let mut f_last_ip = Default::default();
+        let mut f_last_user_agent = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "initial_asn" => f_initial_asn = de_map.next_value()?,
+                "initial_ip" => f_initial_ip = de_map.next_value()?,
+                "initial_user_agent" => f_initial_user_agent = de_map.next_value()?,
+                "last_asn" => f_last_asn = de_map.next_value()?,
+                "last_ip" => f_last_ip = de_map.next_value()?,
+                "last_user_agent" => f_last_user_agent = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            initial_asn: f_initial_asn,
+            initial_ip: f_initial_ip,
+            initial_user_agent: f_initial_user_agent,
+            last_asn: f_last_asn,
+            last_ip: f_last_ip,
+            last_user_agent: f_last_user_agent,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "refresh_tokens", feature = "users"))]
@@ -471,18 +633,51 @@ pub type RefreshTokenMetadata = Map<String, Value>;
 /// The `RefreshTokenResourceServer` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RefreshTokenResourceServer {
     /// Resource server ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// List of scopes for the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
+impl<'de> Deserialize<'de> for RefreshTokenResourceServer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
+impl object::Object for RefreshTokenResourceServer {
+    const NAME: &'static str = "RefreshTokenResourceServer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_scopes = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "scopes" => f_scopes = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            scopes: f_scopes,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "refresh_tokens", feature = "users"))]
@@ -505,48 +700,111 @@ impl fmt::Debug for RefreshTokenResourceServer {
 /// Also named [`GetRefreshTokenResponseContent`], [`UpdateRefreshTokenResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RefreshTokenResponseContent {
     /// ID of the client application granted with this refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The `created_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<RefreshTokenDate>,
     /// The `device` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<RefreshTokenDevice>,
     /// The `expires_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<RefreshTokenDate>,
     /// The ID of the refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `idle_expires_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_expires_at: Option<RefreshTokenDate>,
     /// The `last_exchanged_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_exchanged_at: Option<RefreshTokenDate>,
     /// The `refresh_token_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token_metadata: Option<Map<String, Value>>,
     /// A list of the resource server IDs associated to this refresh-token and their granted scopes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_servers: Option<Vec<RefreshTokenResourceServer>>,
     /// True if the token is a rotating refresh token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rotating: Option<bool>,
     /// The `session_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     /// ID of the user which can be used when interacting with other APIs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
+impl<'de> Deserialize<'de> for RefreshTokenResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "refresh_tokens", feature = "users"))]
+impl object::Object for RefreshTokenResponseContent {
+    const NAME: &'static str = "RefreshTokenResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_device = Default::default();
+        let mut f_expires_at = Default::default();
+        let mut f_id = Default::default();
+        let mut f_idle_expires_at = Default::default();
+        let mut f_last_exchanged_at = Default::default();
+        let mut f_refresh_token_metadata = Default::default();
+        let mut f_resource_servers = Default::default();
+        let mut f_rotating = Default::default();
+        let mut f_session_id = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "device" => f_device = de_map.next_value()?,
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "idle_expires_at" => f_idle_expires_at = de_map.next_value()?,
+                "last_exchanged_at" => f_last_exchanged_at = de_map.next_value()?,
+                "refresh_token_metadata" => f_refresh_token_metadata = de_map.next_value()?,
+                "resource_servers" => f_resource_servers = de_map.next_value()?,
+                "rotating" => f_rotating = de_map.next_value()?,
+                "session_id" => f_session_id = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            created_at: f_created_at,
+            device: f_device,
+            expires_at: f_expires_at,
+            id: f_id,
+            idle_expires_at: f_idle_expires_at,
+            last_exchanged_at: f_last_exchanged_at,
+            refresh_token_metadata: f_refresh_token_metadata,
+            resource_servers: f_resource_servers,
+            rotating: f_rotating,
+            session_id: f_session_id,
+            user_id: f_user_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "refresh_tokens", feature = "users"))]
@@ -595,24 +853,63 @@ pub type RefreshTokenSessionId = String;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RefreshTokensRevokeRequestContent {
     /// Resource server identifier (audience) to scope the revocation. Must be used with both `user_id` and `client_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// Revoke refresh tokens for this client. Must be paired with `user_id`; optionally narrowed further with `audience`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Array of refresh token IDs to revoke. Limited to 100 at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,
     /// Revoke all refresh tokens for this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "refresh_tokens")]
+impl<'de> Deserialize<'de> for RefreshTokensRevokeRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "refresh_tokens")]
+impl object::Object for RefreshTokensRevokeRequestContent {
+    const NAME: &'static str = "RefreshTokensRevokeRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_audience = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_ids = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "audience" => f_audience = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "ids" => f_ids = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            audience: f_audience,
+            client_id: f_client_id,
+            ids: f_ids,
+            user_id: f_user_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "refresh_tokens")]
@@ -672,15 +969,45 @@ impl RefreshTokensRevokeRequestContent {
 /// The answer of `POST /users/{id}/recovery-code-regeneration` (`users_regenerateRecoveryCode`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RegenerateUsersRecoveryCodeResponseContent {
     /// New account recovery code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for RegenerateUsersRecoveryCodeResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for RegenerateUsersRecoveryCodeResponseContent {
+    const NAME: &'static str = "RegenerateUsersRecoveryCodeResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_recovery_code = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "recovery_code" => f_recovery_code = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            recovery_code: f_recovery_code,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "users")]
@@ -706,14 +1033,44 @@ impl fmt::Debug for RegenerateUsersRecoveryCodeResponseContent {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RegisterCimdClientRequestContent {
     /// URL to the Client ID Metadata Document. Acts as the unique identifier for upsert operations.
     pub external_client_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for RegisterCimdClientRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for RegisterCimdClientRequestContent {
+    const NAME: &'static str = "RegisterCimdClientRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_external_client_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "external_client_id" => f_external_client_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            external_client_id: object::missing(f_external_client_id, "external_client_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -749,7 +1106,7 @@ impl RegisterCimdClientRequestContent {
 /// The answer of `POST /clients/cimd/register` (`clients_registerCimdClient`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RegisterCimdClientResponseContent {
     /// The Auth0 client_id of the created or updated client
@@ -759,8 +1116,44 @@ pub struct RegisterCimdClientResponseContent {
     /// The `validation` field.
     pub validation: CimdValidationResult,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for RegisterCimdClientResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for RegisterCimdClientResponseContent {
+    const NAME: &'static str = "RegisterCimdClientResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_mapped_fields = None;
+        let mut f_validation = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "mapped_fields" => f_mapped_fields = Some(de_map.next_value()?),
+                "validation" => f_validation = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: object::missing(f_client_id, "client_id")?,
+            mapped_fields: object::missing(f_mapped_fields, "mapped_fields")?,
+            validation: object::missing(f_validation, "validation")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -797,78 +1190,179 @@ pub type ResetPhoneTemplateResponseContent = PhoneTemplate;
 /// Also named [`CreateResourceServerResponseContent`], [`GetResourceServerResponseContent`], [`UpdateResourceServerResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServer {
     /// Whether refresh tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_offline_access: Option<bool>,
     /// Whether Online Refresh Tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_online_access: Option<bool>,
     /// Whether Online Refresh Tokens can be issued even when sessions are configured as ephemeral (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_online_access_with_ephemeral_sessions: Option<bool>,
     /// The `authorization_details` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_details: Option<Vec<Value>>,
     /// The `authorization_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_policy: Option<ResourceServerAuthorizationPolicy>,
     /// The client ID of the client that this resource server is linked to
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The `consent_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consent_policy: Option<ResourceServerConsentPolicyEnum>,
     /// Whether authorization polices are enforced (true) or unenforced (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enforce_policies: Option<bool>,
     /// ID of the API (resource server).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
     /// Whether this is an Auth0 system API (true) or a custom API (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_system: Option<bool>,
     /// Friendly name for this resource server. Can not contain `<` or `>` characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `proof_of_possession` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub proof_of_possession: Option<ResourceServerProofOfPossession>,
     /// List of permissions (scopes) that this API uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<ResourceServerScope>>,
     /// The `signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_alg: Option<SigningAlgorithmEnum>,
     /// Secret used to sign tokens when using symmetric algorithms (HS256).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
     /// Whether to skip user consent for applications flagged as first party (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
     /// The `subject_type_authorization` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
     /// The `token_dialect` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_dialect: Option<ResourceServerTokenDialectResponseEnum>,
     /// The `token_encryption` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_encryption: Option<ResourceServerTokenEncryption>,
     /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_lifetime: Option<i64>,
     /// Expiration value (in seconds) for access tokens issued for this API via Implicit or Hybrid Flows. Cannot be greater than the `token_lifetime` value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_lifetime_for_web: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServer {
+    const NAME: &'static str = "ResourceServer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_offline_access = Default::default();
+        let mut f_allow_online_access = Default::default();
+        let mut f_allow_online_access_with_ephemeral_sessions = Default::default();
+        let mut f_authorization_details = Default::default();
+        let mut f_authorization_policy = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_consent_policy = Default::default();
+        let mut f_enforce_policies = Default::default();
+        let mut f_id = Default::default();
+        let mut f_identifier = Default::default();
+        let mut f_is_system = Default::default();
+        let mut f_name = Default::default();
+        let mut f_proof_of_possession = Default::default();
+        let mut f_scopes = Default::default();
+        let mut f_signing_alg = Default::default();
+        let mut f_signing_secret = Default::default();
+        let mut f_skip_consent_for_verifiable_first_party_clients = Default::default();
+        let mut f_subject_type_authorization = Default::default();
+        let mut f_token_dialect = Default::default();
+        let mut f_token_encryption = Default::default();
+        let mut f_token_lifetime = Default::default();
+        let mut f_token_lifetime_for_web = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_offline_access" => f_allow_offline_access = de_map.next_value()?,
+                "allow_online_access" => f_allow_online_access = de_map.next_value()?,
+                "allow_online_access_with_ephemeral_sessions" => {
+                    f_allow_online_access_with_ephemeral_sessions = de_map.next_value()?
+                }
+                "authorization_details" => f_authorization_details = de_map.next_value()?,
+                "authorization_policy" => f_authorization_policy = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "consent_policy" => f_consent_policy = de_map.next_value()?,
+                "enforce_policies" => f_enforce_policies = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "identifier" => f_identifier = de_map.next_value()?,
+                "is_system" => f_is_system = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "proof_of_possession" => f_proof_of_possession = de_map.next_value()?,
+                "scopes" => f_scopes = de_map.next_value()?,
+                "signing_alg" => f_signing_alg = de_map.next_value()?,
+                "signing_secret" => f_signing_secret = de_map.next_value()?,
+                "skip_consent_for_verifiable_first_party_clients" => {
+                    f_skip_consent_for_verifiable_first_party_clients = de_map.next_value()?
+                }
+                "subject_type_authorization" => {
+                    f_subject_type_authorization = de_map.next_value()?
+                }
+                "token_dialect" => f_token_dialect = de_map.next_value()?,
+                "token_encryption" => f_token_encryption = de_map.next_value()?,
+                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
+                "token_lifetime_for_web" => f_token_lifetime_for_web = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_offline_access: f_allow_offline_access,
+            allow_online_access: f_allow_online_access,
+            allow_online_access_with_ephemeral_sessions:
+                f_allow_online_access_with_ephemeral_sessions,
+            authorization_details: f_authorization_details,
+            authorization_policy: f_authorization_policy,
+            client_id: f_client_id,
+            consent_policy: f_consent_policy,
+            enforce_policies: f_enforce_policies,
+            id: f_id,
+            identifier: f_identifier,
+            is_system: f_is_system,
+            name: f_name,
+            proof_of_possession: f_proof_of_possession,
+            scopes: f_scopes,
+            signing_alg: f_signing_alg,
+            signing_secret: f_signing_secret,
+            skip_consent_for_verifiable_first_party_clients:
+                f_skip_consent_for_verifiable_first_party_clients,
+            subject_type_authorization: f_subject_type_authorization,
+            token_dialect: f_token_dialect,
+            token_encryption: f_token_encryption,
+            token_lifetime: f_token_lifetime,
+            token_lifetime_for_web: f_token_lifetime_for_web,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -919,14 +1413,44 @@ impl fmt::Debug for ResourceServer {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerAuthorizationPolicy {
     /// The ID of the authorization policy to apply.
     pub policy_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerAuthorizationPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerAuthorizationPolicy {
+    const NAME: &'static str = "ResourceServerAuthorizationPolicy";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_policy_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "policy_id" => f_policy_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            policy_id: object::missing(f_policy_id, "policy_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -970,7 +1494,7 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerProofOfPossession {
     /// The `mechanism` field.
@@ -978,11 +1502,47 @@ pub struct ResourceServerProofOfPossession {
     /// Whether the use of Proof-of-Possession is required for the resource server
     pub required: bool,
     /// The `required_for` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_for: Option<ResourceServerProofOfPossessionRequiredForEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerProofOfPossession {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerProofOfPossession {
+    const NAME: &'static str = "ResourceServerProofOfPossession";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mechanism = None;
+        let mut f_required = None;
+        let mut f_required_for = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mechanism" => f_mechanism = Some(de_map.next_value()?),
+                "required" => f_required = Some(de_map.next_value()?),
+                "required_for" => f_required_for = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mechanism: object::missing(f_mechanism, "mechanism")?,
+            required: object::missing(f_required, "required")?,
+            required_for: f_required_for,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -1055,17 +1615,50 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerScope {
     /// User-friendly description of this scope.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Value of this scope.
     pub value: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerScope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerScope {
+    const NAME: &'static str = "ResourceServerScope";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = Default::default();
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = de_map.next_value()?,
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -1108,18 +1701,51 @@ impl ResourceServerScope {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerSubjectTypeAuthorization {
     /// The `client` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<ResourceServerSubjectTypeAuthorizationClient>,
     /// The `user` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<ResourceServerSubjectTypeAuthorizationUser>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerSubjectTypeAuthorization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerSubjectTypeAuthorization {
+    const NAME: &'static str = "ResourceServerSubjectTypeAuthorization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client = Default::default();
+        let mut f_user = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client" => f_client = de_map.next_value()?,
+                "user" => f_user = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client: f_client,
+            user: f_user,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -1167,15 +1793,45 @@ impl ResourceServerSubjectTypeAuthorization {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerSubjectTypeAuthorizationClient {
     /// The `policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<ResourceServerSubjectTypeAuthorizationClientPolicyEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerSubjectTypeAuthorizationClient {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerSubjectTypeAuthorizationClient {
+    const NAME: &'static str = "ResourceServerSubjectTypeAuthorizationClient";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_policy = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "policy" => f_policy = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            policy: f_policy,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -1227,15 +1883,45 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerSubjectTypeAuthorizationUser {
     /// The `policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<ResourceServerSubjectTypeAuthorizationUserPolicyEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerSubjectTypeAuthorizationUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerSubjectTypeAuthorizationUser {
+    const NAME: &'static str = "ResourceServerSubjectTypeAuthorizationUser";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_policy = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "policy" => f_policy = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            policy: f_policy,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -1310,17 +1996,54 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerTokenEncryption {
     /// The `encryption_key` field.
     pub encryption_key: ResourceServerTokenEncryptionKey,
     /// Always `compact-nested-jwe`.
-    #[serde(deserialize_with = "ResourceServerTokenEncryption::constant_format")]
     pub format: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerTokenEncryption {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerTokenEncryption {
+    const NAME: &'static str = "ResourceServerTokenEncryption";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_encryption_key = None;
+        let mut f_format = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "encryption_key" => f_encryption_key = Some(de_map.next_value()?),
+                "format" => {
+                    f_format = Some(object::constant(
+                        de_map.next_value()?,
+                        "compact-nested-jwe",
+                    )?)
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            encryption_key: object::missing(f_encryption_key, "encryption_key")?,
+            format: object::missing(f_format, "format")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -1331,15 +2054,6 @@ impl fmt::Debug for ResourceServerTokenEncryption {
             .field("format", &self.format)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-impl ResourceServerTokenEncryption {
-    fn constant_format<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "compact-nested-jwe")
     }
 }
 
@@ -1388,22 +2102,61 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ResourceServerTokenEncryptionKey {
     /// The `alg` field.
     pub alg: ResourceServerTokenEncryptionAlgorithmEnum,
     /// Key ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
     /// Name of the encryption key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// PEM-formatted public key. Must be JSON escaped.
     pub pem: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for ResourceServerTokenEncryptionKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for ResourceServerTokenEncryptionKey {
+    const NAME: &'static str = "ResourceServerTokenEncryptionKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alg = None;
+        let mut f_kid = Default::default();
+        let mut f_name = Default::default();
+        let mut f_pem = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alg" => f_alg = Some(de_map.next_value()?),
+                "kid" => f_kid = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "pem" => f_pem = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alg: object::missing(f_alg, "alg")?,
+            kid: f_kid,
+            name: f_name,
+            pem: object::missing(f_pem, "pem")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "resource_servers")]
@@ -1481,21 +2234,67 @@ pub type RevokedSigningKeysResponseContent = RotateSigningKeysResponseContent;
 /// Also named [`CreateRoleResponseContent`], [`GetRoleResponseContent`], [`UpdateRoleResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Role {
     /// Description of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// ID for this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "groups",
+    feature = "organizations",
+    feature = "roles",
+    feature = "users"
+))]
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "groups",
+    feature = "organizations",
+    feature = "roles",
+    feature = "users"
+))]
+impl object::Object for Role {
+    const NAME: &'static str = "Role";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description,
+            id: f_id,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(
@@ -1519,24 +2318,63 @@ impl fmt::Debug for Role {
 /// The `RoleUser` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RoleUser {
     /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// URL to a picture for this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
     /// ID of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for RoleUser {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for RoleUser {
+    const NAME: &'static str = "RoleUser";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = Default::default();
+        let mut f_name = Default::default();
+        let mut f_picture = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "picture" => f_picture = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email,
+            name: f_name,
+            picture: f_picture,
+            user_id: f_user_id,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "roles")]
@@ -1562,14 +2400,44 @@ impl fmt::Debug for RoleUser {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RolesGroupsCreateRequestContent {
     /// Array of group IDs to assign to the role.
     pub groups: Vec<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for RolesGroupsCreateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for RolesGroupsCreateRequestContent {
+    const NAME: &'static str = "RolesGroupsCreateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_groups = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "groups" => f_groups = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            groups: object::missing(f_groups, "groups")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "roles")]
@@ -1619,14 +2487,44 @@ pub type RolesGroupsDeleteRequestContent = RolesGroupsCreateRequestContent;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RolesPermissionsAddRequestContent {
     /// array of resource_server_identifier, permission_name pairs.
     pub permissions: Vec<PermissionRequestPayload>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "roles", feature = "users"))]
+impl<'de> Deserialize<'de> for RolesPermissionsAddRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "roles", feature = "users"))]
+impl object::Object for RolesPermissionsAddRequestContent {
+    const NAME: &'static str = "RolesPermissionsAddRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_permissions = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "permissions" => f_permissions = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            permissions: object::missing(f_permissions, "permissions")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "roles", feature = "users"))]
@@ -1671,14 +2569,44 @@ pub type RolesPermissionsDeleteRequestContent = RolesPermissionsAddRequestConten
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RolesUsersAssignRequestContent {
     /// user_id's of the users to assign the role to.
     pub users: Vec<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for RolesUsersAssignRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for RolesUsersAssignRequestContent {
+    const NAME: &'static str = "RolesUsersAssignRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_users = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "users" => f_users = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            users: object::missing(f_users, "users")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "roles")]
@@ -1715,14 +2643,44 @@ impl RolesUsersAssignRequestContent {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RollbackActionModuleRequestContent {
     /// The unique ID of the module version to roll back to.
     pub module_version_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for RollbackActionModuleRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for RollbackActionModuleRequestContent {
+    const NAME: &'static str = "RollbackActionModuleRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_module_version_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "module_version_id" => f_module_version_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            module_version_id: object::missing(f_module_version_id, "module_version_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -1788,35 +2746,89 @@ pub type RotateConnectionKeysSigningAlgEnum = PostConnectionKeysAlgEnum;
 /// The answer of `POST /connections/{id}/keys/rotate` (`connections_keys_rotate`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RotateConnectionsKeysResponseContent {
     /// Signing key algorithm
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub algorithm: Option<String>,
     /// The public certificate of the signing key
     pub cert: String,
     /// The cert fingerprint
     pub fingerprint: String,
     /// The `key_use` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_use: Option<ConnectionKeyUseEnum>,
     /// The key id of the signing key
     pub kid: String,
     /// True if the key is the the next key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<bool>,
     /// The public certificate of the signing key in pkcs7 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pkcs: Option<String>,
     /// The `subject_dn` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_dn: Option<String>,
     /// The cert thumbprint
     pub thumbprint: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for RotateConnectionsKeysResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for RotateConnectionsKeysResponseContent {
+    const NAME: &'static str = "RotateConnectionsKeysResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm = Default::default();
+        let mut f_cert = None;
+        let mut f_fingerprint = None;
+        let mut f_key_use = Default::default();
+        let mut f_kid = None;
+        let mut f_next = Default::default();
+        let mut f_pkcs = Default::default();
+        let mut f_subject_dn = Default::default();
+        let mut f_thumbprint = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm" => f_algorithm = de_map.next_value()?,
+                "cert" => f_cert = Some(de_map.next_value()?),
+                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
+                "key_use" => f_key_use = de_map.next_value()?,
+                "kid" => f_kid = Some(de_map.next_value()?),
+                "next" => f_next = de_map.next_value()?,
+                "pkcs" => f_pkcs = de_map.next_value()?,
+                "subject_dn" => f_subject_dn = de_map.next_value()?,
+                "thumbprint" => f_thumbprint = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm: f_algorithm,
+            cert: object::missing(f_cert, "cert")?,
+            fingerprint: object::missing(f_fingerprint, "fingerprint")?,
+            key_use: f_key_use,
+            kid: object::missing(f_kid, "kid")?,
+            next: f_next,
+            pkcs: f_pkcs,
+            subject_dn: f_subject_dn,
+            thumbprint: object::missing(f_thumbprint, "thumbprint")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -1846,7 +2858,7 @@ impl fmt::Debug for RotateConnectionsKeysResponseContent {
 /// Also named [`RevokedSigningKeysResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RotateSigningKeysResponseContent {
     /// Next key certificate
@@ -1854,8 +2866,41 @@ pub struct RotateSigningKeysResponseContent {
     /// Next key id
     pub kid: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl<'de> Deserialize<'de> for RotateSigningKeysResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "keys")]
+impl object::Object for RotateSigningKeysResponseContent {
+    const NAME: &'static str = "RotateSigningKeysResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cert = None;
+        let mut f_kid = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cert" => f_cert = Some(de_map.next_value()?),
+                "kid" => f_kid = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cert: object::missing(f_cert, "cert")?,
+            kid: object::missing(f_kid, "kid")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "keys")]
@@ -1879,30 +2924,75 @@ impl fmt::Debug for RotateSigningKeysResponseContent {
 /// Also named [`CreateRuleResponseContent`], [`GetRuleResponseContent`], [`UpdateRuleResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Rule {
     /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// ID of this rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of this rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<f64>,
     /// Code to be executed when this rule runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
     /// Execution stage of this rule. Can be `login_success`, `login_failure`, or `pre_authorize`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules")]
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rules")]
+impl object::Object for Rule {
+    const NAME: &'static str = "Rule";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_order = Default::default();
+        let mut f_script = Default::default();
+        let mut f_stage = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "order" => f_order = de_map.next_value()?,
+                "script" => f_script = de_map.next_value()?,
+                "stage" => f_stage = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: f_enabled,
+            id: f_id,
+            name: f_name,
+            order: f_order,
+            script: f_script,
+            stage: f_stage,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rules")]
@@ -1924,15 +3014,45 @@ impl fmt::Debug for Rule {
 /// The `RulesConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RulesConfig {
     /// Key for a rules config variable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules_configs")]
+impl<'de> Deserialize<'de> for RulesConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rules_configs")]
+impl object::Object for RulesConfig {
+    const NAME: &'static str = "RulesConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_key = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "key" => f_key = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            key: f_key,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rules_configs")]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "connections")]
@@ -23,7 +24,7 @@ use crate::patch::Patch;
 /// Also named [`CreateScimConfigurationResponseContent`], [`GetScimConfigurationResponseContent`], [`UpdateScimConfigurationResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ScimConfiguration {
     /// The connection's identifier
@@ -43,8 +44,59 @@ pub struct ScimConfiguration {
     /// User ID attribute for generating unique user ids
     pub user_id_attribute: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ScimConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ScimConfiguration {
+    const NAME: &'static str = "ScimConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_connection_name = None;
+        let mut f_created_at = None;
+        let mut f_mapping = None;
+        let mut f_strategy = None;
+        let mut f_tenant_name = None;
+        let mut f_updated_on = None;
+        let mut f_user_id_attribute = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => f_connection_id = Some(de_map.next_value()?),
+                "connection_name" => f_connection_name = Some(de_map.next_value()?),
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "mapping" => f_mapping = Some(de_map.next_value()?),
+                "strategy" => f_strategy = Some(de_map.next_value()?),
+                "tenant_name" => f_tenant_name = Some(de_map.next_value()?),
+                "updated_on" => f_updated_on = Some(de_map.next_value()?),
+                "user_id_attribute" => f_user_id_attribute = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            connection_name: object::missing(f_connection_name, "connection_name")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            mapping: object::missing(f_mapping, "mapping")?,
+            strategy: object::missing(f_strategy, "strategy")?,
+            tenant_name: object::missing(f_tenant_name, "tenant_name")?,
+            updated_on: object::missing(f_updated_on, "updated_on")?,
+            user_id_attribute: object::missing(f_user_id_attribute, "user_id_attribute")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -69,18 +121,51 @@ impl fmt::Debug for ScimConfiguration {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ScimMappingItem {
     /// The field location in the auth0 schema
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth0: Option<String>,
     /// The field location in the SCIM schema
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scim: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ScimMappingItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ScimMappingItem {
+    const NAME: &'static str = "ScimMappingItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_auth0 = Default::default();
+        let mut f_scim = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "auth0" => f_auth0 = de_map.next_value()?,
+                "scim" => f_scim = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            auth0: f_auth0,
+            scim: f_scim,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -124,27 +209,69 @@ impl ScimMappingItem {
 /// The `ScimTokenItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ScimTokenItem {
     /// The token's created at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The token's last used at timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<String>,
     /// The scopes of the scim token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
     /// The token's identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_id: Option<String>,
     /// The token's valid until timestamp
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ScimTokenItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ScimTokenItem {
+    const NAME: &'static str = "ScimTokenItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = Default::default();
+        let mut f_last_used_at = Default::default();
+        let mut f_scopes = Default::default();
+        let mut f_token_id = Default::default();
+        let mut f_valid_until = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = de_map.next_value()?,
+                "last_used_at" => f_last_used_at = de_map.next_value()?,
+                "scopes" => f_scopes = de_map.next_value()?,
+                "token_id" => f_token_id = de_map.next_value()?,
+                "valid_until" => f_valid_until = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: f_created_at,
+            last_used_at: f_last_used_at,
+            scopes: f_scopes,
+            token_id: f_token_id,
+            valid_until: f_valid_until,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -371,13 +498,13 @@ string_enum! {
 /// Also named [`CreateSegmentResponseContent`], [`GetSegmentResponseContent`], [`UpdateSegmentResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Segment {
     /// The `created_at` field.
     pub created_at: String,
     /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `id` field.
     pub id: String,
@@ -391,8 +518,56 @@ pub struct Segment {
     /// The `updated_at` field.
     pub updated_at: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for Segment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for Segment {
+    const NAME: &'static str = "Segment";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_description = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_rules = None;
+        let mut f_type_ = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "description" => f_description = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "rules" => f_rules = Some(de_map.next_value()?),
+                "type" => f_type_ = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            description: f_description,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            rules: object::missing(f_rules, "rules")?,
+            type_: object::missing(f_type_, "type")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -416,14 +591,44 @@ impl fmt::Debug for Segment {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SegmentContainsExpression {
     /// The `contains` field.
     pub contains: Vec<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for SegmentContainsExpression {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for SegmentContainsExpression {
+    const NAME: &'static str = "SegmentContainsExpression";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_contains = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "contains" => f_contains = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            contains: object::missing(f_contains, "contains")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -458,14 +663,44 @@ impl SegmentContainsExpression {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SegmentEndsWithExpression {
     /// The `ends_with` field.
     pub ends_with: Vec<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for SegmentEndsWithExpression {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for SegmentEndsWithExpression {
+    const NAME: &'static str = "SegmentEndsWithExpression";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ends_with = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ends_with" => f_ends_with = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ends_with: object::missing(f_ends_with, "ends_with")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -500,14 +735,44 @@ impl SegmentEndsWithExpression {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SegmentExistsExpression {
     /// The `exists` field.
     pub exists: bool,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for SegmentExistsExpression {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for SegmentExistsExpression {
+    const NAME: &'static str = "SegmentExistsExpression";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_exists = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "exists" => f_exists = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            exists: object::missing(f_exists, "exists")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -544,45 +809,105 @@ impl SegmentExistsExpression {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SegmentMatchConditions {
     /// The `browser` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub browser: Option<SegmentMatchExpression>,
     /// The `client_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<SegmentMatchExpression>,
     /// The `connection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<SegmentMatchExpression>,
     /// The `connection_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connection_type: Option<SegmentMatchExpression>,
     /// The `country` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<SegmentMatchExpression>,
     /// The `device_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_type: Option<SegmentMatchExpression>,
     /// The `domain` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<SegmentMatchExpression>,
     /// The `organization_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<SegmentMatchExpression>,
     /// The `platform` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<SegmentMatchExpression>,
     /// The `region` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<SegmentMatchExpression>,
     /// The `user_agent` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<SegmentMatchExpression>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for SegmentMatchConditions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for SegmentMatchConditions {
+    const NAME: &'static str = "SegmentMatchConditions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_browser = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_connection = Default::default();
+        let mut f_connection_type = Default::default();
+        let mut f_country = Default::default();
+        let mut f_device_type = Default::default();
+        let mut f_domain = Default::default();
+        let mut f_organization_id = Default::default();
+        let mut f_platform = Default::default();
+        let mut f_region = Default::default();
+        let mut f_user_agent = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "browser" => f_browser = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "connection" => f_connection = de_map.next_value()?,
+                "connection_type" => f_connection_type = de_map.next_value()?,
+                "country" => f_country = de_map.next_value()?,
+                "device_type" => f_device_type = de_map.next_value()?,
+                "domain" => f_domain = de_map.next_value()?,
+                "organization_id" => f_organization_id = de_map.next_value()?,
+                "platform" => f_platform = de_map.next_value()?,
+                "region" => f_region = de_map.next_value()?,
+                "user_agent" => f_user_agent = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            browser: f_browser,
+            client_id: f_client_id,
+            connection: f_connection,
+            connection_type: f_connection_type,
+            country: f_country,
+            device_type: f_device_type,
+            domain: f_domain,
+            organization_id: f_organization_id,
+            platform: f_platform,
+            region: f_region,
+            user_agent: f_user_agent,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -759,18 +1084,51 @@ pub type SegmentNotMatchConditions = SegmentMatchConditions;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SegmentRule {
     /// The `match` field.
-    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub match_: Option<SegmentMatchConditions>,
     /// The `not_match` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub not_match: Option<SegmentNotMatchConditions>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for SegmentRule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for SegmentRule {
+    const NAME: &'static str = "SegmentRule";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_match_ = Default::default();
+        let mut f_not_match = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "match" => f_match_ = de_map.next_value()?,
+                "not_match" => f_not_match = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            match_: f_match_,
+            not_match: f_not_match,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -815,14 +1173,44 @@ impl SegmentRule {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SegmentStartsWithExpression {
     /// The `starts_with` field.
     pub starts_with: Vec<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for SegmentStartsWithExpression {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for SegmentStartsWithExpression {
+    const NAME: &'static str = "SegmentStartsWithExpression";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_starts_with = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "starts_with" => f_starts_with = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            starts_with: object::missing(f_starts_with, "starts_with")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -879,39 +1267,93 @@ pub type SegmentTypeFilterEnum = FeatureFlagTypeEnum;
 /// Also named [`CreateSelfServiceProfileResponseContent`], [`GetSelfServiceProfileResponseContent`], [`UpdateSelfServiceProfileResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfile {
     /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
     /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub branding: Option<SelfServiceProfileBrandingProperties>,
     /// The time when this self-service Profile was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The description of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The unique ID of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The name of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The time when this self-service Profile was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// ID of the user-attribute-profile to associate with this self-service profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_attribute_profile_id: Option<String>,
     /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfile {
+    const NAME: &'static str = "SelfServiceProfile";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowed_strategies = Default::default();
+        let mut f_branding = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_description = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_user_attribute_profile_id = Default::default();
+        let mut f_user_attributes = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowed_strategies" => f_allowed_strategies = de_map.next_value()?,
+                "branding" => f_branding = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                "user_attribute_profile_id" => f_user_attribute_profile_id = de_map.next_value()?,
+                "user_attributes" => f_user_attributes = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowed_strategies: f_allowed_strategies,
+            branding: f_branding,
+            created_at: f_created_at,
+            description: f_description,
+            id: f_id,
+            name: f_name,
+            updated_at: f_updated_at,
+            user_attribute_profile_id: f_user_attribute_profile_id,
+            user_attributes: f_user_attributes,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -968,14 +1410,44 @@ pub type SelfServiceProfileBranding = SelfServiceProfileBrandingProperties;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileBrandingColors {
     /// The `primary` field.
     pub primary: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileBrandingColors {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileBrandingColors {
+    const NAME: &'static str = "SelfServiceProfileBrandingColors";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_primary = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "primary" => f_primary = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            primary: object::missing(f_primary, "primary")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1010,18 +1482,51 @@ impl SelfServiceProfileBrandingColors {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileBrandingProperties {
     /// The `colors` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub colors: Option<SelfServiceProfileBrandingColors>,
     /// The `logo_url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_url: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileBrandingProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileBrandingProperties {
+    const NAME: &'static str = "SelfServiceProfileBrandingProperties";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_colors = Default::default();
+        let mut f_logo_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "colors" => f_colors = de_map.next_value()?,
+                "logo_url" => f_logo_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            colors: f_colors,
+            logo_url: f_logo_url,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1088,29 +1593,74 @@ pub type SelfServiceProfileDescription = String;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketConnectionConfig {
     /// Connection name used in the new universal login experience
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_domain_connection: Option<bool>,
     /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
     /// The name of the connection that will be created as a part of the Self-Service Enterprise Configuration flow.
     pub name: String,
     /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<SelfServiceProfileSsoTicketConnectionOptions>,
     /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketConnectionConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketConnectionConfig {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketConnectionConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = Default::default();
+        let mut f_is_domain_connection = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_name = None;
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => f_display_name = de_map.next_value()?,
+                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = Some(de_map.next_value()?),
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name,
+            is_domain_connection: f_is_domain_connection,
+            metadata: f_metadata,
+            name: object::missing(f_name, "name")?,
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1188,21 +1738,57 @@ impl SelfServiceProfileSsoTicketConnectionConfig {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketConnectionOptions {
     /// List of domain_aliases that can be authenticated in the Identity Provider
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_aliases: Option<Vec<String>>,
     /// URL for the icon. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub icon_url: Option<String>,
     /// The `idpinitiated` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub idpinitiated: Option<SelfServiceProfileSsoTicketIdpInitiatedOptions>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketConnectionOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketConnectionOptions {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketConnectionOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domain_aliases = Default::default();
+        let mut f_icon_url = Default::default();
+        let mut f_idpinitiated = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
+                "icon_url" => f_icon_url = de_map.next_value()?,
+                "idpinitiated" => f_idpinitiated = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domain_aliases: f_domain_aliases,
+            icon_url: f_icon_url,
+            idpinitiated: f_idpinitiated,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1257,17 +1843,50 @@ impl SelfServiceProfileSsoTicketConnectionOptions {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketDomainAliasesConfig {
     /// The `domain_verification` field.
     pub domain_verification: SelfServiceProfileSsoTicketDomainVerificationEnum,
     /// List of domains that will be submitted for verification during the Self-Service Enterprise Configuration flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_domains: Option<Vec<String>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketDomainAliasesConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketDomainAliasesConfig {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketDomainAliasesConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domain_verification = None;
+        let mut f_pending_domains = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domain_verification" => f_domain_verification = Some(de_map.next_value()?),
+                "pending_domains" => f_pending_domains = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domain_verification: object::missing(f_domain_verification, "domain_verification")?,
+            pending_domains: f_pending_domains,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1319,21 +1938,57 @@ pub type SelfServiceProfileSsoTicketDomainVerificationEnum =
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketEnabledFeatures {
     /// Whether domain verification is enabled in this ticket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_verification: Option<bool>,
     /// Whether provisioning configuration is enabled in this ticket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioning: Option<bool>,
     /// Whether SSO configuration is enabled in this ticket.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sso: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketEnabledFeatures {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketEnabledFeatures {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketEnabledFeatures";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domain_verification = Default::default();
+        let mut f_provisioning = Default::default();
+        let mut f_sso = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domain_verification" => f_domain_verification = de_map.next_value()?,
+                "provisioning" => f_provisioning = de_map.next_value()?,
+                "sso" => f_sso = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domain_verification: f_domain_verification,
+            provisioning: f_provisioning,
+            sso: f_sso,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1385,20 +2040,58 @@ impl SelfServiceProfileSsoTicketEnabledFeatures {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketEnabledOrganization {
     /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assign_membership_on_login: Option<bool>,
     /// Organization identifier.
     pub organization_id: String,
     /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketEnabledOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketEnabledOrganization {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketEnabledOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_organization_id = None;
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "organization_id" => f_organization_id = Some(de_map.next_value()?),
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            organization_id: object::missing(f_organization_id, "organization_id")?,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1452,14 +2145,44 @@ impl SelfServiceProfileSsoTicketEnabledOrganization {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
     /// Whether to enable Google Workspace Directory Sync for users during the self-service flow.
     pub sync_users: bool,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketGoogleWorkspaceConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_sync_users = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "sync_users" => f_sync_users = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            sync_users: object::missing(f_sync_users, "sync_users")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1507,24 +2230,63 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketIdpInitiatedOptions {
     /// Query string options to customize the behaviour for OpenID Connect when `idpinitiated.client_protocol` is `oauth2`. Allowed parameters: `redirect_uri`, `scope`, `response_type`. For example, `redirect_uri=https://jwt.io&scope=openid email&response_type=token`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_authorizequery: Option<String>,
     /// Default application `client_id` user is redirected to after validated SAML response
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The `client_protocol` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_protocol: Option<SelfServiceProfileSsoTicketIdpInitiatedClientProtocolEnum>,
     /// Enables IdP-initiated login for this connection
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketIdpInitiatedOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketIdpInitiatedOptions {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketIdpInitiatedOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_authorizequery = Default::default();
+        let mut f_client_id = Default::default();
+        let mut f_client_protocol = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_authorizequery" => f_client_authorizequery = de_map.next_value()?,
+                "client_id" => f_client_id = de_map.next_value()?,
+                "client_protocol" => f_client_protocol = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_authorizequery: f_client_authorizequery,
+            client_id: f_client_id,
+            client_protocol: f_client_protocol,
+            enabled: f_enabled,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1586,21 +2348,57 @@ impl SelfServiceProfileSsoTicketIdpInitiatedOptions {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileSsoTicketProvisioningConfig {
     /// The `google_workspace` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub google_workspace: Option<SelfServiceProfileSsoTicketGoogleWorkspaceConfig>,
     /// The scopes of the SCIM tokens generated during the self-service flow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<SelfServiceProfileSsoTicketProvisioningScopeEnum>>,
     /// Lifetime of the tokens in seconds. Must be greater than 900. If not provided, the tokens don't expire.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_lifetime: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileSsoTicketProvisioningConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileSsoTicketProvisioningConfig {
+    const NAME: &'static str = "SelfServiceProfileSsoTicketProvisioningConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_google_workspace = Default::default();
+        let mut f_scopes = Default::default();
+        let mut f_token_lifetime = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "google_workspace" => f_google_workspace = de_map.next_value()?,
+                "scopes" => f_scopes = de_map.next_value()?,
+                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            google_workspace: f_google_workspace,
+            scopes: f_scopes,
+            token_lifetime: f_token_lifetime,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1685,7 +2483,7 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SelfServiceProfileUserAttribute {
     /// Description of this attribute.
@@ -1695,8 +2493,44 @@ pub struct SelfServiceProfileUserAttribute {
     /// Identifier of this attribute.
     pub name: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for SelfServiceProfileUserAttribute {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for SelfServiceProfileUserAttribute {
+    const NAME: &'static str = "SelfServiceProfileUserAttribute";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = None;
+        let mut f_is_optional = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = Some(de_map.next_value()?),
+                "is_optional" => f_is_optional = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: object::missing(f_description, "description")?,
+            is_optional: object::missing(f_is_optional, "is_optional")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "self_service_profiles")]
@@ -1742,21 +2576,57 @@ pub type SelfServiceProfileUserAttributes = Vec<SelfServiceProfileUserAttribute>
 /// Authentication signal details
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SessionAuthenticationSignal {
     /// One of: "federated", "passkey", "pwd", "sms", "email", "mfa", "mock" or a custom method denoted by a URL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `timestamp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<SessionDate>,
     /// A specific MFA factor. Only present when "name" is set to "mfa"
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionAuthenticationSignal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl object::Object for SessionAuthenticationSignal {
+    const NAME: &'static str = "SessionAuthenticationSignal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_timestamp = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "timestamp" => f_timestamp = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            timestamp: f_timestamp,
+            type_: f_type_,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "sessions", feature = "users"))]
@@ -1770,826 +2640,3 @@ impl fmt::Debug for SessionAuthenticationSignal {
             .finish()
     }
 }
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-/// Details about authentication signals obtained during the login flow
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SessionAuthenticationSignals {
-    /// Contains the authentication methods a user has completed during their session
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub methods: Option<Vec<SessionAuthenticationSignal>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl fmt::Debug for SessionAuthenticationSignals {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionAuthenticationSignals")
-            .field("methods", &self.methods)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-/// Client details
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SessionClientMetadata {
-    /// ID of client for the session
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl fmt::Debug for SessionClientMetadata {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionClientMetadata")
-            .field("client_id", &self.client_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-/// \[Private Early Access\] Session cookie configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SessionCookieMetadata {
-    /// The `mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<SessionCookieMetadataModeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl fmt::Debug for SessionCookieMetadata {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionCookieMetadata")
-            .field("mode", &self.mode)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-string_enum! {
-    /// \[Private Early Access\] The persistence mode of the session cookie. When set to "non-persistent" (ephemeral), the cookie will be deleted when the browser is closed. When set to "persistent", the cookie will be stored until it expires or is deleted by the user.
-    pub enum SessionCookieMetadataModeEnum {
-        /// `non-persistent`
-        NonPersistent = "non-persistent",
-        /// `persistent`
-        Persistent = "persistent",
-    }
-}
-
-#[cfg(feature = "tenants")]
-string_enum! {
-    /// Behavior of the session cookie
-    pub enum SessionCookieModeEnum {
-        /// `persistent`
-        Persistent = "persistent",
-        /// `non-persistent`
-        NonPersistent = "non-persistent",
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// Session cookie configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SessionCookieSchema {
-    /// The `mode` field.
-    pub mode: SessionCookieModeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for SessionCookieSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionCookieSchema")
-            .field("mode", &self.mode)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl SessionCookieSchema {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(mode: impl Into<SessionCookieModeEnum>) -> Self {
-        Self {
-            mode: mode.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-/// One of the shapes of `SessionDate`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum SessionDate {
-    /// The `String` shape.
-    String(String),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl<'de> Deserialize<'de> for SessionDate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("SessionDate", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl fmt::Debug for SessionDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-/// Metadata related to the device used in the session
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SessionDeviceMetadata {
-    /// First autonomous system number associated with this session
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initial_asn: Option<String>,
-    /// The `initial_ip` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initial_ip: Option<String>,
-    /// First user agent of the device from which this user logged in
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub initial_user_agent: Option<String>,
-    /// Last autonomous system number from which this user logged in
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_asn: Option<String>,
-    /// The `last_ip` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_ip: Option<String>,
-    /// Last user agent of the device from which this user logged in
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_user_agent: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl fmt::Debug for SessionDeviceMetadata {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionDeviceMetadata")
-            .field("initial_asn", &self.initial_asn)
-            .field("initial_ip", &self.initial_ip)
-            .field("initial_user_agent", &self.initial_user_agent)
-            .field("last_asn", &self.last_asn)
-            .field("last_ip", &self.last_ip)
-            .field("last_user_agent", &self.last_user_agent)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// First IP address associated with this session
-pub type SessionIp = String;
-
-#[cfg(feature = "full")]
-/// Metadata associated with the session, in the form of an object with string values (max 255 chars). Maximum of 25 metadata properties allowed.
-pub type SessionMetadata = Map<String, Value>;
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-/// The `SessionResponseContent` object.
-///
-/// The answer of `GET /sessions/{id}` (`sessions_get`).
-/// The answer of `PATCH /sessions/{id}` (`sessions_update`).
-///
-/// Also named [`GetSessionResponseContent`], [`UpdateSessionResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SessionResponseContent {
-    /// The `authenticated_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authenticated_at: Option<SessionDate>,
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<SessionAuthenticationSignals>,
-    /// List of client details for the session
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clients: Option<Vec<SessionClientMetadata>>,
-    /// The `cookie` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cookie: Option<SessionCookieMetadata>,
-    /// The `created_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<SessionDate>,
-    /// The `device` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<SessionDeviceMetadata>,
-    /// The `expires_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<SessionDate>,
-    /// The ID of the session
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `idle_expires_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idle_expires_at: Option<SessionDate>,
-    /// The `last_interacted_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_interacted_at: Option<SessionDate>,
-    /// The `session_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_metadata: Option<Map<String, Value>>,
-    /// The `updated_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<SessionDate>,
-    /// ID of the user which can be used when interacting with other APIs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl fmt::Debug for SessionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionResponseContent")
-            .field("authenticated_at", &self.authenticated_at)
-            .field("authentication", &self.authentication)
-            .field("clients", &self.clients)
-            .field("cookie", &self.cookie.as_ref().map(|_| REDACTED))
-            .field("created_at", &self.created_at)
-            .field("device", &self.device)
-            .field("expires_at", &self.expires_at)
-            .field("id", &self.id)
-            .field("idle_expires_at", &self.idle_expires_at)
-            .field("last_interacted_at", &self.last_interacted_at)
-            .field("session_metadata", &Keys(&self.session_metadata))
-            .field("updated_at", &self.updated_at)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "keys")]
-/// The `SetCustomSigningKeysRequestContent` object.
-///
-/// The body of `PUT /keys/custom-signing` (`keys_customSigning_set`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetCustomSigningKeysRequestContent {
-    /// An array of custom public signing keys.
-    pub keys: Vec<CustomSigningKeyJwk>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "keys")]
-impl fmt::Debug for SetCustomSigningKeysRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetCustomSigningKeysRequestContent")
-            .field("keys", &self.keys)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "keys")]
-impl SetCustomSigningKeysRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(keys: impl Into<Vec<CustomSigningKeyJwk>>) -> Self {
-        Self {
-            keys: keys.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "keys")]
-/// JWKS representing an array of custom public signing keys.
-///
-/// The answer of `PUT /keys/custom-signing` (`keys_customSigning_set`).
-///
-/// The same type as [`GetCustomSigningKeysResponseContent`]: the API description gives both the same schema.
-pub type SetCustomSigningKeysResponseContent = GetCustomSigningKeysResponseContent;
-
-#[cfg(feature = "email_templates")]
-/// The `SetEmailTemplateRequestContent` object.
-///
-/// The body of `POST /email-templates` (`emailTemplates_create`).
-/// The answer of `POST /email-templates` (`emailTemplates_create`).
-/// The body of `PUT /email-templates/{templateName}` (`emailTemplates_set`).
-/// (And 1 more.)
-///
-/// Also named [`CreateEmailTemplateRequestContent`], [`CreateEmailTemplateResponseContent`], [`SetEmailTemplateResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetEmailTemplateRequestContent {
-    /// Body of the email template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    /// Whether the template is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Senders `from` email address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
-    #[serde(
-        rename = "includeEmailInRedirect",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_email_in_redirect: Option<bool>,
-    /// URL to redirect the user to after a successful action.
-    #[serde(rename = "resultUrl", default, skip_serializing_if = "Option::is_none")]
-    pub result_url: Option<String>,
-    /// Subject line of the email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Syntax of the template body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<String>,
-    /// The `template` field.
-    pub template: EmailTemplateNameEnum,
-    /// Lifetime in seconds that the link within the email will be valid for.
-    #[serde(
-        rename = "urlLifetimeInSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_lifetime_in_seconds: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "email_templates")]
-impl fmt::Debug for SetEmailTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetEmailTemplateRequestContent")
-            .field("body", &self.body)
-            .field("enabled", &self.enabled)
-            .field("from", &self.from)
-            .field("include_email_in_redirect", &self.include_email_in_redirect)
-            .field("result_url", &self.result_url)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "email_templates")]
-impl SetEmailTemplateRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(template: impl Into<EmailTemplateNameEnum>) -> Self {
-        Self {
-            body: None,
-            enabled: None,
-            from: None,
-            include_email_in_redirect: None,
-            result_url: None,
-            subject: None,
-            syntax: None,
-            template: template.into(),
-            url_lifetime_in_seconds: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `body`.
-    pub fn body(mut self, value: impl Into<String>) -> Self {
-        self.body = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Some(value.into());
-        self
-    }
-
-    /// Sets `includeEmailInRedirect`.
-    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
-        self.include_email_in_redirect = Some(value.into());
-        self
-    }
-
-    /// Sets `resultUrl`.
-    pub fn result_url(mut self, value: impl Into<String>) -> Self {
-        self.result_url = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets `syntax`.
-    pub fn syntax(mut self, value: impl Into<String>) -> Self {
-        self.syntax = Some(value.into());
-        self
-    }
-
-    /// Sets `urlLifetimeInSeconds`.
-    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
-        self.url_lifetime_in_seconds = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "email_templates")]
-/// The `SetEmailTemplateResponseContent` schema.
-///
-/// The answer of `PUT /email-templates/{templateName}` (`emailTemplates_set`).
-///
-/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
-pub type SetEmailTemplateResponseContent = SetEmailTemplateRequestContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorDuoSettingsRequestContent` object.
-///
-/// The answer of `GET /guardian/factors/duo/settings` (`guardian_factors_duo_settings_get`).
-/// The body of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
-/// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
-/// (And 1 more.)
-///
-/// Also named [`GetGuardianFactorDuoSettingsResponseContent`], [`SetGuardianFactorDuoSettingsResponseContent`], [`UpdateGuardianFactorDuoSettingsResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorDuoSettingsRequestContent {
-    /// The `host` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// The `ikey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ikey: Option<String>,
-    /// The `skey` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skey: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for SetGuardianFactorDuoSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorDuoSettingsRequestContent")
-            .field("host", &self.host)
-            .field("ikey", &self.ikey)
-            .field("skey", &self.skey.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl SetGuardianFactorDuoSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `host`.
-    pub fn host(mut self, value: impl Into<String>) -> Self {
-        self.host = Some(value.into());
-        self
-    }
-
-    /// Sets `ikey`.
-    pub fn ikey(mut self, value: impl Into<String>) -> Self {
-        self.ikey = Some(value.into());
-        self
-    }
-
-    /// Sets `skey`.
-    pub fn skey(mut self, value: impl Into<String>) -> Self {
-        self.skey = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorDuoSettingsResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
-///
-/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorDuoSettingsResponseContent = SetGuardianFactorDuoSettingsRequestContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorPhoneMessageTypesRequestContent` object.
-///
-/// The body of `PUT /guardian/factors/phone/message-types` (`guardian_factors_phone_setMessageTypes`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorPhoneMessageTypesRequestContent {
-    /// The list of phone factors to enable on the tenant. Can include `sms` and `voice`.
-    pub message_types: Vec<GuardianFactorPhoneFactorMessageTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for SetGuardianFactorPhoneMessageTypesRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorPhoneMessageTypesRequestContent")
-            .field("message_types", &self.message_types)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl SetGuardianFactorPhoneMessageTypesRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(message_types: impl Into<Vec<GuardianFactorPhoneFactorMessageTypeEnum>>) -> Self {
-        Self {
-            message_types: message_types.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorPhoneMessageTypesResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/phone/message-types` (`guardian_factors_phone_setMessageTypes`).
-///
-/// The same type as [`GetGuardianFactorPhoneMessageTypesResponseContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorPhoneMessageTypesResponseContent =
-    GetGuardianFactorPhoneMessageTypesResponseContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorPhoneTemplatesRequestContent` schema.
-///
-/// The body of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
-///
-/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorPhoneTemplatesRequestContent =
-    SetGuardianFactorSmsTemplatesRequestContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorPhoneTemplatesResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
-///
-/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorPhoneTemplatesResponseContent =
-    SetGuardianFactorSmsTemplatesRequestContent;
-
-#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
-/// The `SetGuardianFactorRequestContent` object.
-///
-/// The body of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
-/// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
-/// The answer of `GET /risk-assessments/settings` (`riskAssessments_settings_get`).
-/// (And 1 more.)
-///
-/// Also named [`GetRiskAssessmentsSettingsResponseContent`], [`SetGuardianFactorResponseContent`], [`UpdateRiskAssessmentsSettingsResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorRequestContent {
-    /// Whether this factor is enabled (true) or disabled (false).
-    pub enabled: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
-impl fmt::Debug for SetGuardianFactorRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorRequestContent")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
-impl SetGuardianFactorRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(enabled: impl Into<bool>) -> Self {
-        Self {
-            enabled: enabled.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
-///
-/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorResponseContent = SetGuardianFactorRequestContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorSmsTemplatesRequestContent` object.
-///
-/// The answer of `GET /guardian/factors/phone/templates` (`guardian_factors_phone_getTemplates`).
-/// The body of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
-/// The answer of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
-/// (And 3 more.)
-///
-/// Also named [`GetGuardianFactorPhoneTemplatesResponseContent`], [`GetGuardianFactorSmsTemplatesResponseContent`], [`SetGuardianFactorPhoneTemplatesRequestContent`], [`SetGuardianFactorPhoneTemplatesResponseContent`], [`SetGuardianFactorSmsTemplatesResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SetGuardianFactorSmsTemplatesRequestContent {
-    /// Message sent to the user when they are invited to enroll with a phone number.
-    pub enrollment_message: String,
-    /// Message sent to the user when they are prompted to verify their account.
-    pub verification_message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for SetGuardianFactorSmsTemplatesRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetGuardianFactorSmsTemplatesRequestContent")
-            .field("enrollment_message", &self.enrollment_message)
-            .field("verification_message", &self.verification_message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl SetGuardianFactorSmsTemplatesRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        enrollment_message: impl Into<String>,
-        verification_message: impl Into<String>,
-    ) -> Self {
-        Self {
-            enrollment_message: enrollment_message.into(),
-            verification_message: verification_message.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorSmsTemplatesResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/sms/templates` (`guardian_factors_sms_setTemplates`).
-///
-/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorSmsTemplatesResponseContent = SetGuardianFactorSmsTemplatesRequestContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorsProviderPhoneRequestContent` schema.
-///
-/// The body of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderSmsRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderPhoneRequestContent =
-    SetGuardianFactorsProviderSmsRequestContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorsProviderPhoneResponseContent` schema.
-///
-/// The answer of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderSmsResponseContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderPhoneResponseContent =
-    GetGuardianFactorsProviderSmsResponseContent;
-
-#[cfg(feature = "guardian")]
-/// The `SetGuardianFactorsProviderPhoneTwilioRequestContent` schema.
-///
-/// The body of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
-pub type SetGuardianFactorsProviderPhoneTwilioRequestContent =
-    SetGuardianFactorsProviderSmsTwilioRequestContent;

@@ -10,8 +10,1274 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+/// Details about authentication signals obtained during the login flow
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionAuthenticationSignals {
+    /// Contains the authentication methods a user has completed during their session
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<SessionAuthenticationSignal>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionAuthenticationSignals {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl object::Object for SessionAuthenticationSignals {
+    const NAME: &'static str = "SessionAuthenticationSignals";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_methods = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "methods" => f_methods = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            methods: f_methods,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl fmt::Debug for SessionAuthenticationSignals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionAuthenticationSignals")
+            .field("methods", &self.methods)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+/// Client details
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionClientMetadata {
+    /// ID of client for the session
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionClientMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl object::Object for SessionClientMetadata {
+    const NAME: &'static str = "SessionClientMetadata";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl fmt::Debug for SessionClientMetadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionClientMetadata")
+            .field("client_id", &self.client_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+/// \[Private Early Access\] Session cookie configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionCookieMetadata {
+    /// The `mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<SessionCookieMetadataModeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionCookieMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl object::Object for SessionCookieMetadata {
+    const NAME: &'static str = "SessionCookieMetadata";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mode = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mode" => f_mode = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mode: f_mode,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl fmt::Debug for SessionCookieMetadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionCookieMetadata")
+            .field("mode", &self.mode)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+string_enum! {
+    /// \[Private Early Access\] The persistence mode of the session cookie. When set to "non-persistent" (ephemeral), the cookie will be deleted when the browser is closed. When set to "persistent", the cookie will be stored until it expires or is deleted by the user.
+    pub enum SessionCookieMetadataModeEnum {
+        /// `non-persistent`
+        NonPersistent = "non-persistent",
+        /// `persistent`
+        Persistent = "persistent",
+    }
+}
+
+#[cfg(feature = "tenants")]
+string_enum! {
+    /// Behavior of the session cookie
+    pub enum SessionCookieModeEnum {
+        /// `persistent`
+        Persistent = "persistent",
+        /// `non-persistent`
+        NonPersistent = "non-persistent",
+    }
+}
+
+#[cfg(feature = "tenants")]
+/// Session cookie configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionCookieSchema {
+    /// The `mode` field.
+    pub mode: SessionCookieModeEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for SessionCookieSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for SessionCookieSchema {
+    const NAME: &'static str = "SessionCookieSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mode = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mode" => f_mode = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mode: object::missing(f_mode, "mode")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl fmt::Debug for SessionCookieSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionCookieSchema")
+            .field("mode", &self.mode)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl SessionCookieSchema {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(mode: impl Into<SessionCookieModeEnum>) -> Self {
+        Self {
+            mode: mode.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+/// One of the shapes of `SessionDate`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum SessionDate {
+    /// The `String` shape.
+    String(String),
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("SessionDate", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl fmt::Debug for SessionDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+/// Metadata related to the device used in the session
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionDeviceMetadata {
+    /// First autonomous system number associated with this session
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_asn: Option<String>,
+    /// The `initial_ip` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_ip: Option<String>,
+    /// First user agent of the device from which this user logged in
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_user_agent: Option<String>,
+    /// Last autonomous system number from which this user logged in
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_asn: Option<String>,
+    /// The `last_ip` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_ip: Option<String>,
+    /// Last user agent of the device from which this user logged in
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_user_agent: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionDeviceMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl object::Object for SessionDeviceMetadata {
+    const NAME: &'static str = "SessionDeviceMetadata";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_initial_asn = Default::default();
+        let mut f_initial_ip = Default::default();
+        let mut f_initial_user_agent = Default::default();
+        let mut f_last_asn = Default::default();
+        let mut f_last_ip = Default::default();
+        let mut f_last_user_agent = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "initial_asn" => f_initial_asn = de_map.next_value()?,
+                "initial_ip" => f_initial_ip = de_map.next_value()?,
+                "initial_user_agent" => f_initial_user_agent = de_map.next_value()?,
+                "last_asn" => f_last_asn = de_map.next_value()?,
+                "last_ip" => f_last_ip = de_map.next_value()?,
+                "last_user_agent" => f_last_user_agent = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            initial_asn: f_initial_asn,
+            initial_ip: f_initial_ip,
+            initial_user_agent: f_initial_user_agent,
+            last_asn: f_last_asn,
+            last_ip: f_last_ip,
+            last_user_agent: f_last_user_agent,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl fmt::Debug for SessionDeviceMetadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionDeviceMetadata")
+            .field("initial_asn", &self.initial_asn)
+            .field("initial_ip", &self.initial_ip)
+            .field("initial_user_agent", &self.initial_user_agent)
+            .field("last_asn", &self.last_asn)
+            .field("last_ip", &self.last_ip)
+            .field("last_user_agent", &self.last_user_agent)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// First IP address associated with this session
+pub type SessionIp = String;
+
+#[cfg(feature = "full")]
+/// Metadata associated with the session, in the form of an object with string values (max 255 chars). Maximum of 25 metadata properties allowed.
+pub type SessionMetadata = Map<String, Value>;
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+/// The `SessionResponseContent` object.
+///
+/// The answer of `GET /sessions/{id}` (`sessions_get`).
+/// The answer of `PATCH /sessions/{id}` (`sessions_update`).
+///
+/// Also named [`GetSessionResponseContent`], [`UpdateSessionResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionResponseContent {
+    /// The `authenticated_at` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authenticated_at: Option<SessionDate>,
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<SessionAuthenticationSignals>,
+    /// List of client details for the session
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Vec<SessionClientMetadata>>,
+    /// The `cookie` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<SessionCookieMetadata>,
+    /// The `created_at` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<SessionDate>,
+    /// The `device` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<SessionDeviceMetadata>,
+    /// The `expires_at` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<SessionDate>,
+    /// The ID of the session
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `idle_expires_at` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_expires_at: Option<SessionDate>,
+    /// The `last_interacted_at` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_interacted_at: Option<SessionDate>,
+    /// The `session_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_metadata: Option<Map<String, Value>>,
+    /// The `updated_at` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<SessionDate>,
+    /// ID of the user which can be used when interacting with other APIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl object::Object for SessionResponseContent {
+    const NAME: &'static str = "SessionResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authenticated_at = Default::default();
+        let mut f_authentication = Default::default();
+        let mut f_clients = Default::default();
+        let mut f_cookie = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_device = Default::default();
+        let mut f_expires_at = Default::default();
+        let mut f_id = Default::default();
+        let mut f_idle_expires_at = Default::default();
+        let mut f_last_interacted_at = Default::default();
+        let mut f_session_metadata = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_user_id = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authenticated_at" => f_authenticated_at = de_map.next_value()?,
+                "authentication" => f_authentication = de_map.next_value()?,
+                "clients" => f_clients = de_map.next_value()?,
+                "cookie" => f_cookie = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "device" => f_device = de_map.next_value()?,
+                "expires_at" => f_expires_at = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "idle_expires_at" => f_idle_expires_at = de_map.next_value()?,
+                "last_interacted_at" => f_last_interacted_at = de_map.next_value()?,
+                "session_metadata" => f_session_metadata = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                "user_id" => f_user_id = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authenticated_at: f_authenticated_at,
+            authentication: f_authentication,
+            clients: f_clients,
+            cookie: f_cookie,
+            created_at: f_created_at,
+            device: f_device,
+            expires_at: f_expires_at,
+            id: f_id,
+            idle_expires_at: f_idle_expires_at,
+            last_interacted_at: f_last_interacted_at,
+            session_metadata: f_session_metadata,
+            updated_at: f_updated_at,
+            user_id: f_user_id,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl fmt::Debug for SessionResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionResponseContent")
+            .field("authenticated_at", &self.authenticated_at)
+            .field("authentication", &self.authentication)
+            .field("clients", &self.clients)
+            .field("cookie", &self.cookie.as_ref().map(|_| REDACTED))
+            .field("created_at", &self.created_at)
+            .field("device", &self.device)
+            .field("expires_at", &self.expires_at)
+            .field("id", &self.id)
+            .field("idle_expires_at", &self.idle_expires_at)
+            .field("last_interacted_at", &self.last_interacted_at)
+            .field("session_metadata", &Keys(&self.session_metadata))
+            .field("updated_at", &self.updated_at)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "keys")]
+/// The `SetCustomSigningKeysRequestContent` object.
+///
+/// The body of `PUT /keys/custom-signing` (`keys_customSigning_set`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SetCustomSigningKeysRequestContent {
+    /// An array of custom public signing keys.
+    pub keys: Vec<CustomSigningKeyJwk>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl<'de> Deserialize<'de> for SetCustomSigningKeysRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "keys")]
+impl object::Object for SetCustomSigningKeysRequestContent {
+    const NAME: &'static str = "SetCustomSigningKeysRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_keys = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "keys" => f_keys = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            keys: object::missing(f_keys, "keys")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "keys")]
+impl fmt::Debug for SetCustomSigningKeysRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetCustomSigningKeysRequestContent")
+            .field("keys", &self.keys)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "keys")]
+impl SetCustomSigningKeysRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(keys: impl Into<Vec<CustomSigningKeyJwk>>) -> Self {
+        Self {
+            keys: keys.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "keys")]
+/// JWKS representing an array of custom public signing keys.
+///
+/// The answer of `PUT /keys/custom-signing` (`keys_customSigning_set`).
+///
+/// The same type as [`GetCustomSigningKeysResponseContent`]: the API description gives both the same schema.
+pub type SetCustomSigningKeysResponseContent = GetCustomSigningKeysResponseContent;
+
+#[cfg(feature = "email_templates")]
+/// The `SetEmailTemplateRequestContent` object.
+///
+/// The body of `POST /email-templates` (`emailTemplates_create`).
+/// The answer of `POST /email-templates` (`emailTemplates_create`).
+/// The body of `PUT /email-templates/{templateName}` (`emailTemplates_set`).
+/// (And 1 more.)
+///
+/// Also named [`CreateEmailTemplateRequestContent`], [`CreateEmailTemplateResponseContent`], [`SetEmailTemplateResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SetEmailTemplateRequestContent {
+    /// Body of the email template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Whether the template is enabled (true) or disabled (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Senders `from` email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
+    #[serde(
+        rename = "includeEmailInRedirect",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_email_in_redirect: Option<bool>,
+    /// URL to redirect the user to after a successful action.
+    #[serde(rename = "resultUrl", skip_serializing_if = "Option::is_none")]
+    pub result_url: Option<String>,
+    /// Subject line of the email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Syntax of the template body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<String>,
+    /// The `template` field.
+    pub template: EmailTemplateNameEnum,
+    /// Lifetime in seconds that the link within the email will be valid for.
+    #[serde(
+        rename = "urlLifetimeInSeconds",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub url_lifetime_in_seconds: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "email_templates")]
+impl<'de> Deserialize<'de> for SetEmailTemplateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "email_templates")]
+impl object::Object for SetEmailTemplateRequestContent {
+    const NAME: &'static str = "SetEmailTemplateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_body = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_from = Default::default();
+        let mut f_include_email_in_redirect = Default::default();
+        let mut f_result_url = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_syntax = Default::default();
+        let mut f_template = None;
+        let mut f_url_lifetime_in_seconds = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "body" => f_body = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
+                "resultUrl" => f_result_url = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                "syntax" => f_syntax = de_map.next_value()?,
+                "template" => f_template = Some(de_map.next_value()?),
+                "urlLifetimeInSeconds" => f_url_lifetime_in_seconds = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            body: f_body,
+            enabled: f_enabled,
+            from: f_from,
+            include_email_in_redirect: f_include_email_in_redirect,
+            result_url: f_result_url,
+            subject: f_subject,
+            syntax: f_syntax,
+            template: object::missing(f_template, "template")?,
+            url_lifetime_in_seconds: f_url_lifetime_in_seconds,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "email_templates")]
+impl fmt::Debug for SetEmailTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetEmailTemplateRequestContent")
+            .field("body", &self.body)
+            .field("enabled", &self.enabled)
+            .field("from", &self.from)
+            .field("include_email_in_redirect", &self.include_email_in_redirect)
+            .field("result_url", &self.result_url)
+            .field("subject", &self.subject)
+            .field("syntax", &self.syntax)
+            .field("template", &self.template)
+            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "email_templates")]
+impl SetEmailTemplateRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(template: impl Into<EmailTemplateNameEnum>) -> Self {
+        Self {
+            body: None,
+            enabled: None,
+            from: None,
+            include_email_in_redirect: None,
+            result_url: None,
+            subject: None,
+            syntax: None,
+            template: template.into(),
+            url_lifetime_in_seconds: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `body`.
+    pub fn body(mut self, value: impl Into<String>) -> Self {
+        self.body = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `from`.
+    pub fn from(mut self, value: impl Into<String>) -> Self {
+        self.from = Some(value.into());
+        self
+    }
+
+    /// Sets `includeEmailInRedirect`.
+    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
+        self.include_email_in_redirect = Some(value.into());
+        self
+    }
+
+    /// Sets `resultUrl`.
+    pub fn result_url(mut self, value: impl Into<String>) -> Self {
+        self.result_url = Some(value.into());
+        self
+    }
+
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
+    /// Sets `syntax`.
+    pub fn syntax(mut self, value: impl Into<String>) -> Self {
+        self.syntax = Some(value.into());
+        self
+    }
+
+    /// Sets `urlLifetimeInSeconds`.
+    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
+        self.url_lifetime_in_seconds = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "email_templates")]
+/// The `SetEmailTemplateResponseContent` schema.
+///
+/// The answer of `PUT /email-templates/{templateName}` (`emailTemplates_set`).
+///
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type SetEmailTemplateResponseContent = SetEmailTemplateRequestContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorDuoSettingsRequestContent` object.
+///
+/// The answer of `GET /guardian/factors/duo/settings` (`guardian_factors_duo_settings_get`).
+/// The body of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
+/// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
+/// (And 1 more.)
+///
+/// Also named [`GetGuardianFactorDuoSettingsResponseContent`], [`SetGuardianFactorDuoSettingsResponseContent`], [`UpdateGuardianFactorDuoSettingsResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SetGuardianFactorDuoSettingsRequestContent {
+    /// The `host` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The `ikey` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ikey: Option<String>,
+    /// The `skey` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skey: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorDuoSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorDuoSettingsRequestContent {
+    const NAME: &'static str = "SetGuardianFactorDuoSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_host = Default::default();
+        let mut f_ikey = Default::default();
+        let mut f_skey = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "host" => f_host = de_map.next_value()?,
+                "ikey" => f_ikey = de_map.next_value()?,
+                "skey" => f_skey = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            host: f_host,
+            ikey: f_ikey,
+            skey: f_skey,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for SetGuardianFactorDuoSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetGuardianFactorDuoSettingsRequestContent")
+            .field("host", &self.host)
+            .field("ikey", &self.ikey)
+            .field("skey", &self.skey.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl SetGuardianFactorDuoSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `host`.
+    pub fn host(mut self, value: impl Into<String>) -> Self {
+        self.host = Some(value.into());
+        self
+    }
+
+    /// Sets `ikey`.
+    pub fn ikey(mut self, value: impl Into<String>) -> Self {
+        self.ikey = Some(value.into());
+        self
+    }
+
+    /// Sets `skey`.
+    pub fn skey(mut self, value: impl Into<String>) -> Self {
+        self.skey = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorDuoSettingsResponseContent` schema.
+///
+/// The answer of `PUT /guardian/factors/duo/settings` (`guardian_factors_duo_settings_set`).
+///
+/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorDuoSettingsResponseContent = SetGuardianFactorDuoSettingsRequestContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorPhoneMessageTypesRequestContent` object.
+///
+/// The body of `PUT /guardian/factors/phone/message-types` (`guardian_factors_phone_setMessageTypes`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SetGuardianFactorPhoneMessageTypesRequestContent {
+    /// The list of phone factors to enable on the tenant. Can include `sms` and `voice`.
+    pub message_types: Vec<GuardianFactorPhoneFactorMessageTypeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorPhoneMessageTypesRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorPhoneMessageTypesRequestContent {
+    const NAME: &'static str = "SetGuardianFactorPhoneMessageTypesRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_message_types = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "message_types" => f_message_types = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            message_types: object::missing(f_message_types, "message_types")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for SetGuardianFactorPhoneMessageTypesRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetGuardianFactorPhoneMessageTypesRequestContent")
+            .field("message_types", &self.message_types)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl SetGuardianFactorPhoneMessageTypesRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(message_types: impl Into<Vec<GuardianFactorPhoneFactorMessageTypeEnum>>) -> Self {
+        Self {
+            message_types: message_types.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorPhoneMessageTypesResponseContent` schema.
+///
+/// The answer of `PUT /guardian/factors/phone/message-types` (`guardian_factors_phone_setMessageTypes`).
+///
+/// The same type as [`GetGuardianFactorPhoneMessageTypesResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorPhoneMessageTypesResponseContent =
+    GetGuardianFactorPhoneMessageTypesResponseContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorPhoneTemplatesRequestContent` schema.
+///
+/// The body of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
+///
+/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorPhoneTemplatesRequestContent =
+    SetGuardianFactorSmsTemplatesRequestContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorPhoneTemplatesResponseContent` schema.
+///
+/// The answer of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
+///
+/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorPhoneTemplatesResponseContent =
+    SetGuardianFactorSmsTemplatesRequestContent;
+
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
+/// The `SetGuardianFactorRequestContent` object.
+///
+/// The body of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
+/// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
+/// The answer of `GET /risk-assessments/settings` (`riskAssessments_settings_get`).
+/// (And 1 more.)
+///
+/// Also named [`GetRiskAssessmentsSettingsResponseContent`], [`SetGuardianFactorResponseContent`], [`UpdateRiskAssessmentsSettingsResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SetGuardianFactorRequestContent {
+    /// Whether this factor is enabled (true) or disabled (false).
+    pub enabled: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
+impl<'de> Deserialize<'de> for SetGuardianFactorRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
+impl object::Object for SetGuardianFactorRequestContent {
+    const NAME: &'static str = "SetGuardianFactorRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: object::missing(f_enabled, "enabled")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
+impl fmt::Debug for SetGuardianFactorRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetGuardianFactorRequestContent")
+            .field("enabled", &self.enabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "guardian", feature = "risk_assessments"))]
+impl SetGuardianFactorRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        Self {
+            enabled: enabled.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorResponseContent` schema.
+///
+/// The answer of `PUT /guardian/factors/{name}` (`guardian_factors_set`).
+///
+/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorResponseContent = SetGuardianFactorRequestContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorSmsTemplatesRequestContent` object.
+///
+/// The answer of `GET /guardian/factors/phone/templates` (`guardian_factors_phone_getTemplates`).
+/// The body of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
+/// The answer of `PUT /guardian/factors/phone/templates` (`guardian_factors_phone_setTemplates`).
+/// (And 3 more.)
+///
+/// Also named [`GetGuardianFactorPhoneTemplatesResponseContent`], [`GetGuardianFactorSmsTemplatesResponseContent`], [`SetGuardianFactorPhoneTemplatesRequestContent`], [`SetGuardianFactorPhoneTemplatesResponseContent`], [`SetGuardianFactorSmsTemplatesResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SetGuardianFactorSmsTemplatesRequestContent {
+    /// Message sent to the user when they are invited to enroll with a phone number.
+    pub enrollment_message: String,
+    /// Message sent to the user when they are prompted to verify their account.
+    pub verification_message: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorSmsTemplatesRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorSmsTemplatesRequestContent {
+    const NAME: &'static str = "SetGuardianFactorSmsTemplatesRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enrollment_message = None;
+        let mut f_verification_message = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enrollment_message" => f_enrollment_message = Some(de_map.next_value()?),
+                "verification_message" => f_verification_message = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enrollment_message: object::missing(f_enrollment_message, "enrollment_message")?,
+            verification_message: object::missing(f_verification_message, "verification_message")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for SetGuardianFactorSmsTemplatesRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetGuardianFactorSmsTemplatesRequestContent")
+            .field("enrollment_message", &self.enrollment_message)
+            .field("verification_message", &self.verification_message)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl SetGuardianFactorSmsTemplatesRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        enrollment_message: impl Into<String>,
+        verification_message: impl Into<String>,
+    ) -> Self {
+        Self {
+            enrollment_message: enrollment_message.into(),
+            verification_message: verification_message.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorSmsTemplatesResponseContent` schema.
+///
+/// The answer of `PUT /guardian/factors/sms/templates` (`guardian_factors_sms_setTemplates`).
+///
+/// The same type as [`SetGuardianFactorSmsTemplatesRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorSmsTemplatesResponseContent = SetGuardianFactorSmsTemplatesRequestContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorsProviderPhoneRequestContent` schema.
+///
+/// The body of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
+///
+/// The same type as [`SetGuardianFactorsProviderSmsRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPhoneRequestContent =
+    SetGuardianFactorsProviderSmsRequestContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorsProviderPhoneResponseContent` schema.
+///
+/// The answer of `PUT /guardian/factors/phone/selected-provider` (`guardian_factors_phone_setProvider`).
+///
+/// The same type as [`GetGuardianFactorsProviderSmsResponseContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPhoneResponseContent =
+    GetGuardianFactorsProviderSmsResponseContent;
+
+#[cfg(feature = "guardian")]
+/// The `SetGuardianFactorsProviderPhoneTwilioRequestContent` schema.
+///
+/// The body of `PUT /guardian/factors/phone/providers/twilio` (`guardian_factors_phone_setTwilioProvider`).
+///
+/// The same type as [`SetGuardianFactorsProviderSmsTwilioRequestContent`]: the API description gives both the same schema.
+pub type SetGuardianFactorsProviderPhoneTwilioRequestContent =
+    SetGuardianFactorsProviderSmsTwilioRequestContent;
 
 #[cfg(feature = "guardian")]
 /// The `SetGuardianFactorsProviderPhoneTwilioResponseContent` schema.
@@ -29,21 +1295,57 @@ pub type SetGuardianFactorsProviderPhoneTwilioResponseContent =
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetGuardianFactorsProviderPushNotificationApnsRequestContent {
     /// The `bundle_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle_id: Option<String>,
     /// The `p12` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p12: Option<String>,
     /// The `sandbox` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorsProviderPushNotificationApnsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorsProviderPushNotificationApnsRequestContent {
+    const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationApnsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_bundle_id = Default::default();
+        let mut f_p12 = Default::default();
+        let mut f_sandbox = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "bundle_id" => f_bundle_id = de_map.next_value()?,
+                "p12" => f_p12 = de_map.next_value()?,
+                "sandbox" => f_sandbox = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            bundle_id: f_bundle_id,
+            p12: f_p12,
+            sandbox: f_sandbox,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "guardian")]
@@ -99,18 +1401,51 @@ impl SetGuardianFactorsProviderPushNotificationApnsRequestContent {
 /// Also named [`UpdateGuardianFactorsProviderPushNotificationApnsResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetGuardianFactorsProviderPushNotificationApnsResponseContent {
     /// The `bundle_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle_id: Option<String>,
     /// The `sandbox` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorsProviderPushNotificationApnsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorsProviderPushNotificationApnsResponseContent {
+    const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationApnsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_bundle_id = Default::default();
+        let mut f_sandbox = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "bundle_id" => f_bundle_id = de_map.next_value()?,
+                "sandbox" => f_sandbox = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            bundle_id: f_bundle_id,
+            sandbox: f_sandbox,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "guardian")]
@@ -131,15 +1466,45 @@ impl fmt::Debug for SetGuardianFactorsProviderPushNotificationApnsResponseConten
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetGuardianFactorsProviderPushNotificationFcmRequestContent {
     /// The `server_key` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_key: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorsProviderPushNotificationFcmRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorsProviderPushNotificationFcmRequestContent {
+    const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationFcmRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_server_key = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "server_key" => f_server_key = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            server_key: f_server_key,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "guardian")]
@@ -183,15 +1548,45 @@ pub type SetGuardianFactorsProviderPushNotificationFcmResponseContent = Map<Stri
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
     /// The `server_credentials` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_credentials: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationFcmv1RequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_server_credentials = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "server_credentials" => f_server_credentials = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            server_credentials: f_server_credentials,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "guardian")]
@@ -238,14 +1633,44 @@ pub type SetGuardianFactorsProviderPushNotificationFcmv1ResponseContent = Map<St
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetGuardianFactorsProviderPushNotificationRequestContent {
     /// The `provider` field.
     pub provider: GuardianFactorsProviderPushNotificationProviderDataEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorsProviderPushNotificationRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorsProviderPushNotificationRequestContent {
+    const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_provider = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "provider" => f_provider = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            provider: object::missing(f_provider, "provider")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "guardian")]
@@ -314,14 +1739,44 @@ pub type SetGuardianFactorsProviderPushNotificationSnsResponseContent =
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetGuardianFactorsProviderSmsRequestContent {
     /// The `provider` field.
     pub provider: GuardianFactorsProviderSmsProviderEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorsProviderSmsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorsProviderSmsRequestContent {
+    const NAME: &'static str = "SetGuardianFactorsProviderSmsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_provider = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "provider" => f_provider = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            provider: object::missing(f_provider, "provider")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "guardian")]
@@ -372,24 +1827,63 @@ pub type SetGuardianFactorsProviderSmsResponseContent =
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetGuardianFactorsProviderSmsTwilioRequestContent {
     /// Twilio Authentication token
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
     /// From number
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Copilot SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub messaging_service_sid: Option<String>,
     /// Twilio SID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for SetGuardianFactorsProviderSmsTwilioRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for SetGuardianFactorsProviderSmsTwilioRequestContent {
+    const NAME: &'static str = "SetGuardianFactorsProviderSmsTwilioRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_auth_token = Default::default();
+        let mut f_from = Default::default();
+        let mut f_messaging_service_sid = Default::default();
+        let mut f_sid = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "auth_token" => f_auth_token = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "messaging_service_sid" => f_messaging_service_sid = de_map.next_value()?,
+                "sid" => f_sid = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            auth_token: f_auth_token,
+            from: f_from,
+            messaging_service_sid: f_messaging_service_sid,
+            sid: f_sid,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "guardian")]
@@ -470,7 +1964,7 @@ pub type SetGuardianPoliciesResponseContent = Vec<MfaPolicyEnum>;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetNetworkAclsRequestContent {
     /// Indicates whether or not this access control list is actively being used
@@ -478,13 +1972,52 @@ pub struct SetNetworkAclsRequestContent {
     /// The `description` field.
     pub description: String,
     /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<f64>,
     /// The `rule` field.
     pub rule: NetworkAclRule,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for SetNetworkAclsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for SetNetworkAclsRequestContent {
+    const NAME: &'static str = "SetNetworkAclsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_description = None;
+        let mut f_priority = Default::default();
+        let mut f_rule = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = Some(de_map.next_value()?),
+                "description" => f_description = Some(de_map.next_value()?),
+                "priority" => f_priority = de_map.next_value()?,
+                "rule" => f_rule = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: object::missing(f_active, "active")?,
+            description: object::missing(f_description, "description")?,
+            priority: f_priority,
+            rule: object::missing(f_rule, "rule")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "network_acls")]
@@ -549,14 +2082,44 @@ pub type SetPartialsRequestContent = Map<String, Value>;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetRulesConfigRequestContent {
     /// Value for a rules config variable.
     pub value: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules_configs")]
+impl<'de> Deserialize<'de> for SetRulesConfigRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rules_configs")]
+impl object::Object for SetRulesConfigRequestContent {
+    const NAME: &'static str = "SetRulesConfigRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rules_configs")]
@@ -592,7 +2155,7 @@ impl SetRulesConfigRequestContent {
 /// The answer of `PUT /rules-configs/{key}` (`rulesConfigs_set`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetRulesConfigResponseContent {
     /// Key for a rules config variable.
@@ -600,8 +2163,41 @@ pub struct SetRulesConfigResponseContent {
     /// Value for a rules config variable.
     pub value: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules_configs")]
+impl<'de> Deserialize<'de> for SetRulesConfigResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rules_configs")]
+impl object::Object for SetRulesConfigResponseContent {
+    const NAME: &'static str = "SetRulesConfigResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_key = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "key" => f_key = Some(de_map.next_value()?),
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            key: object::missing(f_key, "key")?,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "rules_configs")]
@@ -627,51 +2223,119 @@ pub type SetSelfServiceProfileCustomTextResponseContent = BTreeMap<String, Strin
 /// The successfully created authentication method.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetUserAuthenticationMethodResponseContent {
     /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aaguid: Option<String>,
     /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
     /// Authentication method creation date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The ID of the newly created authentication method (automatically generated by the application)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Applies to webauthn authenticators only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// Preferred phone authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
     /// Applies to webauthn authenticators only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     /// Applies to webauthn authenticators only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub relying_party_identifier: Option<String>,
     /// Base32 encoded secret for TOTP generation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub totp_secret: Option<String>,
     /// The `type` field.
     #[serde(rename = "type")]
     pub type_: CreatedAuthenticationMethodTypeEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for SetUserAuthenticationMethodResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for SetUserAuthenticationMethodResponseContent {
+    const NAME: &'static str = "SetUserAuthenticationMethodResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_aaguid = Default::default();
+        let mut f_authentication_methods = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_email = Default::default();
+        let mut f_id = Default::default();
+        let mut f_key_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_phone_number = Default::default();
+        let mut f_preferred_authentication_method = Default::default();
+        let mut f_public_key = Default::default();
+        let mut f_relying_party_identifier = Default::default();
+        let mut f_totp_secret = Default::default();
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "aaguid" => f_aaguid = de_map.next_value()?,
+                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "email" => f_email = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "key_id" => f_key_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "phone_number" => f_phone_number = de_map.next_value()?,
+                "preferred_authentication_method" => {
+                    f_preferred_authentication_method = de_map.next_value()?
+                }
+                "public_key" => f_public_key = de_map.next_value()?,
+                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
+                "totp_secret" => f_totp_secret = de_map.next_value()?,
+                "type" => f_type_ = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            aaguid: f_aaguid,
+            authentication_methods: f_authentication_methods,
+            created_at: f_created_at,
+            email: f_email,
+            id: f_id,
+            key_id: f_key_id,
+            name: f_name,
+            phone_number: f_phone_number,
+            preferred_authentication_method: f_preferred_authentication_method,
+            public_key: f_public_key,
+            relying_party_identifier: f_relying_party_identifier,
+            totp_secret: f_totp_secret,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "users")]
@@ -704,30 +2368,77 @@ impl fmt::Debug for SetUserAuthenticationMethodResponseContent {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct SetUserAuthenticationMethods {
     /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// AA human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
     /// Applies to totp authentication methods only. The base32 encoded secret for TOTP generation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub totp_secret: Option<String>,
     /// The `type` field.
     #[serde(rename = "type")]
     pub type_: AuthenticationTypeEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for SetUserAuthenticationMethods {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for SetUserAuthenticationMethods {
+    const NAME: &'static str = "SetUserAuthenticationMethods";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = Default::default();
+        let mut f_name = Default::default();
+        let mut f_phone_number = Default::default();
+        let mut f_preferred_authentication_method = Default::default();
+        let mut f_totp_secret = Default::default();
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => f_email = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "phone_number" => f_phone_number = de_map.next_value()?,
+                "preferred_authentication_method" => {
+                    f_preferred_authentication_method = de_map.next_value()?
+                }
+                "totp_secret" => f_totp_secret = de_map.next_value()?,
+                "type" => f_type_ = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email,
+            name: f_name,
+            phone_number: f_phone_number,
+            preferred_authentication_method: f_preferred_authentication_method,
+            totp_secret: f_totp_secret,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "users")]
@@ -823,666 +2534,5 @@ string_enum! {
         Rs512 = "RS512",
         /// `PS256`
         Ps256 = "PS256",
-    }
-}
-
-#[cfg(feature = "keys")]
-/// The `SigningKeys` object.
-///
-/// The answer of `GET /keys/signing/{kid}` (`keys_signing_get`).
-///
-/// Also named [`GetSigningKeysResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SigningKeys {
-    /// The public certificate of the signing key
-    pub cert: String,
-    /// True if the key is the the current key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current: Option<bool>,
-    /// The `current_since` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_since: Option<SigningKeysDate>,
-    /// The `current_until` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_until: Option<SigningKeysDate>,
-    /// The cert fingerprint
-    pub fingerprint: String,
-    /// The key id of the signing key
-    pub kid: String,
-    /// True if the key is the the next key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<bool>,
-    /// The public certificate of the signing key in pkcs7 format
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkcs7: Option<String>,
-    /// True if the key is the the previous key
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous: Option<bool>,
-    /// True if the key is revoked
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked: Option<bool>,
-    /// The `revoked_at` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked_at: Option<SigningKeysDate>,
-    /// The cert thumbprint
-    pub thumbprint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "keys")]
-impl fmt::Debug for SigningKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKeys")
-            .field("cert", &self.cert)
-            .field("current", &self.current)
-            .field("current_since", &self.current_since)
-            .field("current_until", &self.current_until)
-            .field("fingerprint", &self.fingerprint)
-            .field("kid", &self.kid)
-            .field("next", &self.next)
-            .field("pkcs7", &self.pkcs7)
-            .field("previous", &self.previous)
-            .field("revoked", &self.revoked)
-            .field("revoked_at", &self.revoked_at)
-            .field("thumbprint", &self.thumbprint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "keys")]
-/// One of the shapes of `SigningKeysDate`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum SigningKeysDate {
-    /// The `String` shape.
-    String(String),
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "keys")]
-impl<'de> Deserialize<'de> for SigningKeysDate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("SigningKeysDate", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "keys")]
-impl fmt::Debug for SigningKeysDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `SignupSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SignupSchema {
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SignupStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for SignupSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignupSchema")
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl SignupSchema {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<SignupStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// The values of `SignupStatusEnum`.
-    pub enum SignupStatusEnum {
-        /// `required`
-        Required = "required",
-        /// `optional`
-        Optional = "optional",
-        /// `inactive`
-        Inactive = "inactive",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `SignupVerification` object.
-///
-/// Also named [`ConnectionFederatedConnectionsAccessTokens`], [`UsernameAttributeIdentifier`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SignupVerification {
-    /// The `active` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for SignupVerification {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignupVerification")
-            .field("active", &self.active)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl SignupVerification {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `SignupVerified` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SignupVerified {
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SignupStatusEnum>,
-    /// The `verification` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification: Option<SignupVerification>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for SignupVerified {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignupVerified")
-            .field("status", &self.status)
-            .field("verification", &self.verification)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl SignupVerified {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<SignupStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `verification`.
-    pub fn verification(mut self, value: impl Into<SignupVerification>) -> Self {
-        self.verification = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `SubjectEnum`.
-    pub enum SubjectEnum {
-        /// `device`
-        Device = "device",
-    }
-}
-
-#[cfg(any(feature = "prompts", feature = "tenants"))]
-string_enum! {
-    /// The values of `SupportedLocales`.
-    pub enum SupportedLocales {
-        /// `am`
-        Am = "am",
-        /// `ar`
-        Ar = "ar",
-        /// `ar-EG`
-        ArEg = "ar-EG",
-        /// `ar-SA`
-        ArSa = "ar-SA",
-        /// `az`
-        Az = "az",
-        /// `bg`
-        Bg = "bg",
-        /// `bn`
-        Bn = "bn",
-        /// `bs`
-        Bs = "bs",
-        /// `ca-ES`
-        CaEs = "ca-ES",
-        /// `cnr`
-        Cnr = "cnr",
-        /// `cs`
-        Cs = "cs",
-        /// `cy`
-        Cy = "cy",
-        /// `da`
-        Da = "da",
-        /// `de`
-        De = "de",
-        /// `el`
-        El = "el",
-        /// `en`
-        En = "en",
-        /// `en-CA`
-        EnCa = "en-CA",
-        /// `es`
-        Es = "es",
-        /// `es-419`
-        Es419 = "es-419",
-        /// `es-AR`
-        EsAr = "es-AR",
-        /// `es-MX`
-        EsMx = "es-MX",
-        /// `et`
-        Et = "et",
-        /// `eu-ES`
-        EuEs = "eu-ES",
-        /// `fa`
-        Fa = "fa",
-        /// `fi`
-        Fi = "fi",
-        /// `fr`
-        Fr = "fr",
-        /// `fr-CA`
-        FrCa = "fr-CA",
-        /// `fr-FR`
-        FrFr = "fr-FR",
-        /// `gl-ES`
-        GlEs = "gl-ES",
-        /// `gu`
-        Gu = "gu",
-        /// `he`
-        He = "he",
-        /// `hi`
-        Hi = "hi",
-        /// `hr`
-        Hr = "hr",
-        /// `hu`
-        Hu = "hu",
-        /// `hy`
-        Hy = "hy",
-        /// `id`
-        Id = "id",
-        /// `is`
-        Is = "is",
-        /// `it`
-        It = "it",
-        /// `ja`
-        Ja = "ja",
-        /// `ka`
-        Ka = "ka",
-        /// `kk`
-        Kk = "kk",
-        /// `kn`
-        Kn = "kn",
-        /// `ko`
-        Ko = "ko",
-        /// `lt`
-        Lt = "lt",
-        /// `lv`
-        Lv = "lv",
-        /// `mk`
-        Mk = "mk",
-        /// `ml`
-        Ml = "ml",
-        /// `mn`
-        Mn = "mn",
-        /// `mr`
-        Mr = "mr",
-        /// `ms`
-        Ms = "ms",
-        /// `my`
-        My = "my",
-        /// `nb`
-        Nb = "nb",
-        /// `nl`
-        Nl = "nl",
-        /// `nn`
-        Nn = "nn",
-        /// `no`
-        No = "no",
-        /// `pa`
-        Pa = "pa",
-        /// `pl`
-        Pl = "pl",
-        /// `pt`
-        Pt = "pt",
-        /// `pt-BR`
-        PtBr = "pt-BR",
-        /// `pt-PT`
-        PtPt = "pt-PT",
-        /// `ro`
-        Ro = "ro",
-        /// `ru`
-        Ru = "ru",
-        /// `sk`
-        Sk = "sk",
-        /// `sl`
-        Sl = "sl",
-        /// `so`
-        So = "so",
-        /// `sq`
-        Sq = "sq",
-        /// `sr`
-        Sr = "sr",
-        /// `sv`
-        Sv = "sv",
-        /// `sw`
-        Sw = "sw",
-        /// `ta`
-        Ta = "ta",
-        /// `te`
-        Te = "te",
-        /// `th`
-        Th = "th",
-        /// `tl`
-        Tl = "tl",
-        /// `tr`
-        Tr = "tr",
-        /// `uk`
-        Uk = "uk",
-        /// `ur`
-        Ur = "ur",
-        /// `vi`
-        Vi = "vi",
-        /// `zgh`
-        Zgh = "zgh",
-        /// `zh-CN`
-        ZhCn = "zh-CN",
-        /// `zh-HK`
-        ZhHk = "zh-HK",
-        /// `zh-MO`
-        ZhMo = "zh-MO",
-        /// `zh-TW`
-        ZhTw = "zh-TW",
-    }
-}
-
-#[cfg(feature = "full")]
-/// List of trusted IP addresses that will not have attack protection enforced against them.
-pub type SuspiciousIpThrottlingAllowlist = Vec<String>;
-
-#[cfg(feature = "full")]
-/// The `SuspiciousIpThrottlingAllowlistItem` schema.
-pub type SuspiciousIpThrottlingAllowlistItem = String;
-
-#[cfg(feature = "attack_protection")]
-/// Configuration options that apply before every login attempt.
-///
-/// Also named [`SuspiciousIpThrottlingPreUserRegistrationStage`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SuspiciousIpThrottlingPreLoginStage {
-    /// Total number of attempts allowed per day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<i64>,
-    /// Interval of time, given in milliseconds, at which new attempts are granted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for SuspiciousIpThrottlingPreLoginStage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SuspiciousIpThrottlingPreLoginStage")
-            .field("max_attempts", &self.max_attempts)
-            .field("rate", &self.rate)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl SuspiciousIpThrottlingPreLoginStage {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `max_attempts`.
-    pub fn max_attempts(mut self, value: impl Into<i64>) -> Self {
-        self.max_attempts = Some(value.into());
-        self
-    }
-
-    /// Sets `rate`.
-    pub fn rate(mut self, value: impl Into<i64>) -> Self {
-        self.rate = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// Configuration options that apply before every user registration attempt.
-///
-/// The same type as [`SuspiciousIpThrottlingPreLoginStage`]: the API description gives both the same schema.
-pub type SuspiciousIpThrottlingPreUserRegistrationStage = SuspiciousIpThrottlingPreLoginStage;
-
-#[cfg(feature = "attack_protection")]
-string_enum! {
-    /// The values of `SuspiciousIpThrottlingShieldsEnum`.
-    pub enum SuspiciousIpThrottlingShieldsEnum {
-        /// `block`
-        Block = "block",
-        /// `admin_notification`
-        AdminNotification = "admin_notification",
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// Holds per-stage configuration options (max_attempts and rate).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SuspiciousIpThrottlingStage {
-    /// The `pre-login` field.
-    #[serde(rename = "pre-login", default, skip_serializing_if = "Option::is_none")]
-    pub pre_login: Option<SuspiciousIpThrottlingPreLoginStage>,
-    /// The `pre-user-registration` field.
-    #[serde(
-        rename = "pre-user-registration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub pre_user_registration: Option<SuspiciousIpThrottlingPreUserRegistrationStage>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for SuspiciousIpThrottlingStage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SuspiciousIpThrottlingStage")
-            .field("pre_login", &self.pre_login)
-            .field("pre_user_registration", &self.pre_user_registration)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl SuspiciousIpThrottlingStage {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `pre-login`.
-    pub fn pre_login(mut self, value: impl Into<SuspiciousIpThrottlingPreLoginStage>) -> Self {
-        self.pre_login = Some(value.into());
-        self
-    }
-
-    /// Sets `pre-user-registration`.
-    pub fn pre_user_registration(
-        mut self,
-        value: impl Into<SuspiciousIpThrottlingPreUserRegistrationStage>,
-    ) -> Self {
-        self.pre_user_registration = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Group synchronization configuration
-    pub enum SynchronizeGroupsEnum {
-        /// `all`
-        All = "all",
-        /// `off`
-        Off = "off",
-        /// `selected`
-        Selected = "selected",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `SynchronizedGroupPayload` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SynchronizedGroupPayload {
-    /// Google Workspace Directory group ID.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for SynchronizedGroupPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SynchronizedGroupPayload")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl SynchronizedGroupPayload {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

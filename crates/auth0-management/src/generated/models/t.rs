@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "tenants")]
@@ -18,15 +19,47 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantOidcLogoutSettings {
     /// Enable the end_session_endpoint URL in the .well-known discovery configuration
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rp_logout_end_session_endpoint_discovery: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantOidcLogoutSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantOidcLogoutSettings {
+    const NAME: &'static str = "TenantOidcLogoutSettings";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_rp_logout_end_session_endpoint_discovery = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "rp_logout_end_session_endpoint_discovery" => {
+                    f_rp_logout_end_session_endpoint_discovery = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            rp_logout_end_session_endpoint_discovery: f_rp_logout_end_session_endpoint_discovery,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -69,18 +102,51 @@ impl TenantOidcLogoutSettings {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsCountryCodes {
     /// Array of ISO 3166-1 alpha-2 country codes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub list: Option<Vec<String>>,
     /// The `mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<TenantSettingsCountryCodesMode>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsCountryCodes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsCountryCodes {
+    const NAME: &'static str = "TenantSettingsCountryCodes";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_list = Default::default();
+        let mut f_mode = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "list" => f_list = de_map.next_value()?,
+                "mode" => f_mode = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            list: f_list,
+            mode: f_mode,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -148,18 +214,51 @@ pub type TenantSettingsCountryCodesResponse = TenantSettingsCountryCodes;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsDeviceFlow {
     /// The `charset` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub charset: Option<TenantSettingsDeviceFlowCharset>,
     /// Mask used to format a generated User Code into a friendly, readable format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mask: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsDeviceFlow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsDeviceFlow {
+    const NAME: &'static str = "TenantSettingsDeviceFlow";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_charset = Default::default();
+        let mut f_mask = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "charset" => f_charset = de_map.next_value()?,
+                "mask" => f_mask = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            charset: f_charset,
+            mask: f_mask,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -221,21 +320,57 @@ pub type TenantSettingsDynamicClientRegistrationSecurityMode = ClientThirdPartyS
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsErrorPage {
     /// Custom Error HTML (Liquid syntax (<https://github.com/Shopify/liquid/wiki/Liquid-for-Designers>) is supported).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// Whether to show the link to log as part of the default error page (true, default) or not to show the link (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_log_link: Option<bool>,
     /// URL to redirect to when an error occurs instead of showing the default error page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsErrorPage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsErrorPage {
+    const NAME: &'static str = "TenantSettingsErrorPage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_html = Default::default();
+        let mut f_show_log_link = Default::default();
+        let mut f_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "html" => f_html = de_map.next_value()?,
+                "show_log_link" => f_show_log_link = de_map.next_value()?,
+                "url" => f_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            html: f_html,
+            show_log_link: f_show_log_link,
+            url: f_url,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -287,99 +422,247 @@ impl TenantSettingsErrorPage {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsFlags {
     /// Whether the `enable_sso` setting can be changed (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_changing_enable_sso: Option<bool>,
     /// If enabled, clients are able to add legacy delegation grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_legacy_delegation_grant_types: Option<bool>,
     /// If enabled, clients are able to add legacy RO grants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_legacy_ro_grant_types: Option<bool>,
     /// Whether the legacy `/tokeninfo` endpoint is enabled for your account (true) or unavailable (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_legacy_tokeninfo_endpoint: Option<bool>,
     /// Whether to use the older v1 change password flow (true, not recommended except for backward compatibility) or the newer safer flow (false, recommended).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub change_pwd_flow_v1: Option<bool>,
     /// If true, custom domains feature will be enabled for tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_domains_provisioning: Option<bool>,
     /// Enables new insights activity page view
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_insights_view: Option<bool>,
     /// Enables beta access to log streaming changes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dashboard_log_streams_next: Option<bool>,
     /// Whether classic Universal Login prompts include additional security headers to prevent clickjacking (true) or no safeguard (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_clickjack_protection_headers: Option<bool>,
     /// Disables SAML fields map fix for bad mappings with repeated attributes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_fields_map_fix: Option<bool>,
     /// Whether the impersonation functionality has been disabled (true) or not (false). Read-only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_impersonation: Option<bool>,
     /// If true, SMS phone numbers will not be obfuscated in Management API GET calls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_management_api_sms_obfuscation: Option<bool>,
     /// Enables the email verification flow during login for Azure AD and ADFS connections
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_adfs_waad_email_verification: Option<bool>,
     /// Whether the APIs section is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_apis_section: Option<bool>,
     /// Whether all current connections should be enabled when a new client (application) is created (true, default) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_client_connections: Option<bool>,
     /// Whether third-party developers can dynamically register (<https://auth0.com/docs/api-auth/dynamic-client-registration>) applications for your APIs (true) or not (false). This flag enables dynamic client registration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_dynamic_client_registration: Option<bool>,
     /// Whether ID tokens can be used to authorize some types of requests to API v2 (true) not not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_idtoken_api2: Option<bool>,
     /// Whether ID tokens and the userinfo endpoint includes a complete user profile (true) or only OpenID Connect claims (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_legacy_profile: Option<bool>,
     /// Whether advanced API Authorization scenarios are enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_pipeline2: Option<bool>,
     /// Whether the public sign up process shows a user_exists error (true) or a generic error (false) if the user already exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_public_signup_user_exists_error: Option<bool>,
     /// Whether users are prompted to confirm log in before SSO redirection (false) or are not prompted (true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_sso: Option<bool>,
     /// Enforce client authentication for passwordless start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enforce_client_authentication_on_passwordless_start: Option<bool>,
     /// This tenant signed up for the Auth4GenAI trail
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub genai_trial: Option<bool>,
     /// Improves bot detection during signup in classic universal login
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub improved_signup_bot_detection_in_classic: Option<bool>,
     /// Used to allow users to pick what factor to enroll of the available MFA factors.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_show_factor_list_on_enrollment: Option<bool>,
     /// Do not Publish Enterprise Connections Information with IdP domains on the lock configuration file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub no_disclose_enterprise_connections: Option<bool>,
     /// Removes alg property from jwks .well-known endpoint
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remove_alg_from_jwks: Option<bool>,
     /// Delete underlying grant when a Refresh Token is revoked via the Authentication API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revoke_refresh_token_grant: Option<bool>,
     /// Changes email_verified behavior for Azure AD/ADFS connections when enabled. Sets email_verified to false otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_azure_adfs_email_verified_connection_property: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsFlags {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsFlags {
+    const NAME: &'static str = "TenantSettingsFlags";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_changing_enable_sso = Default::default();
+        let mut f_allow_legacy_delegation_grant_types = Default::default();
+        let mut f_allow_legacy_ro_grant_types = Default::default();
+        let mut f_allow_legacy_tokeninfo_endpoint = Default::default();
+        let mut f_change_pwd_flow_v1 = Default::default();
+        let mut f_custom_domains_provisioning = Default::default();
+        let mut f_dashboard_insights_view = Default::default();
+        let mut f_dashboard_log_streams_next = Default::default();
+        let mut f_disable_clickjack_protection_headers = Default::default();
+        let mut f_disable_fields_map_fix = Default::default();
+        let mut f_disable_impersonation = Default::default();
+        let mut f_disable_management_api_sms_obfuscation = Default::default();
+        let mut f_enable_adfs_waad_email_verification = Default::default();
+        let mut f_enable_apis_section = Default::default();
+        let mut f_enable_client_connections = Default::default();
+        let mut f_enable_dynamic_client_registration = Default::default();
+        let mut f_enable_idtoken_api2 = Default::default();
+        let mut f_enable_legacy_profile = Default::default();
+        let mut f_enable_pipeline2 = Default::default();
+        let mut f_enable_public_signup_user_exists_error = Default::default();
+        let mut f_enable_sso = Default::default();
+        let mut f_enforce_client_authentication_on_passwordless_start = Default::default();
+        let mut f_genai_trial = Default::default();
+        let mut f_improved_signup_bot_detection_in_classic = Default::default();
+        let mut f_mfa_show_factor_list_on_enrollment = Default::default();
+        let mut f_no_disclose_enterprise_connections = Default::default();
+        let mut f_remove_alg_from_jwks = Default::default();
+        let mut f_revoke_refresh_token_grant = Default::default();
+        let mut f_trust_azure_adfs_email_verified_connection_property = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_changing_enable_sso" => f_allow_changing_enable_sso = de_map.next_value()?,
+                "allow_legacy_delegation_grant_types" => {
+                    f_allow_legacy_delegation_grant_types = de_map.next_value()?
+                }
+                "allow_legacy_ro_grant_types" => {
+                    f_allow_legacy_ro_grant_types = de_map.next_value()?
+                }
+                "allow_legacy_tokeninfo_endpoint" => {
+                    f_allow_legacy_tokeninfo_endpoint = de_map.next_value()?
+                }
+                "change_pwd_flow_v1" => f_change_pwd_flow_v1 = de_map.next_value()?,
+                "custom_domains_provisioning" => {
+                    f_custom_domains_provisioning = de_map.next_value()?
+                }
+                "dashboard_insights_view" => f_dashboard_insights_view = de_map.next_value()?,
+                "dashboard_log_streams_next" => {
+                    f_dashboard_log_streams_next = de_map.next_value()?
+                }
+                "disable_clickjack_protection_headers" => {
+                    f_disable_clickjack_protection_headers = de_map.next_value()?
+                }
+                "disable_fields_map_fix" => f_disable_fields_map_fix = de_map.next_value()?,
+                "disable_impersonation" => f_disable_impersonation = de_map.next_value()?,
+                "disable_management_api_sms_obfuscation" => {
+                    f_disable_management_api_sms_obfuscation = de_map.next_value()?
+                }
+                "enable_adfs_waad_email_verification" => {
+                    f_enable_adfs_waad_email_verification = de_map.next_value()?
+                }
+                "enable_apis_section" => f_enable_apis_section = de_map.next_value()?,
+                "enable_client_connections" => f_enable_client_connections = de_map.next_value()?,
+                "enable_dynamic_client_registration" => {
+                    f_enable_dynamic_client_registration = de_map.next_value()?
+                }
+                "enable_idtoken_api2" => f_enable_idtoken_api2 = de_map.next_value()?,
+                "enable_legacy_profile" => f_enable_legacy_profile = de_map.next_value()?,
+                "enable_pipeline2" => f_enable_pipeline2 = de_map.next_value()?,
+                "enable_public_signup_user_exists_error" => {
+                    f_enable_public_signup_user_exists_error = de_map.next_value()?
+                }
+                "enable_sso" => f_enable_sso = de_map.next_value()?,
+                "enforce_client_authentication_on_passwordless_start" => {
+                    f_enforce_client_authentication_on_passwordless_start = de_map.next_value()?
+                }
+                "genai_trial" => f_genai_trial = de_map.next_value()?,
+                "improved_signup_bot_detection_in_classic" => {
+                    f_improved_signup_bot_detection_in_classic = de_map.next_value()?
+                }
+                "mfa_show_factor_list_on_enrollment" => {
+                    f_mfa_show_factor_list_on_enrollment = de_map.next_value()?
+                }
+                "no_disclose_enterprise_connections" => {
+                    f_no_disclose_enterprise_connections = de_map.next_value()?
+                }
+                "remove_alg_from_jwks" => f_remove_alg_from_jwks = de_map.next_value()?,
+                "revoke_refresh_token_grant" => {
+                    f_revoke_refresh_token_grant = de_map.next_value()?
+                }
+                "trust_azure_adfs_email_verified_connection_property" => {
+                    f_trust_azure_adfs_email_verified_connection_property = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_changing_enable_sso: f_allow_changing_enable_sso,
+            allow_legacy_delegation_grant_types: f_allow_legacy_delegation_grant_types,
+            allow_legacy_ro_grant_types: f_allow_legacy_ro_grant_types,
+            allow_legacy_tokeninfo_endpoint: f_allow_legacy_tokeninfo_endpoint,
+            change_pwd_flow_v1: f_change_pwd_flow_v1,
+            custom_domains_provisioning: f_custom_domains_provisioning,
+            dashboard_insights_view: f_dashboard_insights_view,
+            dashboard_log_streams_next: f_dashboard_log_streams_next,
+            disable_clickjack_protection_headers: f_disable_clickjack_protection_headers,
+            disable_fields_map_fix: f_disable_fields_map_fix,
+            disable_impersonation: f_disable_impersonation,
+            disable_management_api_sms_obfuscation: f_disable_management_api_sms_obfuscation,
+            enable_adfs_waad_email_verification: f_enable_adfs_waad_email_verification,
+            enable_apis_section: f_enable_apis_section,
+            enable_client_connections: f_enable_client_connections,
+            enable_dynamic_client_registration: f_enable_dynamic_client_registration,
+            enable_idtoken_api2: f_enable_idtoken_api2,
+            enable_legacy_profile: f_enable_legacy_profile,
+            enable_pipeline2: f_enable_pipeline2,
+            enable_public_signup_user_exists_error: f_enable_public_signup_user_exists_error,
+            enable_sso: f_enable_sso,
+            enforce_client_authentication_on_passwordless_start:
+                f_enforce_client_authentication_on_passwordless_start,
+            genai_trial: f_genai_trial,
+            improved_signup_bot_detection_in_classic: f_improved_signup_bot_detection_in_classic,
+            mfa_show_factor_list_on_enrollment: f_mfa_show_factor_list_on_enrollment,
+            no_disclose_enterprise_connections: f_no_disclose_enterprise_connections,
+            remove_alg_from_jwks: f_remove_alg_from_jwks,
+            revoke_refresh_token_grant: f_revoke_refresh_token_grant,
+            trust_azure_adfs_email_verified_connection_property:
+                f_trust_azure_adfs_email_verified_connection_property,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -669,18 +952,51 @@ impl TenantSettingsFlags {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsGuardianPage {
     /// Whether to use the custom Guardian HTML (true) or the default Auth0 page (false, default)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Custom Guardian HTML (Liquid syntax (<https://github.com/Shopify/liquid/wiki/Liquid-for-Designers>) is supported).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsGuardianPage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsGuardianPage {
+    const NAME: &'static str = "TenantSettingsGuardianPage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = Default::default();
+        let mut f_html = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = de_map.next_value()?,
+                "html" => f_html = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: f_enabled,
+            html: f_html,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -725,15 +1041,45 @@ impl TenantSettingsGuardianPage {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsMtls {
     /// If true, enables mTLS endpoint aliases
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_endpoint_aliases: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsMtls {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsMtls {
+    const NAME: &'static str = "TenantSettingsMtls";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enable_endpoint_aliases = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enable_endpoint_aliases" => f_enable_endpoint_aliases = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enable_endpoint_aliases: f_enable_endpoint_aliases,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -771,18 +1117,51 @@ impl TenantSettingsMtls {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsNullableSecurityHeaders {
     /// The `content_security_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_security_policy: Option<ContentSecurityPolicyConfig>,
     /// The `x_xss_protection` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub x_xss_protection: Option<XssProtectionConfig>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsNullableSecurityHeaders {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsNullableSecurityHeaders {
+    const NAME: &'static str = "TenantSettingsNullableSecurityHeaders";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_content_security_policy = Default::default();
+        let mut f_x_xss_protection = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "content_security_policy" => f_content_security_policy = de_map.next_value()?,
+                "x_xss_protection" => f_x_xss_protection = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            content_security_policy: f_content_security_policy,
+            x_xss_protection: f_x_xss_protection,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -847,15 +1226,47 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TenantSettingsSessions {
     /// Whether to bypass prompting logic (false) when performing OIDC Logout
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oidc_logout_prompt_enabled: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for TenantSettingsSessions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for TenantSettingsSessions {
+    const NAME: &'static str = "TenantSettingsSessions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_oidc_logout_prompt_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "oidc_logout_prompt_enabled" => {
+                    f_oidc_logout_prompt_enabled = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            oidc_logout_prompt_enabled: f_oidc_logout_prompt_enabled,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]
@@ -908,14 +1319,44 @@ pub type TestActionPayload = Map<String, Value>;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TestActionRequestContent {
     /// The `payload` field.
     pub payload: Map<String, Value>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for TestActionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for TestActionRequestContent {
+    const NAME: &'static str = "TestActionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_payload = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "payload" => f_payload = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            payload: object::missing(f_payload, "payload")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -951,15 +1392,45 @@ impl TestActionRequestContent {
 /// The answer of `POST /actions/actions/{id}/test` (`actions_test`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TestActionResponseContent {
     /// The `payload` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for TestActionResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for TestActionResponseContent {
+    const NAME: &'static str = "TestActionResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_payload = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "payload" => f_payload = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            payload: f_payload,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -982,17 +1453,50 @@ pub type TestActionResultPayload = Map<String, Value>;
 /// The answer of `POST /custom-domains/{id}/test` (`customDomains_test`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TestCustomDomainResponseContent {
     /// Message describing the operation status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Result of the operation.
     pub success: bool,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for TestCustomDomainResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for TestCustomDomainResponseContent {
+    const NAME: &'static str = "TestCustomDomainResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_message = Default::default();
+        let mut f_success = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "message" => f_message = de_map.next_value()?,
+                "success" => f_success = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            message: f_message,
+            success: object::missing(f_success, "success")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "custom_domains")]
@@ -1019,33 +1523,81 @@ pub type TestEventDataContent = Map<String, Value>;
 /// Also named [`CreateTokenExchangeProfileResponseContent`], [`GetTokenExchangeProfileResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TokenExchangeProfileResponseContent {
     /// The ID of the Custom Token Exchange action to execute for this profile, in order to validate the subject_token. The action must use the custom-token-exchange trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
     /// The time when this profile was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The unique ID of the token exchange profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Friendly name of this profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_token_type: Option<String>,
     /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<TokenExchangeProfileTypeEnum>,
     /// The time when this profile was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl<'de> Deserialize<'de> for TokenExchangeProfileResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl object::Object for TokenExchangeProfileResponseContent {
+    const NAME: &'static str = "TokenExchangeProfileResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action_id = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_subject_token_type = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action_id" => f_action_id = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "subject_token_type" => f_subject_token_type = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action_id: f_action_id,
+            created_at: f_created_at,
+            id: f_id,
+            name: f_name,
+            subject_token_type: f_subject_token_type,
+            type_: f_type_,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "token_exchange_profiles")]
@@ -1080,18 +1632,51 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TokenExchangeProfilesUpdateRequestContent {
     /// Friendly name of this profile.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub name: Patch<String>,
     /// Subject token type for this profile. When receiving a token exchange request on the Authentication API, the corresponding token exchange profile with a matching subject_token_type will be executed. This must be a URI.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub subject_token_type: Patch<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl<'de> Deserialize<'de> for TokenExchangeProfilesUpdateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+impl object::Object for TokenExchangeProfilesUpdateRequestContent {
+    const NAME: &'static str = "TokenExchangeProfilesUpdateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_subject_token_type = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "subject_token_type" => f_subject_token_type = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            subject_token_type: f_subject_token_type,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "token_exchange_profiles")]
@@ -1156,14 +1741,56 @@ impl TokenExchangeProfilesUpdateRequestContent {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TokenQuota {
     /// The `client_credentials` field.
     pub client_credentials: TokenQuotaClientCredentials,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
+impl<'de> Deserialize<'de> for TokenQuota {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
+impl object::Object for TokenQuota {
+    const NAME: &'static str = "TokenQuota";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_credentials = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_credentials" => f_client_credentials = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_credentials: object::missing(f_client_credentials, "client_credentials")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(
@@ -1216,21 +1843,69 @@ impl TokenQuota {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TokenQuotaClientCredentials {
     /// If enabled, the quota will be enforced and requests in excess of the quota will fail. If disabled, the quota will not be enforced, but notifications for requests exceeding the quota will be available in logs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enforce: Option<bool>,
     /// Maximum number of issued tokens per day
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub per_day: Option<i64>,
     /// Maximum number of issued tokens per hour
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub per_hour: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
+impl<'de> Deserialize<'de> for TokenQuotaClientCredentials {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "client_grants",
+    feature = "clients",
+    feature = "organizations",
+    feature = "tenants",
+    feature = "users"
+))]
+impl object::Object for TokenQuotaClientCredentials {
+    const NAME: &'static str = "TokenQuotaClientCredentials";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enforce = Default::default();
+        let mut f_per_day = Default::default();
+        let mut f_per_hour = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enforce" => f_enforce = de_map.next_value()?,
+                "per_day" => f_per_day = de_map.next_value()?,
+                "per_hour" => f_per_hour = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enforce: f_enforce,
+            per_day: f_per_day,
+            per_hour: f_per_hour,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(
@@ -1303,11 +1978,10 @@ pub type TokenVaultPrivilegedAccessIpAllowlistEntry = String;
 /// Too Many Requests
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TooManyRequestsSchema {
     /// Always `Too Many Requests`.
-    #[serde(deserialize_with = "TooManyRequestsSchema::constant_error")]
     pub error: String,
     /// The `message` field.
     pub message: String,
@@ -1315,8 +1989,46 @@ pub struct TooManyRequestsSchema {
     #[serde(rename = "statusCode")]
     pub status_code: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for TooManyRequestsSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for TooManyRequestsSchema {
+    const NAME: &'static str = "TooManyRequestsSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_error = None;
+        let mut f_message = None;
+        let mut f_status_code = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "error" => {
+                    f_error = Some(object::constant(de_map.next_value()?, "Too Many Requests")?)
+                }
+                "message" => f_message = Some(de_map.next_value()?),
+                "statusCode" => f_status_code = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            error: object::missing(f_error, "error")?,
+            message: object::missing(f_message, "message")?,
+            status_code: object::missing(f_status_code, "statusCode")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -1328,15 +2040,6 @@ impl fmt::Debug for TooManyRequestsSchema {
             .field("status_code", &self.status_code)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl TooManyRequestsSchema {
-    fn constant_error<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "Too Many Requests")
     }
 }
 
@@ -1354,22 +2057,61 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TwilioProviderConfiguration {
     /// The `default_from` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_from: Option<String>,
     /// The `delivery_methods` field.
     pub delivery_methods: Vec<TwilioProviderDeliveryMethodEnum>,
     /// The `mssid` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mssid: Option<String>,
     /// The `sid` field.
     pub sid: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for TwilioProviderConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for TwilioProviderConfiguration {
+    const NAME: &'static str = "TwilioProviderConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_default_from = Default::default();
+        let mut f_delivery_methods = None;
+        let mut f_mssid = Default::default();
+        let mut f_sid = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "default_from" => f_default_from = de_map.next_value()?,
+                "delivery_methods" => f_delivery_methods = Some(de_map.next_value()?),
+                "mssid" => f_mssid = de_map.next_value()?,
+                "sid" => f_sid = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            default_from: f_default_from,
+            delivery_methods: object::missing(f_delivery_methods, "delivery_methods")?,
+            mssid: f_mssid,
+            sid: object::missing(f_sid, "sid")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -1425,14 +2167,44 @@ impl TwilioProviderConfiguration {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TwilioProviderCredentials {
     /// The `auth_token` field.
     pub auth_token: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for TwilioProviderCredentials {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for TwilioProviderCredentials {
+    const NAME: &'static str = "TwilioProviderCredentials";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_auth_token = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "auth_token" => f_auth_token = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            auth_token: object::missing(f_auth_token, "auth_token")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]

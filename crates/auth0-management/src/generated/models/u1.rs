@@ -10,18 +10,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
 /// Unauthorized
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UnauthorizedSchema {
     /// Always `Unauthorized`.
-    #[serde(deserialize_with = "UnauthorizedSchema::constant_error")]
     pub error: String,
     /// The `message` field.
     pub message: String,
@@ -29,8 +29,44 @@ pub struct UnauthorizedSchema {
     #[serde(rename = "statusCode")]
     pub status_code: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UnauthorizedSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UnauthorizedSchema {
+    const NAME: &'static str = "UnauthorizedSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_error = None;
+        let mut f_message = None;
+        let mut f_status_code = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "error" => f_error = Some(object::constant(de_map.next_value()?, "Unauthorized")?),
+                "message" => f_message = Some(de_map.next_value()?),
+                "statusCode" => f_status_code = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            error: object::missing(f_error, "error")?,
+            message: object::missing(f_message, "message")?,
+            status_code: object::missing(f_status_code, "statusCode")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -42,15 +78,6 @@ impl fmt::Debug for UnauthorizedSchema {
             .field("status_code", &self.status_code)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl UnauthorizedSchema {
-    fn constant_error<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "Unauthorized")
     }
 }
 
@@ -85,15 +112,45 @@ pub type UpdateActionBindingItem = ActionBindingWithRef;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateActionBindingsRequestContent {
     /// The actions that will be bound to this trigger. The order in which they are included will be the order in which they are executed.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub bindings: Patch<Vec<ActionBindingWithRef>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for UpdateActionBindingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for UpdateActionBindingsRequestContent {
+    const NAME: &'static str = "UpdateActionBindingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_bindings = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "bindings" => f_bindings = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            bindings: f_bindings,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -138,15 +195,45 @@ impl UpdateActionBindingsRequestContent {
 /// The answer of `PATCH /actions/triggers/{triggerId}/bindings` (`actions_triggers_bindings_updateMany`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateActionBindingsResponseContent {
     /// The `bindings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bindings: Option<Vec<ActionBinding>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for UpdateActionBindingsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for UpdateActionBindingsResponseContent {
+    const NAME: &'static str = "UpdateActionBindingsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_bindings = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "bindings" => f_bindings = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            bindings: f_bindings,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -166,21 +253,57 @@ impl fmt::Debug for UpdateActionBindingsResponseContent {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateActionModuleRequestContent {
     /// The source code of the action module.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub code: Patch<String>,
     /// The npm dependencies of the action module.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub dependencies: Patch<Vec<ActionModuleDependencyRequest>>,
     /// The secrets to associate with the action module.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub secrets: Patch<Vec<ActionModuleSecretRequest>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for UpdateActionModuleRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for UpdateActionModuleRequestContent {
+    const NAME: &'static str = "UpdateActionModuleRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: f_code,
+            dependencies: f_dependencies,
+            secrets: f_secrets,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -260,33 +383,81 @@ pub type UpdateActionModuleResponseContent = GetActionModuleResponseContent;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateActionRequestContent {
     /// The source code of the action.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub code: Patch<String>,
     /// The list of third party npm modules, and their versions, that this action depends on.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub dependencies: Patch<Vec<ActionVersionDependency>>,
     /// The list of action modules and their versions used by this action.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub modules: Patch<Vec<ActionModuleReference>>,
     /// The name of an action.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub name: Patch<String>,
     /// The Node runtime. For example: `node22`, defaults to `node22`
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub runtime: Patch<String>,
     /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub secrets: Patch<Vec<ActionSecretRequest>>,
     /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub supported_triggers: Patch<Vec<ActionTrigger>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for UpdateActionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for UpdateActionRequestContent {
+    const NAME: &'static str = "UpdateActionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_modules = Default::default();
+        let mut f_name = Default::default();
+        let mut f_runtime = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_supported_triggers = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "modules" => f_modules = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "runtime" => f_runtime = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: f_code,
+            dependencies: f_dependencies,
+            modules: f_modules,
+            name: f_name,
+            runtime: f_runtime,
+            secrets: f_secrets,
+            supported_triggers: f_supported_triggers,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -418,30 +589,77 @@ pub type UpdateActionResponseContent = Action;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateAculRequestContent {
     /// The `context_configuration` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub context_configuration: Patch<Vec<AculContextConfigurationItem>>,
     /// Override Universal Login default head tags
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub default_head_tags_disabled: Patch<bool>,
     /// The `filters` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub filters: Patch<AculFilters>,
     /// An array of head tags
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub head_tags: Patch<Vec<AculHeadTag>>,
     /// Rendering mode
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub rendering_mode: Patch<AculRenderingModeEnum>,
     /// Use page template with ACUL
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub use_page_template: Patch<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for UpdateAculRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for UpdateAculRequestContent {
+    const NAME: &'static str = "UpdateAculRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context_configuration = Default::default();
+        let mut f_default_head_tags_disabled = Default::default();
+        let mut f_filters = Default::default();
+        let mut f_head_tags = Default::default();
+        let mut f_rendering_mode = Default::default();
+        let mut f_use_page_template = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context_configuration" => f_context_configuration = de_map.next_value()?,
+                "default_head_tags_disabled" => {
+                    f_default_head_tags_disabled = de_map.next_value()?
+                }
+                "filters" => f_filters = de_map.next_value()?,
+                "head_tags" => f_head_tags = de_map.next_value()?,
+                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
+                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context_configuration: f_context_configuration,
+            default_head_tags_disabled: f_default_head_tags_disabled,
+            filters: f_filters,
+            head_tags: f_head_tags,
+            rendering_mode: f_rendering_mode,
+            use_page_template: f_use_page_template,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]
@@ -557,30 +775,77 @@ impl UpdateAculRequestContent {
 /// The answer of `PATCH /prompts/{prompt}/screen/{screen}/rendering` (`prompts_rendering_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateAculResponseContent {
     /// The `context_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context_configuration: Option<Vec<AculContextConfigurationItem>>,
     /// Override Universal Login default head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_head_tags_disabled: Option<bool>,
     /// The `filters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<AculFilters>,
     /// An array of head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub head_tags: Option<Vec<AculHeadTag>>,
     /// Rendering mode
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering_mode: Option<AculRenderingModeEnum>,
     /// Use page template with ACUL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_page_template: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for UpdateAculResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for UpdateAculResponseContent {
+    const NAME: &'static str = "UpdateAculResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context_configuration = Default::default();
+        let mut f_default_head_tags_disabled = Default::default();
+        let mut f_filters = Default::default();
+        let mut f_head_tags = Default::default();
+        let mut f_rendering_mode = Default::default();
+        let mut f_use_page_template = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context_configuration" => f_context_configuration = de_map.next_value()?,
+                "default_head_tags_disabled" => {
+                    f_default_head_tags_disabled = de_map.next_value()?
+                }
+                "filters" => f_filters = de_map.next_value()?,
+                "head_tags" => f_head_tags = de_map.next_value()?,
+                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
+                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context_configuration: f_context_configuration,
+            default_head_tags_disabled: f_default_head_tags_disabled,
+            filters: f_filters,
+            head_tags: f_head_tags,
+            rendering_mode: f_rendering_mode,
+            use_page_template: f_use_page_template,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]
@@ -608,36 +873,87 @@ impl fmt::Debug for UpdateAculResponseContent {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateAttackProtectionCaptchaRequestContent {
     /// The `active_provider_id` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub active_provider_id: Patch<AttackProtectionCaptchaProviderId>,
     /// The `arkose` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub arkose: Patch<AttackProtectionUpdateCaptchaArkose>,
     /// The `auth_challenge` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub auth_challenge: Patch<AttackProtectionCaptchaAuthChallengeRequest>,
     /// The `friendly_captcha` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub friendly_captcha: Patch<AttackProtectionUpdateCaptchaFriendlyCaptcha>,
     /// The `hcaptcha` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub hcaptcha: Patch<AttackProtectionUpdateCaptchaHcaptcha>,
     /// The `recaptcha_enterprise` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub recaptcha_enterprise: Patch<AttackProtectionUpdateCaptchaRecaptchaEnterprise>,
     /// The `recaptcha_v2` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub recaptcha_v2: Patch<AttackProtectionUpdateCaptchaRecaptchaV2>,
     /// The `simple_captcha` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub simple_captcha: Patch<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for UpdateAttackProtectionCaptchaRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for UpdateAttackProtectionCaptchaRequestContent {
+    const NAME: &'static str = "UpdateAttackProtectionCaptchaRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active_provider_id = Default::default();
+        let mut f_arkose = Default::default();
+        let mut f_auth_challenge = Default::default();
+        let mut f_friendly_captcha = Default::default();
+        let mut f_hcaptcha = Default::default();
+        let mut f_recaptcha_enterprise = Default::default();
+        let mut f_recaptcha_v2 = Default::default();
+        let mut f_simple_captcha = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active_provider_id" => f_active_provider_id = de_map.next_value()?,
+                "arkose" => f_arkose = de_map.next_value()?,
+                "auth_challenge" => f_auth_challenge = de_map.next_value()?,
+                "friendly_captcha" => f_friendly_captcha = de_map.next_value()?,
+                "hcaptcha" => f_hcaptcha = de_map.next_value()?,
+                "recaptcha_enterprise" => f_recaptcha_enterprise = de_map.next_value()?,
+                "recaptcha_v2" => f_recaptcha_v2 = de_map.next_value()?,
+                "simple_captcha" => f_simple_captcha = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active_provider_id: f_active_provider_id,
+            arkose: f_arkose,
+            auth_challenge: f_auth_challenge,
+            friendly_captcha: f_friendly_captcha,
+            hcaptcha: f_hcaptcha,
+            recaptcha_enterprise: f_recaptcha_enterprise,
+            recaptcha_v2: f_recaptcha_v2,
+            simple_captcha: f_simple_captcha,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -797,30 +1113,79 @@ pub type UpdateAttackProtectionCaptchaResponseContent = GetAttackProtectionCaptc
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateBotDetectionSettingsRequestContent {
     /// The `allowlist` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub allowlist: Patch<Vec<String>>,
     /// The `bot_detection_level` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub bot_detection_level: Patch<BotDetectionLevelEnum>,
     /// The `challenge_password_policy` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub challenge_password_policy: Patch<BotDetectionChallengePolicyPasswordFlowEnum>,
     /// The `challenge_password_reset_policy` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub challenge_password_reset_policy: Patch<BotDetectionChallengePolicyPasswordResetFlowEnum>,
     /// The `challenge_passwordless_policy` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub challenge_passwordless_policy: Patch<BotDetectionChallengePolicyPasswordlessFlowEnum>,
     /// The `monitoring_mode_enabled` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub monitoring_mode_enabled: Patch<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for UpdateBotDetectionSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for UpdateBotDetectionSettingsRequestContent {
+    const NAME: &'static str = "UpdateBotDetectionSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowlist = Default::default();
+        let mut f_bot_detection_level = Default::default();
+        let mut f_challenge_password_policy = Default::default();
+        let mut f_challenge_password_reset_policy = Default::default();
+        let mut f_challenge_passwordless_policy = Default::default();
+        let mut f_monitoring_mode_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowlist" => f_allowlist = de_map.next_value()?,
+                "bot_detection_level" => f_bot_detection_level = de_map.next_value()?,
+                "challenge_password_policy" => f_challenge_password_policy = de_map.next_value()?,
+                "challenge_password_reset_policy" => {
+                    f_challenge_password_reset_policy = de_map.next_value()?
+                }
+                "challenge_passwordless_policy" => {
+                    f_challenge_passwordless_policy = de_map.next_value()?
+                }
+                "monitoring_mode_enabled" => f_monitoring_mode_enabled = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowlist: f_allowlist,
+            bot_detection_level: f_bot_detection_level,
+            challenge_password_policy: f_challenge_password_policy,
+            challenge_password_reset_policy: f_challenge_password_reset_policy,
+            challenge_passwordless_policy: f_challenge_passwordless_policy,
+            monitoring_mode_enabled: f_monitoring_mode_enabled,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -945,30 +1310,79 @@ impl UpdateBotDetectionSettingsRequestContent {
 /// The answer of `PATCH /attack-protection/bot-detection` (`attackProtection_botDetection_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateBotDetectionSettingsResponseContent {
     /// The `allowlist` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowlist: Option<Vec<String>>,
     /// The `bot_detection_level` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bot_detection_level: Option<BotDetectionLevelEnum>,
     /// The `challenge_password_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub challenge_password_policy: Option<BotDetectionChallengePolicyPasswordFlowEnum>,
     /// The `challenge_password_reset_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub challenge_password_reset_policy: Option<BotDetectionChallengePolicyPasswordResetFlowEnum>,
     /// The `challenge_passwordless_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub challenge_passwordless_policy: Option<BotDetectionChallengePolicyPasswordlessFlowEnum>,
     /// The `monitoring_mode_enabled` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub monitoring_mode_enabled: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for UpdateBotDetectionSettingsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for UpdateBotDetectionSettingsResponseContent {
+    const NAME: &'static str = "UpdateBotDetectionSettingsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowlist = Default::default();
+        let mut f_bot_detection_level = Default::default();
+        let mut f_challenge_password_policy = Default::default();
+        let mut f_challenge_password_reset_policy = Default::default();
+        let mut f_challenge_passwordless_policy = Default::default();
+        let mut f_monitoring_mode_enabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowlist" => f_allowlist = de_map.next_value()?,
+                "bot_detection_level" => f_bot_detection_level = de_map.next_value()?,
+                "challenge_password_policy" => f_challenge_password_policy = de_map.next_value()?,
+                "challenge_password_reset_policy" => {
+                    f_challenge_password_reset_policy = de_map.next_value()?
+                }
+                "challenge_passwordless_policy" => {
+                    f_challenge_passwordless_policy = de_map.next_value()?
+                }
+                "monitoring_mode_enabled" => f_monitoring_mode_enabled = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowlist: f_allowlist,
+            bot_detection_level: f_bot_detection_level,
+            challenge_password_policy: f_challenge_password_policy,
+            challenge_password_reset_policy: f_challenge_password_reset_policy,
+            challenge_passwordless_policy: f_challenge_passwordless_policy,
+            monitoring_mode_enabled: f_monitoring_mode_enabled,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -1027,24 +1441,63 @@ pub type UpdateBrandingPageBackground = BrandingPageBackground;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateBrandingPhoneProviderRequestContent {
     /// The `configuration` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub configuration: Patch<PhoneProviderConfiguration>,
     /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub credentials: Patch<PhoneProviderCredentials>,
     /// Whether the provider is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub disabled: Patch<bool>,
     /// The `name` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub name: Patch<PhoneProviderNameEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for UpdateBrandingPhoneProviderRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for UpdateBrandingPhoneProviderRequestContent {
+    const NAME: &'static str = "UpdateBrandingPhoneProviderRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configuration = Default::default();
+        let mut f_credentials = Default::default();
+        let mut f_disabled = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configuration" => f_configuration = de_map.next_value()?,
+                "credentials" => f_credentials = de_map.next_value()?,
+                "disabled" => f_disabled = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configuration: f_configuration,
+            credentials: f_credentials,
+            disabled: f_disabled,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -1137,24 +1590,63 @@ pub type UpdateBrandingPhoneProviderResponseContent = PhoneProviderSchemaMasked;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateBrandingRequestContent {
     /// The `colors` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub colors: Patch<UpdateBrandingColors>,
     /// URL for the favicon. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub favicon_url: Patch<String>,
     /// The `font` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub font: Patch<UpdateBrandingFont>,
     /// URL for the logo. Must use HTTPS.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub logo_url: Patch<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for UpdateBrandingRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for UpdateBrandingRequestContent {
+    const NAME: &'static str = "UpdateBrandingRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_colors = Default::default();
+        let mut f_favicon_url = Default::default();
+        let mut f_font = Default::default();
+        let mut f_logo_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "colors" => f_colors = de_map.next_value()?,
+                "favicon_url" => f_favicon_url = de_map.next_value()?,
+                "font" => f_font = de_map.next_value()?,
+                "logo_url" => f_logo_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            colors: f_colors,
+            favicon_url: f_favicon_url,
+            font: f_font,
+            logo_url: f_logo_url,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -1247,7 +1739,7 @@ pub type UpdateBrandingResponseContent = GetBrandingResponseContent;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateBrandingThemeRequestContent {
     /// The `borders` field.
@@ -1255,11 +1747,7 @@ pub struct UpdateBrandingThemeRequestContent {
     /// The `colors` field.
     pub colors: BrandingThemeColors,
     /// Display Name
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
+    #[serde(rename = "displayName", skip_serializing_if = "Patch::is_absent")]
     pub display_name: Patch<String>,
     /// The `fonts` field.
     pub fonts: BrandingThemeFonts,
@@ -1268,8 +1756,53 @@ pub struct UpdateBrandingThemeRequestContent {
     /// The `widget` field.
     pub widget: BrandingThemeWidget,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for UpdateBrandingThemeRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for UpdateBrandingThemeRequestContent {
+    const NAME: &'static str = "UpdateBrandingThemeRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_borders = None;
+        let mut f_colors = None;
+        let mut f_display_name = Default::default();
+        let mut f_fonts = None;
+        let mut f_page_background = None;
+        let mut f_widget = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "borders" => f_borders = Some(de_map.next_value()?),
+                "colors" => f_colors = Some(de_map.next_value()?),
+                "displayName" => f_display_name = de_map.next_value()?,
+                "fonts" => f_fonts = Some(de_map.next_value()?),
+                "page_background" => f_page_background = Some(de_map.next_value()?),
+                "widget" => f_widget = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            borders: object::missing(f_borders, "borders")?,
+            colors: object::missing(f_colors, "colors")?,
+            display_name: f_display_name,
+            fonts: object::missing(f_fonts, "fonts")?,
+            page_background: object::missing(f_page_background, "page_background")?,
+            widget: object::missing(f_widget, "widget")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "branding")]
@@ -1342,30 +1875,74 @@ pub type UpdateBrandingThemeResponseContent = GetBrandingThemeResponseContent;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateBreachedPasswordDetectionSettingsRequestContent {
     /// When "admin_notification" is enabled, determines how often email notifications are sent.
     /// Possible values: `immediately`, `daily`, `weekly`, `monthly`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub admin_notification_frequency:
         Patch<Vec<BreachedPasswordDetectionAdminNotificationFrequencyEnum>>,
     /// Whether or not breached password detection is active.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub enabled: Patch<bool>,
     /// The `method` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub method: Patch<BreachedPasswordDetectionMethodEnum>,
     /// Action to take when a breached password is detected during a login.
     /// Possible values: `block`, `user_notification`, `admin_notification`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub shields: Patch<Vec<BreachedPasswordDetectionShieldsEnum>>,
     /// The `stage` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub stage: Patch<BreachedPasswordDetectionStage>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for UpdateBreachedPasswordDetectionSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for UpdateBreachedPasswordDetectionSettingsRequestContent {
+    const NAME: &'static str = "UpdateBreachedPasswordDetectionSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_admin_notification_frequency = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_method = Default::default();
+        let mut f_shields = Default::default();
+        let mut f_stage = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "admin_notification_frequency" => {
+                    f_admin_notification_frequency = de_map.next_value()?
+                }
+                "enabled" => f_enabled = de_map.next_value()?,
+                "method" => f_method = de_map.next_value()?,
+                "shields" => f_shields = de_map.next_value()?,
+                "stage" => f_stage = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            admin_notification_frequency: f_admin_notification_frequency,
+            enabled: f_enabled,
+            method: f_method,
+            shields: f_shields,
+            stage: f_stage,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -1478,28 +2055,70 @@ pub type UpdateBreachedPasswordDetectionSettingsResponseContent =
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateBruteForceSettingsRequestContent {
     /// List of trusted IP addresses that will not have attack protection enforced against them.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub allowlist: Patch<Vec<String>>,
     /// Whether or not brute force attack protections are active.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub enabled: Patch<bool>,
     /// Maximum number of unsuccessful attempts.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub max_attempts: Patch<i64>,
     /// The `mode` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub mode: Patch<BruteForceProtectionModeEnum>,
     /// Action to take when a brute force protection threshold is violated.
     /// Possible values: `block`, `user_notification`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub shields: Patch<Vec<BruteForceProtectionShieldsEnum>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for UpdateBruteForceSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for UpdateBruteForceSettingsRequestContent {
+    const NAME: &'static str = "UpdateBruteForceSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowlist = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_max_attempts = Default::default();
+        let mut f_mode = Default::default();
+        let mut f_shields = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowlist" => f_allowlist = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "max_attempts" => f_max_attempts = de_map.next_value()?,
+                "mode" => f_mode = de_map.next_value()?,
+                "shields" => f_shields = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowlist: f_allowlist,
+            enabled: f_enabled,
+            max_attempts: f_max_attempts,
+            mode: f_mode,
+            shields: f_shields,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "attack_protection")]
@@ -1605,27 +2224,71 @@ pub type UpdateBruteForceSettingsResponseContent = GetBruteForceSettingsResponse
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateClientGrantRequestContent {
     /// If enabled, all scopes configured on the resource server are allowed for this grant.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub allow_all_scopes: Patch<bool>,
     /// Controls allowing any organization to be used with this grant
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub allow_any_organization: Patch<bool>,
     /// Types of authorization_details allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub authorization_details_types: Patch<Vec<String>>,
     /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub organization_usage: Patch<ClientGrantOrganizationNullableUsageEnum>,
     /// Scopes allowed for this client grant.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub scope: Patch<Vec<String>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "client_grants")]
+impl<'de> Deserialize<'de> for UpdateClientGrantRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "client_grants")]
+impl object::Object for UpdateClientGrantRequestContent {
+    const NAME: &'static str = "UpdateClientGrantRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_all_scopes = Default::default();
+        let mut f_allow_any_organization = Default::default();
+        let mut f_authorization_details_types = Default::default();
+        let mut f_organization_usage = Default::default();
+        let mut f_scope = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_all_scopes" => f_allow_all_scopes = de_map.next_value()?,
+                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
+                "authorization_details_types" => {
+                    f_authorization_details_types = de_map.next_value()?
+                }
+                "organization_usage" => f_organization_usage = de_map.next_value()?,
+                "scope" => f_scope = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_all_scopes: f_allow_all_scopes,
+            allow_any_organization: f_allow_any_organization,
+            authorization_details_types: f_authorization_details_types,
+            organization_usage: f_organization_usage,
+            scope: f_scope,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "client_grants")]
@@ -1729,1015 +2392,3 @@ impl UpdateClientGrantRequestContent {
 ///
 /// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
 pub type UpdateClientGrantResponseContent = ClientGrantResponseContent;
-
-#[cfg(feature = "clients")]
-/// The `UpdateClientRequestContent` object.
-///
-/// The body of `PATCH /clients/{id}` (`clients_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateClientRequestContent {
-    /// The `addons` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub addons: Patch<ClientAddons>,
-    /// Ids of clients that will be allowed to perform delegation requests. Clients that will be allowed to make delegation request. By default, all your clients will be allowed. This field allows you to specify specific clients
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allowed_clients: Patch<Vec<String>>,
-    /// URLs that are valid to redirect to after logout from Auth0
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allowed_logout_urls: Patch<Vec<String>>,
-    /// A set of URLs that represents valid origins for CORS
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allowed_origins: Patch<Vec<String>>,
-    /// The `app_type` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub app_type: Patch<ClientAppTypeEnum>,
-    /// The `async_approval_notification_channels` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub async_approval_notification_channels: Patch<Vec<AsyncApprovalNotificationsChannelsEnum>>,
-    /// A set of URLs that are valid to call back from Auth0 when authenticating users
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub callbacks: Patch<Vec<String>>,
-    /// List of audiences for SAML protocol
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub client_aliases: Patch<Vec<String>>,
-    /// The `client_authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub client_authentication_methods: Patch<ClientAuthenticationMethod>,
-    /// The `client_metadata` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub client_metadata: Patch<Map<String, Value>>,
-    /// The secret used to sign tokens for the client
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub client_secret: Patch<String>,
-    /// The `compliance_level` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub compliance_level: Patch<ClientComplianceLevelEnum>,
-    /// `true` if this client can be used to make cross-origin authentication requests, `false` otherwise if cross origin is disabled
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub cross_origin_authentication: Patch<bool>,
-    /// URL for the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub cross_origin_loc: Patch<String>,
-    /// The content (HTML, CSS, JS) of the custom login page
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub custom_login_page: Patch<String>,
-    /// `true` if the custom login page is to be used, `false` otherwise.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub custom_login_page_on: Patch<bool>,
-    /// The `custom_login_page_preview` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub custom_login_page_preview: Patch<String>,
-    /// The `default_organization` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub default_organization: Patch<ClientDefaultOrganization>,
-    /// Free text description of the purpose of the Client. (Max character length: `140`)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// The client's encryption key
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub encryption_key: Patch<ClientEncryptionKey>,
-    /// The `express_configuration` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub express_configuration: Patch<ExpressConfigurationOrNull>,
-    /// The `fedcm_login` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub fedcm_login: Patch<FedCmLoginPatch>,
-    /// Form template for WS-Federation protocol
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub form_template: Patch<String>,
-    /// A set of grant types that the client is authorized to use. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub grant_types: Patch<Vec<String>>,
-    /// Initiate login uri, must be https
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub initiate_login_uri: Patch<String>,
-    /// Whether this client a first party client or not
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub is_first_party: Patch<bool>,
-    /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub is_token_endpoint_ip_header_trusted: Patch<bool>,
-    /// An object that holds settings related to how JWTs are created
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub jwt_configuration: Patch<ClientJwtConfiguration>,
-    /// The URL of the client logo (recommended size: 150x150)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub logo_uri: Patch<String>,
-    /// Configuration related to native mobile apps
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub mobile: Patch<ClientMobile>,
-    /// The `my_organization_configuration` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub my_organization_configuration: Patch<ClientMyOrganizationPatchConfiguration>,
-    /// The name of the client. Must contain at least one character. Does not allow '\<' or '\>'.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `native_social_login` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub native_social_login: Patch<NativeSocialLoginPatch>,
-    /// Configuration for OIDC backchannel logout (deprecated, in favor of oidc_logout)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub oidc_backchannel_logout: Patch<ClientOidcBackchannelLogoutSettings>,
-    /// Whether this client will conform to strict OIDC specifications
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub oidc_conformant: Patch<bool>,
-    /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub oidc_logout: Patch<ClientOidcBackchannelLogoutSettings>,
-    /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub organization_discovery_methods: Patch<Vec<ClientOrganizationDiscoveryEnum>>,
-    /// The `organization_require_behavior` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub organization_require_behavior: Patch<ClientOrganizationRequireBehaviorPatchEnum>,
-    /// The `organization_usage` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub organization_usage: Patch<ClientOrganizationUsagePatchEnum>,
-    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub par_request_expiry: Patch<i64>,
-    /// The `redirection_policy` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub redirection_policy: Patch<ClientRedirectionPolicyEnum>,
-    /// The `refresh_token` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub refresh_token: Patch<ClientRefreshTokenConfiguration>,
-    /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub require_proof_of_possession: Patch<bool>,
-    /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub require_pushed_authorization_requests: Patch<bool>,
-    /// The `session_transfer` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub session_transfer: Patch<ClientSessionTransferConfiguration>,
-    /// The `signed_request_object` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub signed_request_object: Patch<ClientSignedRequestObjectWithCredentialId>,
-    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
-    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
-    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub skip_non_verifiable_callback_uri_confirmation_prompt: Patch<bool>,
-    /// `true` to use Auth0 instead of the IdP to do Single Sign On, `false` otherwise (default: `false`)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sso: Patch<bool>,
-    /// `true` to disable Single Sign On, `false` otherwise (default: `false`)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sso_disabled: Patch<bool>,
-    /// The `third_party_security_mode` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub third_party_security_mode: Patch<ClientThirdPartySecurityModeEnum>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_endpoint_auth_method: Patch<ClientTokenEndpointAuthMethodOrNullEnum>,
-    /// The `token_exchange` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_exchange: Patch<ClientTokenExchangeConfigurationOrNull>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_quota: Patch<UpdateTokenQuota>,
-    /// The `token_vault_privileged_access` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_vault_privileged_access: Patch<ClientTokenVaultPrivilegedAccessWithCredentialId>,
-    /// A set of URLs that represents valid web origins for use with web message response mode
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub web_origins: Patch<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for UpdateClientRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateClientRequestContent")
-            .field("addons", &self.addons)
-            .field("allowed_clients", &self.allowed_clients)
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("app_type", &self.app_type)
-            .field(
-                "async_approval_notification_channels",
-                &self.async_approval_notification_channels,
-            )
-            .field("callbacks", &self.callbacks)
-            .field("client_aliases", &self.client_aliases)
-            .field(
-                "client_authentication_methods",
-                &self.client_authentication_methods,
-            )
-            .field("client_metadata", &Keys(&self.client_metadata))
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("compliance_level", &self.compliance_level)
-            .field(
-                "cross_origin_authentication",
-                &self.cross_origin_authentication,
-            )
-            .field("cross_origin_loc", &self.cross_origin_loc)
-            .field("custom_login_page", &self.custom_login_page)
-            .field("custom_login_page_on", &self.custom_login_page_on)
-            .field("custom_login_page_preview", &self.custom_login_page_preview)
-            .field("default_organization", &self.default_organization)
-            .field("description", &self.description)
-            .field("encryption_key", &self.encryption_key)
-            .field("express_configuration", &self.express_configuration)
-            .field("fedcm_login", &self.fedcm_login)
-            .field("form_template", &self.form_template)
-            .field("grant_types", &self.grant_types)
-            .field("initiate_login_uri", &self.initiate_login_uri)
-            .field("is_first_party", &self.is_first_party)
-            .field(
-                "is_token_endpoint_ip_header_trusted",
-                &self.is_token_endpoint_ip_header_trusted,
-            )
-            .field("jwt_configuration", &self.jwt_configuration)
-            .field("logo_uri", &self.logo_uri)
-            .field("mobile", &self.mobile)
-            .field(
-                "my_organization_configuration",
-                &self.my_organization_configuration,
-            )
-            .field("name", &self.name)
-            .field("native_social_login", &self.native_social_login)
-            .field("oidc_backchannel_logout", &self.oidc_backchannel_logout)
-            .field("oidc_conformant", &self.oidc_conformant)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "organization_discovery_methods",
-                &self.organization_discovery_methods,
-            )
-            .field(
-                "organization_require_behavior",
-                &self.organization_require_behavior,
-            )
-            .field("organization_usage", &self.organization_usage)
-            .field("par_request_expiry", &self.par_request_expiry)
-            .field("redirection_policy", &self.redirection_policy)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "require_proof_of_possession",
-                &self.require_proof_of_possession,
-            )
-            .field(
-                "require_pushed_authorization_requests",
-                &self.require_pushed_authorization_requests,
-            )
-            .field("session_transfer", &self.session_transfer)
-            .field("signed_request_object", &self.signed_request_object)
-            .field(
-                "skip_non_verifiable_callback_uri_confirmation_prompt",
-                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
-            )
-            .field("sso", &self.sso)
-            .field("sso_disabled", &self.sso_disabled)
-            .field("third_party_security_mode", &self.third_party_security_mode)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field("token_exchange", &self.token_exchange)
-            .field("token_quota", &self.token_quota)
-            .field(
-                "token_vault_privileged_access",
-                &self.token_vault_privileged_access,
-            )
-            .field("web_origins", &self.web_origins)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl UpdateClientRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `addons`.
-    pub fn addons(mut self, value: impl Into<ClientAddons>) -> Self {
-        self.addons = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"addons": null`: clears the field.
-    pub fn clear_addons(mut self) -> Self {
-        self.addons = Patch::Null;
-        self
-    }
-
-    /// Sets `allowed_clients`.
-    pub fn allowed_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_clients = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allowed_clients": null`: clears the field.
-    pub fn clear_allowed_clients(mut self) -> Self {
-        self.allowed_clients = Patch::Null;
-        self
-    }
-
-    /// Sets `allowed_logout_urls`.
-    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_logout_urls = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allowed_logout_urls": null`: clears the field.
-    pub fn clear_allowed_logout_urls(mut self) -> Self {
-        self.allowed_logout_urls = Patch::Null;
-        self
-    }
-
-    /// Sets `allowed_origins`.
-    pub fn allowed_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_origins = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allowed_origins": null`: clears the field.
-    pub fn clear_allowed_origins(mut self) -> Self {
-        self.allowed_origins = Patch::Null;
-        self
-    }
-
-    /// Sets `app_type`.
-    pub fn app_type(mut self, value: impl Into<ClientAppTypeEnum>) -> Self {
-        self.app_type = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"app_type": null`: clears the field.
-    pub fn clear_app_type(mut self) -> Self {
-        self.app_type = Patch::Null;
-        self
-    }
-
-    /// Sets `async_approval_notification_channels`.
-    pub fn async_approval_notification_channels(
-        mut self,
-        value: impl Into<Vec<AsyncApprovalNotificationsChannelsEnum>>,
-    ) -> Self {
-        self.async_approval_notification_channels = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"async_approval_notification_channels": null`: clears the field.
-    pub fn clear_async_approval_notification_channels(mut self) -> Self {
-        self.async_approval_notification_channels = Patch::Null;
-        self
-    }
-
-    /// Sets `callbacks`.
-    pub fn callbacks(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.callbacks = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"callbacks": null`: clears the field.
-    pub fn clear_callbacks(mut self) -> Self {
-        self.callbacks = Patch::Null;
-        self
-    }
-
-    /// Sets `client_aliases`.
-    pub fn client_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.client_aliases = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"client_aliases": null`: clears the field.
-    pub fn clear_client_aliases(mut self) -> Self {
-        self.client_aliases = Patch::Null;
-        self
-    }
-
-    /// Sets `client_authentication_methods`.
-    pub fn client_authentication_methods(
-        mut self,
-        value: impl Into<ClientAuthenticationMethod>,
-    ) -> Self {
-        self.client_authentication_methods = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"client_authentication_methods": null`: clears the field.
-    pub fn clear_client_authentication_methods(mut self) -> Self {
-        self.client_authentication_methods = Patch::Null;
-        self
-    }
-
-    /// Sets `client_metadata`.
-    pub fn client_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.client_metadata = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"client_metadata": null`: clears the field.
-    pub fn clear_client_metadata(mut self) -> Self {
-        self.client_metadata = Patch::Null;
-        self
-    }
-
-    /// Sets `client_secret`.
-    pub fn client_secret(mut self, value: impl Into<String>) -> Self {
-        self.client_secret = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"client_secret": null`: clears the field.
-    pub fn clear_client_secret(mut self) -> Self {
-        self.client_secret = Patch::Null;
-        self
-    }
-
-    /// Sets `compliance_level`.
-    pub fn compliance_level(mut self, value: impl Into<ClientComplianceLevelEnum>) -> Self {
-        self.compliance_level = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"compliance_level": null`: clears the field.
-    pub fn clear_compliance_level(mut self) -> Self {
-        self.compliance_level = Patch::Null;
-        self
-    }
-
-    /// Sets `cross_origin_authentication`.
-    pub fn cross_origin_authentication(mut self, value: impl Into<bool>) -> Self {
-        self.cross_origin_authentication = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"cross_origin_authentication": null`: clears the field.
-    pub fn clear_cross_origin_authentication(mut self) -> Self {
-        self.cross_origin_authentication = Patch::Null;
-        self
-    }
-
-    /// Sets `cross_origin_loc`.
-    pub fn cross_origin_loc(mut self, value: impl Into<String>) -> Self {
-        self.cross_origin_loc = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"cross_origin_loc": null`: clears the field.
-    pub fn clear_cross_origin_loc(mut self) -> Self {
-        self.cross_origin_loc = Patch::Null;
-        self
-    }
-
-    /// Sets `custom_login_page`.
-    pub fn custom_login_page(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"custom_login_page": null`: clears the field.
-    pub fn clear_custom_login_page(mut self) -> Self {
-        self.custom_login_page = Patch::Null;
-        self
-    }
-
-    /// Sets `custom_login_page_on`.
-    pub fn custom_login_page_on(mut self, value: impl Into<bool>) -> Self {
-        self.custom_login_page_on = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"custom_login_page_on": null`: clears the field.
-    pub fn clear_custom_login_page_on(mut self) -> Self {
-        self.custom_login_page_on = Patch::Null;
-        self
-    }
-
-    /// Sets `custom_login_page_preview`.
-    pub fn custom_login_page_preview(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page_preview = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"custom_login_page_preview": null`: clears the field.
-    pub fn clear_custom_login_page_preview(mut self) -> Self {
-        self.custom_login_page_preview = Patch::Null;
-        self
-    }
-
-    /// Sets `default_organization`.
-    pub fn default_organization(mut self, value: impl Into<ClientDefaultOrganization>) -> Self {
-        self.default_organization = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"default_organization": null`: clears the field.
-    pub fn clear_default_organization(mut self) -> Self {
-        self.default_organization = Patch::Null;
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `encryption_key`.
-    pub fn encryption_key(mut self, value: impl Into<ClientEncryptionKey>) -> Self {
-        self.encryption_key = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"encryption_key": null`: clears the field.
-    pub fn clear_encryption_key(mut self) -> Self {
-        self.encryption_key = Patch::Null;
-        self
-    }
-
-    /// Sets `express_configuration`.
-    pub fn express_configuration(mut self, value: impl Into<ExpressConfigurationOrNull>) -> Self {
-        self.express_configuration = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"express_configuration": null`: clears the field.
-    pub fn clear_express_configuration(mut self) -> Self {
-        self.express_configuration = Patch::Null;
-        self
-    }
-
-    /// Sets `fedcm_login`.
-    pub fn fedcm_login(mut self, value: impl Into<FedCmLoginPatch>) -> Self {
-        self.fedcm_login = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"fedcm_login": null`: clears the field.
-    pub fn clear_fedcm_login(mut self) -> Self {
-        self.fedcm_login = Patch::Null;
-        self
-    }
-
-    /// Sets `form_template`.
-    pub fn form_template(mut self, value: impl Into<String>) -> Self {
-        self.form_template = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"form_template": null`: clears the field.
-    pub fn clear_form_template(mut self) -> Self {
-        self.form_template = Patch::Null;
-        self
-    }
-
-    /// Sets `grant_types`.
-    pub fn grant_types(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.grant_types = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"grant_types": null`: clears the field.
-    pub fn clear_grant_types(mut self) -> Self {
-        self.grant_types = Patch::Null;
-        self
-    }
-
-    /// Sets `initiate_login_uri`.
-    pub fn initiate_login_uri(mut self, value: impl Into<String>) -> Self {
-        self.initiate_login_uri = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"initiate_login_uri": null`: clears the field.
-    pub fn clear_initiate_login_uri(mut self) -> Self {
-        self.initiate_login_uri = Patch::Null;
-        self
-    }
-
-    /// Sets `is_first_party`.
-    pub fn is_first_party(mut self, value: impl Into<bool>) -> Self {
-        self.is_first_party = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"is_first_party": null`: clears the field.
-    pub fn clear_is_first_party(mut self) -> Self {
-        self.is_first_party = Patch::Null;
-        self
-    }
-
-    /// Sets `is_token_endpoint_ip_header_trusted`.
-    pub fn is_token_endpoint_ip_header_trusted(mut self, value: impl Into<bool>) -> Self {
-        self.is_token_endpoint_ip_header_trusted = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"is_token_endpoint_ip_header_trusted": null`: clears the field.
-    pub fn clear_is_token_endpoint_ip_header_trusted(mut self) -> Self {
-        self.is_token_endpoint_ip_header_trusted = Patch::Null;
-        self
-    }
-
-    /// Sets `jwt_configuration`.
-    pub fn jwt_configuration(mut self, value: impl Into<ClientJwtConfiguration>) -> Self {
-        self.jwt_configuration = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"jwt_configuration": null`: clears the field.
-    pub fn clear_jwt_configuration(mut self) -> Self {
-        self.jwt_configuration = Patch::Null;
-        self
-    }
-
-    /// Sets `logo_uri`.
-    pub fn logo_uri(mut self, value: impl Into<String>) -> Self {
-        self.logo_uri = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"logo_uri": null`: clears the field.
-    pub fn clear_logo_uri(mut self) -> Self {
-        self.logo_uri = Patch::Null;
-        self
-    }
-
-    /// Sets `mobile`.
-    pub fn mobile(mut self, value: impl Into<ClientMobile>) -> Self {
-        self.mobile = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"mobile": null`: clears the field.
-    pub fn clear_mobile(mut self) -> Self {
-        self.mobile = Patch::Null;
-        self
-    }
-
-    /// Sets `my_organization_configuration`.
-    pub fn my_organization_configuration(
-        mut self,
-        value: impl Into<ClientMyOrganizationPatchConfiguration>,
-    ) -> Self {
-        self.my_organization_configuration = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"my_organization_configuration": null`: clears the field.
-    pub fn clear_my_organization_configuration(mut self) -> Self {
-        self.my_organization_configuration = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `native_social_login`.
-    pub fn native_social_login(mut self, value: impl Into<NativeSocialLoginPatch>) -> Self {
-        self.native_social_login = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"native_social_login": null`: clears the field.
-    pub fn clear_native_social_login(mut self) -> Self {
-        self.native_social_login = Patch::Null;
-        self
-    }
-
-    /// Sets `oidc_backchannel_logout`.
-    pub fn oidc_backchannel_logout(
-        mut self,
-        value: impl Into<ClientOidcBackchannelLogoutSettings>,
-    ) -> Self {
-        self.oidc_backchannel_logout = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"oidc_backchannel_logout": null`: clears the field.
-    pub fn clear_oidc_backchannel_logout(mut self) -> Self {
-        self.oidc_backchannel_logout = Patch::Null;
-        self
-    }
-
-    /// Sets `oidc_conformant`.
-    pub fn oidc_conformant(mut self, value: impl Into<bool>) -> Self {
-        self.oidc_conformant = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"oidc_conformant": null`: clears the field.
-    pub fn clear_oidc_conformant(mut self) -> Self {
-        self.oidc_conformant = Patch::Null;
-        self
-    }
-
-    /// Sets `oidc_logout`.
-    pub fn oidc_logout(mut self, value: impl Into<ClientOidcBackchannelLogoutSettings>) -> Self {
-        self.oidc_logout = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"oidc_logout": null`: clears the field.
-    pub fn clear_oidc_logout(mut self) -> Self {
-        self.oidc_logout = Patch::Null;
-        self
-    }
-
-    /// Sets `organization_discovery_methods`.
-    pub fn organization_discovery_methods(
-        mut self,
-        value: impl Into<Vec<ClientOrganizationDiscoveryEnum>>,
-    ) -> Self {
-        self.organization_discovery_methods = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"organization_discovery_methods": null`: clears the field.
-    pub fn clear_organization_discovery_methods(mut self) -> Self {
-        self.organization_discovery_methods = Patch::Null;
-        self
-    }
-
-    /// Sets `organization_require_behavior`.
-    pub fn organization_require_behavior(
-        mut self,
-        value: impl Into<ClientOrganizationRequireBehaviorPatchEnum>,
-    ) -> Self {
-        self.organization_require_behavior = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"organization_require_behavior": null`: clears the field.
-    pub fn clear_organization_require_behavior(mut self) -> Self {
-        self.organization_require_behavior = Patch::Null;
-        self
-    }
-
-    /// Sets `organization_usage`.
-    pub fn organization_usage(
-        mut self,
-        value: impl Into<ClientOrganizationUsagePatchEnum>,
-    ) -> Self {
-        self.organization_usage = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"organization_usage": null`: clears the field.
-    pub fn clear_organization_usage(mut self) -> Self {
-        self.organization_usage = Patch::Null;
-        self
-    }
-
-    /// Sets `par_request_expiry`.
-    pub fn par_request_expiry(mut self, value: impl Into<i64>) -> Self {
-        self.par_request_expiry = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"par_request_expiry": null`: clears the field.
-    pub fn clear_par_request_expiry(mut self) -> Self {
-        self.par_request_expiry = Patch::Null;
-        self
-    }
-
-    /// Sets `redirection_policy`.
-    pub fn redirection_policy(mut self, value: impl Into<ClientRedirectionPolicyEnum>) -> Self {
-        self.redirection_policy = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"redirection_policy": null`: clears the field.
-    pub fn clear_redirection_policy(mut self) -> Self {
-        self.redirection_policy = Patch::Null;
-        self
-    }
-
-    /// Sets `refresh_token`.
-    pub fn refresh_token(mut self, value: impl Into<ClientRefreshTokenConfiguration>) -> Self {
-        self.refresh_token = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"refresh_token": null`: clears the field.
-    pub fn clear_refresh_token(mut self) -> Self {
-        self.refresh_token = Patch::Null;
-        self
-    }
-
-    /// Sets `require_proof_of_possession`.
-    pub fn require_proof_of_possession(mut self, value: impl Into<bool>) -> Self {
-        self.require_proof_of_possession = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"require_proof_of_possession": null`: clears the field.
-    pub fn clear_require_proof_of_possession(mut self) -> Self {
-        self.require_proof_of_possession = Patch::Null;
-        self
-    }
-
-    /// Sets `require_pushed_authorization_requests`.
-    pub fn require_pushed_authorization_requests(mut self, value: impl Into<bool>) -> Self {
-        self.require_pushed_authorization_requests = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"require_pushed_authorization_requests": null`: clears the field.
-    pub fn clear_require_pushed_authorization_requests(mut self) -> Self {
-        self.require_pushed_authorization_requests = Patch::Null;
-        self
-    }
-
-    /// Sets `session_transfer`.
-    pub fn session_transfer(
-        mut self,
-        value: impl Into<ClientSessionTransferConfiguration>,
-    ) -> Self {
-        self.session_transfer = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"session_transfer": null`: clears the field.
-    pub fn clear_session_transfer(mut self) -> Self {
-        self.session_transfer = Patch::Null;
-        self
-    }
-
-    /// Sets `signed_request_object`.
-    pub fn signed_request_object(
-        mut self,
-        value: impl Into<ClientSignedRequestObjectWithCredentialId>,
-    ) -> Self {
-        self.signed_request_object = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"signed_request_object": null`: clears the field.
-    pub fn clear_signed_request_object(mut self) -> Self {
-        self.signed_request_object = Patch::Null;
-        self
-    }
-
-    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
-    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"skip_non_verifiable_callback_uri_confirmation_prompt": null`: clears the field.
-    pub fn clear_skip_non_verifiable_callback_uri_confirmation_prompt(mut self) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Null;
-        self
-    }
-
-    /// Sets `sso`.
-    pub fn sso(mut self, value: impl Into<bool>) -> Self {
-        self.sso = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sso": null`: clears the field.
-    pub fn clear_sso(mut self) -> Self {
-        self.sso = Patch::Null;
-        self
-    }
-
-    /// Sets `sso_disabled`.
-    pub fn sso_disabled(mut self, value: impl Into<bool>) -> Self {
-        self.sso_disabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sso_disabled": null`: clears the field.
-    pub fn clear_sso_disabled(mut self) -> Self {
-        self.sso_disabled = Patch::Null;
-        self
-    }
-
-    /// Sets `third_party_security_mode`.
-    pub fn third_party_security_mode(
-        mut self,
-        value: impl Into<ClientThirdPartySecurityModeEnum>,
-    ) -> Self {
-        self.third_party_security_mode = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"third_party_security_mode": null`: clears the field.
-    pub fn clear_third_party_security_mode(mut self) -> Self {
-        self.third_party_security_mode = Patch::Null;
-        self
-    }
-
-    /// Sets `token_endpoint_auth_method`.
-    pub fn token_endpoint_auth_method(
-        mut self,
-        value: impl Into<ClientTokenEndpointAuthMethodOrNullEnum>,
-    ) -> Self {
-        self.token_endpoint_auth_method = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_endpoint_auth_method": null`: clears the field.
-    pub fn clear_token_endpoint_auth_method(mut self) -> Self {
-        self.token_endpoint_auth_method = Patch::Null;
-        self
-    }
-
-    /// Sets `token_exchange`.
-    pub fn token_exchange(
-        mut self,
-        value: impl Into<ClientTokenExchangeConfigurationOrNull>,
-    ) -> Self {
-        self.token_exchange = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_exchange": null`: clears the field.
-    pub fn clear_token_exchange(mut self) -> Self {
-        self.token_exchange = Patch::Null;
-        self
-    }
-
-    /// Sets `token_quota`.
-    pub fn token_quota(mut self, value: impl Into<UpdateTokenQuota>) -> Self {
-        self.token_quota = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_quota": null`: clears the field.
-    pub fn clear_token_quota(mut self) -> Self {
-        self.token_quota = Patch::Null;
-        self
-    }
-
-    /// Sets `token_vault_privileged_access`.
-    pub fn token_vault_privileged_access(
-        mut self,
-        value: impl Into<ClientTokenVaultPrivilegedAccessWithCredentialId>,
-    ) -> Self {
-        self.token_vault_privileged_access = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_vault_privileged_access": null`: clears the field.
-    pub fn clear_token_vault_privileged_access(mut self) -> Self {
-        self.token_vault_privileged_access = Patch::Null;
-        self
-    }
-
-    /// Sets `web_origins`.
-    pub fn web_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.web_origins = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"web_origins": null`: clears the field.
-    pub fn clear_web_origins(mut self) -> Self {
-        self.web_origins = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// The `UpdateClientResponseContent` schema.
-///
-/// The answer of `PATCH /clients/{id}` (`clients_update`).
-///
-/// The same type as [`Client`]: the API description gives both the same schema.
-pub type UpdateClientResponseContent = Client;

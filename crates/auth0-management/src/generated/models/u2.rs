@@ -10,8 +10,1238 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
+
+#[cfg(feature = "clients")]
+/// The `UpdateClientRequestContent` object.
+///
+/// The body of `PATCH /clients/{id}` (`clients_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateClientRequestContent {
+    /// The `addons` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub addons: Patch<ClientAddons>,
+    /// Ids of clients that will be allowed to perform delegation requests. Clients that will be allowed to make delegation request. By default, all your clients will be allowed. This field allows you to specify specific clients
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allowed_clients: Patch<Vec<String>>,
+    /// URLs that are valid to redirect to after logout from Auth0
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allowed_logout_urls: Patch<Vec<String>>,
+    /// A set of URLs that represents valid origins for CORS
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allowed_origins: Patch<Vec<String>>,
+    /// The `app_type` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub app_type: Patch<ClientAppTypeEnum>,
+    /// The `async_approval_notification_channels` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub async_approval_notification_channels: Patch<Vec<AsyncApprovalNotificationsChannelsEnum>>,
+    /// A set of URLs that are valid to call back from Auth0 when authenticating users
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub callbacks: Patch<Vec<String>>,
+    /// List of audiences for SAML protocol
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub client_aliases: Patch<Vec<String>>,
+    /// The `client_authentication_methods` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub client_authentication_methods: Patch<ClientAuthenticationMethod>,
+    /// The `client_metadata` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub client_metadata: Patch<Map<String, Value>>,
+    /// The secret used to sign tokens for the client
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub client_secret: Patch<String>,
+    /// The `compliance_level` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub compliance_level: Patch<ClientComplianceLevelEnum>,
+    /// `true` if this client can be used to make cross-origin authentication requests, `false` otherwise if cross origin is disabled
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub cross_origin_authentication: Patch<bool>,
+    /// URL for the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub cross_origin_loc: Patch<String>,
+    /// The content (HTML, CSS, JS) of the custom login page
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub custom_login_page: Patch<String>,
+    /// `true` if the custom login page is to be used, `false` otherwise.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub custom_login_page_on: Patch<bool>,
+    /// The `custom_login_page_preview` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub custom_login_page_preview: Patch<String>,
+    /// The `default_organization` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub default_organization: Patch<ClientDefaultOrganization>,
+    /// Free text description of the purpose of the Client. (Max character length: `140`)
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// The client's encryption key
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub encryption_key: Patch<ClientEncryptionKey>,
+    /// The `express_configuration` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub express_configuration: Patch<ExpressConfigurationOrNull>,
+    /// The `fedcm_login` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub fedcm_login: Patch<FedCmLoginPatch>,
+    /// Form template for WS-Federation protocol
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub form_template: Patch<String>,
+    /// A set of grant types that the client is authorized to use. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub grant_types: Patch<Vec<String>>,
+    /// Initiate login uri, must be https
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub initiate_login_uri: Patch<String>,
+    /// Whether this client a first party client or not
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub is_first_party: Patch<bool>,
+    /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub is_token_endpoint_ip_header_trusted: Patch<bool>,
+    /// An object that holds settings related to how JWTs are created
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub jwt_configuration: Patch<ClientJwtConfiguration>,
+    /// The URL of the client logo (recommended size: 150x150)
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub logo_uri: Patch<String>,
+    /// Configuration related to native mobile apps
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub mobile: Patch<ClientMobile>,
+    /// The `my_organization_configuration` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub my_organization_configuration: Patch<ClientMyOrganizationPatchConfiguration>,
+    /// The name of the client. Must contain at least one character. Does not allow '\<' or '\>'.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `native_social_login` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub native_social_login: Patch<NativeSocialLoginPatch>,
+    /// Configuration for OIDC backchannel logout (deprecated, in favor of oidc_logout)
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub oidc_backchannel_logout: Patch<ClientOidcBackchannelLogoutSettings>,
+    /// Whether this client will conform to strict OIDC specifications
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub oidc_conformant: Patch<bool>,
+    /// The `oidc_logout` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub oidc_logout: Patch<ClientOidcBackchannelLogoutSettings>,
+    /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub organization_discovery_methods: Patch<Vec<ClientOrganizationDiscoveryEnum>>,
+    /// The `organization_require_behavior` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub organization_require_behavior: Patch<ClientOrganizationRequireBehaviorPatchEnum>,
+    /// The `organization_usage` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub organization_usage: Patch<ClientOrganizationUsagePatchEnum>,
+    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub par_request_expiry: Patch<i64>,
+    /// The `redirection_policy` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub redirection_policy: Patch<ClientRedirectionPolicyEnum>,
+    /// The `refresh_token` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub refresh_token: Patch<ClientRefreshTokenConfiguration>,
+    /// Makes the use of Proof-of-Possession mandatory for this client
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub require_proof_of_possession: Patch<bool>,
+    /// Makes the use of Pushed Authorization Requests mandatory for this client
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub require_pushed_authorization_requests: Patch<bool>,
+    /// The `session_transfer` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub session_transfer: Patch<ClientSessionTransferConfiguration>,
+    /// The `signed_request_object` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub signed_request_object: Patch<ClientSignedRequestObjectWithCredentialId>,
+    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
+    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
+    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub skip_non_verifiable_callback_uri_confirmation_prompt: Patch<bool>,
+    /// `true` to use Auth0 instead of the IdP to do Single Sign On, `false` otherwise (default: `false`)
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub sso: Patch<bool>,
+    /// `true` to disable Single Sign On, `false` otherwise (default: `false`)
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub sso_disabled: Patch<bool>,
+    /// The `third_party_security_mode` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub third_party_security_mode: Patch<ClientThirdPartySecurityModeEnum>,
+    /// The `token_endpoint_auth_method` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_endpoint_auth_method: Patch<ClientTokenEndpointAuthMethodOrNullEnum>,
+    /// The `token_exchange` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_exchange: Patch<ClientTokenExchangeConfigurationOrNull>,
+    /// The `token_quota` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_quota: Patch<UpdateTokenQuota>,
+    /// The `token_vault_privileged_access` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_vault_privileged_access: Patch<ClientTokenVaultPrivilegedAccessWithCredentialId>,
+    /// A set of URLs that represents valid web origins for use with web message response mode
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub web_origins: Patch<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for UpdateClientRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for UpdateClientRequestContent {
+    const NAME: &'static str = "UpdateClientRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_addons = Default::default();
+        let mut f_allowed_clients = Default::default();
+        let mut f_allowed_logout_urls = Default::default();
+        let mut f_allowed_origins = Default::default();
+        let mut f_app_type = Default::default();
+        let mut f_async_approval_notification_channels = Default::default();
+        let mut f_callbacks = Default::default();
+        let mut f_client_aliases = Default::default();
+        let mut f_client_authentication_methods = Default::default();
+        let mut f_client_metadata = Default::default();
+        let mut f_client_secret = Default::default();
+        let mut f_compliance_level = Default::default();
+        let mut f_cross_origin_authentication = Default::default();
+        let mut f_cross_origin_loc = Default::default();
+        let mut f_custom_login_page = Default::default();
+        let mut f_custom_login_page_on = Default::default();
+        let mut f_custom_login_page_preview = Default::default();
+        let mut f_default_organization = Default::default();
+        let mut f_description = Default::default();
+        let mut f_encryption_key = Default::default();
+        let mut f_express_configuration = Default::default();
+        let mut f_fedcm_login = Default::default();
+        let mut f_form_template = Default::default();
+        let mut f_grant_types = Default::default();
+        let mut f_initiate_login_uri = Default::default();
+        let mut f_is_first_party = Default::default();
+        let mut f_is_token_endpoint_ip_header_trusted = Default::default();
+        let mut f_jwt_configuration = Default::default();
+        let mut f_logo_uri = Default::default();
+        let mut f_mobile = Default::default();
+        let mut f_my_organization_configuration = Default::default();
+        let mut f_name = Default::default();
+        let mut f_native_social_login = Default::default();
+        let mut f_oidc_backchannel_logout = Default::default();
+        let mut f_oidc_conformant = Default::default();
+        let mut f_oidc_logout = Default::default();
+        let mut f_organization_discovery_methods = Default::default();
+        let mut f_organization_require_behavior = Default::default();
+        let mut f_organization_usage = Default::default();
+        let mut f_par_request_expiry = Default::default();
+        let mut f_redirection_policy = Default::default();
+        let mut f_refresh_token = Default::default();
+        let mut f_require_proof_of_possession = Default::default();
+        let mut f_require_pushed_authorization_requests = Default::default();
+        let mut f_session_transfer = Default::default();
+        let mut f_signed_request_object = Default::default();
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
+        let mut f_sso = Default::default();
+        let mut f_sso_disabled = Default::default();
+        let mut f_third_party_security_mode = Default::default();
+        let mut f_token_endpoint_auth_method = Default::default();
+        let mut f_token_exchange = Default::default();
+        let mut f_token_quota = Default::default();
+        let mut f_token_vault_privileged_access = Default::default();
+        let mut f_web_origins = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "addons" => f_addons = de_map.next_value()?,
+                "allowed_clients" => f_allowed_clients = de_map.next_value()?,
+                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
+                "allowed_origins" => f_allowed_origins = de_map.next_value()?,
+                "app_type" => f_app_type = de_map.next_value()?,
+                "async_approval_notification_channels" => {
+                    f_async_approval_notification_channels = de_map.next_value()?
+                }
+                "callbacks" => f_callbacks = de_map.next_value()?,
+                "client_aliases" => f_client_aliases = de_map.next_value()?,
+                "client_authentication_methods" => {
+                    f_client_authentication_methods = de_map.next_value()?
+                }
+                "client_metadata" => f_client_metadata = de_map.next_value()?,
+                "client_secret" => f_client_secret = de_map.next_value()?,
+                "compliance_level" => f_compliance_level = de_map.next_value()?,
+                "cross_origin_authentication" => {
+                    f_cross_origin_authentication = de_map.next_value()?
+                }
+                "cross_origin_loc" => f_cross_origin_loc = de_map.next_value()?,
+                "custom_login_page" => f_custom_login_page = de_map.next_value()?,
+                "custom_login_page_on" => f_custom_login_page_on = de_map.next_value()?,
+                "custom_login_page_preview" => f_custom_login_page_preview = de_map.next_value()?,
+                "default_organization" => f_default_organization = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "encryption_key" => f_encryption_key = de_map.next_value()?,
+                "express_configuration" => f_express_configuration = de_map.next_value()?,
+                "fedcm_login" => f_fedcm_login = de_map.next_value()?,
+                "form_template" => f_form_template = de_map.next_value()?,
+                "grant_types" => f_grant_types = de_map.next_value()?,
+                "initiate_login_uri" => f_initiate_login_uri = de_map.next_value()?,
+                "is_first_party" => f_is_first_party = de_map.next_value()?,
+                "is_token_endpoint_ip_header_trusted" => {
+                    f_is_token_endpoint_ip_header_trusted = de_map.next_value()?
+                }
+                "jwt_configuration" => f_jwt_configuration = de_map.next_value()?,
+                "logo_uri" => f_logo_uri = de_map.next_value()?,
+                "mobile" => f_mobile = de_map.next_value()?,
+                "my_organization_configuration" => {
+                    f_my_organization_configuration = de_map.next_value()?
+                }
+                "name" => f_name = de_map.next_value()?,
+                "native_social_login" => f_native_social_login = de_map.next_value()?,
+                "oidc_backchannel_logout" => f_oidc_backchannel_logout = de_map.next_value()?,
+                "oidc_conformant" => f_oidc_conformant = de_map.next_value()?,
+                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
+                "organization_discovery_methods" => {
+                    f_organization_discovery_methods = de_map.next_value()?
+                }
+                "organization_require_behavior" => {
+                    f_organization_require_behavior = de_map.next_value()?
+                }
+                "organization_usage" => f_organization_usage = de_map.next_value()?,
+                "par_request_expiry" => f_par_request_expiry = de_map.next_value()?,
+                "redirection_policy" => f_redirection_policy = de_map.next_value()?,
+                "refresh_token" => f_refresh_token = de_map.next_value()?,
+                "require_proof_of_possession" => {
+                    f_require_proof_of_possession = de_map.next_value()?
+                }
+                "require_pushed_authorization_requests" => {
+                    f_require_pushed_authorization_requests = de_map.next_value()?
+                }
+                "session_transfer" => f_session_transfer = de_map.next_value()?,
+                "signed_request_object" => f_signed_request_object = de_map.next_value()?,
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
+                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
+                }
+                "sso" => f_sso = de_map.next_value()?,
+                "sso_disabled" => f_sso_disabled = de_map.next_value()?,
+                "third_party_security_mode" => f_third_party_security_mode = de_map.next_value()?,
+                "token_endpoint_auth_method" => {
+                    f_token_endpoint_auth_method = de_map.next_value()?
+                }
+                "token_exchange" => f_token_exchange = de_map.next_value()?,
+                "token_quota" => f_token_quota = de_map.next_value()?,
+                "token_vault_privileged_access" => {
+                    f_token_vault_privileged_access = de_map.next_value()?
+                }
+                "web_origins" => f_web_origins = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            addons: f_addons,
+            allowed_clients: f_allowed_clients,
+            allowed_logout_urls: f_allowed_logout_urls,
+            allowed_origins: f_allowed_origins,
+            app_type: f_app_type,
+            async_approval_notification_channels: f_async_approval_notification_channels,
+            callbacks: f_callbacks,
+            client_aliases: f_client_aliases,
+            client_authentication_methods: f_client_authentication_methods,
+            client_metadata: f_client_metadata,
+            client_secret: f_client_secret,
+            compliance_level: f_compliance_level,
+            cross_origin_authentication: f_cross_origin_authentication,
+            cross_origin_loc: f_cross_origin_loc,
+            custom_login_page: f_custom_login_page,
+            custom_login_page_on: f_custom_login_page_on,
+            custom_login_page_preview: f_custom_login_page_preview,
+            default_organization: f_default_organization,
+            description: f_description,
+            encryption_key: f_encryption_key,
+            express_configuration: f_express_configuration,
+            fedcm_login: f_fedcm_login,
+            form_template: f_form_template,
+            grant_types: f_grant_types,
+            initiate_login_uri: f_initiate_login_uri,
+            is_first_party: f_is_first_party,
+            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted,
+            jwt_configuration: f_jwt_configuration,
+            logo_uri: f_logo_uri,
+            mobile: f_mobile,
+            my_organization_configuration: f_my_organization_configuration,
+            name: f_name,
+            native_social_login: f_native_social_login,
+            oidc_backchannel_logout: f_oidc_backchannel_logout,
+            oidc_conformant: f_oidc_conformant,
+            oidc_logout: f_oidc_logout,
+            organization_discovery_methods: f_organization_discovery_methods,
+            organization_require_behavior: f_organization_require_behavior,
+            organization_usage: f_organization_usage,
+            par_request_expiry: f_par_request_expiry,
+            redirection_policy: f_redirection_policy,
+            refresh_token: f_refresh_token,
+            require_proof_of_possession: f_require_proof_of_possession,
+            require_pushed_authorization_requests: f_require_pushed_authorization_requests,
+            session_transfer: f_session_transfer,
+            signed_request_object: f_signed_request_object,
+            skip_non_verifiable_callback_uri_confirmation_prompt:
+                f_skip_non_verifiable_callback_uri_confirmation_prompt,
+            sso: f_sso,
+            sso_disabled: f_sso_disabled,
+            third_party_security_mode: f_third_party_security_mode,
+            token_endpoint_auth_method: f_token_endpoint_auth_method,
+            token_exchange: f_token_exchange,
+            token_quota: f_token_quota,
+            token_vault_privileged_access: f_token_vault_privileged_access,
+            web_origins: f_web_origins,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for UpdateClientRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateClientRequestContent")
+            .field("addons", &self.addons)
+            .field("allowed_clients", &self.allowed_clients)
+            .field("allowed_logout_urls", &self.allowed_logout_urls)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("app_type", &self.app_type)
+            .field(
+                "async_approval_notification_channels",
+                &self.async_approval_notification_channels,
+            )
+            .field("callbacks", &self.callbacks)
+            .field("client_aliases", &self.client_aliases)
+            .field(
+                "client_authentication_methods",
+                &self.client_authentication_methods,
+            )
+            .field("client_metadata", &Keys(&self.client_metadata))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("compliance_level", &self.compliance_level)
+            .field(
+                "cross_origin_authentication",
+                &self.cross_origin_authentication,
+            )
+            .field("cross_origin_loc", &self.cross_origin_loc)
+            .field("custom_login_page", &self.custom_login_page)
+            .field("custom_login_page_on", &self.custom_login_page_on)
+            .field("custom_login_page_preview", &self.custom_login_page_preview)
+            .field("default_organization", &self.default_organization)
+            .field("description", &self.description)
+            .field("encryption_key", &self.encryption_key)
+            .field("express_configuration", &self.express_configuration)
+            .field("fedcm_login", &self.fedcm_login)
+            .field("form_template", &self.form_template)
+            .field("grant_types", &self.grant_types)
+            .field("initiate_login_uri", &self.initiate_login_uri)
+            .field("is_first_party", &self.is_first_party)
+            .field(
+                "is_token_endpoint_ip_header_trusted",
+                &self.is_token_endpoint_ip_header_trusted,
+            )
+            .field("jwt_configuration", &self.jwt_configuration)
+            .field("logo_uri", &self.logo_uri)
+            .field("mobile", &self.mobile)
+            .field(
+                "my_organization_configuration",
+                &self.my_organization_configuration,
+            )
+            .field("name", &self.name)
+            .field("native_social_login", &self.native_social_login)
+            .field("oidc_backchannel_logout", &self.oidc_backchannel_logout)
+            .field("oidc_conformant", &self.oidc_conformant)
+            .field("oidc_logout", &self.oidc_logout)
+            .field(
+                "organization_discovery_methods",
+                &self.organization_discovery_methods,
+            )
+            .field(
+                "organization_require_behavior",
+                &self.organization_require_behavior,
+            )
+            .field("organization_usage", &self.organization_usage)
+            .field("par_request_expiry", &self.par_request_expiry)
+            .field("redirection_policy", &self.redirection_policy)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "require_proof_of_possession",
+                &self.require_proof_of_possession,
+            )
+            .field(
+                "require_pushed_authorization_requests",
+                &self.require_pushed_authorization_requests,
+            )
+            .field("session_transfer", &self.session_transfer)
+            .field("signed_request_object", &self.signed_request_object)
+            .field(
+                "skip_non_verifiable_callback_uri_confirmation_prompt",
+                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
+            )
+            .field("sso", &self.sso)
+            .field("sso_disabled", &self.sso_disabled)
+            .field("third_party_security_mode", &self.third_party_security_mode)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field("token_exchange", &self.token_exchange)
+            .field("token_quota", &self.token_quota)
+            .field(
+                "token_vault_privileged_access",
+                &self.token_vault_privileged_access,
+            )
+            .field("web_origins", &self.web_origins)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl UpdateClientRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `addons`.
+    pub fn addons(mut self, value: impl Into<ClientAddons>) -> Self {
+        self.addons = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"addons": null`: clears the field.
+    pub fn clear_addons(mut self) -> Self {
+        self.addons = Patch::Null;
+        self
+    }
+
+    /// Sets `allowed_clients`.
+    pub fn allowed_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_clients = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_clients": null`: clears the field.
+    pub fn clear_allowed_clients(mut self) -> Self {
+        self.allowed_clients = Patch::Null;
+        self
+    }
+
+    /// Sets `allowed_logout_urls`.
+    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_logout_urls = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_logout_urls": null`: clears the field.
+    pub fn clear_allowed_logout_urls(mut self) -> Self {
+        self.allowed_logout_urls = Patch::Null;
+        self
+    }
+
+    /// Sets `allowed_origins`.
+    pub fn allowed_origins(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_origins = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_origins": null`: clears the field.
+    pub fn clear_allowed_origins(mut self) -> Self {
+        self.allowed_origins = Patch::Null;
+        self
+    }
+
+    /// Sets `app_type`.
+    pub fn app_type(mut self, value: impl Into<ClientAppTypeEnum>) -> Self {
+        self.app_type = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"app_type": null`: clears the field.
+    pub fn clear_app_type(mut self) -> Self {
+        self.app_type = Patch::Null;
+        self
+    }
+
+    /// Sets `async_approval_notification_channels`.
+    pub fn async_approval_notification_channels(
+        mut self,
+        value: impl Into<Vec<AsyncApprovalNotificationsChannelsEnum>>,
+    ) -> Self {
+        self.async_approval_notification_channels = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"async_approval_notification_channels": null`: clears the field.
+    pub fn clear_async_approval_notification_channels(mut self) -> Self {
+        self.async_approval_notification_channels = Patch::Null;
+        self
+    }
+
+    /// Sets `callbacks`.
+    pub fn callbacks(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.callbacks = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"callbacks": null`: clears the field.
+    pub fn clear_callbacks(mut self) -> Self {
+        self.callbacks = Patch::Null;
+        self
+    }
+
+    /// Sets `client_aliases`.
+    pub fn client_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.client_aliases = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_aliases": null`: clears the field.
+    pub fn clear_client_aliases(mut self) -> Self {
+        self.client_aliases = Patch::Null;
+        self
+    }
+
+    /// Sets `client_authentication_methods`.
+    pub fn client_authentication_methods(
+        mut self,
+        value: impl Into<ClientAuthenticationMethod>,
+    ) -> Self {
+        self.client_authentication_methods = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_authentication_methods": null`: clears the field.
+    pub fn clear_client_authentication_methods(mut self) -> Self {
+        self.client_authentication_methods = Patch::Null;
+        self
+    }
+
+    /// Sets `client_metadata`.
+    pub fn client_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.client_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_metadata": null`: clears the field.
+    pub fn clear_client_metadata(mut self) -> Self {
+        self.client_metadata = Patch::Null;
+        self
+    }
+
+    /// Sets `client_secret`.
+    pub fn client_secret(mut self, value: impl Into<String>) -> Self {
+        self.client_secret = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"client_secret": null`: clears the field.
+    pub fn clear_client_secret(mut self) -> Self {
+        self.client_secret = Patch::Null;
+        self
+    }
+
+    /// Sets `compliance_level`.
+    pub fn compliance_level(mut self, value: impl Into<ClientComplianceLevelEnum>) -> Self {
+        self.compliance_level = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"compliance_level": null`: clears the field.
+    pub fn clear_compliance_level(mut self) -> Self {
+        self.compliance_level = Patch::Null;
+        self
+    }
+
+    /// Sets `cross_origin_authentication`.
+    pub fn cross_origin_authentication(mut self, value: impl Into<bool>) -> Self {
+        self.cross_origin_authentication = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"cross_origin_authentication": null`: clears the field.
+    pub fn clear_cross_origin_authentication(mut self) -> Self {
+        self.cross_origin_authentication = Patch::Null;
+        self
+    }
+
+    /// Sets `cross_origin_loc`.
+    pub fn cross_origin_loc(mut self, value: impl Into<String>) -> Self {
+        self.cross_origin_loc = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"cross_origin_loc": null`: clears the field.
+    pub fn clear_cross_origin_loc(mut self) -> Self {
+        self.cross_origin_loc = Patch::Null;
+        self
+    }
+
+    /// Sets `custom_login_page`.
+    pub fn custom_login_page(mut self, value: impl Into<String>) -> Self {
+        self.custom_login_page = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_login_page": null`: clears the field.
+    pub fn clear_custom_login_page(mut self) -> Self {
+        self.custom_login_page = Patch::Null;
+        self
+    }
+
+    /// Sets `custom_login_page_on`.
+    pub fn custom_login_page_on(mut self, value: impl Into<bool>) -> Self {
+        self.custom_login_page_on = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_login_page_on": null`: clears the field.
+    pub fn clear_custom_login_page_on(mut self) -> Self {
+        self.custom_login_page_on = Patch::Null;
+        self
+    }
+
+    /// Sets `custom_login_page_preview`.
+    pub fn custom_login_page_preview(mut self, value: impl Into<String>) -> Self {
+        self.custom_login_page_preview = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_login_page_preview": null`: clears the field.
+    pub fn clear_custom_login_page_preview(mut self) -> Self {
+        self.custom_login_page_preview = Patch::Null;
+        self
+    }
+
+    /// Sets `default_organization`.
+    pub fn default_organization(mut self, value: impl Into<ClientDefaultOrganization>) -> Self {
+        self.default_organization = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_organization": null`: clears the field.
+    pub fn clear_default_organization(mut self) -> Self {
+        self.default_organization = Patch::Null;
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `encryption_key`.
+    pub fn encryption_key(mut self, value: impl Into<ClientEncryptionKey>) -> Self {
+        self.encryption_key = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"encryption_key": null`: clears the field.
+    pub fn clear_encryption_key(mut self) -> Self {
+        self.encryption_key = Patch::Null;
+        self
+    }
+
+    /// Sets `express_configuration`.
+    pub fn express_configuration(mut self, value: impl Into<ExpressConfigurationOrNull>) -> Self {
+        self.express_configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"express_configuration": null`: clears the field.
+    pub fn clear_express_configuration(mut self) -> Self {
+        self.express_configuration = Patch::Null;
+        self
+    }
+
+    /// Sets `fedcm_login`.
+    pub fn fedcm_login(mut self, value: impl Into<FedCmLoginPatch>) -> Self {
+        self.fedcm_login = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"fedcm_login": null`: clears the field.
+    pub fn clear_fedcm_login(mut self) -> Self {
+        self.fedcm_login = Patch::Null;
+        self
+    }
+
+    /// Sets `form_template`.
+    pub fn form_template(mut self, value: impl Into<String>) -> Self {
+        self.form_template = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"form_template": null`: clears the field.
+    pub fn clear_form_template(mut self) -> Self {
+        self.form_template = Patch::Null;
+        self
+    }
+
+    /// Sets `grant_types`.
+    pub fn grant_types(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.grant_types = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"grant_types": null`: clears the field.
+    pub fn clear_grant_types(mut self) -> Self {
+        self.grant_types = Patch::Null;
+        self
+    }
+
+    /// Sets `initiate_login_uri`.
+    pub fn initiate_login_uri(mut self, value: impl Into<String>) -> Self {
+        self.initiate_login_uri = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"initiate_login_uri": null`: clears the field.
+    pub fn clear_initiate_login_uri(mut self) -> Self {
+        self.initiate_login_uri = Patch::Null;
+        self
+    }
+
+    /// Sets `is_first_party`.
+    pub fn is_first_party(mut self, value: impl Into<bool>) -> Self {
+        self.is_first_party = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_first_party": null`: clears the field.
+    pub fn clear_is_first_party(mut self) -> Self {
+        self.is_first_party = Patch::Null;
+        self
+    }
+
+    /// Sets `is_token_endpoint_ip_header_trusted`.
+    pub fn is_token_endpoint_ip_header_trusted(mut self, value: impl Into<bool>) -> Self {
+        self.is_token_endpoint_ip_header_trusted = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_token_endpoint_ip_header_trusted": null`: clears the field.
+    pub fn clear_is_token_endpoint_ip_header_trusted(mut self) -> Self {
+        self.is_token_endpoint_ip_header_trusted = Patch::Null;
+        self
+    }
+
+    /// Sets `jwt_configuration`.
+    pub fn jwt_configuration(mut self, value: impl Into<ClientJwtConfiguration>) -> Self {
+        self.jwt_configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"jwt_configuration": null`: clears the field.
+    pub fn clear_jwt_configuration(mut self) -> Self {
+        self.jwt_configuration = Patch::Null;
+        self
+    }
+
+    /// Sets `logo_uri`.
+    pub fn logo_uri(mut self, value: impl Into<String>) -> Self {
+        self.logo_uri = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"logo_uri": null`: clears the field.
+    pub fn clear_logo_uri(mut self) -> Self {
+        self.logo_uri = Patch::Null;
+        self
+    }
+
+    /// Sets `mobile`.
+    pub fn mobile(mut self, value: impl Into<ClientMobile>) -> Self {
+        self.mobile = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"mobile": null`: clears the field.
+    pub fn clear_mobile(mut self) -> Self {
+        self.mobile = Patch::Null;
+        self
+    }
+
+    /// Sets `my_organization_configuration`.
+    pub fn my_organization_configuration(
+        mut self,
+        value: impl Into<ClientMyOrganizationPatchConfiguration>,
+    ) -> Self {
+        self.my_organization_configuration = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"my_organization_configuration": null`: clears the field.
+    pub fn clear_my_organization_configuration(mut self) -> Self {
+        self.my_organization_configuration = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `native_social_login`.
+    pub fn native_social_login(mut self, value: impl Into<NativeSocialLoginPatch>) -> Self {
+        self.native_social_login = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"native_social_login": null`: clears the field.
+    pub fn clear_native_social_login(mut self) -> Self {
+        self.native_social_login = Patch::Null;
+        self
+    }
+
+    /// Sets `oidc_backchannel_logout`.
+    pub fn oidc_backchannel_logout(
+        mut self,
+        value: impl Into<ClientOidcBackchannelLogoutSettings>,
+    ) -> Self {
+        self.oidc_backchannel_logout = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"oidc_backchannel_logout": null`: clears the field.
+    pub fn clear_oidc_backchannel_logout(mut self) -> Self {
+        self.oidc_backchannel_logout = Patch::Null;
+        self
+    }
+
+    /// Sets `oidc_conformant`.
+    pub fn oidc_conformant(mut self, value: impl Into<bool>) -> Self {
+        self.oidc_conformant = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"oidc_conformant": null`: clears the field.
+    pub fn clear_oidc_conformant(mut self) -> Self {
+        self.oidc_conformant = Patch::Null;
+        self
+    }
+
+    /// Sets `oidc_logout`.
+    pub fn oidc_logout(mut self, value: impl Into<ClientOidcBackchannelLogoutSettings>) -> Self {
+        self.oidc_logout = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"oidc_logout": null`: clears the field.
+    pub fn clear_oidc_logout(mut self) -> Self {
+        self.oidc_logout = Patch::Null;
+        self
+    }
+
+    /// Sets `organization_discovery_methods`.
+    pub fn organization_discovery_methods(
+        mut self,
+        value: impl Into<Vec<ClientOrganizationDiscoveryEnum>>,
+    ) -> Self {
+        self.organization_discovery_methods = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_discovery_methods": null`: clears the field.
+    pub fn clear_organization_discovery_methods(mut self) -> Self {
+        self.organization_discovery_methods = Patch::Null;
+        self
+    }
+
+    /// Sets `organization_require_behavior`.
+    pub fn organization_require_behavior(
+        mut self,
+        value: impl Into<ClientOrganizationRequireBehaviorPatchEnum>,
+    ) -> Self {
+        self.organization_require_behavior = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_require_behavior": null`: clears the field.
+    pub fn clear_organization_require_behavior(mut self) -> Self {
+        self.organization_require_behavior = Patch::Null;
+        self
+    }
+
+    /// Sets `organization_usage`.
+    pub fn organization_usage(
+        mut self,
+        value: impl Into<ClientOrganizationUsagePatchEnum>,
+    ) -> Self {
+        self.organization_usage = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_usage": null`: clears the field.
+    pub fn clear_organization_usage(mut self) -> Self {
+        self.organization_usage = Patch::Null;
+        self
+    }
+
+    /// Sets `par_request_expiry`.
+    pub fn par_request_expiry(mut self, value: impl Into<i64>) -> Self {
+        self.par_request_expiry = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"par_request_expiry": null`: clears the field.
+    pub fn clear_par_request_expiry(mut self) -> Self {
+        self.par_request_expiry = Patch::Null;
+        self
+    }
+
+    /// Sets `redirection_policy`.
+    pub fn redirection_policy(mut self, value: impl Into<ClientRedirectionPolicyEnum>) -> Self {
+        self.redirection_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"redirection_policy": null`: clears the field.
+    pub fn clear_redirection_policy(mut self) -> Self {
+        self.redirection_policy = Patch::Null;
+        self
+    }
+
+    /// Sets `refresh_token`.
+    pub fn refresh_token(mut self, value: impl Into<ClientRefreshTokenConfiguration>) -> Self {
+        self.refresh_token = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"refresh_token": null`: clears the field.
+    pub fn clear_refresh_token(mut self) -> Self {
+        self.refresh_token = Patch::Null;
+        self
+    }
+
+    /// Sets `require_proof_of_possession`.
+    pub fn require_proof_of_possession(mut self, value: impl Into<bool>) -> Self {
+        self.require_proof_of_possession = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"require_proof_of_possession": null`: clears the field.
+    pub fn clear_require_proof_of_possession(mut self) -> Self {
+        self.require_proof_of_possession = Patch::Null;
+        self
+    }
+
+    /// Sets `require_pushed_authorization_requests`.
+    pub fn require_pushed_authorization_requests(mut self, value: impl Into<bool>) -> Self {
+        self.require_pushed_authorization_requests = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"require_pushed_authorization_requests": null`: clears the field.
+    pub fn clear_require_pushed_authorization_requests(mut self) -> Self {
+        self.require_pushed_authorization_requests = Patch::Null;
+        self
+    }
+
+    /// Sets `session_transfer`.
+    pub fn session_transfer(
+        mut self,
+        value: impl Into<ClientSessionTransferConfiguration>,
+    ) -> Self {
+        self.session_transfer = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"session_transfer": null`: clears the field.
+    pub fn clear_session_transfer(mut self) -> Self {
+        self.session_transfer = Patch::Null;
+        self
+    }
+
+    /// Sets `signed_request_object`.
+    pub fn signed_request_object(
+        mut self,
+        value: impl Into<ClientSignedRequestObjectWithCredentialId>,
+    ) -> Self {
+        self.signed_request_object = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"signed_request_object": null`: clears the field.
+    pub fn clear_signed_request_object(mut self) -> Self {
+        self.signed_request_object = Patch::Null;
+        self
+    }
+
+    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
+    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"skip_non_verifiable_callback_uri_confirmation_prompt": null`: clears the field.
+    pub fn clear_skip_non_verifiable_callback_uri_confirmation_prompt(mut self) -> Self {
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Null;
+        self
+    }
+
+    /// Sets `sso`.
+    pub fn sso(mut self, value: impl Into<bool>) -> Self {
+        self.sso = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sso": null`: clears the field.
+    pub fn clear_sso(mut self) -> Self {
+        self.sso = Patch::Null;
+        self
+    }
+
+    /// Sets `sso_disabled`.
+    pub fn sso_disabled(mut self, value: impl Into<bool>) -> Self {
+        self.sso_disabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sso_disabled": null`: clears the field.
+    pub fn clear_sso_disabled(mut self) -> Self {
+        self.sso_disabled = Patch::Null;
+        self
+    }
+
+    /// Sets `third_party_security_mode`.
+    pub fn third_party_security_mode(
+        mut self,
+        value: impl Into<ClientThirdPartySecurityModeEnum>,
+    ) -> Self {
+        self.third_party_security_mode = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"third_party_security_mode": null`: clears the field.
+    pub fn clear_third_party_security_mode(mut self) -> Self {
+        self.third_party_security_mode = Patch::Null;
+        self
+    }
+
+    /// Sets `token_endpoint_auth_method`.
+    pub fn token_endpoint_auth_method(
+        mut self,
+        value: impl Into<ClientTokenEndpointAuthMethodOrNullEnum>,
+    ) -> Self {
+        self.token_endpoint_auth_method = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_endpoint_auth_method": null`: clears the field.
+    pub fn clear_token_endpoint_auth_method(mut self) -> Self {
+        self.token_endpoint_auth_method = Patch::Null;
+        self
+    }
+
+    /// Sets `token_exchange`.
+    pub fn token_exchange(
+        mut self,
+        value: impl Into<ClientTokenExchangeConfigurationOrNull>,
+    ) -> Self {
+        self.token_exchange = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_exchange": null`: clears the field.
+    pub fn clear_token_exchange(mut self) -> Self {
+        self.token_exchange = Patch::Null;
+        self
+    }
+
+    /// Sets `token_quota`.
+    pub fn token_quota(mut self, value: impl Into<UpdateTokenQuota>) -> Self {
+        self.token_quota = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_quota": null`: clears the field.
+    pub fn clear_token_quota(mut self) -> Self {
+        self.token_quota = Patch::Null;
+        self
+    }
+
+    /// Sets `token_vault_privileged_access`.
+    pub fn token_vault_privileged_access(
+        mut self,
+        value: impl Into<ClientTokenVaultPrivilegedAccessWithCredentialId>,
+    ) -> Self {
+        self.token_vault_privileged_access = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_vault_privileged_access": null`: clears the field.
+    pub fn clear_token_vault_privileged_access(mut self) -> Self {
+        self.token_vault_privileged_access = Patch::Null;
+        self
+    }
+
+    /// Sets `web_origins`.
+    pub fn web_origins(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.web_origins = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"web_origins": null`: clears the field.
+    pub fn clear_web_origins(mut self) -> Self {
+        self.web_origins = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// The `UpdateClientResponseContent` schema.
+///
+/// The answer of `PATCH /clients/{id}` (`clients_update`).
+///
+/// The same type as [`Client`]: the API description gives both the same schema.
+pub type UpdateClientResponseContent = Client;
 
 #[cfg(feature = "connections")]
 /// The connection's options (depend on the connection strategy). To update these options, the `update:connections_options` scope must be present. To verify your changes, also include the `read:connections_options` scope. If this scope is not specified, you will not be able to review the updated object.
@@ -20,138 +1250,290 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateConnectionOptions {
     /// The `api_enable_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_enable_groups: Option<bool>,
     /// The `api_enable_users` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_enable_users: Option<bool>,
     /// The `assertion_decryption_settings` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assertion_decryption_settings: Option<ConnectionAssertionDecryptionSettings>,
     /// The `attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<ConnectionAttributes>,
     /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authentication_methods: Option<ConnectionAuthenticationMethods>,
     /// The `basic_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub basic_profile: Option<bool>,
     /// Stores encrypted string only configurations for connections
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<BTreeMap<String, String>>,
     /// The `customScripts` field.
-    #[serde(
-        rename = "customScripts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "customScripts", skip_serializing_if = "Option::is_none")]
     pub custom_scripts: Option<ConnectionCustomScripts>,
     /// The `disable_self_service_change_password` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_self_service_change_password: Option<bool>,
     /// The `dpop_signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dpop_signing_alg: Option<ConnectionDpopSigningAlgEnum>,
     /// Set to true to inject context into custom DB scripts (warning: cannot be disabled once enabled)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_script_context: Option<bool>,
     /// Set to true to use a legacy user store
     #[serde(
         rename = "enabledDatabaseCustomization",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub enabled_database_customization: Option<bool>,
     /// The `ext_admin` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext_admin: Option<bool>,
     /// The `ext_agreed_terms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext_agreed_terms: Option<bool>,
     /// The `ext_assigned_plans` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext_assigned_plans: Option<bool>,
     /// The `ext_groups` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext_groups: Option<bool>,
     /// The `ext_is_suspended` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext_is_suspended: Option<bool>,
     /// The `ext_profile` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext_profile: Option<bool>,
     /// The `federated_connections_access_tokens` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
     /// The `gateway_authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway_authentication: Option<ConnectionGatewayAuthentication>,
     /// The `id_token_session_expiry_supported` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_session_expiry_supported: Option<bool>,
     /// The `id_token_signed_response_algs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_algs: Option<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
     /// Enable this if you have a legacy user store and you want to gradually migrate those users to the Auth0 user store
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub import_mode: Option<bool>,
     /// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub non_persistent_attrs: Option<Vec<String>>,
     /// The `passkey_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub passkey_options: Option<ConnectionPasskeyOptions>,
     /// The `passwordPolicy` field.
-    #[serde(
-        rename = "passwordPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "passwordPolicy", skip_serializing_if = "Option::is_none")]
     pub password_policy: Option<ConnectionPasswordPolicyEnum>,
     /// The `password_complexity_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_complexity_options: Option<ConnectionPasswordComplexityOptions>,
     /// The `password_dictionary` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_dictionary: Option<ConnectionPasswordDictionaryOptions>,
     /// The `password_history` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_history: Option<ConnectionPasswordHistoryOptions>,
     /// The `password_no_personal_info` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_no_personal_info: Option<ConnectionPasswordNoPersonalInfoOptions>,
     /// The `password_options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_options: Option<ConnectionPasswordOptions>,
     /// Order of precedence for attribute types. If the property is not specified, the default precedence of attributes will be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub precedence: Option<Vec<ConnectionIdentifierPrecedenceEnum>>,
     /// The `set_user_root_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
     /// The `token_endpoint_auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<ConnectionTokenEndpointAuthMethodEnum>,
     /// The `token_endpoint_auth_signing_alg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_signing_alg: Option<ConnectionTokenEndpointAuthSigningAlgEnum>,
     /// The `token_endpoint_jwtca_aud_format` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint_jwtca_aud_format: Option<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
     /// The `upstream_params` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
     /// The `validation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub validation: Option<ConnectionValidationOptions>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for UpdateConnectionOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for UpdateConnectionOptions {
+    const NAME: &'static str = "UpdateConnectionOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_api_enable_groups = Default::default();
+        let mut f_api_enable_users = Default::default();
+        let mut f_assertion_decryption_settings = Default::default();
+        let mut f_attributes = Default::default();
+        let mut f_authentication_methods = Default::default();
+        let mut f_basic_profile = Default::default();
+        let mut f_configuration = Default::default();
+        let mut f_custom_scripts = Default::default();
+        let mut f_disable_self_service_change_password = Default::default();
+        let mut f_dpop_signing_alg = Default::default();
+        let mut f_enable_script_context = Default::default();
+        let mut f_enabled_database_customization = Default::default();
+        let mut f_ext_admin = Default::default();
+        let mut f_ext_agreed_terms = Default::default();
+        let mut f_ext_assigned_plans = Default::default();
+        let mut f_ext_groups = Default::default();
+        let mut f_ext_is_suspended = Default::default();
+        let mut f_ext_profile = Default::default();
+        let mut f_federated_connections_access_tokens = Default::default();
+        let mut f_gateway_authentication = Default::default();
+        let mut f_id_token_session_expiry_supported = Default::default();
+        let mut f_id_token_signed_response_algs = Default::default();
+        let mut f_import_mode = Default::default();
+        let mut f_non_persistent_attrs = Default::default();
+        let mut f_passkey_options = Default::default();
+        let mut f_password_policy = Default::default();
+        let mut f_password_complexity_options = Default::default();
+        let mut f_password_dictionary = Default::default();
+        let mut f_password_history = Default::default();
+        let mut f_password_no_personal_info = Default::default();
+        let mut f_password_options = Default::default();
+        let mut f_precedence = Default::default();
+        let mut f_set_user_root_attributes = Default::default();
+        let mut f_token_endpoint_auth_method = Default::default();
+        let mut f_token_endpoint_auth_signing_alg = Default::default();
+        let mut f_token_endpoint_jwtca_aud_format = Default::default();
+        let mut f_upstream_params = Default::default();
+        let mut f_validation = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "api_enable_groups" => f_api_enable_groups = de_map.next_value()?,
+                "api_enable_users" => f_api_enable_users = de_map.next_value()?,
+                "assertion_decryption_settings" => {
+                    f_assertion_decryption_settings = de_map.next_value()?
+                }
+                "attributes" => f_attributes = de_map.next_value()?,
+                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
+                "basic_profile" => f_basic_profile = de_map.next_value()?,
+                "configuration" => f_configuration = de_map.next_value()?,
+                "customScripts" => f_custom_scripts = de_map.next_value()?,
+                "disable_self_service_change_password" => {
+                    f_disable_self_service_change_password = de_map.next_value()?
+                }
+                "dpop_signing_alg" => f_dpop_signing_alg = de_map.next_value()?,
+                "enable_script_context" => f_enable_script_context = de_map.next_value()?,
+                "enabledDatabaseCustomization" => {
+                    f_enabled_database_customization = de_map.next_value()?
+                }
+                "ext_admin" => f_ext_admin = de_map.next_value()?,
+                "ext_agreed_terms" => f_ext_agreed_terms = de_map.next_value()?,
+                "ext_assigned_plans" => f_ext_assigned_plans = de_map.next_value()?,
+                "ext_groups" => f_ext_groups = de_map.next_value()?,
+                "ext_is_suspended" => f_ext_is_suspended = de_map.next_value()?,
+                "ext_profile" => f_ext_profile = de_map.next_value()?,
+                "federated_connections_access_tokens" => {
+                    f_federated_connections_access_tokens = de_map.next_value()?
+                }
+                "gateway_authentication" => f_gateway_authentication = de_map.next_value()?,
+                "id_token_session_expiry_supported" => {
+                    f_id_token_session_expiry_supported = de_map.next_value()?
+                }
+                "id_token_signed_response_algs" => {
+                    f_id_token_signed_response_algs = de_map.next_value()?
+                }
+                "import_mode" => f_import_mode = de_map.next_value()?,
+                "non_persistent_attrs" => f_non_persistent_attrs = de_map.next_value()?,
+                "passkey_options" => f_passkey_options = de_map.next_value()?,
+                "passwordPolicy" => f_password_policy = de_map.next_value()?,
+                "password_complexity_options" => {
+                    f_password_complexity_options = de_map.next_value()?
+                }
+                "password_dictionary" => f_password_dictionary = de_map.next_value()?,
+                "password_history" => f_password_history = de_map.next_value()?,
+                "password_no_personal_info" => f_password_no_personal_info = de_map.next_value()?,
+                "password_options" => f_password_options = de_map.next_value()?,
+                "precedence" => f_precedence = de_map.next_value()?,
+                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "token_endpoint_auth_method" => {
+                    f_token_endpoint_auth_method = de_map.next_value()?
+                }
+                "token_endpoint_auth_signing_alg" => {
+                    f_token_endpoint_auth_signing_alg = de_map.next_value()?
+                }
+                "token_endpoint_jwtca_aud_format" => {
+                    f_token_endpoint_jwtca_aud_format = de_map.next_value()?
+                }
+                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "validation" => f_validation = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            api_enable_groups: f_api_enable_groups,
+            api_enable_users: f_api_enable_users,
+            assertion_decryption_settings: f_assertion_decryption_settings,
+            attributes: f_attributes,
+            authentication_methods: f_authentication_methods,
+            basic_profile: f_basic_profile,
+            configuration: f_configuration,
+            custom_scripts: f_custom_scripts,
+            disable_self_service_change_password: f_disable_self_service_change_password,
+            dpop_signing_alg: f_dpop_signing_alg,
+            enable_script_context: f_enable_script_context,
+            enabled_database_customization: f_enabled_database_customization,
+            ext_admin: f_ext_admin,
+            ext_agreed_terms: f_ext_agreed_terms,
+            ext_assigned_plans: f_ext_assigned_plans,
+            ext_groups: f_ext_groups,
+            ext_is_suspended: f_ext_is_suspended,
+            ext_profile: f_ext_profile,
+            federated_connections_access_tokens: f_federated_connections_access_tokens,
+            gateway_authentication: f_gateway_authentication,
+            id_token_session_expiry_supported: f_id_token_session_expiry_supported,
+            id_token_signed_response_algs: f_id_token_signed_response_algs,
+            import_mode: f_import_mode,
+            non_persistent_attrs: f_non_persistent_attrs,
+            passkey_options: f_passkey_options,
+            password_policy: f_password_policy,
+            password_complexity_options: f_password_complexity_options,
+            password_dictionary: f_password_dictionary,
+            password_history: f_password_history,
+            password_no_personal_info: f_password_no_personal_info,
+            password_options: f_password_options,
+            precedence: f_precedence,
+            set_user_root_attributes: f_set_user_root_attributes,
+            token_endpoint_auth_method: f_token_endpoint_auth_method,
+            token_endpoint_auth_signing_alg: f_token_endpoint_auth_signing_alg,
+            token_endpoint_jwtca_aud_format: f_token_endpoint_jwtca_aud_format,
+            upstream_params: f_upstream_params,
+            validation: f_validation,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -522,30 +1904,77 @@ impl UpdateConnectionOptions {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateConnectionProfileRequestContent {
     /// The `connection_config` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub connection_config: Patch<ConnectionProfileConfig>,
     /// The `connection_name_prefix_template` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub connection_name_prefix_template: Patch<String>,
     /// The `enabled_features` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub enabled_features: Patch<Vec<EnabledFeaturesEnum>>,
     /// The `name` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub name: Patch<String>,
     /// The `organization` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub organization: Patch<ConnectionProfileOrganization>,
     /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub strategy_overrides: Patch<ConnectionProfileStrategyOverrides>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for UpdateConnectionProfileRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for UpdateConnectionProfileRequestContent {
+    const NAME: &'static str = "UpdateConnectionProfileRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = Default::default();
+        let mut f_connection_name_prefix_template = Default::default();
+        let mut f_enabled_features = Default::default();
+        let mut f_name = Default::default();
+        let mut f_organization = Default::default();
+        let mut f_strategy_overrides = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => f_connection_config = de_map.next_value()?,
+                "connection_name_prefix_template" => {
+                    f_connection_name_prefix_template = de_map.next_value()?
+                }
+                "enabled_features" => f_enabled_features = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "organization" => f_organization = de_map.next_value()?,
+                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config,
+            connection_name_prefix_template: f_connection_name_prefix_template,
+            enabled_features: f_enabled_features,
+            name: f_name,
+            organization: f_organization,
+            strategy_overrides: f_strategy_overrides,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connection_profiles")]
@@ -670,42 +2099,101 @@ pub type UpdateConnectionProfileResponseContent = ConnectionProfile;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateConnectionRequestContent {
     /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub authentication: Patch<ConnectionAuthenticationPurpose>,
     /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub connected_accounts: Patch<ConnectionConnectedAccountsPurpose>,
     /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub cross_app_access_requesting_app: Patch<CrossAppAccessRequestingApp>,
     /// The connection name used in the new universal login experience. If display_name is not included in the request, the field will be overwritten with the name value.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub display_name: Patch<String>,
     /// DEPRECATED property. Use the PATCH /v2/connections/{id}/clients endpoint to enable or disable the connection for any clients.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub enabled_clients: Patch<Vec<String>>,
     /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub is_domain_connection: Patch<bool>,
     /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub metadata: Patch<BTreeMap<String, String>>,
     /// The `options` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub options: Patch<UpdateConnectionOptions>,
     /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub realms: Patch<Vec<String>>,
     /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub show_as_button: Patch<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for UpdateConnectionRequestContent {
+    const NAME: &'static str = "UpdateConnectionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = Default::default();
+        let mut f_connected_accounts = Default::default();
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_display_name = Default::default();
+        let mut f_enabled_clients = Default::default();
+        let mut f_is_domain_connection = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_options = Default::default();
+        let mut f_realms = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => f_authentication = de_map.next_value()?,
+                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "display_name" => f_display_name = de_map.next_value()?,
+                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
+                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "options" => f_options = de_map.next_value()?,
+                "realms" => f_realms = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication,
+            connected_accounts: f_connected_accounts,
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            display_name: f_display_name,
+            enabled_clients: f_enabled_clients,
+            is_domain_connection: f_is_domain_connection,
+            metadata: f_metadata,
+            options: f_options,
+            realms: f_realms,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "connections")]
@@ -874,15 +2362,45 @@ impl UpdateConnectionRequestContent {
 /// Update a connection with strategy=ad
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateConnectionRequestContentAd {
     /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAd>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAd {
+    const NAME: &'static str = "UpdateConnectionRequestContentAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -899,18 +2417,51 @@ impl fmt::Debug for UpdateConnectionRequestContentAd {
 /// Update a connection with strategy=adfs
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateConnectionRequestContentAdfs {
     /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAdfs>,
     /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAdfs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAdfs {
+    const NAME: &'static str = "UpdateConnectionRequestContentAdfs";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -928,15 +2479,45 @@ impl fmt::Debug for UpdateConnectionRequestContentAdfs {
 /// Update a connection with strategy=amazon
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UpdateConnectionRequestContentAmazon {
     /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<ConnectionOptionsAmazon>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAmazon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAmazon {
+    const NAME: &'static str = "UpdateConnectionRequestContentAmazon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "full")]
@@ -946,1653 +2527,5 @@ impl fmt::Debug for UpdateConnectionRequestContentAmazon {
             .field("options", &self.options)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=apple
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentApple {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsApple>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentApple {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentApple")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=auth0
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAuth0 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0>,
-    /// The `realms` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAuth0")
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=auth0-oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAuth0Oidc {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAuth0Oidc>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentAuth0Oidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAuth0Oidc")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=waad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAzureAd {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAzureAd>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentAzureAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAzureAd")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=baidu
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentBaidu = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=bitbucket
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentBitbucket {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBitbucket>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentBitbucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentBitbucket")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=bitly
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentBitly = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=box
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentBox {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsBox>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentBox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentBox")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=custom
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentCustom {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentCustom")
-            .field("options", &Keys(&self.options))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=daccount
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentDaccount = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=dropbox
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentDropbox = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=dwolla
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentDwolla = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=email
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentEmail {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEmail>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentEmail")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=evernote
-///
-/// Also named [`UpdateConnectionRequestContentEvernoteSandbox`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentEvernote {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentEvernote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentEvernote")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=evernote-sandbox
-///
-/// The same type as [`UpdateConnectionRequestContentEvernote`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentEvernoteSandbox = UpdateConnectionRequestContentEvernote;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=exact
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentExact {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsExact>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentExact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentExact")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=facebook
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentFacebook {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFacebook>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentFacebook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentFacebook")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=fitbit
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentFitbit = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=github
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentGitHub {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGitHub>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentGitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentGitHub")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=google-apps
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentGoogleApps {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleApps>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentGoogleApps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentGoogleApps")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=google-oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentGoogleOAuth2 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleOAuth2>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentGoogleOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentGoogleOAuth2")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=instagram
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentInstagram = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=ip
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentIp {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentIp")
-            .field("options", &Keys(&self.options))
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=line
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentLine {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLine>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentLine")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=linkedin
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentLinkedin {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLinkedin>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentLinkedin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentLinkedin")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=oauth1
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentOAuth1 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth1>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentOAuth1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentOAuth1")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentOAuth2 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth2>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentOAuth2")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=office365
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentOffice365 {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOffice365>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentOffice365 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentOffice365")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentOidc {
-    /// The `authentication` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOidc>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentOidc")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=okta
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentOkta {
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOkta>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentOkta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentOkta")
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=paypal
-///
-/// Also named [`UpdateConnectionRequestContentPaypalSandbox`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentPaypal {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentPaypal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentPaypal")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=paypal-sandbox
-///
-/// The same type as [`UpdateConnectionRequestContentPaypal`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentPaypalSandbox = UpdateConnectionRequestContentPaypal;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=pingfederate
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentPingFederate {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPingFederate>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentPingFederate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentPingFederate")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=planningcenter
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentPlanningCenter = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=salesforce
-///
-/// Also named [`UpdateConnectionRequestContentSalesforceSandbox`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentSalesforce {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforce>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentSalesforce")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=salesforce-community
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentSalesforceCommunity {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforceCommunity>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentSalesforceCommunity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentSalesforceCommunity")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=salesforce-sandbox
-///
-/// The same type as [`UpdateConnectionRequestContentSalesforce`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentSalesforceSandbox = UpdateConnectionRequestContentSalesforce;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=samlp
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentSaml {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSaml>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentSaml")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=sharepoint
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentSharepoint {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSharepoint>,
-    /// The `show_as_button` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentSharepoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentSharepoint")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=shop
-///
-/// Also named [`UpdateConnectionRequestContentBaidu`], [`UpdateConnectionRequestContentBitly`], [`UpdateConnectionRequestContentDaccount`], [`UpdateConnectionRequestContentDropbox`], [`UpdateConnectionRequestContentDwolla`], [`UpdateConnectionRequestContentFitbit`], [`UpdateConnectionRequestContentInstagram`], [`UpdateConnectionRequestContentPlanningCenter`], [`UpdateConnectionRequestContentShopify`], [`UpdateConnectionRequestContentSoundcloud`], [`UpdateConnectionRequestContentThirtySevenSignals`], [`UpdateConnectionRequestContentUntappd`], [`UpdateConnectionRequestContentVkontakte`], [`UpdateConnectionRequestContentWeibo`], [`UpdateConnectionRequestContentWordpress`], [`UpdateConnectionRequestContentYahoo`], [`UpdateConnectionRequestContentYandex`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentShop {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsShop>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentShop {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentShop")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=shopify
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentShopify = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=sms
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentSms {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSms>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentSms")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=soundcloud
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentSoundcloud = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=thirtysevensignals
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentThirtySevenSignals = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=twitter
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentTwitter {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsTwitter>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentTwitter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentTwitter")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=untappd
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentUntappd = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=vkontakte
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentVkontakte = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=weibo
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentWeibo = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=windowslive
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentWindowsLive {
-    /// The `options` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWindowsLive>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentWindowsLive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentWindowsLive")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=wordpress
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentWordpress = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=yahoo
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentYahoo = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=yandex
-///
-/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
-pub type UpdateConnectionRequestContentYandex = UpdateConnectionRequestContentShop;
-
-#[cfg(feature = "connections")]
-/// The `UpdateConnectionResponseContent` schema.
-///
-/// The answer of `PATCH /connections/{id}` (`connections_update`).
-///
-/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
-pub type UpdateConnectionResponseContent = GetConnectionResponseContent;
-
-#[cfg(feature = "custom_domains")]
-/// The `UpdateCustomDomainRequestContent` object.
-///
-/// The body of `PATCH /custom-domains/{id}` (`customDomains_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateCustomDomainRequestContent {
-    /// The `custom_client_ip_header` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub custom_client_ip_header: Patch<CustomDomainCustomClientIpHeaderEnum>,
-    /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub domain_metadata: Patch<BTreeMap<String, String>>,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. Set to null to remove the rpId and fall back to using the full domain.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub relying_party_identifier: Patch<String>,
-    /// recommended includes TLS 1.2
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub tls_policy: Patch<CustomDomainTlsPolicyEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for UpdateCustomDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateCustomDomainRequestContent")
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("tls_policy", &self.tls_policy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl UpdateCustomDomainRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `custom_client_ip_header`.
-    pub fn custom_client_ip_header(
-        mut self,
-        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
-    ) -> Self {
-        self.custom_client_ip_header = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"custom_client_ip_header": null`: clears the field.
-    pub fn clear_custom_client_ip_header(mut self) -> Self {
-        self.custom_client_ip_header = Patch::Null;
-        self
-    }
-
-    /// Sets `domain_metadata`.
-    pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.domain_metadata = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"domain_metadata": null`: clears the field.
-    pub fn clear_domain_metadata(mut self) -> Self {
-        self.domain_metadata = Patch::Null;
-        self
-    }
-
-    /// Sets `relying_party_identifier`.
-    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"relying_party_identifier": null`: clears the field.
-    pub fn clear_relying_party_identifier(mut self) -> Self {
-        self.relying_party_identifier = Patch::Null;
-        self
-    }
-
-    /// Sets `tls_policy`.
-    pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
-        self.tls_policy = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"tls_policy": null`: clears the field.
-    pub fn clear_tls_policy(mut self) -> Self {
-        self.tls_policy = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// The `UpdateCustomDomainResponseContent` schema.
-///
-/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
-///
-/// The same type as [`CreateCustomDomainResponseContent`]: the API description gives both the same schema.
-pub type UpdateCustomDomainResponseContent = CreateCustomDomainResponseContent;
-
-#[cfg(feature = "full")]
-/// The `UpdateDefaultCanonicalDomainResponseContent` schema.
-///
-/// The same type as [`GetDefaultCanonicalDomainResponseContent`]: the API description gives both the same schema.
-pub type UpdateDefaultCanonicalDomainResponseContent = GetDefaultCanonicalDomainResponseContent;
-
-#[cfg(feature = "full")]
-/// The `UpdateDefaultCustomDomainResponseContent` schema.
-///
-/// The same type as [`CustomDomain`]: the API description gives both the same schema.
-pub type UpdateDefaultCustomDomainResponseContent = CustomDomain;
-
-#[cfg(feature = "custom_domains")]
-/// The `UpdateDefaultDomainRequestContent` object.
-///
-/// The body of `PATCH /custom-domains/default` (`customDomains_setDefault`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateDefaultDomainRequestContent {
-    /// The domain to set as the default custom domain. Must be a verified custom domain or the canonical domain.
-    pub domain: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for UpdateDefaultDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateDefaultDomainRequestContent")
-            .field("domain", &self.domain)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl UpdateDefaultDomainRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(domain: impl Into<String>) -> Self {
-        Self {
-            domain: domain.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// The `UpdateDefaultDomainResponseContent` schema.
-///
-/// The answer of `PATCH /custom-domains/default` (`customDomains_setDefault`).
-///
-/// The same type as [`GetDefaultDomainResponseContent`]: the API description gives both the same schema.
-pub type UpdateDefaultDomainResponseContent = GetDefaultDomainResponseContent;
-
-#[cfg(feature = "connections")]
-/// The `UpdateDirectoryProvisioningRequestContent` object.
-///
-/// The body of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateDirectoryProvisioningRequestContent {
-    /// The mapping between Auth0 and IDP user attributes
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub mapping: Patch<Vec<DirectoryProvisioningMappingItem>>,
-    /// Whether periodic automatic synchronization is enabled
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub synchronize_automatically: Patch<bool>,
-    /// The `synchronize_groups` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub synchronize_groups: Patch<SynchronizeGroupsEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for UpdateDirectoryProvisioningRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateDirectoryProvisioningRequestContent")
-            .field("mapping", &self.mapping)
-            .field("synchronize_automatically", &self.synchronize_automatically)
-            .field("synchronize_groups", &self.synchronize_groups)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl UpdateDirectoryProvisioningRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
-        self.mapping = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"mapping": null`: clears the field.
-    pub fn clear_mapping(mut self) -> Self {
-        self.mapping = Patch::Null;
-        self
-    }
-
-    /// Sets `synchronize_automatically`.
-    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
-        self.synchronize_automatically = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"synchronize_automatically": null`: clears the field.
-    pub fn clear_synchronize_automatically(mut self) -> Self {
-        self.synchronize_automatically = Patch::Null;
-        self
-    }
-
-    /// Sets `synchronize_groups`.
-    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
-        self.synchronize_groups = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"synchronize_groups": null`: clears the field.
-    pub fn clear_synchronize_groups(mut self) -> Self {
-        self.synchronize_groups = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `UpdateDirectoryProvisioningResponseContent` schema.
-///
-/// The answer of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
-///
-/// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
-pub type UpdateDirectoryProvisioningResponseContent = DirectoryProvisioning;
-
-#[cfg(feature = "emails")]
-/// The `UpdateEmailProviderRequestContent` object.
-///
-/// The body of `PATCH /emails/provider` (`emails_provider_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEmailProviderRequestContent {
-    /// The `credentials` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub credentials: Patch<EmailProviderCredentialsSchema>,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub default_from_address: Patch<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub enabled: Patch<bool>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<EmailProviderNameEnum>,
-    /// The `settings` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub settings: Patch<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "emails")]
-impl fmt::Debug for UpdateEmailProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEmailProviderRequestContent")
-            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "emails")]
-impl UpdateEmailProviderRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `credentials`.
-    pub fn credentials(mut self, value: impl Into<EmailProviderCredentialsSchema>) -> Self {
-        self.credentials = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"credentials": null`: clears the field.
-    pub fn clear_credentials(mut self) -> Self {
-        self.credentials = Patch::Null;
-        self
-    }
-
-    /// Sets `default_from_address`.
-    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
-        self.default_from_address = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"default_from_address": null`: clears the field.
-    pub fn clear_default_from_address(mut self) -> Self {
-        self.default_from_address = Patch::Null;
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enabled": null`: clears the field.
-    pub fn clear_enabled(mut self) -> Self {
-        self.enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<EmailProviderNameEnum>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `settings`.
-    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.settings = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"settings": null`: clears the field.
-    pub fn clear_settings(mut self) -> Self {
-        self.settings = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "emails")]
-/// The `UpdateEmailProviderResponseContent` schema.
-///
-/// The answer of `PATCH /emails/provider` (`emails_provider_update`).
-///
-/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
-pub type UpdateEmailProviderResponseContent = GetEmailProviderResponseContent;
-
-#[cfg(feature = "email_templates")]
-/// The `UpdateEmailTemplateRequestContent` object.
-///
-/// The body of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEmailTemplateRequestContent {
-    /// Body of the email template.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub body: Patch<String>,
-    /// Whether the template is enabled (true) or disabled (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub enabled: Patch<bool>,
-    /// Senders `from` email address.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub from: Patch<String>,
-    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
-    #[serde(
-        rename = "includeEmailInRedirect",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub include_email_in_redirect: Patch<bool>,
-    /// URL to redirect the user to after a successful action.
-    #[serde(
-        rename = "resultUrl",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub result_url: Patch<String>,
-    /// Subject line of the email.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub subject: Patch<String>,
-    /// Syntax of the template body.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub syntax: Patch<String>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub template: Patch<EmailTemplateNameEnum>,
-    /// Lifetime in seconds that the link within the email will be valid for.
-    #[serde(
-        rename = "urlLifetimeInSeconds",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub url_lifetime_in_seconds: Patch<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "email_templates")]
-impl fmt::Debug for UpdateEmailTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEmailTemplateRequestContent")
-            .field("body", &self.body)
-            .field("enabled", &self.enabled)
-            .field("from", &self.from)
-            .field("include_email_in_redirect", &self.include_email_in_redirect)
-            .field("result_url", &self.result_url)
-            .field("subject", &self.subject)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "email_templates")]
-impl UpdateEmailTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `body`.
-    pub fn body(mut self, value: impl Into<String>) -> Self {
-        self.body = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"body": null`: clears the field.
-    pub fn clear_body(mut self) -> Self {
-        self.body = Patch::Null;
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enabled": null`: clears the field.
-    pub fn clear_enabled(mut self) -> Self {
-        self.enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `from`.
-    pub fn from(mut self, value: impl Into<String>) -> Self {
-        self.from = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"from": null`: clears the field.
-    pub fn clear_from(mut self) -> Self {
-        self.from = Patch::Null;
-        self
-    }
-
-    /// Sets `includeEmailInRedirect`.
-    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
-        self.include_email_in_redirect = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"includeEmailInRedirect": null`: clears the field.
-    pub fn clear_include_email_in_redirect(mut self) -> Self {
-        self.include_email_in_redirect = Patch::Null;
-        self
-    }
-
-    /// Sets `resultUrl`.
-    pub fn result_url(mut self, value: impl Into<String>) -> Self {
-        self.result_url = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"resultUrl": null`: clears the field.
-    pub fn clear_result_url(mut self) -> Self {
-        self.result_url = Patch::Null;
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"subject": null`: clears the field.
-    pub fn clear_subject(mut self) -> Self {
-        self.subject = Patch::Null;
-        self
-    }
-
-    /// Sets `syntax`.
-    pub fn syntax(mut self, value: impl Into<String>) -> Self {
-        self.syntax = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"syntax": null`: clears the field.
-    pub fn clear_syntax(mut self) -> Self {
-        self.syntax = Patch::Null;
-        self
-    }
-
-    /// Sets `template`.
-    pub fn template(mut self, value: impl Into<EmailTemplateNameEnum>) -> Self {
-        self.template = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"template": null`: clears the field.
-    pub fn clear_template(mut self) -> Self {
-        self.template = Patch::Null;
-        self
-    }
-
-    /// Sets `urlLifetimeInSeconds`.
-    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
-        self.url_lifetime_in_seconds = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"urlLifetimeInSeconds": null`: clears the field.
-    pub fn clear_url_lifetime_in_seconds(mut self) -> Self {
-        self.url_lifetime_in_seconds = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "email_templates")]
-/// The `UpdateEmailTemplateResponseContent` schema.
-///
-/// The answer of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
-///
-/// The same type as [`GetEmailTemplateResponseContent`]: the API description gives both the same schema.
-pub type UpdateEmailTemplateResponseContent = GetEmailTemplateResponseContent;
-
-#[cfg(feature = "full")]
-/// The `UpdateEnabledClientConnectionsRequestContent` schema.
-pub type UpdateEnabledClientConnectionsRequestContent =
-    Vec<UpdateEnabledClientConnectionsRequestContentItem>;
-
-#[cfg(feature = "connections")]
-/// The `UpdateEnabledClientConnectionsRequestContentItem` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateEnabledClientConnectionsRequestContentItem {
-    /// The client_id of the client whose status will be changed. Note that the limit per PATCH request is 50 clients.
-    pub client_id: String,
-    /// Whether the connection is enabled or not for this client_id
-    pub status: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for UpdateEnabledClientConnectionsRequestContentItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEnabledClientConnectionsRequestContentItem")
-            .field("client_id", &self.client_id)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl UpdateEnabledClientConnectionsRequestContentItem {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(client_id: impl Into<String>, status: impl Into<bool>) -> Self {
-        Self {
-            client_id: client_id.into(),
-            status: status.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

@@ -10,880 +10,2372 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "event_streams")]
-/// The `UpdateEventStreamRequestContent` object.
-///
-/// The body of `PATCH /event-streams/{id}` (`eventStreams_update`).
+#[cfg(feature = "full")]
+/// Update a connection with strategy=apple
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UpdateEventStreamRequestContent {
-    /// The `destination` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub destination: Patch<EventStreamDestinationPatch>,
-    /// Name of the event stream.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub status: Patch<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub subscriptions: Patch<Vec<EventStreamSubscription>>,
+pub struct UpdateConnectionRequestContentApple {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsApple>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for UpdateEventStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEventStreamRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl UpdateEventStreamRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `destination`.
-    pub fn destination(mut self, value: impl Into<EventStreamDestinationPatch>) -> Self {
-        self.destination = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"destination": null`: clears the field.
-    pub fn clear_destination(mut self) -> Self {
-        self.destination = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"status": null`: clears the field.
-    pub fn clear_status(mut self) -> Self {
-        self.status = Patch::Null;
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"subscriptions": null`: clears the field.
-    pub fn clear_subscriptions(mut self) -> Self {
-        self.subscriptions = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `UpdateEventStreamResponseContent` schema.
-///
-/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
-///
-/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
-pub type UpdateEventStreamResponseContent = EventStreamResponseContent;
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateExperimentRequestContent` object.
-///
-/// The body of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateExperimentRequestContent {
-    /// Replaces all traffic allocations. Cannot be modified while the experiment is active.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allocations: Patch<Vec<AllocationRequestItem>>,
-    /// Configuration for how users are assigned to variations
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub assignment_config: Patch<AssignmentConfig>,
-    /// A description of the experiment
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// A human-readable name for the experiment
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for UpdateExperimentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateExperimentRequestContent")
-            .field("allocations", &self.allocations)
-            .field("assignment_config", &self.assignment_config)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl UpdateExperimentRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allocations`.
-    pub fn allocations(mut self, value: impl Into<Vec<AllocationRequestItem>>) -> Self {
-        self.allocations = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allocations": null`: clears the field.
-    pub fn clear_allocations(mut self) -> Self {
-        self.allocations = Patch::Null;
-        self
-    }
-
-    /// Sets `assignment_config`.
-    pub fn assignment_config(mut self, value: impl Into<AssignmentConfig>) -> Self {
-        self.assignment_config = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"assignment_config": null`: clears the field.
-    pub fn clear_assignment_config(mut self) -> Self {
-        self.assignment_config = Patch::Null;
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateExperimentResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
-///
-/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
-pub type UpdateExperimentResponseContent = ExperimentListItem;
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateExperimentStatusRequestContent` object.
-///
-/// The body of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateExperimentStatusRequestContent {
-    /// The `status` field.
-    pub status: ExperimentTransitionStatusEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for UpdateExperimentStatusRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateExperimentStatusRequestContent")
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl UpdateExperimentStatusRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(status: impl Into<ExperimentTransitionStatusEnum>) -> Self {
-        Self {
-            status: status.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateExperimentStatusResponseContent` schema.
-///
-/// The answer of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
-///
-/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
-pub type UpdateExperimentStatusResponseContent = ExperimentListItem;
 
 #[cfg(feature = "full")]
-/// Configuration parameters for this feature flag
-pub type UpdateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateFeatureFlagRequestContent` object.
-///
-/// The body of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFeatureFlagRequestContent {
-    /// A description of what this feature flag controls
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// A human-readable name for the feature flag
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `parameters` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub parameters: Patch<BTreeMap<String, FeatureFlagConfigParam>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for UpdateFeatureFlagRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFeatureFlagRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("parameters", &Keys(&self.parameters))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl UpdateFeatureFlagRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `parameters`.
-    pub fn parameters(
-        mut self,
-        value: impl Into<BTreeMap<String, FeatureFlagConfigParam>>,
-    ) -> Self {
-        self.parameters = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"parameters": null`: clears the field.
-    pub fn clear_parameters(mut self) -> Self {
-        self.parameters = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateFeatureFlagResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
-///
-/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
-pub type UpdateFeatureFlagResponseContent = FeatureFlag;
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateFeatureFlagStatusRequestContent` object.
-///
-/// The body of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFeatureFlagStatusRequestContent {
-    /// The target status to transition the feature flag to.
-    pub status: FeatureFlagStatusEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for UpdateFeatureFlagStatusRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFeatureFlagStatusRequestContent")
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl UpdateFeatureFlagStatusRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(status: impl Into<FeatureFlagStatusEnum>) -> Self {
-        Self {
-            status: status.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateFeatureFlagStatusResponseContent` schema.
-///
-/// The answer of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
-///
-/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
-pub type UpdateFeatureFlagStatusResponseContent = FeatureFlag;
-
-#[cfg(feature = "flows")]
-/// The `UpdateFlowRequestContent` object.
-///
-/// The body of `PATCH /flows/{id}` (`flows_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowRequestContent {
-    /// The `actions` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub actions: Patch<Vec<FlowAction>>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for UpdateFlowRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowRequestContent")
-            .field("actions", &self.actions)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl UpdateFlowRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `actions`.
-    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
-        self.actions = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"actions": null`: clears the field.
-    pub fn clear_actions(mut self) -> Self {
-        self.actions = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `UpdateFlowResponseContent` schema.
-///
-/// The answer of `PATCH /flows/{id}` (`flows_update`).
-///
-/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
-pub type UpdateFlowResponseContent = GetFlowResponseContent;
-
-#[cfg(feature = "flows")]
-/// The `UpdateFlowsVaultConnectionRequestContent` object.
-///
-/// The body of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateFlowsVaultConnectionRequestContent {
-    /// Flows Vault Connection name.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `setup` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub setup: Patch<UpdateFlowsVaultConnectionSetup>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFlowsVaultConnectionRequestContent")
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl UpdateFlowsVaultConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `setup`.
-    pub fn setup(mut self, value: impl Into<UpdateFlowsVaultConnectionSetup>) -> Self {
-        self.setup = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"setup": null`: clears the field.
-    pub fn clear_setup(mut self) -> Self {
-        self.setup = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `UpdateFlowsVaultConnectionResponseContent` schema.
-///
-/// The answer of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
-///
-/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
-pub type UpdateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
-
-#[cfg(feature = "flows")]
-/// Flows Vault Connection configuration.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateFlowsVaultConnectionSetup {
-    /// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` shape.
-    SetupApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
-    /// The `FlowsVaultConnectioSetupApiKey` shape.
-    SetupApiKey(FlowsVaultConnectioSetupApiKey),
-    /// The `FlowsVaultConnectioSetupOauthApp` shape.
-    SetupOauthApp(FlowsVaultConnectioSetupOauthApp),
-    /// The `FlowsVaultConnectioSetupBigqueryOauthJwt` shape.
-    SetupBigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
-    /// The `FlowsVaultConnectioSetupSecretApiKey` shape.
-    SetupSecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
-    /// The `FlowsVaultConnectioSetupHttpBearer` shape.
-    SetupHttpBearer(FlowsVaultConnectioSetupHttpBearer),
-    /// The `FlowsVaultConnectionHttpBasicAuthSetup` shape.
-    ConnectionHttpBasicAuthSetup(FlowsVaultConnectionHttpBasicAuthSetup),
-    /// The `FlowsVaultConnectionHttpApiKeySetup` shape.
-    ConnectionHttpApiKeySetup(FlowsVaultConnectionHttpApiKeySetup),
-    /// The `FlowsVaultConnectionHttpOauthClientCredentialsSetup` shape.
-    ConnectionHttpOauthClientCredentialsSetup(FlowsVaultConnectionHttpOauthClientCredentialsSetup),
-    /// The `FlowsVaultConnectioSetupJwt` shape.
-    SetupJwt(FlowsVaultConnectioSetupJwt),
-    /// The `FlowsVaultConnectioSetupMailjetApiKey` shape.
-    SetupMailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
-    /// The `FlowsVaultConnectioSetupToken` shape.
-    SetupToken(FlowsVaultConnectioSetupToken),
-    /// The `FlowsVaultConnectioSetupWebhook` shape.
-    SetupWebhook(FlowsVaultConnectioSetupWebhook),
-    /// The `FlowsVaultConnectioSetupStripeKeyPair` shape.
-    SetupStripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
-    /// The `FlowsVaultConnectioSetupOauthCode` shape.
-    SetupOauthCode(FlowsVaultConnectioSetupOauthCode),
-    /// The `FlowsVaultConnectioSetupTwilioApiKey` shape.
-    SetupTwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentApple {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            SetupOauthApp(FlowsVaultConnectioSetupOauthApp),
-            ConnectionHttpApiKeySetup(FlowsVaultConnectionHttpApiKeySetup),
-            ConnectionHttpOauthClientCredentialsSetup(
-                FlowsVaultConnectionHttpOauthClientCredentialsSetup,
-            ),
-            SetupApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
-            SetupMailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
-            SetupStripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
-            SetupTwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
-            SetupApiKey(FlowsVaultConnectioSetupApiKey),
-            SetupSecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
-            SetupHttpBearer(FlowsVaultConnectioSetupHttpBearer),
-            ConnectionHttpBasicAuthSetup(FlowsVaultConnectionHttpBasicAuthSetup),
-            SetupJwt(FlowsVaultConnectioSetupJwt),
-            SetupToken(FlowsVaultConnectioSetupToken),
-            SetupWebhook(FlowsVaultConnectioSetupWebhook),
-            SetupBigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
-            SetupOauthCode(FlowsVaultConnectioSetupOauthCode),
-            Other(Value),
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentApple {
+    const NAME: &'static str = "UpdateConnectionRequestContentApple";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::SetupApiKeyWithBaseUrl(v) => Self::SetupApiKeyWithBaseUrl(v),
-            Wire::SetupApiKey(v) => Self::SetupApiKey(v),
-            Wire::SetupOauthApp(v) => Self::SetupOauthApp(v),
-            Wire::SetupBigqueryOauthJwt(v) => Self::SetupBigqueryOauthJwt(v),
-            Wire::SetupSecretApiKey(v) => Self::SetupSecretApiKey(v),
-            Wire::SetupHttpBearer(v) => Self::SetupHttpBearer(v),
-            Wire::ConnectionHttpBasicAuthSetup(v) => Self::ConnectionHttpBasicAuthSetup(v),
-            Wire::ConnectionHttpApiKeySetup(v) => Self::ConnectionHttpApiKeySetup(v),
-            Wire::ConnectionHttpOauthClientCredentialsSetup(v) => {
-                Self::ConnectionHttpOauthClientCredentialsSetup(v)
-            }
-            Wire::SetupJwt(v) => Self::SetupJwt(v),
-            Wire::SetupMailjetApiKey(v) => Self::SetupMailjetApiKey(v),
-            Wire::SetupToken(v) => Self::SetupToken(v),
-            Wire::SetupWebhook(v) => Self::SetupWebhook(v),
-            Wire::SetupStripeKeyPair(v) => Self::SetupStripeKeyPair(v),
-            Wire::SetupOauthCode(v) => Self::SetupOauthCode(v),
-            Wire::SetupTwilioApiKey(v) => Self::SetupTwilioApiKey(v),
-            Wire::Other(v) => {
-                other("UpdateFlowsVaultConnectionSetup", &v);
-                Self::Other(v)
-            }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "flows")]
-impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentApple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::SetupApiKeyWithBaseUrl(v) => {
-                f.debug_tuple("SetupApiKeyWithBaseUrl").field(v).finish()
+        f.debug_struct("UpdateConnectionRequestContentApple")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=auth0
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAuth0 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0>,
+    /// The `realms` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAuth0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAuth0 {
+    const NAME: &'static str = "UpdateConnectionRequestContentAuth0";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_realms = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "realms" => f_realms = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
-            Self::SetupApiKey(v) => f.debug_tuple("SetupApiKey").field(v).finish(),
-            Self::SetupOauthApp(v) => f.debug_tuple("SetupOauthApp").field(v).finish(),
-            Self::SetupBigqueryOauthJwt(v) => {
-                f.debug_tuple("SetupBigqueryOauthJwt").field(v).finish()
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            realms: f_realms,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentAuth0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAuth0")
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=auth0-oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAuth0Oidc {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAuth0Oidc>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAuth0Oidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAuth0Oidc {
+    const NAME: &'static str = "UpdateConnectionRequestContentAuth0Oidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
-            Self::SetupSecretApiKey(v) => f.debug_tuple("SetupSecretApiKey").field(v).finish(),
-            Self::SetupHttpBearer(v) => f.debug_tuple("SetupHttpBearer").field(v).finish(),
-            Self::ConnectionHttpBasicAuthSetup(v) => f
-                .debug_tuple("ConnectionHttpBasicAuthSetup")
-                .field(v)
-                .finish(),
-            Self::ConnectionHttpApiKeySetup(v) => {
-                f.debug_tuple("ConnectionHttpApiKeySetup").field(v).finish()
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentAuth0Oidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAuth0Oidc")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=waad
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAzureAd {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAzureAd>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAzureAd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAzureAd {
+    const NAME: &'static str = "UpdateConnectionRequestContentAzureAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
-            Self::ConnectionHttpOauthClientCredentialsSetup(v) => f
-                .debug_tuple("ConnectionHttpOauthClientCredentialsSetup")
-                .field(v)
-                .finish(),
-            Self::SetupJwt(v) => f.debug_tuple("SetupJwt").field(v).finish(),
-            Self::SetupMailjetApiKey(v) => f.debug_tuple("SetupMailjetApiKey").field(v).finish(),
-            Self::SetupToken(v) => f.debug_tuple("SetupToken").field(v).finish(),
-            Self::SetupWebhook(v) => f.debug_tuple("SetupWebhook").field(v).finish(),
-            Self::SetupStripeKeyPair(v) => f.debug_tuple("SetupStripeKeyPair").field(v).finish(),
-            Self::SetupOauthCode(v) => f.debug_tuple("SetupOauthCode").field(v).finish(),
-            Self::SetupTwilioApiKey(v) => f.debug_tuple("SetupTwilioApiKey").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentAzureAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAzureAd")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=baidu
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentBaidu = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=bitbucket
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentBitbucket {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBitbucket>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentBitbucket {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentBitbucket {
+    const NAME: &'static str = "UpdateConnectionRequestContentBitbucket";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentBitbucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentBitbucket")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=bitly
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentBitly = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=box
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentBox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsBox>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentBox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentBox {
+    const NAME: &'static str = "UpdateConnectionRequestContentBox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentBox")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=custom
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentCustom {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentCustom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentCustom {
+    const NAME: &'static str = "UpdateConnectionRequestContentCustom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentCustom")
+            .field("options", &Keys(&self.options))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=daccount
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentDaccount = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=dropbox
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentDropbox = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=dwolla
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentDwolla = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=email
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentEmail {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEmail>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentEmail {
+    const NAME: &'static str = "UpdateConnectionRequestContentEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentEmail")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=evernote
+///
+/// Also named [`UpdateConnectionRequestContentEvernoteSandbox`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentEvernote {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentEvernote {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentEvernote {
+    const NAME: &'static str = "UpdateConnectionRequestContentEvernote";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentEvernote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentEvernote")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=evernote-sandbox
+///
+/// The same type as [`UpdateConnectionRequestContentEvernote`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentEvernoteSandbox = UpdateConnectionRequestContentEvernote;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=exact
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentExact {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsExact>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentExact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentExact {
+    const NAME: &'static str = "UpdateConnectionRequestContentExact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentExact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentExact")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=facebook
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentFacebook {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFacebook>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentFacebook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentFacebook {
+    const NAME: &'static str = "UpdateConnectionRequestContentFacebook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentFacebook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentFacebook")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=fitbit
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentFitbit = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=github
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentGitHub {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGitHub>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentGitHub {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentGitHub {
+    const NAME: &'static str = "UpdateConnectionRequestContentGitHub";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentGitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentGitHub")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=google-apps
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentGoogleApps {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleApps>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentGoogleApps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentGoogleApps {
+    const NAME: &'static str = "UpdateConnectionRequestContentGoogleApps";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentGoogleApps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentGoogleApps")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=google-oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentGoogleOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleOAuth2>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentGoogleOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentGoogleOAuth2 {
+    const NAME: &'static str = "UpdateConnectionRequestContentGoogleOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentGoogleOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentGoogleOAuth2")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=instagram
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentInstagram = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=ip
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentIp {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentIp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentIp {
+    const NAME: &'static str = "UpdateConnectionRequestContentIp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentIp")
+            .field("options", &Keys(&self.options))
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=line
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentLine {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLine>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentLine {
+    const NAME: &'static str = "UpdateConnectionRequestContentLine";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentLine")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=linkedin
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentLinkedin {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLinkedin>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentLinkedin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentLinkedin {
+    const NAME: &'static str = "UpdateConnectionRequestContentLinkedin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentLinkedin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentLinkedin")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=oauth1
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentOAuth1 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth1>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentOAuth1 {
+    const NAME: &'static str = "UpdateConnectionRequestContentOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentOAuth1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentOAuth1")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth2>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentOAuth2 {
+    const NAME: &'static str = "UpdateConnectionRequestContentOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentOAuth2")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=office365
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentOffice365 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOffice365>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentOffice365 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentOffice365 {
+    const NAME: &'static str = "UpdateConnectionRequestContentOffice365";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentOffice365 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentOffice365")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentOidc {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOidc>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentOidc {
+    const NAME: &'static str = "UpdateConnectionRequestContentOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = Default::default();
+        let mut f_connected_accounts = Default::default();
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => f_authentication = de_map.next_value()?,
+                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication,
+            connected_accounts: f_connected_accounts,
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentOidc")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=okta
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentOkta {
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOkta>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentOkta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentOkta {
+    const NAME: &'static str = "UpdateConnectionRequestContentOkta";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cross_app_access_requesting_app = Default::default();
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cross_app_access_requesting_app" => {
+                    f_cross_app_access_requesting_app = de_map.next_value()?
+                }
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentOkta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentOkta")
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=paypal
+///
+/// Also named [`UpdateConnectionRequestContentPaypalSandbox`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentPaypal {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentPaypal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentPaypal {
+    const NAME: &'static str = "UpdateConnectionRequestContentPaypal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentPaypal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentPaypal")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=paypal-sandbox
+///
+/// The same type as [`UpdateConnectionRequestContentPaypal`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentPaypalSandbox = UpdateConnectionRequestContentPaypal;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=pingfederate
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentPingFederate {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPingFederate>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentPingFederate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentPingFederate {
+    const NAME: &'static str = "UpdateConnectionRequestContentPingFederate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentPingFederate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentPingFederate")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=planningcenter
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentPlanningCenter = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=salesforce
+///
+/// Also named [`UpdateConnectionRequestContentSalesforceSandbox`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentSalesforce {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSalesforce>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentSalesforce {
+    const NAME: &'static str = "UpdateConnectionRequestContentSalesforce";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentSalesforce")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=salesforce-community
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentSalesforceCommunity {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSalesforceCommunity>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentSalesforceCommunity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentSalesforceCommunity {
+    const NAME: &'static str = "UpdateConnectionRequestContentSalesforceCommunity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentSalesforceCommunity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentSalesforceCommunity")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=salesforce-sandbox
+///
+/// The same type as [`UpdateConnectionRequestContentSalesforce`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentSalesforceSandbox = UpdateConnectionRequestContentSalesforce;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=samlp
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentSaml {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSaml>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentSaml {
+    const NAME: &'static str = "UpdateConnectionRequestContentSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentSaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentSaml")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=sharepoint
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentSharepoint {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSharepoint>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentSharepoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentSharepoint {
+    const NAME: &'static str = "UpdateConnectionRequestContentSharepoint";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentSharepoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentSharepoint")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=shop
+///
+/// Also named [`UpdateConnectionRequestContentBaidu`], [`UpdateConnectionRequestContentBitly`], [`UpdateConnectionRequestContentDaccount`], [`UpdateConnectionRequestContentDropbox`], [`UpdateConnectionRequestContentDwolla`], [`UpdateConnectionRequestContentFitbit`], [`UpdateConnectionRequestContentInstagram`], [`UpdateConnectionRequestContentPlanningCenter`], [`UpdateConnectionRequestContentShopify`], [`UpdateConnectionRequestContentSoundcloud`], [`UpdateConnectionRequestContentThirtySevenSignals`], [`UpdateConnectionRequestContentUntappd`], [`UpdateConnectionRequestContentVkontakte`], [`UpdateConnectionRequestContentWeibo`], [`UpdateConnectionRequestContentWordpress`], [`UpdateConnectionRequestContentYahoo`], [`UpdateConnectionRequestContentYandex`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentShop {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsShop>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentShop {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentShop {
+    const NAME: &'static str = "UpdateConnectionRequestContentShop";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentShop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentShop")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=shopify
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentShopify = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=sms
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentSms {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSms>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentSms {
+    const NAME: &'static str = "UpdateConnectionRequestContentSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentSms")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=soundcloud
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentSoundcloud = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=thirtysevensignals
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentThirtySevenSignals = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=twitter
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentTwitter {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsTwitter>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentTwitter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentTwitter {
+    const NAME: &'static str = "UpdateConnectionRequestContentTwitter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentTwitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentTwitter")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=untappd
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentUntappd = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=vkontakte
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentVkontakte = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=weibo
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentWeibo = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=windowslive
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentWindowsLive {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWindowsLive>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentWindowsLive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentWindowsLive {
+    const NAME: &'static str = "UpdateConnectionRequestContentWindowsLive";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => f_options = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentWindowsLive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentWindowsLive")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=wordpress
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentWordpress = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=yahoo
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentYahoo = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=yandex
+///
+/// The same type as [`UpdateConnectionRequestContentShop`]: the API description gives both the same schema.
+pub type UpdateConnectionRequestContentYandex = UpdateConnectionRequestContentShop;
+
+#[cfg(feature = "connections")]
+/// The `UpdateConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /connections/{id}` (`connections_update`).
+///
+/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
+pub type UpdateConnectionResponseContent = GetConnectionResponseContent;
+
+#[cfg(feature = "custom_domains")]
+/// The `UpdateCustomDomainRequestContent` object.
+///
+/// The body of `PATCH /custom-domains/{id}` (`customDomains_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateCustomDomainRequestContent {
+    /// The `custom_client_ip_header` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub custom_client_ip_header: Patch<CustomDomainCustomClientIpHeaderEnum>,
+    /// The `domain_metadata` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub domain_metadata: Patch<BTreeMap<String, String>>,
+    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. Set to null to remove the rpId and fall back to using the full domain.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub relying_party_identifier: Patch<String>,
+    /// recommended includes TLS 1.2
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub tls_policy: Patch<CustomDomainTlsPolicyEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for UpdateCustomDomainRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for UpdateCustomDomainRequestContent {
+    const NAME: &'static str = "UpdateCustomDomainRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_custom_client_ip_header = Default::default();
+        let mut f_domain_metadata = Default::default();
+        let mut f_relying_party_identifier = Default::default();
+        let mut f_tls_policy = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "custom_client_ip_header" => f_custom_client_ip_header = de_map.next_value()?,
+                "domain_metadata" => f_domain_metadata = de_map.next_value()?,
+                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
+                "tls_policy" => f_tls_policy = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            custom_client_ip_header: f_custom_client_ip_header,
+            domain_metadata: f_domain_metadata,
+            relying_party_identifier: f_relying_party_identifier,
+            tls_policy: f_tls_policy,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl fmt::Debug for UpdateCustomDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateCustomDomainRequestContent")
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("domain_metadata", &Keys(&self.domain_metadata))
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("tls_policy", &self.tls_policy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl UpdateCustomDomainRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `custom_client_ip_header`.
+    pub fn custom_client_ip_header(
+        mut self,
+        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
+    ) -> Self {
+        self.custom_client_ip_header = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"custom_client_ip_header": null`: clears the field.
+    pub fn clear_custom_client_ip_header(mut self) -> Self {
+        self.custom_client_ip_header = Patch::Null;
+        self
+    }
+
+    /// Sets `domain_metadata`.
+    pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.domain_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"domain_metadata": null`: clears the field.
+    pub fn clear_domain_metadata(mut self) -> Self {
+        self.domain_metadata = Patch::Null;
+        self
+    }
+
+    /// Sets `relying_party_identifier`.
+    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
+        self.relying_party_identifier = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"relying_party_identifier": null`: clears the field.
+    pub fn clear_relying_party_identifier(mut self) -> Self {
+        self.relying_party_identifier = Patch::Null;
+        self
+    }
+
+    /// Sets `tls_policy`.
+    pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
+        self.tls_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"tls_policy": null`: clears the field.
+    pub fn clear_tls_policy(mut self) -> Self {
+        self.tls_policy = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+/// The `UpdateCustomDomainResponseContent` schema.
+///
+/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
+///
+/// The same type as [`CreateCustomDomainResponseContent`]: the API description gives both the same schema.
+pub type UpdateCustomDomainResponseContent = CreateCustomDomainResponseContent;
+
+#[cfg(feature = "full")]
+/// The `UpdateDefaultCanonicalDomainResponseContent` schema.
+///
+/// The same type as [`GetDefaultCanonicalDomainResponseContent`]: the API description gives both the same schema.
+pub type UpdateDefaultCanonicalDomainResponseContent = GetDefaultCanonicalDomainResponseContent;
+
+#[cfg(feature = "full")]
+/// The `UpdateDefaultCustomDomainResponseContent` schema.
+///
+/// The same type as [`CustomDomain`]: the API description gives both the same schema.
+pub type UpdateDefaultCustomDomainResponseContent = CustomDomain;
+
+#[cfg(feature = "custom_domains")]
+/// The `UpdateDefaultDomainRequestContent` object.
+///
+/// The body of `PATCH /custom-domains/default` (`customDomains_setDefault`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateDefaultDomainRequestContent {
+    /// The domain to set as the default custom domain. Must be a verified custom domain or the canonical domain.
+    pub domain: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for UpdateDefaultDomainRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for UpdateDefaultDomainRequestContent {
+    const NAME: &'static str = "UpdateDefaultDomainRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_domain = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "domain" => f_domain = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            domain: object::missing(f_domain, "domain")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl fmt::Debug for UpdateDefaultDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateDefaultDomainRequestContent")
+            .field("domain", &self.domain)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl UpdateDefaultDomainRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(domain: impl Into<String>) -> Self {
+        Self {
+            domain: domain.into(),
+            extra: Map::new(),
         }
     }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
 }
 
-#[cfg(feature = "forms")]
-/// The `UpdateFormRequestContent` object.
+#[cfg(feature = "custom_domains")]
+/// The `UpdateDefaultDomainResponseContent` schema.
 ///
-/// The body of `PATCH /forms/{id}` (`forms_update`).
+/// The answer of `PATCH /custom-domains/default` (`customDomains_setDefault`).
+///
+/// The same type as [`GetDefaultDomainResponseContent`]: the API description gives both the same schema.
+pub type UpdateDefaultDomainResponseContent = GetDefaultDomainResponseContent;
+
+#[cfg(feature = "connections")]
+/// The `UpdateDirectoryProvisioningRequestContent` object.
+///
+/// The body of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UpdateFormRequestContent {
-    /// The `ending` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub ending: Patch<FormEndingNode>,
-    /// The `languages` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub languages: Patch<FormLanguages>,
-    /// The `messages` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub messages: Patch<FormMessages>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `nodes` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub nodes: Patch<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub start: Patch<FormStartNode>,
-    /// The `style` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub style: Patch<FormStyle>,
-    /// The `translations` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub translations: Patch<BTreeMap<String, Map<String, Value>>>,
+pub struct UpdateDirectoryProvisioningRequestContent {
+    /// The mapping between Auth0 and IDP user attributes
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub mapping: Patch<Vec<DirectoryProvisioningMappingItem>>,
+    /// Whether periodic automatic synchronization is enabled
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub synchronize_automatically: Patch<bool>,
+    /// The `synchronize_groups` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub synchronize_groups: Patch<SynchronizeGroupsEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "forms")]
-impl fmt::Debug for UpdateFormRequestContent {
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for UpdateDirectoryProvisioningRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for UpdateDirectoryProvisioningRequestContent {
+    const NAME: &'static str = "UpdateDirectoryProvisioningRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mapping = Default::default();
+        let mut f_synchronize_automatically = Default::default();
+        let mut f_synchronize_groups = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mapping" => f_mapping = de_map.next_value()?,
+                "synchronize_automatically" => f_synchronize_automatically = de_map.next_value()?,
+                "synchronize_groups" => f_synchronize_groups = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mapping: f_mapping,
+            synchronize_automatically: f_synchronize_automatically,
+            synchronize_groups: f_synchronize_groups,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for UpdateDirectoryProvisioningRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateFormRequestContent")
-            .field("ending", &self.ending)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("translations", &Keys(&self.translations))
+        f.debug_struct("UpdateDirectoryProvisioningRequestContent")
+            .field("mapping", &self.mapping)
+            .field("synchronize_automatically", &self.synchronize_automatically)
+            .field("synchronize_groups", &self.synchronize_groups)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "forms")]
-impl UpdateFormRequestContent {
+#[cfg(feature = "connections")]
+impl UpdateDirectoryProvisioningRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `ending`.
-    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
-        self.ending = Patch::Value(value.into());
+    /// Sets `mapping`.
+    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
+        self.mapping = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"ending": null`: clears the field.
-    pub fn clear_ending(mut self) -> Self {
-        self.ending = Patch::Null;
+    /// Sends `"mapping": null`: clears the field.
+    pub fn clear_mapping(mut self) -> Self {
+        self.mapping = Patch::Null;
         self
     }
 
-    /// Sets `languages`.
-    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
-        self.languages = Patch::Value(value.into());
+    /// Sets `synchronize_automatically`.
+    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
+        self.synchronize_automatically = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"languages": null`: clears the field.
-    pub fn clear_languages(mut self) -> Self {
-        self.languages = Patch::Null;
+    /// Sends `"synchronize_automatically": null`: clears the field.
+    pub fn clear_synchronize_automatically(mut self) -> Self {
+        self.synchronize_automatically = Patch::Null;
         self
     }
 
-    /// Sets `messages`.
-    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
-        self.messages = Patch::Value(value.into());
+    /// Sets `synchronize_groups`.
+    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
+        self.synchronize_groups = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"messages": null`: clears the field.
-    pub fn clear_messages(mut self) -> Self {
-        self.messages = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `nodes`.
-    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
-        self.nodes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"nodes": null`: clears the field.
-    pub fn clear_nodes(mut self) -> Self {
-        self.nodes = Patch::Null;
-        self
-    }
-
-    /// Sets `start`.
-    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
-        self.start = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"start": null`: clears the field.
-    pub fn clear_start(mut self) -> Self {
-        self.start = Patch::Null;
-        self
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
-        self.style = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"style": null`: clears the field.
-    pub fn clear_style(mut self) -> Self {
-        self.style = Patch::Null;
-        self
-    }
-
-    /// Sets `translations`.
-    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
-        self.translations = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"translations": null`: clears the field.
-    pub fn clear_translations(mut self) -> Self {
-        self.translations = Patch::Null;
+    /// Sends `"synchronize_groups": null`: clears the field.
+    pub fn clear_synchronize_groups(mut self) -> Self {
+        self.synchronize_groups = Patch::Null;
         self
     }
 
@@ -894,512 +2386,128 @@ impl UpdateFormRequestContent {
     }
 }
 
-#[cfg(feature = "forms")]
-/// The `UpdateFormResponseContent` schema.
+#[cfg(feature = "connections")]
+/// The `UpdateDirectoryProvisioningResponseContent` schema.
 ///
-/// The answer of `PATCH /forms/{id}` (`forms_update`).
+/// The answer of `PATCH /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_update`).
 ///
-/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
-pub type UpdateFormResponseContent = GetFormResponseContent;
+/// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
+pub type UpdateDirectoryProvisioningResponseContent = DirectoryProvisioning;
 
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorDuoSettingsRequestContent` object.
+#[cfg(feature = "emails")]
+/// The `UpdateEmailProviderRequestContent` object.
 ///
-/// The body of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorDuoSettingsRequestContent {
-    /// The `host` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub host: Patch<String>,
-    /// The `ikey` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub ikey: Patch<String>,
-    /// The `skey` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub skey: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for UpdateGuardianFactorDuoSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorDuoSettingsRequestContent")
-            .field("host", &self.host)
-            .field("ikey", &self.ikey)
-            .field("skey", &self.skey.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl UpdateGuardianFactorDuoSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `host`.
-    pub fn host(mut self, value: impl Into<String>) -> Self {
-        self.host = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"host": null`: clears the field.
-    pub fn clear_host(mut self) -> Self {
-        self.host = Patch::Null;
-        self
-    }
-
-    /// Sets `ikey`.
-    pub fn ikey(mut self, value: impl Into<String>) -> Self {
-        self.ikey = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"ikey": null`: clears the field.
-    pub fn clear_ikey(mut self) -> Self {
-        self.ikey = Patch::Null;
-        self
-    }
-
-    /// Sets `skey`.
-    pub fn skey(mut self, value: impl Into<String>) -> Self {
-        self.skey = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"skey": null`: clears the field.
-    pub fn clear_skey(mut self) -> Self {
-        self.skey = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorDuoSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
-///
-/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorDuoSettingsResponseContent =
-    SetGuardianFactorDuoSettingsRequestContent;
-
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorsProviderPushNotificationApnsRequestContent` object.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
+/// The body of `PATCH /emails/provider` (`emails_provider_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
-    /// The `bundle_id` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub bundle_id: Patch<String>,
-    /// The `p12` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub p12: Patch<String>,
-    /// The `sandbox` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sandbox: Patch<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationApnsRequestContent")
-            .field("bundle_id", &self.bundle_id)
-            .field("p12", &self.p12)
-            .field("sandbox", &self.sandbox)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `bundle_id`.
-    pub fn bundle_id(mut self, value: impl Into<String>) -> Self {
-        self.bundle_id = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"bundle_id": null`: clears the field.
-    pub fn clear_bundle_id(mut self) -> Self {
-        self.bundle_id = Patch::Null;
-        self
-    }
-
-    /// Sets `p12`.
-    pub fn p12(mut self, value: impl Into<String>) -> Self {
-        self.p12 = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"p12": null`: clears the field.
-    pub fn clear_p12(mut self) -> Self {
-        self.p12 = Patch::Null;
-        self
-    }
-
-    /// Sets `sandbox`.
-    pub fn sandbox(mut self, value: impl Into<bool>) -> Self {
-        self.sandbox = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sandbox": null`: clears the field.
-    pub fn clear_sandbox(mut self) -> Self {
-        self.sandbox = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorsProviderPushNotificationApnsResponseContent` schema.
-///
-/// The answer of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
-///
-/// The same type as [`SetGuardianFactorsProviderPushNotificationApnsResponseContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationApnsResponseContent =
-    SetGuardianFactorsProviderPushNotificationApnsResponseContent;
-
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmRequestContent` object.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_updateFcmProvider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
-    /// The `server_key` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub server_key: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmRequestContent")
-            .field("server_key", &self.server_key.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `server_key`.
-    pub fn server_key(mut self, value: impl Into<String>) -> Self {
-        self.server_key = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"server_key": null`: clears the field.
-    pub fn clear_server_key(mut self) -> Self {
-        self.server_key = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmResponseContent` schema.
-pub type UpdateGuardianFactorsProviderPushNotificationFcmResponseContent = Map<String, Value>;
-
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent` object.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_updateFcmv1Provider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
-    /// The `server_credentials` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub server_credentials: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent")
-            .field(
-                "server_credentials",
-                &self.server_credentials.as_ref().map(|_| REDACTED),
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `server_credentials`.
-    pub fn server_credentials(mut self, value: impl Into<String>) -> Self {
-        self.server_credentials = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"server_credentials": null`: clears the field.
-    pub fn clear_server_credentials(mut self) -> Self {
-        self.server_credentials = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent` schema.
-pub type UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent = Map<String, Value>;
-
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorsProviderPushNotificationSnsRequestContent` object.
-///
-/// The body of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
-    /// The `aws_access_key_id` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub aws_access_key_id: Patch<String>,
-    /// The `aws_region` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub aws_region: Patch<String>,
-    /// The `aws_secret_access_key` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub aws_secret_access_key: Patch<String>,
-    /// The `sns_apns_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sns_apns_platform_application_arn: Patch<String>,
-    /// The `sns_gcm_platform_application_arn` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sns_gcm_platform_application_arn: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationSnsRequestContent")
-            .field("aws_access_key_id", &self.aws_access_key_id)
-            .field("aws_region", &self.aws_region)
-            .field("aws_secret_access_key", &self.aws_secret_access_key)
-            .field(
-                "sns_apns_platform_application_arn",
-                &self.sns_apns_platform_application_arn,
-            )
-            .field(
-                "sns_gcm_platform_application_arn",
-                &self.sns_gcm_platform_application_arn,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `aws_access_key_id`.
-    pub fn aws_access_key_id(mut self, value: impl Into<String>) -> Self {
-        self.aws_access_key_id = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"aws_access_key_id": null`: clears the field.
-    pub fn clear_aws_access_key_id(mut self) -> Self {
-        self.aws_access_key_id = Patch::Null;
-        self
-    }
-
-    /// Sets `aws_region`.
-    pub fn aws_region(mut self, value: impl Into<String>) -> Self {
-        self.aws_region = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"aws_region": null`: clears the field.
-    pub fn clear_aws_region(mut self) -> Self {
-        self.aws_region = Patch::Null;
-        self
-    }
-
-    /// Sets `aws_secret_access_key`.
-    pub fn aws_secret_access_key(mut self, value: impl Into<String>) -> Self {
-        self.aws_secret_access_key = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"aws_secret_access_key": null`: clears the field.
-    pub fn clear_aws_secret_access_key(mut self) -> Self {
-        self.aws_secret_access_key = Patch::Null;
-        self
-    }
-
-    /// Sets `sns_apns_platform_application_arn`.
-    pub fn sns_apns_platform_application_arn(mut self, value: impl Into<String>) -> Self {
-        self.sns_apns_platform_application_arn = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sns_apns_platform_application_arn": null`: clears the field.
-    pub fn clear_sns_apns_platform_application_arn(mut self) -> Self {
-        self.sns_apns_platform_application_arn = Patch::Null;
-        self
-    }
-
-    /// Sets `sns_gcm_platform_application_arn`.
-    pub fn sns_gcm_platform_application_arn(mut self, value: impl Into<String>) -> Self {
-        self.sns_gcm_platform_application_arn = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sns_gcm_platform_application_arn": null`: clears the field.
-    pub fn clear_sns_gcm_platform_application_arn(mut self) -> Self {
-        self.sns_gcm_platform_application_arn = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `UpdateGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
-///
-/// The answer of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
-///
-/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
-pub type UpdateGuardianFactorsProviderPushNotificationSnsResponseContent =
-    GetGuardianFactorsProviderSnsResponseContent;
-
-#[cfg(feature = "hooks")]
-/// The `UpdateHookRequestContent` object.
-///
-/// The body of `PATCH /hooks/{id}` (`hooks_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateHookRequestContent {
-    /// The `dependencies` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub dependencies: Patch<BTreeMap<String, String>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+pub struct UpdateEmailProviderRequestContent {
+    /// The `credentials` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub credentials: Patch<EmailProviderCredentialsSchema>,
+    /// Email address to use as "from" when no other address specified.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub default_from_address: Patch<String>,
+    /// Whether the provider is enabled (true) or disabled (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub enabled: Patch<bool>,
-    /// Name of this hook.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// Code to be executed when this hook runs.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub script: Patch<String>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<EmailProviderNameEnum>,
+    /// The `settings` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub settings: Patch<Map<String, Value>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "hooks")]
-impl fmt::Debug for UpdateHookRequestContent {
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for UpdateEmailProviderRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for UpdateEmailProviderRequestContent {
+    const NAME: &'static str = "UpdateEmailProviderRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = Default::default();
+        let mut f_default_from_address = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_name = Default::default();
+        let mut f_settings = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => f_credentials = de_map.next_value()?,
+                "default_from_address" => f_default_from_address = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "settings" => f_settings = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: f_credentials,
+            default_from_address: f_default_from_address,
+            enabled: f_enabled,
+            name: f_name,
+            settings: f_settings,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "emails")]
+impl fmt::Debug for UpdateEmailProviderRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateHookRequestContent")
-            .field("dependencies", &Keys(&self.dependencies))
+        f.debug_struct("UpdateEmailProviderRequestContent")
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
+            .field("default_from_address", &self.default_from_address)
             .field("enabled", &self.enabled)
             .field("name", &self.name)
-            .field("script", &self.script)
+            .field("settings", &Keys(&self.settings))
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "hooks")]
-impl UpdateHookRequestContent {
+#[cfg(feature = "emails")]
+impl UpdateEmailProviderRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.dependencies = Patch::Value(value.into());
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<EmailProviderCredentialsSchema>) -> Self {
+        self.credentials = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"dependencies": null`: clears the field.
-    pub fn clear_dependencies(mut self) -> Self {
-        self.dependencies = Patch::Null;
+    /// Sends `"credentials": null`: clears the field.
+    pub fn clear_credentials(mut self) -> Self {
+        self.credentials = Patch::Null;
+        self
+    }
+
+    /// Sets `default_from_address`.
+    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
+        self.default_from_address = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_from_address": null`: clears the field.
+    pub fn clear_default_from_address(mut self) -> Self {
+        self.default_from_address = Patch::Null;
         self
     }
 
@@ -1416,7 +2524,7 @@ impl UpdateHookRequestContent {
     }
 
     /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
+    pub fn name(mut self, value: impl Into<EmailProviderNameEnum>) -> Self {
         self.name = Patch::Value(value.into());
         self
     }
@@ -1427,201 +2535,15 @@ impl UpdateHookRequestContent {
         self
     }
 
-    /// Sets `script`.
-    pub fn script(mut self, value: impl Into<String>) -> Self {
-        self.script = Patch::Value(value.into());
+    /// Sets `settings`.
+    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.settings = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"script": null`: clears the field.
-    pub fn clear_script(mut self) -> Self {
-        self.script = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "hooks")]
-/// The `UpdateHookResponseContent` schema.
-///
-/// The answer of `PATCH /hooks/{id}` (`hooks_update`).
-///
-/// The same type as [`Hook`]: the API description gives both the same schema.
-pub type UpdateHookResponseContent = Hook;
-
-#[cfg(feature = "hooks")]
-/// Hashmap of key-value pairs where the value must be a string.
-///
-/// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UpdateHookSecretRequestContent(pub Map<String, Value>);
-
-#[cfg(feature = "hooks")]
-impl fmt::Debug for UpdateHookSecretRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UpdateHookSecretRequestContent")
-            .field(&Keys(&self.0))
-            .finish()
-    }
-}
-
-#[cfg(feature = "hooks")]
-impl std::ops::Deref for UpdateHookSecretRequestContent {
-    type Target = Map<String, Value>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-#[cfg(feature = "hooks")]
-impl std::ops::DerefMut for UpdateHookSecretRequestContent {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
-}
-
-#[cfg(feature = "hooks")]
-impl From<Map<String, Value>> for UpdateHookSecretRequestContent {
-    fn from(map: Map<String, Value>) -> Self {
-        Self(map)
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `UpdateLogStreamRequestContent` object.
-///
-/// The body of `PATCH /log-streams/{id}` (`logStreams_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateLogStreamRequestContent {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub filters: Patch<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(
-        rename = "isPriority",
-        default,
-        skip_serializing_if = "Patch::is_absent"
-    )]
-    pub is_priority: Patch<bool>,
-    /// log stream name
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `pii_config` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub pii_config: Patch<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sink: Patch<LogStreamSinkPatch>,
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub status: Patch<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for UpdateLogStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateLogStreamRequestContent")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl UpdateLogStreamRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"filters": null`: clears the field.
-    pub fn clear_filters(mut self) -> Self {
-        self.filters = Patch::Null;
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"isPriority": null`: clears the field.
-    pub fn clear_is_priority(mut self) -> Self {
-        self.is_priority = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"pii_config": null`: clears the field.
-    pub fn clear_pii_config(mut self) -> Self {
-        self.pii_config = Patch::Null;
-        self
-    }
-
-    /// Sets `sink`.
-    pub fn sink(mut self, value: impl Into<LogStreamSinkPatch>) -> Self {
-        self.sink = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sink": null`: clears the field.
-    pub fn clear_sink(mut self) -> Self {
-        self.sink = Patch::Null;
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<LogStreamStatusEnum>) -> Self {
-        self.status = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"status": null`: clears the field.
-    pub fn clear_status(mut self) -> Self {
-        self.status = Patch::Null;
+    /// Sends `"settings": null`: clears the field.
+    pub fn clear_settings(mut self) -> Self {
+        self.settings = Patch::Null;
         self
     }
 
@@ -1632,1112 +2554,10 @@ impl UpdateLogStreamRequestContent {
     }
 }
 
-#[cfg(feature = "log_streams")]
-/// The `UpdateLogStreamResponseContent` schema.
+#[cfg(feature = "emails")]
+/// The `UpdateEmailProviderResponseContent` schema.
 ///
-/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
+/// The answer of `PATCH /emails/provider` (`emails_provider_update`).
 ///
-/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
-pub type UpdateLogStreamResponseContent = LogStreamResponseSchema;
-
-#[cfg(feature = "network_acls")]
-/// The `UpdateNetworkAclRequestContent` object.
-///
-/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateNetworkAclRequestContent {
-    /// Indicates whether or not this access control list is actively being used
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub active: Patch<bool>,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub priority: Patch<f64>,
-    /// The `rule` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub rule: Patch<NetworkAclRule>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "network_acls")]
-impl fmt::Debug for UpdateNetworkAclRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateNetworkAclRequestContent")
-            .field("active", &self.active)
-            .field("description", &self.description)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "network_acls")]
-impl UpdateNetworkAclRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"active": null`: clears the field.
-    pub fn clear_active(mut self) -> Self {
-        self.active = Patch::Null;
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `priority`.
-    pub fn priority(mut self, value: impl Into<f64>) -> Self {
-        self.priority = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"priority": null`: clears the field.
-    pub fn clear_priority(mut self) -> Self {
-        self.priority = Patch::Null;
-        self
-    }
-
-    /// Sets `rule`.
-    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
-        self.rule = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"rule": null`: clears the field.
-    pub fn clear_rule(mut self) -> Self {
-        self.rule = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "network_acls")]
-/// The `UpdateNetworkAclResponseContent` schema.
-///
-/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
-pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationAllConnectionRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationAllConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub assign_membership_on_login: Patch<bool>,
-    /// Whether the connection is enabled for the organization.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub is_enabled: Patch<bool>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub is_signup_enabled: Patch<bool>,
-    /// The `organization_access_level` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub organization_access_level: Patch<OrganizationAccessLevelEnumWithNull>,
-    /// Name of the connection in the scope of this organization.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub organization_connection_name: Patch<String>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub show_as_button: Patch<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for UpdateOrganizationAllConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationAllConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("is_enabled", &self.is_enabled)
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("organization_access_level", &self.organization_access_level)
-            .field(
-                "organization_connection_name",
-                &self.organization_connection_name,
-            )
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl UpdateOrganizationAllConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"assign_membership_on_login": null`: clears the field.
-    pub fn clear_assign_membership_on_login(mut self) -> Self {
-        self.assign_membership_on_login = Patch::Null;
-        self
-    }
-
-    /// Sets `is_enabled`.
-    pub fn is_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"is_enabled": null`: clears the field.
-    pub fn clear_is_enabled(mut self) -> Self {
-        self.is_enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"is_signup_enabled": null`: clears the field.
-    pub fn clear_is_signup_enabled(mut self) -> Self {
-        self.is_signup_enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `organization_access_level`.
-    pub fn organization_access_level(
-        mut self,
-        value: impl Into<OrganizationAccessLevelEnumWithNull>,
-    ) -> Self {
-        self.organization_access_level = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"organization_access_level": null`: clears the field.
-    pub fn clear_organization_access_level(mut self) -> Self {
-        self.organization_access_level = Patch::Null;
-        self
-    }
-
-    /// Sets `organization_connection_name`.
-    pub fn organization_connection_name(mut self, value: impl Into<String>) -> Self {
-        self.organization_connection_name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"organization_connection_name": null`: clears the field.
-    pub fn clear_organization_connection_name(mut self) -> Self {
-        self.organization_connection_name = Patch::Null;
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"show_as_button": null`: clears the field.
-    pub fn clear_show_as_button(mut self) -> Self {
-        self.show_as_button = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationAllConnectionResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
-///
-/// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
-pub type UpdateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationConnectionRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationConnectionRequestContent {
-    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub assign_membership_on_login: Patch<bool>,
-    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub is_signup_enabled: Patch<bool>,
-    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub show_as_button: Patch<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationConnectionRequestContent")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("is_signup_enabled", &self.is_signup_enabled)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl UpdateOrganizationConnectionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
-        self.assign_membership_on_login = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"assign_membership_on_login": null`: clears the field.
-    pub fn clear_assign_membership_on_login(mut self) -> Self {
-        self.assign_membership_on_login = Patch::Null;
-        self
-    }
-
-    /// Sets `is_signup_enabled`.
-    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
-        self.is_signup_enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"is_signup_enabled": null`: clears the field.
-    pub fn clear_is_signup_enabled(mut self) -> Self {
-        self.is_signup_enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"show_as_button": null`: clears the field.
-    pub fn clear_show_as_button(mut self) -> Self {
-        self.show_as_button = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationConnectionResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
-///
-/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
-pub type UpdateOrganizationConnectionResponseContent = OrganizationConnection;
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationDiscoveryDomainRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationDiscoveryDomainRequestContent {
-    /// The `status` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub status: Patch<OrganizationDiscoveryDomainStatus>,
-    /// Indicates whether this domain should be used for organization discovery.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub use_for_organization_discovery: Patch<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationDiscoveryDomainRequestContent")
-            .field("status", &self.status)
-            .field(
-                "use_for_organization_discovery",
-                &self.use_for_organization_discovery,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl UpdateOrganizationDiscoveryDomainRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
-        self.status = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"status": null`: clears the field.
-    pub fn clear_status(mut self) -> Self {
-        self.status = Patch::Null;
-        self
-    }
-
-    /// Sets `use_for_organization_discovery`.
-    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
-        self.use_for_organization_discovery = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"use_for_organization_discovery": null`: clears the field.
-    pub fn clear_use_for_organization_discovery(mut self) -> Self {
-        self.use_for_organization_discovery = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationDiscoveryDomainResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
-///
-/// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
-pub type UpdateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationRequestContent` object.
-///
-/// The body of `PATCH /organizations/{id}` (`organizations_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateOrganizationRequestContent {
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub branding: Patch<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub display_name: Patch<String>,
-    /// The `metadata` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub metadata: Patch<BTreeMap<String, String>>,
-    /// The name of this organization.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `token_quota` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_quota: Patch<UpdateTokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for UpdateOrganizationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateOrganizationRequestContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl UpdateOrganizationRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<OrganizationBranding>) -> Self {
-        self.branding = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"branding": null`: clears the field.
-    pub fn clear_branding(mut self) -> Self {
-        self.branding = Patch::Null;
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"display_name": null`: clears the field.
-    pub fn clear_display_name(mut self) -> Self {
-        self.display_name = Patch::Null;
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"metadata": null`: clears the field.
-    pub fn clear_metadata(mut self) -> Self {
-        self.metadata = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `token_quota`.
-    pub fn token_quota(mut self, value: impl Into<UpdateTokenQuota>) -> Self {
-        self.token_quota = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_quota": null`: clears the field.
-    pub fn clear_token_quota(mut self) -> Self {
-        self.token_quota = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `UpdateOrganizationResponseContent` schema.
-///
-/// The answer of `PATCH /organizations/{id}` (`organizations_update`).
-///
-/// The same type as [`Organization`]: the API description gives both the same schema.
-pub type UpdateOrganizationResponseContent = Organization;
-
-#[cfg(feature = "branding")]
-/// The `UpdatePhoneTemplateRequestContent` object.
-///
-/// The body of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdatePhoneTemplateRequestContent {
-    /// The `content` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub content: Patch<PartialPhoneTemplateContent>,
-    /// Whether the template is enabled (false) or disabled (true).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub disabled: Patch<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for UpdatePhoneTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdatePhoneTemplateRequestContent")
-            .field("content", &self.content)
-            .field("disabled", &self.disabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl UpdatePhoneTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<PartialPhoneTemplateContent>) -> Self {
-        self.content = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"content": null`: clears the field.
-    pub fn clear_content(mut self) -> Self {
-        self.content = Patch::Null;
-        self
-    }
-
-    /// Sets `disabled`.
-    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"disabled": null`: clears the field.
-    pub fn clear_disabled(mut self) -> Self {
-        self.disabled = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `UpdatePhoneTemplateResponseContent` schema.
-///
-/// The answer of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
-///
-/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
-pub type UpdatePhoneTemplateResponseContent = PhoneTemplate;
-
-#[cfg(feature = "rate_limit_policies")]
-/// The `UpdateRateLimitPolicyRequestContent` object.
-///
-/// The body of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRateLimitPolicyRequestContent {
-    /// The `configuration` field.
-    pub configuration: PatchRateLimitPolicyConfigurationRequestContent,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl fmt::Debug for UpdateRateLimitPolicyRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRateLimitPolicyRequestContent")
-            .field("configuration", &self.configuration)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl UpdateRateLimitPolicyRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(configuration: impl Into<PatchRateLimitPolicyConfigurationRequestContent>) -> Self {
-        Self {
-            configuration: configuration.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-/// The `UpdateRateLimitPolicyResponseContent` schema.
-///
-/// The answer of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
-///
-/// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
-pub type UpdateRateLimitPolicyResponseContent = RateLimitPolicy;
-
-#[cfg(feature = "refresh_tokens")]
-/// The `UpdateRefreshTokenRequestContent` object.
-///
-/// The body of `PATCH /refresh-tokens/{id}` (`refreshTokens_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRefreshTokenRequestContent {
-    /// Metadata associated with the refresh token. Pass null or {} to remove all metadata.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub refresh_token_metadata: Patch<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "refresh_tokens")]
-impl fmt::Debug for UpdateRefreshTokenRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRefreshTokenRequestContent")
-            .field(
-                "refresh_token_metadata",
-                &Keys(&self.refresh_token_metadata),
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "refresh_tokens")]
-impl UpdateRefreshTokenRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `refresh_token_metadata`.
-    pub fn refresh_token_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.refresh_token_metadata = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"refresh_token_metadata": null`: clears the field.
-    pub fn clear_refresh_token_metadata(mut self) -> Self {
-        self.refresh_token_metadata = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "refresh_tokens")]
-/// The `UpdateRefreshTokenResponseContent` schema.
-///
-/// The answer of `PATCH /refresh-tokens/{id}` (`refreshTokens_update`).
-///
-/// The same type as [`RefreshTokenResponseContent`]: the API description gives both the same schema.
-pub type UpdateRefreshTokenResponseContent = RefreshTokenResponseContent;
-
-#[cfg(feature = "resource_servers")]
-/// The `UpdateResourceServerRequestContent` object.
-///
-/// The body of `PATCH /resource-servers/{id}` (`resourceServers_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateResourceServerRequestContent {
-    /// Whether refresh tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allow_offline_access: Patch<bool>,
-    /// Whether Online Refresh Tokens can be issued for this API (true) or not (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allow_online_access: Patch<bool>,
-    /// Whether Online Refresh Tokens can be issued even when sessions are configured as ephemeral (true) or not (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allow_online_access_with_ephemeral_sessions: Patch<bool>,
-    /// The `authorization_details` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub authorization_details: Patch<Vec<Value>>,
-    /// The `authorization_policy` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub authorization_policy: Patch<ResourceServerAuthorizationPolicy>,
-    /// The `consent_policy` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub consent_policy: Patch<ResourceServerConsentPolicyEnum>,
-    /// Whether authorization policies are enforced (true) or not enforced (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub enforce_policies: Patch<bool>,
-    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `proof_of_possession` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub proof_of_possession: Patch<ResourceServerProofOfPossession>,
-    /// List of permissions (scopes) that this API uses.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub scopes: Patch<Vec<ResourceServerScope>>,
-    /// The `signing_alg` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub signing_alg: Patch<SigningAlgorithmEnum>,
-    /// Secret used to sign tokens when using symmetric algorithms (HS256).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub signing_secret: Patch<String>,
-    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub skip_consent_for_verifiable_first_party_clients: Patch<bool>,
-    /// The `subject_type_authorization` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub subject_type_authorization: Patch<ResourceServerSubjectTypeAuthorization>,
-    /// The `token_dialect` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_dialect: Patch<ResourceServerTokenDialectSchemaEnum>,
-    /// The `token_encryption` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_encryption: Patch<ResourceServerTokenEncryption>,
-    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub token_lifetime: Patch<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "resource_servers")]
-impl fmt::Debug for UpdateResourceServerRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateResourceServerRequestContent")
-            .field("allow_offline_access", &self.allow_offline_access)
-            .field("allow_online_access", &self.allow_online_access)
-            .field(
-                "allow_online_access_with_ephemeral_sessions",
-                &self.allow_online_access_with_ephemeral_sessions,
-            )
-            .field("authorization_details", &Keys(&self.authorization_details))
-            .field("authorization_policy", &self.authorization_policy)
-            .field("consent_policy", &self.consent_policy)
-            .field("enforce_policies", &self.enforce_policies)
-            .field("name", &self.name)
-            .field("proof_of_possession", &self.proof_of_possession)
-            .field("scopes", &self.scopes)
-            .field("signing_alg", &self.signing_alg)
-            .field(
-                "signing_secret",
-                &self.signing_secret.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "skip_consent_for_verifiable_first_party_clients",
-                &self.skip_consent_for_verifiable_first_party_clients,
-            )
-            .field(
-                "subject_type_authorization",
-                &self.subject_type_authorization,
-            )
-            .field("token_dialect", &self.token_dialect)
-            .field("token_encryption", &self.token_encryption)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-impl UpdateResourceServerRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allow_offline_access`.
-    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_offline_access = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allow_offline_access": null`: clears the field.
-    pub fn clear_allow_offline_access(mut self) -> Self {
-        self.allow_offline_access = Patch::Null;
-        self
-    }
-
-    /// Sets `allow_online_access`.
-    pub fn allow_online_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allow_online_access": null`: clears the field.
-    pub fn clear_allow_online_access(mut self) -> Self {
-        self.allow_online_access = Patch::Null;
-        self
-    }
-
-    /// Sets `allow_online_access_with_ephemeral_sessions`.
-    pub fn allow_online_access_with_ephemeral_sessions(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access_with_ephemeral_sessions = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allow_online_access_with_ephemeral_sessions": null`: clears the field.
-    pub fn clear_allow_online_access_with_ephemeral_sessions(mut self) -> Self {
-        self.allow_online_access_with_ephemeral_sessions = Patch::Null;
-        self
-    }
-
-    /// Sets `authorization_details`.
-    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
-        self.authorization_details = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"authorization_details": null`: clears the field.
-    pub fn clear_authorization_details(mut self) -> Self {
-        self.authorization_details = Patch::Null;
-        self
-    }
-
-    /// Sets `authorization_policy`.
-    pub fn authorization_policy(
-        mut self,
-        value: impl Into<ResourceServerAuthorizationPolicy>,
-    ) -> Self {
-        self.authorization_policy = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"authorization_policy": null`: clears the field.
-    pub fn clear_authorization_policy(mut self) -> Self {
-        self.authorization_policy = Patch::Null;
-        self
-    }
-
-    /// Sets `consent_policy`.
-    pub fn consent_policy(mut self, value: impl Into<ResourceServerConsentPolicyEnum>) -> Self {
-        self.consent_policy = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"consent_policy": null`: clears the field.
-    pub fn clear_consent_policy(mut self) -> Self {
-        self.consent_policy = Patch::Null;
-        self
-    }
-
-    /// Sets `enforce_policies`.
-    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
-        self.enforce_policies = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enforce_policies": null`: clears the field.
-    pub fn clear_enforce_policies(mut self) -> Self {
-        self.enforce_policies = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `proof_of_possession`.
-    pub fn proof_of_possession(
-        mut self,
-        value: impl Into<ResourceServerProofOfPossession>,
-    ) -> Self {
-        self.proof_of_possession = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"proof_of_possession": null`: clears the field.
-    pub fn clear_proof_of_possession(mut self) -> Self {
-        self.proof_of_possession = Patch::Null;
-        self
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
-        self.scopes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"scopes": null`: clears the field.
-    pub fn clear_scopes(mut self) -> Self {
-        self.scopes = Patch::Null;
-        self
-    }
-
-    /// Sets `signing_alg`.
-    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
-        self.signing_alg = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"signing_alg": null`: clears the field.
-    pub fn clear_signing_alg(mut self) -> Self {
-        self.signing_alg = Patch::Null;
-        self
-    }
-
-    /// Sets `signing_secret`.
-    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
-        self.signing_secret = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"signing_secret": null`: clears the field.
-    pub fn clear_signing_secret(mut self) -> Self {
-        self.signing_secret = Patch::Null;
-        self
-    }
-
-    /// Sets `skip_consent_for_verifiable_first_party_clients`.
-    pub fn skip_consent_for_verifiable_first_party_clients(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_consent_for_verifiable_first_party_clients = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"skip_consent_for_verifiable_first_party_clients": null`: clears the field.
-    pub fn clear_skip_consent_for_verifiable_first_party_clients(mut self) -> Self {
-        self.skip_consent_for_verifiable_first_party_clients = Patch::Null;
-        self
-    }
-
-    /// Sets `subject_type_authorization`.
-    pub fn subject_type_authorization(
-        mut self,
-        value: impl Into<ResourceServerSubjectTypeAuthorization>,
-    ) -> Self {
-        self.subject_type_authorization = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"subject_type_authorization": null`: clears the field.
-    pub fn clear_subject_type_authorization(mut self) -> Self {
-        self.subject_type_authorization = Patch::Null;
-        self
-    }
-
-    /// Sets `token_dialect`.
-    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
-        self.token_dialect = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_dialect": null`: clears the field.
-    pub fn clear_token_dialect(mut self) -> Self {
-        self.token_dialect = Patch::Null;
-        self
-    }
-
-    /// Sets `token_encryption`.
-    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
-        self.token_encryption = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_encryption": null`: clears the field.
-    pub fn clear_token_encryption(mut self) -> Self {
-        self.token_encryption = Patch::Null;
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"token_lifetime": null`: clears the field.
-    pub fn clear_token_lifetime(mut self) -> Self {
-        self.token_lifetime = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-/// The `UpdateResourceServerResponseContent` schema.
-///
-/// The answer of `PATCH /resource-servers/{id}` (`resourceServers_update`).
-///
-/// The same type as [`ResourceServer`]: the API description gives both the same schema.
-pub type UpdateResourceServerResponseContent = ResourceServer;
+/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
+pub type UpdateEmailProviderResponseContent = GetEmailProviderResponseContent;

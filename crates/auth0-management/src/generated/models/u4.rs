@@ -10,139 +10,565 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "risk_assessments")]
-/// The `UpdateRiskAssessmentsSettingsNewDeviceRequestContent` object.
+#[cfg(feature = "email_templates")]
+/// The `UpdateEmailTemplateRequestContent` object.
 ///
-/// The body of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
-    /// Length of time to remember devices for, in days.
-    pub remember_for: i64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "risk_assessments")]
-impl fmt::Debug for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRiskAssessmentsSettingsNewDeviceRequestContent")
-            .field("remember_for", &self.remember_for)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "risk_assessments")]
-impl UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(remember_for: impl Into<i64>) -> Self {
-        Self {
-            remember_for: remember_for.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "risk_assessments")]
-/// The `UpdateRiskAssessmentsSettingsNewDeviceResponseContent` schema.
-///
-/// The answer of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
-///
-/// The same type as [`GetRiskAssessmentsSettingsNewDeviceResponseContent`]: the API description gives both the same schema.
-pub type UpdateRiskAssessmentsSettingsNewDeviceResponseContent =
-    GetRiskAssessmentsSettingsNewDeviceResponseContent;
-
-#[cfg(feature = "risk_assessments")]
-/// The `UpdateRiskAssessmentsSettingsRequestContent` object.
-///
-/// The body of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateRiskAssessmentsSettingsRequestContent {
-    /// Whether or not risk assessment is enabled.
-    pub enabled: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "risk_assessments")]
-impl fmt::Debug for UpdateRiskAssessmentsSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRiskAssessmentsSettingsRequestContent")
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "risk_assessments")]
-impl UpdateRiskAssessmentsSettingsRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(enabled: impl Into<bool>) -> Self {
-        Self {
-            enabled: enabled.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "risk_assessments")]
-/// The `UpdateRiskAssessmentsSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
-///
-/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
-pub type UpdateRiskAssessmentsSettingsResponseContent = SetGuardianFactorRequestContent;
-
-#[cfg(feature = "roles")]
-/// The `UpdateRoleRequestContent` object.
-///
-/// The body of `PATCH /roles/{id}` (`roles_update`).
+/// The body of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UpdateRoleRequestContent {
-    /// Description of this role.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// Name of this role.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
+pub struct UpdateEmailTemplateRequestContent {
+    /// Body of the email template.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub body: Patch<String>,
+    /// Whether the template is enabled (true) or disabled (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Senders `from` email address.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub from: Patch<String>,
+    /// Whether the `reset_email` and `verify_email` templates should include the user's email address as the `email` parameter in the returnUrl (true) or whether no email address should be included in the redirect (false). Defaults to true.
+    #[serde(
+        rename = "includeEmailInRedirect",
+        skip_serializing_if = "Patch::is_absent"
+    )]
+    pub include_email_in_redirect: Patch<bool>,
+    /// URL to redirect the user to after a successful action.
+    #[serde(rename = "resultUrl", skip_serializing_if = "Patch::is_absent")]
+    pub result_url: Patch<String>,
+    /// Subject line of the email.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub subject: Patch<String>,
+    /// Syntax of the template body.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub syntax: Patch<String>,
+    /// The `template` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub template: Patch<EmailTemplateNameEnum>,
+    /// Lifetime in seconds that the link within the email will be valid for.
+    #[serde(
+        rename = "urlLifetimeInSeconds",
+        skip_serializing_if = "Patch::is_absent"
+    )]
+    pub url_lifetime_in_seconds: Patch<f64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "roles")]
-impl fmt::Debug for UpdateRoleRequestContent {
+#[cfg(feature = "email_templates")]
+impl<'de> Deserialize<'de> for UpdateEmailTemplateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "email_templates")]
+impl object::Object for UpdateEmailTemplateRequestContent {
+    const NAME: &'static str = "UpdateEmailTemplateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_body = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_from = Default::default();
+        let mut f_include_email_in_redirect = Default::default();
+        let mut f_result_url = Default::default();
+        let mut f_subject = Default::default();
+        let mut f_syntax = Default::default();
+        let mut f_template = Default::default();
+        let mut f_url_lifetime_in_seconds = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "body" => f_body = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "from" => f_from = de_map.next_value()?,
+                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
+                "resultUrl" => f_result_url = de_map.next_value()?,
+                "subject" => f_subject = de_map.next_value()?,
+                "syntax" => f_syntax = de_map.next_value()?,
+                "template" => f_template = de_map.next_value()?,
+                "urlLifetimeInSeconds" => f_url_lifetime_in_seconds = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            body: f_body,
+            enabled: f_enabled,
+            from: f_from,
+            include_email_in_redirect: f_include_email_in_redirect,
+            result_url: f_result_url,
+            subject: f_subject,
+            syntax: f_syntax,
+            template: f_template,
+            url_lifetime_in_seconds: f_url_lifetime_in_seconds,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "email_templates")]
+impl fmt::Debug for UpdateEmailTemplateRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRoleRequestContent")
+        f.debug_struct("UpdateEmailTemplateRequestContent")
+            .field("body", &self.body)
+            .field("enabled", &self.enabled)
+            .field("from", &self.from)
+            .field("include_email_in_redirect", &self.include_email_in_redirect)
+            .field("result_url", &self.result_url)
+            .field("subject", &self.subject)
+            .field("syntax", &self.syntax)
+            .field("template", &self.template)
+            .field("url_lifetime_in_seconds", &self.url_lifetime_in_seconds)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "email_templates")]
+impl UpdateEmailTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `body`.
+    pub fn body(mut self, value: impl Into<String>) -> Self {
+        self.body = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"body": null`: clears the field.
+    pub fn clear_body(mut self) -> Self {
+        self.body = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `from`.
+    pub fn from(mut self, value: impl Into<String>) -> Self {
+        self.from = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"from": null`: clears the field.
+    pub fn clear_from(mut self) -> Self {
+        self.from = Patch::Null;
+        self
+    }
+
+    /// Sets `includeEmailInRedirect`.
+    pub fn include_email_in_redirect(mut self, value: impl Into<bool>) -> Self {
+        self.include_email_in_redirect = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"includeEmailInRedirect": null`: clears the field.
+    pub fn clear_include_email_in_redirect(mut self) -> Self {
+        self.include_email_in_redirect = Patch::Null;
+        self
+    }
+
+    /// Sets `resultUrl`.
+    pub fn result_url(mut self, value: impl Into<String>) -> Self {
+        self.result_url = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"resultUrl": null`: clears the field.
+    pub fn clear_result_url(mut self) -> Self {
+        self.result_url = Patch::Null;
+        self
+    }
+
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subject": null`: clears the field.
+    pub fn clear_subject(mut self) -> Self {
+        self.subject = Patch::Null;
+        self
+    }
+
+    /// Sets `syntax`.
+    pub fn syntax(mut self, value: impl Into<String>) -> Self {
+        self.syntax = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"syntax": null`: clears the field.
+    pub fn clear_syntax(mut self) -> Self {
+        self.syntax = Patch::Null;
+        self
+    }
+
+    /// Sets `template`.
+    pub fn template(mut self, value: impl Into<EmailTemplateNameEnum>) -> Self {
+        self.template = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"template": null`: clears the field.
+    pub fn clear_template(mut self) -> Self {
+        self.template = Patch::Null;
+        self
+    }
+
+    /// Sets `urlLifetimeInSeconds`.
+    pub fn url_lifetime_in_seconds(mut self, value: impl Into<f64>) -> Self {
+        self.url_lifetime_in_seconds = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"urlLifetimeInSeconds": null`: clears the field.
+    pub fn clear_url_lifetime_in_seconds(mut self) -> Self {
+        self.url_lifetime_in_seconds = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "email_templates")]
+/// The `UpdateEmailTemplateResponseContent` schema.
+///
+/// The answer of `PATCH /email-templates/{templateName}` (`emailTemplates_update`).
+///
+/// The same type as [`GetEmailTemplateResponseContent`]: the API description gives both the same schema.
+pub type UpdateEmailTemplateResponseContent = GetEmailTemplateResponseContent;
+
+#[cfg(feature = "full")]
+/// The `UpdateEnabledClientConnectionsRequestContent` schema.
+pub type UpdateEnabledClientConnectionsRequestContent =
+    Vec<UpdateEnabledClientConnectionsRequestContentItem>;
+
+#[cfg(feature = "connections")]
+/// The `UpdateEnabledClientConnectionsRequestContentItem` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateEnabledClientConnectionsRequestContentItem {
+    /// The client_id of the client whose status will be changed. Note that the limit per PATCH request is 50 clients.
+    pub client_id: String,
+    /// Whether the connection is enabled or not for this client_id
+    pub status: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for UpdateEnabledClientConnectionsRequestContentItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for UpdateEnabledClientConnectionsRequestContentItem {
+    const NAME: &'static str = "UpdateEnabledClientConnectionsRequestContentItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_status = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "status" => f_status = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: object::missing(f_client_id, "client_id")?,
+            status: object::missing(f_status, "status")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for UpdateEnabledClientConnectionsRequestContentItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEnabledClientConnectionsRequestContentItem")
+            .field("client_id", &self.client_id)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl UpdateEnabledClientConnectionsRequestContentItem {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(client_id: impl Into<String>, status: impl Into<bool>) -> Self {
+        Self {
+            client_id: client_id.into(),
+            status: status.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `UpdateEventStreamRequestContent` object.
+///
+/// The body of `PATCH /event-streams/{id}` (`eventStreams_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateEventStreamRequestContent {
+    /// The `destination` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub destination: Patch<EventStreamDestinationPatch>,
+    /// Name of the event stream.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `status` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub status: Patch<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub subscriptions: Patch<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for UpdateEventStreamRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for UpdateEventStreamRequestContent {
+    const NAME: &'static str = "UpdateEventStreamRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_destination = Default::default();
+        let mut f_name = Default::default();
+        let mut f_status = Default::default();
+        let mut f_subscriptions = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "destination" => f_destination = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                "subscriptions" => f_subscriptions = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            destination: f_destination,
+            name: f_name,
+            status: f_status,
+            subscriptions: f_subscriptions,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for UpdateEventStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEventStreamRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl UpdateEventStreamRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `destination`.
+    pub fn destination(mut self, value: impl Into<EventStreamDestinationPatch>) -> Self {
+        self.destination = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"destination": null`: clears the field.
+    pub fn clear_destination(mut self) -> Self {
+        self.destination = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"status": null`: clears the field.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Patch::Null;
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subscriptions": null`: clears the field.
+    pub fn clear_subscriptions(mut self) -> Self {
+        self.subscriptions = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `UpdateEventStreamResponseContent` schema.
+///
+/// The answer of `PATCH /event-streams/{id}` (`eventStreams_update`).
+///
+/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
+pub type UpdateEventStreamResponseContent = EventStreamResponseContent;
+
+#[cfg(feature = "experimentation")]
+/// The `UpdateExperimentRequestContent` object.
+///
+/// The body of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateExperimentRequestContent {
+    /// Replaces all traffic allocations. Cannot be modified while the experiment is active.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allocations: Patch<Vec<AllocationRequestItem>>,
+    /// Configuration for how users are assigned to variations
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub assignment_config: Patch<AssignmentConfig>,
+    /// A description of the experiment
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// A human-readable name for the experiment
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for UpdateExperimentRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for UpdateExperimentRequestContent {
+    const NAME: &'static str = "UpdateExperimentRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allocations = Default::default();
+        let mut f_assignment_config = Default::default();
+        let mut f_description = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allocations" => f_allocations = de_map.next_value()?,
+                "assignment_config" => f_assignment_config = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allocations: f_allocations,
+            assignment_config: f_assignment_config,
+            description: f_description,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for UpdateExperimentRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateExperimentRequestContent")
+            .field("allocations", &self.allocations)
+            .field("assignment_config", &self.assignment_config)
             .field("description", &self.description)
             .field("name", &self.name)
             .field("extra", &Keys(&self.extra))
@@ -150,11 +576,35 @@ impl fmt::Debug for UpdateRoleRequestContent {
     }
 }
 
-#[cfg(feature = "roles")]
-impl UpdateRoleRequestContent {
+#[cfg(feature = "experimentation")]
+impl UpdateExperimentRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
+    }
+
+    /// Sets `allocations`.
+    pub fn allocations(mut self, value: impl Into<Vec<AllocationRequestItem>>) -> Self {
+        self.allocations = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allocations": null`: clears the field.
+    pub fn clear_allocations(mut self) -> Self {
+        self.allocations = Patch::Null;
+        self
+    }
+
+    /// Sets `assignment_config`.
+    pub fn assignment_config(mut self, value: impl Into<AssignmentConfig>) -> Self {
+        self.assignment_config = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"assignment_config": null`: clears the field.
+    pub fn clear_assignment_config(mut self) -> Self {
+        self.assignment_config = Patch::Null;
+        self
     }
 
     /// Sets `description`.
@@ -188,59 +638,1612 @@ impl UpdateRoleRequestContent {
     }
 }
 
-#[cfg(feature = "roles")]
-/// The `UpdateRoleResponseContent` schema.
+#[cfg(feature = "experimentation")]
+/// The `UpdateExperimentResponseContent` schema.
 ///
-/// The answer of `PATCH /roles/{id}` (`roles_update`).
+/// The answer of `PATCH /experimentation/experiments/{id}` (`experimentation_experiments_update`).
 ///
-/// The same type as [`Role`]: the API description gives both the same schema.
-pub type UpdateRoleResponseContent = Role;
+/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
+pub type UpdateExperimentResponseContent = ExperimentListItem;
 
-#[cfg(feature = "rules")]
-/// The `UpdateRuleRequestContent` object.
+#[cfg(feature = "experimentation")]
+/// The `UpdateExperimentStatusRequestContent` object.
 ///
-/// The body of `PATCH /rules/{id}` (`rules_update`).
+/// The body of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UpdateRuleRequestContent {
-    /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub enabled: Patch<bool>,
-    /// Name of this rule.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub order: Patch<f64>,
-    /// Code to be executed when this rule runs.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub script: Patch<String>,
+pub struct UpdateExperimentStatusRequestContent {
+    /// The `status` field.
+    pub status: ExperimentTransitionStatusEnum,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "rules")]
-impl fmt::Debug for UpdateRuleRequestContent {
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for UpdateExperimentStatusRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for UpdateExperimentStatusRequestContent {
+    const NAME: &'static str = "UpdateExperimentStatusRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_status = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "status" => f_status = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            status: object::missing(f_status, "status")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for UpdateExperimentStatusRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateRuleRequestContent")
+        f.debug_struct("UpdateExperimentStatusRequestContent")
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl UpdateExperimentStatusRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(status: impl Into<ExperimentTransitionStatusEnum>) -> Self {
+        Self {
+            status: status.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `UpdateExperimentStatusResponseContent` schema.
+///
+/// The answer of `POST /experimentation/experiments/{id}/status` (`experimentation_experiments_updateStatus`).
+///
+/// The same type as [`ExperimentListItem`]: the API description gives both the same schema.
+pub type UpdateExperimentStatusResponseContent = ExperimentListItem;
+
+#[cfg(feature = "full")]
+/// Configuration parameters for this feature flag
+pub type UpdateFeatureFlagParameters = BTreeMap<String, FeatureFlagConfigParam>;
+
+#[cfg(feature = "experimentation")]
+/// The `UpdateFeatureFlagRequestContent` object.
+///
+/// The body of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateFeatureFlagRequestContent {
+    /// A description of what this feature flag controls
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// A human-readable name for the feature flag
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `parameters` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub parameters: Patch<BTreeMap<String, FeatureFlagConfigParam>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for UpdateFeatureFlagRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for UpdateFeatureFlagRequestContent {
+    const NAME: &'static str = "UpdateFeatureFlagRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = Default::default();
+        let mut f_name = Default::default();
+        let mut f_parameters = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "parameters" => f_parameters = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description,
+            name: f_name,
+            parameters: f_parameters,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for UpdateFeatureFlagRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFeatureFlagRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("parameters", &Keys(&self.parameters))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl UpdateFeatureFlagRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `parameters`.
+    pub fn parameters(
+        mut self,
+        value: impl Into<BTreeMap<String, FeatureFlagConfigParam>>,
+    ) -> Self {
+        self.parameters = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"parameters": null`: clears the field.
+    pub fn clear_parameters(mut self) -> Self {
+        self.parameters = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `UpdateFeatureFlagResponseContent` schema.
+///
+/// The answer of `PATCH /experimentation/feature-flags/{id}` (`experimentation_featureFlags_update`).
+///
+/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
+pub type UpdateFeatureFlagResponseContent = FeatureFlag;
+
+#[cfg(feature = "experimentation")]
+/// The `UpdateFeatureFlagStatusRequestContent` object.
+///
+/// The body of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateFeatureFlagStatusRequestContent {
+    /// The target status to transition the feature flag to.
+    pub status: FeatureFlagStatusEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for UpdateFeatureFlagStatusRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for UpdateFeatureFlagStatusRequestContent {
+    const NAME: &'static str = "UpdateFeatureFlagStatusRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_status = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "status" => f_status = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            status: object::missing(f_status, "status")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for UpdateFeatureFlagStatusRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFeatureFlagStatusRequestContent")
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl UpdateFeatureFlagStatusRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(status: impl Into<FeatureFlagStatusEnum>) -> Self {
+        Self {
+            status: status.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `UpdateFeatureFlagStatusResponseContent` schema.
+///
+/// The answer of `POST /experimentation/feature-flags/{id}/status` (`experimentation_featureFlags_updateStatus`).
+///
+/// The same type as [`FeatureFlag`]: the API description gives both the same schema.
+pub type UpdateFeatureFlagStatusResponseContent = FeatureFlag;
+
+#[cfg(feature = "flows")]
+/// The `UpdateFlowRequestContent` object.
+///
+/// The body of `PATCH /flows/{id}` (`flows_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateFlowRequestContent {
+    /// The `actions` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub actions: Patch<Vec<FlowAction>>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for UpdateFlowRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for UpdateFlowRequestContent {
+    const NAME: &'static str = "UpdateFlowRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_actions = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "actions" => f_actions = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            actions: f_actions,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for UpdateFlowRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFlowRequestContent")
+            .field("actions", &self.actions)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl UpdateFlowRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `actions`.
+    pub fn actions(mut self, value: impl Into<Vec<FlowAction>>) -> Self {
+        self.actions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"actions": null`: clears the field.
+    pub fn clear_actions(mut self) -> Self {
+        self.actions = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `UpdateFlowResponseContent` schema.
+///
+/// The answer of `PATCH /flows/{id}` (`flows_update`).
+///
+/// The same type as [`GetFlowResponseContent`]: the API description gives both the same schema.
+pub type UpdateFlowResponseContent = GetFlowResponseContent;
+
+#[cfg(feature = "flows")]
+/// The `UpdateFlowsVaultConnectionRequestContent` object.
+///
+/// The body of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateFlowsVaultConnectionRequestContent {
+    /// Flows Vault Connection name.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `setup` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub setup: Patch<UpdateFlowsVaultConnectionSetup>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for UpdateFlowsVaultConnectionRequestContent {
+    const NAME: &'static str = "UpdateFlowsVaultConnectionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_setup = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "setup" => f_setup = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            setup: f_setup,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for UpdateFlowsVaultConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFlowsVaultConnectionRequestContent")
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl UpdateFlowsVaultConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `setup`.
+    pub fn setup(mut self, value: impl Into<UpdateFlowsVaultConnectionSetup>) -> Self {
+        self.setup = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"setup": null`: clears the field.
+    pub fn clear_setup(mut self) -> Self {
+        self.setup = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `UpdateFlowsVaultConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /flows/vault/connections/{id}` (`flows_vault_connections_update`).
+///
+/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
+pub type UpdateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
+
+#[cfg(feature = "flows")]
+/// Flows Vault Connection configuration.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum UpdateFlowsVaultConnectionSetup {
+    /// The `FlowsVaultConnectioSetupApiKeyWithBaseUrl` shape.
+    SetupApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
+    /// The `FlowsVaultConnectioSetupApiKey` shape.
+    SetupApiKey(FlowsVaultConnectioSetupApiKey),
+    /// The `FlowsVaultConnectioSetupOauthApp` shape.
+    SetupOauthApp(FlowsVaultConnectioSetupOauthApp),
+    /// The `FlowsVaultConnectioSetupBigqueryOauthJwt` shape.
+    SetupBigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
+    /// The `FlowsVaultConnectioSetupSecretApiKey` shape.
+    SetupSecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
+    /// The `FlowsVaultConnectioSetupHttpBearer` shape.
+    SetupHttpBearer(FlowsVaultConnectioSetupHttpBearer),
+    /// The `FlowsVaultConnectionHttpBasicAuthSetup` shape.
+    ConnectionHttpBasicAuthSetup(FlowsVaultConnectionHttpBasicAuthSetup),
+    /// The `FlowsVaultConnectionHttpApiKeySetup` shape.
+    ConnectionHttpApiKeySetup(FlowsVaultConnectionHttpApiKeySetup),
+    /// The `FlowsVaultConnectionHttpOauthClientCredentialsSetup` shape.
+    ConnectionHttpOauthClientCredentialsSetup(FlowsVaultConnectionHttpOauthClientCredentialsSetup),
+    /// The `FlowsVaultConnectioSetupJwt` shape.
+    SetupJwt(FlowsVaultConnectioSetupJwt),
+    /// The `FlowsVaultConnectioSetupMailjetApiKey` shape.
+    SetupMailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
+    /// The `FlowsVaultConnectioSetupToken` shape.
+    SetupToken(FlowsVaultConnectioSetupToken),
+    /// The `FlowsVaultConnectioSetupWebhook` shape.
+    SetupWebhook(FlowsVaultConnectioSetupWebhook),
+    /// The `FlowsVaultConnectioSetupStripeKeyPair` shape.
+    SetupStripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
+    /// The `FlowsVaultConnectioSetupOauthCode` shape.
+    SetupOauthCode(FlowsVaultConnectioSetupOauthCode),
+    /// The `FlowsVaultConnectioSetupTwilioApiKey` shape.
+    SetupTwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for UpdateFlowsVaultConnectionSetup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            SetupOauthApp(FlowsVaultConnectioSetupOauthApp),
+            ConnectionHttpApiKeySetup(FlowsVaultConnectionHttpApiKeySetup),
+            ConnectionHttpOauthClientCredentialsSetup(
+                FlowsVaultConnectionHttpOauthClientCredentialsSetup,
+            ),
+            SetupApiKeyWithBaseUrl(FlowsVaultConnectioSetupApiKeyWithBaseUrl),
+            SetupMailjetApiKey(FlowsVaultConnectioSetupMailjetApiKey),
+            SetupStripeKeyPair(FlowsVaultConnectioSetupStripeKeyPair),
+            SetupTwilioApiKey(FlowsVaultConnectioSetupTwilioApiKey),
+            SetupApiKey(FlowsVaultConnectioSetupApiKey),
+            SetupSecretApiKey(FlowsVaultConnectioSetupSecretApiKey),
+            SetupHttpBearer(FlowsVaultConnectioSetupHttpBearer),
+            ConnectionHttpBasicAuthSetup(FlowsVaultConnectionHttpBasicAuthSetup),
+            SetupJwt(FlowsVaultConnectioSetupJwt),
+            SetupToken(FlowsVaultConnectioSetupToken),
+            SetupWebhook(FlowsVaultConnectioSetupWebhook),
+            SetupBigqueryOauthJwt(FlowsVaultConnectioSetupBigqueryOauthJwt),
+            SetupOauthCode(FlowsVaultConnectioSetupOauthCode),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::SetupApiKeyWithBaseUrl(v) => Self::SetupApiKeyWithBaseUrl(v),
+            Wire::SetupApiKey(v) => Self::SetupApiKey(v),
+            Wire::SetupOauthApp(v) => Self::SetupOauthApp(v),
+            Wire::SetupBigqueryOauthJwt(v) => Self::SetupBigqueryOauthJwt(v),
+            Wire::SetupSecretApiKey(v) => Self::SetupSecretApiKey(v),
+            Wire::SetupHttpBearer(v) => Self::SetupHttpBearer(v),
+            Wire::ConnectionHttpBasicAuthSetup(v) => Self::ConnectionHttpBasicAuthSetup(v),
+            Wire::ConnectionHttpApiKeySetup(v) => Self::ConnectionHttpApiKeySetup(v),
+            Wire::ConnectionHttpOauthClientCredentialsSetup(v) => {
+                Self::ConnectionHttpOauthClientCredentialsSetup(v)
+            }
+            Wire::SetupJwt(v) => Self::SetupJwt(v),
+            Wire::SetupMailjetApiKey(v) => Self::SetupMailjetApiKey(v),
+            Wire::SetupToken(v) => Self::SetupToken(v),
+            Wire::SetupWebhook(v) => Self::SetupWebhook(v),
+            Wire::SetupStripeKeyPair(v) => Self::SetupStripeKeyPair(v),
+            Wire::SetupOauthCode(v) => Self::SetupOauthCode(v),
+            Wire::SetupTwilioApiKey(v) => Self::SetupTwilioApiKey(v),
+            Wire::Other(v) => {
+                other("UpdateFlowsVaultConnectionSetup", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for UpdateFlowsVaultConnectionSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SetupApiKeyWithBaseUrl(v) => {
+                f.debug_tuple("SetupApiKeyWithBaseUrl").field(v).finish()
+            }
+            Self::SetupApiKey(v) => f.debug_tuple("SetupApiKey").field(v).finish(),
+            Self::SetupOauthApp(v) => f.debug_tuple("SetupOauthApp").field(v).finish(),
+            Self::SetupBigqueryOauthJwt(v) => {
+                f.debug_tuple("SetupBigqueryOauthJwt").field(v).finish()
+            }
+            Self::SetupSecretApiKey(v) => f.debug_tuple("SetupSecretApiKey").field(v).finish(),
+            Self::SetupHttpBearer(v) => f.debug_tuple("SetupHttpBearer").field(v).finish(),
+            Self::ConnectionHttpBasicAuthSetup(v) => f
+                .debug_tuple("ConnectionHttpBasicAuthSetup")
+                .field(v)
+                .finish(),
+            Self::ConnectionHttpApiKeySetup(v) => {
+                f.debug_tuple("ConnectionHttpApiKeySetup").field(v).finish()
+            }
+            Self::ConnectionHttpOauthClientCredentialsSetup(v) => f
+                .debug_tuple("ConnectionHttpOauthClientCredentialsSetup")
+                .field(v)
+                .finish(),
+            Self::SetupJwt(v) => f.debug_tuple("SetupJwt").field(v).finish(),
+            Self::SetupMailjetApiKey(v) => f.debug_tuple("SetupMailjetApiKey").field(v).finish(),
+            Self::SetupToken(v) => f.debug_tuple("SetupToken").field(v).finish(),
+            Self::SetupWebhook(v) => f.debug_tuple("SetupWebhook").field(v).finish(),
+            Self::SetupStripeKeyPair(v) => f.debug_tuple("SetupStripeKeyPair").field(v).finish(),
+            Self::SetupOauthCode(v) => f.debug_tuple("SetupOauthCode").field(v).finish(),
+            Self::SetupTwilioApiKey(v) => f.debug_tuple("SetupTwilioApiKey").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "forms")]
+/// The `UpdateFormRequestContent` object.
+///
+/// The body of `PATCH /forms/{id}` (`forms_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateFormRequestContent {
+    /// The `ending` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub ending: Patch<FormEndingNode>,
+    /// The `languages` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub languages: Patch<FormLanguages>,
+    /// The `messages` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub messages: Patch<FormMessages>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `nodes` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub nodes: Patch<Vec<FormNode>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub start: Patch<FormStartNode>,
+    /// The `style` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub style: Patch<FormStyle>,
+    /// The `translations` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub translations: Patch<BTreeMap<String, Map<String, Value>>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "forms")]
+impl<'de> Deserialize<'de> for UpdateFormRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "forms")]
+impl object::Object for UpdateFormRequestContent {
+    const NAME: &'static str = "UpdateFormRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ending = Default::default();
+        let mut f_languages = Default::default();
+        let mut f_messages = Default::default();
+        let mut f_name = Default::default();
+        let mut f_nodes = Default::default();
+        let mut f_start = Default::default();
+        let mut f_style = Default::default();
+        let mut f_translations = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ending" => f_ending = de_map.next_value()?,
+                "languages" => f_languages = de_map.next_value()?,
+                "messages" => f_messages = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "nodes" => f_nodes = de_map.next_value()?,
+                "start" => f_start = de_map.next_value()?,
+                "style" => f_style = de_map.next_value()?,
+                "translations" => f_translations = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ending: f_ending,
+            languages: f_languages,
+            messages: f_messages,
+            name: f_name,
+            nodes: f_nodes,
+            start: f_start,
+            style: f_style,
+            translations: f_translations,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for UpdateFormRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateFormRequestContent")
+            .field("ending", &self.ending)
+            .field("languages", &self.languages)
+            .field("messages", &self.messages)
+            .field("name", &self.name)
+            .field("nodes", &self.nodes)
+            .field("start", &self.start)
+            .field("style", &self.style)
+            .field("translations", &Keys(&self.translations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "forms")]
+impl UpdateFormRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `ending`.
+    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
+        self.ending = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"ending": null`: clears the field.
+    pub fn clear_ending(mut self) -> Self {
+        self.ending = Patch::Null;
+        self
+    }
+
+    /// Sets `languages`.
+    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
+        self.languages = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"languages": null`: clears the field.
+    pub fn clear_languages(mut self) -> Self {
+        self.languages = Patch::Null;
+        self
+    }
+
+    /// Sets `messages`.
+    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
+        self.messages = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"messages": null`: clears the field.
+    pub fn clear_messages(mut self) -> Self {
+        self.messages = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `nodes`.
+    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
+        self.nodes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"nodes": null`: clears the field.
+    pub fn clear_nodes(mut self) -> Self {
+        self.nodes = Patch::Null;
+        self
+    }
+
+    /// Sets `start`.
+    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
+        self.start = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"start": null`: clears the field.
+    pub fn clear_start(mut self) -> Self {
+        self.start = Patch::Null;
+        self
+    }
+
+    /// Sets `style`.
+    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
+        self.style = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"style": null`: clears the field.
+    pub fn clear_style(mut self) -> Self {
+        self.style = Patch::Null;
+        self
+    }
+
+    /// Sets `translations`.
+    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
+        self.translations = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"translations": null`: clears the field.
+    pub fn clear_translations(mut self) -> Self {
+        self.translations = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "forms")]
+/// The `UpdateFormResponseContent` schema.
+///
+/// The answer of `PATCH /forms/{id}` (`forms_update`).
+///
+/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
+pub type UpdateFormResponseContent = GetFormResponseContent;
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorDuoSettingsRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorDuoSettingsRequestContent {
+    /// The `host` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub host: Patch<String>,
+    /// The `ikey` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub ikey: Patch<String>,
+    /// The `skey` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub skey: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for UpdateGuardianFactorDuoSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for UpdateGuardianFactorDuoSettingsRequestContent {
+    const NAME: &'static str = "UpdateGuardianFactorDuoSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_host = Default::default();
+        let mut f_ikey = Default::default();
+        let mut f_skey = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "host" => f_host = de_map.next_value()?,
+                "ikey" => f_ikey = de_map.next_value()?,
+                "skey" => f_skey = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            host: f_host,
+            ikey: f_ikey,
+            skey: f_skey,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for UpdateGuardianFactorDuoSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorDuoSettingsRequestContent")
+            .field("host", &self.host)
+            .field("ikey", &self.ikey)
+            .field("skey", &self.skey.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl UpdateGuardianFactorDuoSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `host`.
+    pub fn host(mut self, value: impl Into<String>) -> Self {
+        self.host = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"host": null`: clears the field.
+    pub fn clear_host(mut self) -> Self {
+        self.host = Patch::Null;
+        self
+    }
+
+    /// Sets `ikey`.
+    pub fn ikey(mut self, value: impl Into<String>) -> Self {
+        self.ikey = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"ikey": null`: clears the field.
+    pub fn clear_ikey(mut self) -> Self {
+        self.ikey = Patch::Null;
+        self
+    }
+
+    /// Sets `skey`.
+    pub fn skey(mut self, value: impl Into<String>) -> Self {
+        self.skey = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"skey": null`: clears the field.
+    pub fn clear_skey(mut self) -> Self {
+        self.skey = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorDuoSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/duo/settings` (`guardian_factors_duo_settings_update`).
+///
+/// The same type as [`SetGuardianFactorDuoSettingsRequestContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorDuoSettingsResponseContent =
+    SetGuardianFactorDuoSettingsRequestContent;
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorsProviderPushNotificationApnsRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    /// The `bundle_id` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub bundle_id: Patch<String>,
+    /// The `p12` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub p12: Patch<String>,
+    /// The `sandbox` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub sandbox: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationApnsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_bundle_id = Default::default();
+        let mut f_p12 = Default::default();
+        let mut f_sandbox = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "bundle_id" => f_bundle_id = de_map.next_value()?,
+                "p12" => f_p12 = de_map.next_value()?,
+                "sandbox" => f_sandbox = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            bundle_id: f_bundle_id,
+            p12: f_p12,
+            sandbox: f_sandbox,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationApnsRequestContent")
+            .field("bundle_id", &self.bundle_id)
+            .field("p12", &self.p12)
+            .field("sandbox", &self.sandbox)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl UpdateGuardianFactorsProviderPushNotificationApnsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `bundle_id`.
+    pub fn bundle_id(mut self, value: impl Into<String>) -> Self {
+        self.bundle_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"bundle_id": null`: clears the field.
+    pub fn clear_bundle_id(mut self) -> Self {
+        self.bundle_id = Patch::Null;
+        self
+    }
+
+    /// Sets `p12`.
+    pub fn p12(mut self, value: impl Into<String>) -> Self {
+        self.p12 = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"p12": null`: clears the field.
+    pub fn clear_p12(mut self) -> Self {
+        self.p12 = Patch::Null;
+        self
+    }
+
+    /// Sets `sandbox`.
+    pub fn sandbox(mut self, value: impl Into<bool>) -> Self {
+        self.sandbox = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sandbox": null`: clears the field.
+    pub fn clear_sandbox(mut self) -> Self {
+        self.sandbox = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorsProviderPushNotificationApnsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/push-notification/providers/apns` (`guardian_factors_pushNotification_updateApnsProvider`).
+///
+/// The same type as [`SetGuardianFactorsProviderPushNotificationApnsResponseContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorsProviderPushNotificationApnsResponseContent =
+    SetGuardianFactorsProviderPushNotificationApnsResponseContent;
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/fcm` (`guardian_factors_pushNotification_updateFcmProvider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    /// The `server_key` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub server_key: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationFcmRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_server_key = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "server_key" => f_server_key = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            server_key: f_server_key,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmRequestContent")
+            .field("server_key", &self.server_key.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl UpdateGuardianFactorsProviderPushNotificationFcmRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `server_key`.
+    pub fn server_key(mut self, value: impl Into<String>) -> Self {
+        self.server_key = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"server_key": null`: clears the field.
+    pub fn clear_server_key(mut self) -> Self {
+        self.server_key = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmResponseContent` schema.
+pub type UpdateGuardianFactorsProviderPushNotificationFcmResponseContent = Map<String, Value>;
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/fcmv1` (`guardian_factors_pushNotification_updateFcmv1Provider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    /// The `server_credentials` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub server_credentials: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_server_credentials = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "server_credentials" => f_server_credentials = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            server_credentials: f_server_credentials,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent")
+            .field(
+                "server_credentials",
+                &self.server_credentials.as_ref().map(|_| REDACTED),
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `server_credentials`.
+    pub fn server_credentials(mut self, value: impl Into<String>) -> Self {
+        self.server_credentials = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"server_credentials": null`: clears the field.
+    pub fn clear_server_credentials(mut self) -> Self {
+        self.server_credentials = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent` schema.
+pub type UpdateGuardianFactorsProviderPushNotificationFcmv1ResponseContent = Map<String, Value>;
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorsProviderPushNotificationSnsRequestContent` object.
+///
+/// The body of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    /// The `aws_access_key_id` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub aws_access_key_id: Patch<String>,
+    /// The `aws_region` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub aws_region: Patch<String>,
+    /// The `aws_secret_access_key` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub aws_secret_access_key: Patch<String>,
+    /// The `sns_apns_platform_application_arn` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub sns_apns_platform_application_arn: Patch<String>,
+    /// The `sns_gcm_platform_application_arn` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub sns_gcm_platform_application_arn: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationSnsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_aws_access_key_id = Default::default();
+        let mut f_aws_region = Default::default();
+        let mut f_aws_secret_access_key = Default::default();
+        let mut f_sns_apns_platform_application_arn = Default::default();
+        let mut f_sns_gcm_platform_application_arn = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "aws_access_key_id" => f_aws_access_key_id = de_map.next_value()?,
+                "aws_region" => f_aws_region = de_map.next_value()?,
+                "aws_secret_access_key" => f_aws_secret_access_key = de_map.next_value()?,
+                "sns_apns_platform_application_arn" => {
+                    f_sns_apns_platform_application_arn = de_map.next_value()?
+                }
+                "sns_gcm_platform_application_arn" => {
+                    f_sns_gcm_platform_application_arn = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            aws_access_key_id: f_aws_access_key_id,
+            aws_region: f_aws_region,
+            aws_secret_access_key: f_aws_secret_access_key,
+            sns_apns_platform_application_arn: f_sns_apns_platform_application_arn,
+            sns_gcm_platform_application_arn: f_sns_gcm_platform_application_arn,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateGuardianFactorsProviderPushNotificationSnsRequestContent")
+            .field("aws_access_key_id", &self.aws_access_key_id)
+            .field("aws_region", &self.aws_region)
+            .field("aws_secret_access_key", &self.aws_secret_access_key)
+            .field(
+                "sns_apns_platform_application_arn",
+                &self.sns_apns_platform_application_arn,
+            )
+            .field(
+                "sns_gcm_platform_application_arn",
+                &self.sns_gcm_platform_application_arn,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl UpdateGuardianFactorsProviderPushNotificationSnsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `aws_access_key_id`.
+    pub fn aws_access_key_id(mut self, value: impl Into<String>) -> Self {
+        self.aws_access_key_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"aws_access_key_id": null`: clears the field.
+    pub fn clear_aws_access_key_id(mut self) -> Self {
+        self.aws_access_key_id = Patch::Null;
+        self
+    }
+
+    /// Sets `aws_region`.
+    pub fn aws_region(mut self, value: impl Into<String>) -> Self {
+        self.aws_region = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"aws_region": null`: clears the field.
+    pub fn clear_aws_region(mut self) -> Self {
+        self.aws_region = Patch::Null;
+        self
+    }
+
+    /// Sets `aws_secret_access_key`.
+    pub fn aws_secret_access_key(mut self, value: impl Into<String>) -> Self {
+        self.aws_secret_access_key = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"aws_secret_access_key": null`: clears the field.
+    pub fn clear_aws_secret_access_key(mut self) -> Self {
+        self.aws_secret_access_key = Patch::Null;
+        self
+    }
+
+    /// Sets `sns_apns_platform_application_arn`.
+    pub fn sns_apns_platform_application_arn(mut self, value: impl Into<String>) -> Self {
+        self.sns_apns_platform_application_arn = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sns_apns_platform_application_arn": null`: clears the field.
+    pub fn clear_sns_apns_platform_application_arn(mut self) -> Self {
+        self.sns_apns_platform_application_arn = Patch::Null;
+        self
+    }
+
+    /// Sets `sns_gcm_platform_application_arn`.
+    pub fn sns_gcm_platform_application_arn(mut self, value: impl Into<String>) -> Self {
+        self.sns_gcm_platform_application_arn = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"sns_gcm_platform_application_arn": null`: clears the field.
+    pub fn clear_sns_gcm_platform_application_arn(mut self) -> Self {
+        self.sns_gcm_platform_application_arn = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `UpdateGuardianFactorsProviderPushNotificationSnsResponseContent` schema.
+///
+/// The answer of `PATCH /guardian/factors/push-notification/providers/sns` (`guardian_factors_pushNotification_updateSnsProvider`).
+///
+/// The same type as [`GetGuardianFactorsProviderSnsResponseContent`]: the API description gives both the same schema.
+pub type UpdateGuardianFactorsProviderPushNotificationSnsResponseContent =
+    GetGuardianFactorsProviderSnsResponseContent;
+
+#[cfg(feature = "hooks")]
+/// The `UpdateHookRequestContent` object.
+///
+/// The body of `PATCH /hooks/{id}` (`hooks_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateHookRequestContent {
+    /// The `dependencies` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub dependencies: Patch<BTreeMap<String, String>>,
+    /// Whether this hook will be executed (true) or ignored (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Name of this hook.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Code to be executed when this hook runs.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub script: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "hooks")]
+impl<'de> Deserialize<'de> for UpdateHookRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl object::Object for UpdateHookRequestContent {
+    const NAME: &'static str = "UpdateHookRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_dependencies = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_name = Default::default();
+        let mut f_script = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "script" => f_script = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            dependencies: f_dependencies,
+            enabled: f_enabled,
+            name: f_name,
+            script: f_script,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl fmt::Debug for UpdateHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateHookRequestContent")
+            .field("dependencies", &Keys(&self.dependencies))
             .field("enabled", &self.enabled)
             .field("name", &self.name)
-            .field("order", &self.order)
             .field("script", &self.script)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "rules")]
-impl UpdateRuleRequestContent {
+#[cfg(feature = "hooks")]
+impl UpdateHookRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
+    }
+
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.dependencies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"dependencies": null`: clears the field.
+    pub fn clear_dependencies(mut self) -> Self {
+        self.dependencies = Patch::Null;
+        self
     }
 
     /// Sets `enabled`.
@@ -264,18 +2267,6 @@ impl UpdateRuleRequestContent {
     /// Sends `"name": null`: clears the field.
     pub fn clear_name(mut self) -> Self {
         self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `order`.
-    pub fn order(mut self, value: impl Into<f64>) -> Self {
-        self.order = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"order": null`: clears the field.
-    pub fn clear_order(mut self) -> Self {
-        self.order = Patch::Null;
         self
     }
 
@@ -298,1948 +2289,175 @@ impl UpdateRuleRequestContent {
     }
 }
 
-#[cfg(feature = "rules")]
-/// The `UpdateRuleResponseContent` schema.
+#[cfg(feature = "hooks")]
+/// The `UpdateHookResponseContent` schema.
 ///
-/// The answer of `PATCH /rules/{id}` (`rules_update`).
+/// The answer of `PATCH /hooks/{id}` (`hooks_update`).
 ///
-/// The same type as [`Rule`]: the API description gives both the same schema.
-pub type UpdateRuleResponseContent = Rule;
+/// The same type as [`Hook`]: the API description gives both the same schema.
+pub type UpdateHookResponseContent = Hook;
 
-#[cfg(feature = "connections")]
-/// The `UpdateScimConfigurationRequestContent` object.
+#[cfg(feature = "hooks")]
+/// Hashmap of key-value pairs where the value must be a string.
 ///
-/// The body of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateScimConfigurationRequestContent {
-    /// The mapping between auth0 and SCIM
-    pub mapping: Vec<ScimMappingItem>,
-    /// User ID attribute for generating unique user ids
-    pub user_id_attribute: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
+/// A map of secret names to values; `Debug` shows the names only. Dereferences to the map.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UpdateHookSecretRequestContent(pub Map<String, Value>);
 
-#[cfg(feature = "connections")]
-impl fmt::Debug for UpdateScimConfigurationRequestContent {
+#[cfg(feature = "hooks")]
+impl fmt::Debug for UpdateHookSecretRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateScimConfigurationRequestContent")
-            .field("mapping", &self.mapping)
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
+        f.debug_tuple("UpdateHookSecretRequestContent")
+            .field(&Keys(&self.0))
             .finish()
     }
 }
 
-#[cfg(feature = "connections")]
-impl UpdateScimConfigurationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        mapping: impl Into<Vec<ScimMappingItem>>,
-        user_id_attribute: impl Into<String>,
-    ) -> Self {
-        Self {
-            mapping: mapping.into(),
-            user_id_attribute: user_id_attribute.into(),
-            extra: Map::new(),
-        }
-    }
+#[cfg(feature = "hooks")]
+impl std::ops::Deref for UpdateHookSecretRequestContent {
+    type Target = Map<String, Value>;
 
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
-#[cfg(feature = "connections")]
-/// The `UpdateScimConfigurationResponseContent` schema.
-///
-/// The answer of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
-///
-/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
-pub type UpdateScimConfigurationResponseContent = ScimConfiguration;
+#[cfg(feature = "hooks")]
+impl std::ops::DerefMut for UpdateHookSecretRequestContent {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
 
-#[cfg(feature = "experimentation")]
-/// The `UpdateSegmentRequestContent` object.
+#[cfg(feature = "hooks")]
+impl From<Map<String, Value>> for UpdateHookSecretRequestContent {
+    fn from(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+}
+
+#[cfg(feature = "log_streams")]
+/// The `UpdateLogStreamRequestContent` object.
 ///
-/// The body of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
+/// The body of `PATCH /log-streams/{id}` (`logStreams_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UpdateSegmentRequestContent {
-    /// A description of the segment
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// A human-readable name for the segment
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+pub struct UpdateLogStreamRequestContent {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub filters: Patch<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Patch::is_absent")]
+    pub is_priority: Patch<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub name: Patch<String>,
-    /// Replaces the entire rules array.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub rules: Patch<Vec<SegmentRule>>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub pii_config: Patch<LogStreamPiiConfig>,
+    /// The `sink` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub sink: Patch<LogStreamSinkPatch>,
+    /// The `status` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub status: Patch<LogStreamStatusEnum>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for UpdateSegmentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSegmentRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("rules", &self.rules)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl UpdateSegmentRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `rules`.
-    pub fn rules(mut self, value: impl Into<Vec<SegmentRule>>) -> Self {
-        self.rules = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"rules": null`: clears the field.
-    pub fn clear_rules(mut self) -> Self {
-        self.rules = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateSegmentResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
-///
-/// The same type as [`Segment`]: the API description gives both the same schema.
-pub type UpdateSegmentResponseContent = Segment;
-
-#[cfg(feature = "self_service_profiles")]
-/// The `UpdateSelfServiceProfileRequestContent` object.
-///
-/// The body of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateSelfServiceProfileRequestContent {
-    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allowed_strategies: Patch<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    /// The `branding` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub branding: Patch<SelfServiceProfileBrandingProperties>,
-    /// The `description` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// The name of the self-service Profile.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// ID of the user-attribute-profile to associate with this self-service profile.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub user_attribute_profile_id: Patch<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub user_attributes: Patch<Vec<SelfServiceProfileUserAttribute>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSelfServiceProfileRequestContent")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field("branding", &self.branding)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("user_attributes", &self.user_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl UpdateSelfServiceProfileRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowed_strategies`.
-    pub fn allowed_strategies(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    ) -> Self {
-        self.allowed_strategies = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allowed_strategies": null`: clears the field.
-    pub fn clear_allowed_strategies(mut self) -> Self {
-        self.allowed_strategies = Patch::Null;
-        self
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
-        self.branding = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"branding": null`: clears the field.
-    pub fn clear_branding(mut self) -> Self {
-        self.branding = Patch::Null;
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `user_attribute_profile_id`.
-    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
-        self.user_attribute_profile_id = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"user_attribute_profile_id": null`: clears the field.
-    pub fn clear_user_attribute_profile_id(mut self) -> Self {
-        self.user_attribute_profile_id = Patch::Null;
-        self
-    }
-
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
-    ) -> Self {
-        self.user_attributes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"user_attributes": null`: clears the field.
-    pub fn clear_user_attributes(mut self) -> Self {
-        self.user_attributes = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-/// The `UpdateSelfServiceProfileResponseContent` schema.
-///
-/// The answer of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
-///
-/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
-pub type UpdateSelfServiceProfileResponseContent = SelfServiceProfile;
-
-#[cfg(feature = "sessions")]
-/// The `UpdateSessionRequestContent` object.
-///
-/// The body of `PATCH /sessions/{id}` (`sessions_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateSessionRequestContent {
-    /// Metadata associated with the session. Pass null or {} to remove all session_metadata.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub session_metadata: Patch<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "sessions")]
-impl fmt::Debug for UpdateSessionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSessionRequestContent")
-            .field("session_metadata", &Keys(&self.session_metadata))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "sessions")]
-impl UpdateSessionRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `session_metadata`.
-    pub fn session_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.session_metadata = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"session_metadata": null`: clears the field.
-    pub fn clear_session_metadata(mut self) -> Self {
-        self.session_metadata = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "sessions")]
-/// The `UpdateSessionResponseContent` schema.
-///
-/// The answer of `PATCH /sessions/{id}` (`sessions_update`).
-///
-/// The same type as [`SessionResponseContent`]: the API description gives both the same schema.
-pub type UpdateSessionResponseContent = SessionResponseContent;
-
-#[cfg(feature = "prompts")]
-/// The `UpdateSettingsRequestContent` object.
-///
-/// The body of `PATCH /prompts` (`prompts_updateSettings`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateSettingsRequestContent {
-    /// Whether identifier first is enabled or not
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub identifier_first: Patch<bool>,
-    /// The `universal_login_experience` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub universal_login_experience: Patch<UniversalLoginExperienceEnum>,
-    /// Use WebAuthn with Device Biometrics as the first authentication factor
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub webauthn_platform_first_factor: Patch<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "prompts")]
-impl fmt::Debug for UpdateSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSettingsRequestContent")
-            .field("identifier_first", &self.identifier_first)
-            .field(
-                "universal_login_experience",
-                &self.universal_login_experience,
-            )
-            .field(
-                "webauthn_platform_first_factor",
-                &self.webauthn_platform_first_factor,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "prompts")]
-impl UpdateSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `identifier_first`.
-    pub fn identifier_first(mut self, value: impl Into<bool>) -> Self {
-        self.identifier_first = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"identifier_first": null`: clears the field.
-    pub fn clear_identifier_first(mut self) -> Self {
-        self.identifier_first = Patch::Null;
-        self
-    }
-
-    /// Sets `universal_login_experience`.
-    pub fn universal_login_experience(
-        mut self,
-        value: impl Into<UniversalLoginExperienceEnum>,
-    ) -> Self {
-        self.universal_login_experience = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"universal_login_experience": null`: clears the field.
-    pub fn clear_universal_login_experience(mut self) -> Self {
-        self.universal_login_experience = Patch::Null;
-        self
-    }
-
-    /// Sets `webauthn_platform_first_factor`.
-    pub fn webauthn_platform_first_factor(mut self, value: impl Into<bool>) -> Self {
-        self.webauthn_platform_first_factor = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"webauthn_platform_first_factor": null`: clears the field.
-    pub fn clear_webauthn_platform_first_factor(mut self) -> Self {
-        self.webauthn_platform_first_factor = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "prompts")]
-/// The `UpdateSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /prompts` (`prompts_updateSettings`).
-///
-/// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateSettingsResponseContent = GetSettingsResponseContent;
-
-#[cfg(feature = "attack_protection")]
-/// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` object.
-///
-/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    /// The `allowlist` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allowlist: Patch<Vec<String>>,
-    /// Whether or not suspicious IP throttling attack protections are active.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub enabled: Patch<bool>,
-    /// Action to take when a suspicious IP throttling threshold is violated.
-    /// Possible values: `block`, `admin_notification`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub shields: Patch<Vec<SuspiciousIpThrottlingShieldsEnum>>,
-    /// The `stage` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub stage: Patch<SuspiciousIpThrottlingStage>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSuspiciousIpThrottlingSettingsRequestContent")
-            .field("allowlist", &self.allowlist)
-            .field("enabled", &self.enabled)
-            .field("shields", &self.shields)
-            .field("stage", &self.stage)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowlist`.
-    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowlist = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allowlist": null`: clears the field.
-    pub fn clear_allowlist(mut self) -> Self {
-        self.allowlist = Patch::Null;
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enabled": null`: clears the field.
-    pub fn clear_enabled(mut self) -> Self {
-        self.enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `shields`.
-    pub fn shields(mut self, value: impl Into<Vec<SuspiciousIpThrottlingShieldsEnum>>) -> Self {
-        self.shields = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"shields": null`: clears the field.
-    pub fn clear_shields(mut self) -> Self {
-        self.shields = Patch::Null;
-        self
-    }
-
-    /// Sets `stage`.
-    pub fn stage(mut self, value: impl Into<SuspiciousIpThrottlingStage>) -> Self {
-        self.stage = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"stage": null`: clears the field.
-    pub fn clear_stage(mut self) -> Self {
-        self.stage = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
-///
-/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
-    GetSuspiciousIpThrottlingSettingsResponseContent;
-
-#[cfg(feature = "tenants")]
-/// The `UpdateTenantSettingsRequestContent` object.
-///
-/// The body of `PATCH /tenants/settings` (`tenants_settings_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateTenantSettingsRequestContent {
-    /// Supported ACR values
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub acr_values_supported: Patch<Vec<String>>,
-    /// Whether to accept an organization name instead of an ID on auth endpoints
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allow_organization_name_in_authentication_api: Patch<bool>,
-    /// URLs that are valid to redirect to after logout from Auth0.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub allowed_logout_urls: Patch<Vec<String>>,
-    /// Supports iss parameter in authorization responses
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub authorization_response_iss_parameter_supported: Patch<bool>,
-    /// The `change_password` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub change_password: Patch<TenantSettingsPasswordPage>,
-    /// Whether the authorization server supports retrieving client metadata from a client_id URL.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub client_id_metadata_document_supported: Patch<bool>,
-    /// The `country_codes` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub country_codes: Patch<TenantSettingsCountryCodes>,
-    /// Whether to enable flexible factors for MFA in the PostLogin action
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub customize_mfa_in_postlogin_action: Patch<bool>,
-    /// Default audience for API Authorization.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub default_audience: Patch<String>,
-    /// Name of connection used for password grants at the `/token` endpoint. The following connection types are supported: LDAP, AD, Database Connections, Passwordless, Windows Azure Active Directory, ADFS.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub default_directory: Patch<String>,
-    /// The default absolute redirection uri, must be https
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub default_redirection_uri: Patch<String>,
-    /// The `default_token_quota` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub default_token_quota: Patch<DefaultTokenQuota>,
-    /// Device Flow configuration.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub device_flow: Patch<TenantSettingsDeviceFlow>,
-    /// The `dynamic_client_registration_security_mode` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub dynamic_client_registration_security_mode:
-        Patch<TenantSettingsDynamicClientRegistrationSecurityMode>,
-    /// Whether Auth0 Guide (AI-powered assistance) is enabled for this tenant.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub enable_ai_guide: Patch<bool>,
-    /// Supported locales for the user interface
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub enabled_locales: Patch<Vec<TenantSettingsSupportedLocalesEnum>>,
-    /// Number of hours an ephemeral (non-persistent) session will stay valid.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub ephemeral_session_lifetime: Patch<i64>,
-    /// Number of minutes an ephemeral (non-persistent) session will stay valid. Cannot be specified together with `ephemeral_session_lifetime`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub ephemeral_session_lifetime_in_minutes: Patch<i64>,
-    /// The `error_page` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub error_page: Patch<TenantSettingsErrorPage>,
-    /// The `flags` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub flags: Patch<TenantSettingsFlags>,
-    /// Friendly name for this tenant.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub friendly_name: Patch<String>,
-    /// The `guardian_mfa_page` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub guardian_mfa_page: Patch<TenantSettingsGuardianPage>,
-    /// Number of hours for which an ephemeral (non-persistent) session can be inactive before the user must log in again.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub idle_ephemeral_session_lifetime: Patch<i64>,
-    /// Number of minutes an ephemeral (non-persistent) session can be inactive before the user must log in again. Cannot be specified together with `idle_ephemeral_session_lifetime`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub idle_ephemeral_session_lifetime_in_minutes: Patch<i64>,
-    /// Number of hours for which a session can be inactive before the user must log in again.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub idle_session_lifetime: Patch<i64>,
-    /// Number of minutes a session can be inactive before the user must log in again. Cannot be specified together with `idle_session_lifetime`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub idle_session_lifetime_in_minutes: Patch<i64>,
-    /// Whether session metadata is included in specific tenant logs (slo, oidc_backchannel_logout_failed, oidc_backchannel_logout_succeeded).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub include_session_metadata_in_tenant_logs: Patch<bool>,
-    /// Selected legacy sandbox version for the extensibility environment
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub legacy_sandbox_version: Patch<String>,
-    /// The `mtls` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub mtls: Patch<TenantSettingsMtls>,
-    /// The `oidc_logout` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub oidc_logout: Patch<TenantOidcLogoutSettings>,
-    /// Whether Phone Consolidated Experience is enabled for this tenant.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub phone_consolidated_experience: Patch<bool>,
-    /// URL of logo to be shown for this tenant (recommended size: 150x150)
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub picture_url: Patch<String>,
-    /// Enables the use of Pushed Authorization Requests
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub pushed_authorization_requests_supported: Patch<bool>,
-    /// The `resource_parameter_profile` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub resource_parameter_profile: Patch<TenantSettingsResourceParameterProfile>,
-    /// Selected sandbox version for the extensibility environment
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sandbox_version: Patch<String>,
-    /// The `security_headers` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub security_headers: Patch<TenantSettingsNullableSecurityHeaders>,
-    /// The `session_cookie` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub session_cookie: Patch<SessionCookieSchema>,
-    /// Number of hours a session will stay valid.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub session_lifetime: Patch<i64>,
-    /// Number of minutes a session will stay valid. Cannot be specified together with `session_lifetime`.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub session_lifetime_in_minutes: Patch<i64>,
-    /// The `sessions` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub sessions: Patch<TenantSettingsSessions>,
-    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
-    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
-    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub skip_non_verifiable_callback_uri_confirmation_prompt: Patch<bool>,
-    /// End-user support email.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub support_email: Patch<String>,
-    /// End-user support url.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub support_url: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for UpdateTenantSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateTenantSettingsRequestContent")
-            .field("acr_values_supported", &self.acr_values_supported)
-            .field(
-                "allow_organization_name_in_authentication_api",
-                &self.allow_organization_name_in_authentication_api,
-            )
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field(
-                "authorization_response_iss_parameter_supported",
-                &self.authorization_response_iss_parameter_supported,
-            )
-            .field(
-                "change_password",
-                &self.change_password.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "client_id_metadata_document_supported",
-                &self.client_id_metadata_document_supported,
-            )
-            .field("country_codes", &self.country_codes)
-            .field(
-                "customize_mfa_in_postlogin_action",
-                &self.customize_mfa_in_postlogin_action,
-            )
-            .field("default_audience", &self.default_audience)
-            .field("default_directory", &self.default_directory)
-            .field("default_redirection_uri", &self.default_redirection_uri)
-            .field("default_token_quota", &self.default_token_quota)
-            .field("device_flow", &self.device_flow)
-            .field(
-                "dynamic_client_registration_security_mode",
-                &self.dynamic_client_registration_security_mode,
-            )
-            .field("enable_ai_guide", &self.enable_ai_guide)
-            .field("enabled_locales", &self.enabled_locales)
-            .field(
-                "ephemeral_session_lifetime",
-                &self.ephemeral_session_lifetime,
-            )
-            .field(
-                "ephemeral_session_lifetime_in_minutes",
-                &self.ephemeral_session_lifetime_in_minutes,
-            )
-            .field("error_page", &self.error_page)
-            .field("flags", &self.flags)
-            .field("friendly_name", &self.friendly_name)
-            .field("guardian_mfa_page", &self.guardian_mfa_page)
-            .field(
-                "idle_ephemeral_session_lifetime",
-                &self.idle_ephemeral_session_lifetime,
-            )
-            .field(
-                "idle_ephemeral_session_lifetime_in_minutes",
-                &self.idle_ephemeral_session_lifetime_in_minutes,
-            )
-            .field("idle_session_lifetime", &self.idle_session_lifetime)
-            .field(
-                "idle_session_lifetime_in_minutes",
-                &self.idle_session_lifetime_in_minutes,
-            )
-            .field(
-                "include_session_metadata_in_tenant_logs",
-                &self.include_session_metadata_in_tenant_logs,
-            )
-            .field("legacy_sandbox_version", &self.legacy_sandbox_version)
-            .field("mtls", &self.mtls)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "phone_consolidated_experience",
-                &self.phone_consolidated_experience,
-            )
-            .field("picture_url", &self.picture_url)
-            .field(
-                "pushed_authorization_requests_supported",
-                &self.pushed_authorization_requests_supported,
-            )
-            .field(
-                "resource_parameter_profile",
-                &self.resource_parameter_profile,
-            )
-            .field("sandbox_version", &self.sandbox_version)
-            .field("security_headers", &self.security_headers)
-            .field("session_cookie", &self.session_cookie)
-            .field("session_lifetime", &self.session_lifetime)
-            .field(
-                "session_lifetime_in_minutes",
-                &self.session_lifetime_in_minutes,
-            )
-            .field("sessions", &self.sessions)
-            .field(
-                "skip_non_verifiable_callback_uri_confirmation_prompt",
-                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
-            )
-            .field("support_email", &self.support_email)
-            .field("support_url", &self.support_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl UpdateTenantSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `acr_values_supported`.
-    pub fn acr_values_supported(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.acr_values_supported = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"acr_values_supported": null`: clears the field.
-    pub fn clear_acr_values_supported(mut self) -> Self {
-        self.acr_values_supported = Patch::Null;
-        self
-    }
-
-    /// Sets `allow_organization_name_in_authentication_api`.
-    pub fn allow_organization_name_in_authentication_api(mut self, value: impl Into<bool>) -> Self {
-        self.allow_organization_name_in_authentication_api = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allow_organization_name_in_authentication_api": null`: clears the field.
-    pub fn clear_allow_organization_name_in_authentication_api(mut self) -> Self {
-        self.allow_organization_name_in_authentication_api = Patch::Null;
-        self
-    }
-
-    /// Sets `allowed_logout_urls`.
-    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_logout_urls = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allowed_logout_urls": null`: clears the field.
-    pub fn clear_allowed_logout_urls(mut self) -> Self {
-        self.allowed_logout_urls = Patch::Null;
-        self
-    }
-
-    /// Sets `authorization_response_iss_parameter_supported`.
-    pub fn authorization_response_iss_parameter_supported(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.authorization_response_iss_parameter_supported = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"authorization_response_iss_parameter_supported": null`: clears the field.
-    pub fn clear_authorization_response_iss_parameter_supported(mut self) -> Self {
-        self.authorization_response_iss_parameter_supported = Patch::Null;
-        self
-    }
-
-    /// Sets `change_password`.
-    pub fn change_password(mut self, value: impl Into<TenantSettingsPasswordPage>) -> Self {
-        self.change_password = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"change_password": null`: clears the field.
-    pub fn clear_change_password(mut self) -> Self {
-        self.change_password = Patch::Null;
-        self
-    }
-
-    /// Sets `client_id_metadata_document_supported`.
-    pub fn client_id_metadata_document_supported(mut self, value: impl Into<bool>) -> Self {
-        self.client_id_metadata_document_supported = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"client_id_metadata_document_supported": null`: clears the field.
-    pub fn clear_client_id_metadata_document_supported(mut self) -> Self {
-        self.client_id_metadata_document_supported = Patch::Null;
-        self
-    }
-
-    /// Sets `country_codes`.
-    pub fn country_codes(mut self, value: impl Into<TenantSettingsCountryCodes>) -> Self {
-        self.country_codes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"country_codes": null`: clears the field.
-    pub fn clear_country_codes(mut self) -> Self {
-        self.country_codes = Patch::Null;
-        self
-    }
-
-    /// Sets `customize_mfa_in_postlogin_action`.
-    pub fn customize_mfa_in_postlogin_action(mut self, value: impl Into<bool>) -> Self {
-        self.customize_mfa_in_postlogin_action = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"customize_mfa_in_postlogin_action": null`: clears the field.
-    pub fn clear_customize_mfa_in_postlogin_action(mut self) -> Self {
-        self.customize_mfa_in_postlogin_action = Patch::Null;
-        self
-    }
-
-    /// Sets `default_audience`.
-    pub fn default_audience(mut self, value: impl Into<String>) -> Self {
-        self.default_audience = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"default_audience": null`: clears the field.
-    pub fn clear_default_audience(mut self) -> Self {
-        self.default_audience = Patch::Null;
-        self
-    }
-
-    /// Sets `default_directory`.
-    pub fn default_directory(mut self, value: impl Into<String>) -> Self {
-        self.default_directory = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"default_directory": null`: clears the field.
-    pub fn clear_default_directory(mut self) -> Self {
-        self.default_directory = Patch::Null;
-        self
-    }
-
-    /// Sets `default_redirection_uri`.
-    pub fn default_redirection_uri(mut self, value: impl Into<String>) -> Self {
-        self.default_redirection_uri = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"default_redirection_uri": null`: clears the field.
-    pub fn clear_default_redirection_uri(mut self) -> Self {
-        self.default_redirection_uri = Patch::Null;
-        self
-    }
-
-    /// Sets `default_token_quota`.
-    pub fn default_token_quota(mut self, value: impl Into<DefaultTokenQuota>) -> Self {
-        self.default_token_quota = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"default_token_quota": null`: clears the field.
-    pub fn clear_default_token_quota(mut self) -> Self {
-        self.default_token_quota = Patch::Null;
-        self
-    }
-
-    /// Sets `device_flow`.
-    pub fn device_flow(mut self, value: impl Into<TenantSettingsDeviceFlow>) -> Self {
-        self.device_flow = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"device_flow": null`: clears the field.
-    pub fn clear_device_flow(mut self) -> Self {
-        self.device_flow = Patch::Null;
-        self
-    }
-
-    /// Sets `dynamic_client_registration_security_mode`.
-    pub fn dynamic_client_registration_security_mode(
-        mut self,
-        value: impl Into<TenantSettingsDynamicClientRegistrationSecurityMode>,
-    ) -> Self {
-        self.dynamic_client_registration_security_mode = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"dynamic_client_registration_security_mode": null`: clears the field.
-    pub fn clear_dynamic_client_registration_security_mode(mut self) -> Self {
-        self.dynamic_client_registration_security_mode = Patch::Null;
-        self
-    }
-
-    /// Sets `enable_ai_guide`.
-    pub fn enable_ai_guide(mut self, value: impl Into<bool>) -> Self {
-        self.enable_ai_guide = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enable_ai_guide": null`: clears the field.
-    pub fn clear_enable_ai_guide(mut self) -> Self {
-        self.enable_ai_guide = Patch::Null;
-        self
-    }
-
-    /// Sets `enabled_locales`.
-    pub fn enabled_locales(
-        mut self,
-        value: impl Into<Vec<TenantSettingsSupportedLocalesEnum>>,
-    ) -> Self {
-        self.enabled_locales = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enabled_locales": null`: clears the field.
-    pub fn clear_enabled_locales(mut self) -> Self {
-        self.enabled_locales = Patch::Null;
-        self
-    }
-
-    /// Sets `ephemeral_session_lifetime`.
-    pub fn ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.ephemeral_session_lifetime = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"ephemeral_session_lifetime": null`: clears the field.
-    pub fn clear_ephemeral_session_lifetime(mut self) -> Self {
-        self.ephemeral_session_lifetime = Patch::Null;
-        self
-    }
-
-    /// Sets `ephemeral_session_lifetime_in_minutes`.
-    pub fn ephemeral_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.ephemeral_session_lifetime_in_minutes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"ephemeral_session_lifetime_in_minutes": null`: clears the field.
-    pub fn clear_ephemeral_session_lifetime_in_minutes(mut self) -> Self {
-        self.ephemeral_session_lifetime_in_minutes = Patch::Null;
-        self
-    }
-
-    /// Sets `error_page`.
-    pub fn error_page(mut self, value: impl Into<TenantSettingsErrorPage>) -> Self {
-        self.error_page = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"error_page": null`: clears the field.
-    pub fn clear_error_page(mut self) -> Self {
-        self.error_page = Patch::Null;
-        self
-    }
-
-    /// Sets `flags`.
-    pub fn flags(mut self, value: impl Into<TenantSettingsFlags>) -> Self {
-        self.flags = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"flags": null`: clears the field.
-    pub fn clear_flags(mut self) -> Self {
-        self.flags = Patch::Null;
-        self
-    }
-
-    /// Sets `friendly_name`.
-    pub fn friendly_name(mut self, value: impl Into<String>) -> Self {
-        self.friendly_name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"friendly_name": null`: clears the field.
-    pub fn clear_friendly_name(mut self) -> Self {
-        self.friendly_name = Patch::Null;
-        self
-    }
-
-    /// Sets `guardian_mfa_page`.
-    pub fn guardian_mfa_page(mut self, value: impl Into<TenantSettingsGuardianPage>) -> Self {
-        self.guardian_mfa_page = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"guardian_mfa_page": null`: clears the field.
-    pub fn clear_guardian_mfa_page(mut self) -> Self {
-        self.guardian_mfa_page = Patch::Null;
-        self
-    }
-
-    /// Sets `idle_ephemeral_session_lifetime`.
-    pub fn idle_ephemeral_session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.idle_ephemeral_session_lifetime = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"idle_ephemeral_session_lifetime": null`: clears the field.
-    pub fn clear_idle_ephemeral_session_lifetime(mut self) -> Self {
-        self.idle_ephemeral_session_lifetime = Patch::Null;
-        self
-    }
-
-    /// Sets `idle_ephemeral_session_lifetime_in_minutes`.
-    pub fn idle_ephemeral_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.idle_ephemeral_session_lifetime_in_minutes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"idle_ephemeral_session_lifetime_in_minutes": null`: clears the field.
-    pub fn clear_idle_ephemeral_session_lifetime_in_minutes(mut self) -> Self {
-        self.idle_ephemeral_session_lifetime_in_minutes = Patch::Null;
-        self
-    }
-
-    /// Sets `idle_session_lifetime`.
-    pub fn idle_session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.idle_session_lifetime = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"idle_session_lifetime": null`: clears the field.
-    pub fn clear_idle_session_lifetime(mut self) -> Self {
-        self.idle_session_lifetime = Patch::Null;
-        self
-    }
-
-    /// Sets `idle_session_lifetime_in_minutes`.
-    pub fn idle_session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.idle_session_lifetime_in_minutes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"idle_session_lifetime_in_minutes": null`: clears the field.
-    pub fn clear_idle_session_lifetime_in_minutes(mut self) -> Self {
-        self.idle_session_lifetime_in_minutes = Patch::Null;
-        self
-    }
-
-    /// Sets `include_session_metadata_in_tenant_logs`.
-    pub fn include_session_metadata_in_tenant_logs(mut self, value: impl Into<bool>) -> Self {
-        self.include_session_metadata_in_tenant_logs = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"include_session_metadata_in_tenant_logs": null`: clears the field.
-    pub fn clear_include_session_metadata_in_tenant_logs(mut self) -> Self {
-        self.include_session_metadata_in_tenant_logs = Patch::Null;
-        self
-    }
-
-    /// Sets `legacy_sandbox_version`.
-    pub fn legacy_sandbox_version(mut self, value: impl Into<String>) -> Self {
-        self.legacy_sandbox_version = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"legacy_sandbox_version": null`: clears the field.
-    pub fn clear_legacy_sandbox_version(mut self) -> Self {
-        self.legacy_sandbox_version = Patch::Null;
-        self
-    }
-
-    /// Sets `mtls`.
-    pub fn mtls(mut self, value: impl Into<TenantSettingsMtls>) -> Self {
-        self.mtls = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"mtls": null`: clears the field.
-    pub fn clear_mtls(mut self) -> Self {
-        self.mtls = Patch::Null;
-        self
-    }
-
-    /// Sets `oidc_logout`.
-    pub fn oidc_logout(mut self, value: impl Into<TenantOidcLogoutSettings>) -> Self {
-        self.oidc_logout = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"oidc_logout": null`: clears the field.
-    pub fn clear_oidc_logout(mut self) -> Self {
-        self.oidc_logout = Patch::Null;
-        self
-    }
-
-    /// Sets `phone_consolidated_experience`.
-    pub fn phone_consolidated_experience(mut self, value: impl Into<bool>) -> Self {
-        self.phone_consolidated_experience = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"phone_consolidated_experience": null`: clears the field.
-    pub fn clear_phone_consolidated_experience(mut self) -> Self {
-        self.phone_consolidated_experience = Patch::Null;
-        self
-    }
-
-    /// Sets `picture_url`.
-    pub fn picture_url(mut self, value: impl Into<String>) -> Self {
-        self.picture_url = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"picture_url": null`: clears the field.
-    pub fn clear_picture_url(mut self) -> Self {
-        self.picture_url = Patch::Null;
-        self
-    }
-
-    /// Sets `pushed_authorization_requests_supported`.
-    pub fn pushed_authorization_requests_supported(mut self, value: impl Into<bool>) -> Self {
-        self.pushed_authorization_requests_supported = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"pushed_authorization_requests_supported": null`: clears the field.
-    pub fn clear_pushed_authorization_requests_supported(mut self) -> Self {
-        self.pushed_authorization_requests_supported = Patch::Null;
-        self
-    }
-
-    /// Sets `resource_parameter_profile`.
-    pub fn resource_parameter_profile(
-        mut self,
-        value: impl Into<TenantSettingsResourceParameterProfile>,
-    ) -> Self {
-        self.resource_parameter_profile = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"resource_parameter_profile": null`: clears the field.
-    pub fn clear_resource_parameter_profile(mut self) -> Self {
-        self.resource_parameter_profile = Patch::Null;
-        self
-    }
-
-    /// Sets `sandbox_version`.
-    pub fn sandbox_version(mut self, value: impl Into<String>) -> Self {
-        self.sandbox_version = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sandbox_version": null`: clears the field.
-    pub fn clear_sandbox_version(mut self) -> Self {
-        self.sandbox_version = Patch::Null;
-        self
-    }
-
-    /// Sets `security_headers`.
-    pub fn security_headers(
-        mut self,
-        value: impl Into<TenantSettingsNullableSecurityHeaders>,
-    ) -> Self {
-        self.security_headers = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"security_headers": null`: clears the field.
-    pub fn clear_security_headers(mut self) -> Self {
-        self.security_headers = Patch::Null;
-        self
-    }
-
-    /// Sets `session_cookie`.
-    pub fn session_cookie(mut self, value: impl Into<SessionCookieSchema>) -> Self {
-        self.session_cookie = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"session_cookie": null`: clears the field.
-    pub fn clear_session_cookie(mut self) -> Self {
-        self.session_cookie = Patch::Null;
-        self
-    }
-
-    /// Sets `session_lifetime`.
-    pub fn session_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.session_lifetime = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"session_lifetime": null`: clears the field.
-    pub fn clear_session_lifetime(mut self) -> Self {
-        self.session_lifetime = Patch::Null;
-        self
-    }
-
-    /// Sets `session_lifetime_in_minutes`.
-    pub fn session_lifetime_in_minutes(mut self, value: impl Into<i64>) -> Self {
-        self.session_lifetime_in_minutes = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"session_lifetime_in_minutes": null`: clears the field.
-    pub fn clear_session_lifetime_in_minutes(mut self) -> Self {
-        self.session_lifetime_in_minutes = Patch::Null;
-        self
-    }
-
-    /// Sets `sessions`.
-    pub fn sessions(mut self, value: impl Into<TenantSettingsSessions>) -> Self {
-        self.sessions = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"sessions": null`: clears the field.
-    pub fn clear_sessions(mut self) -> Self {
-        self.sessions = Patch::Null;
-        self
-    }
-
-    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
-    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"skip_non_verifiable_callback_uri_confirmation_prompt": null`: clears the field.
-    pub fn clear_skip_non_verifiable_callback_uri_confirmation_prompt(mut self) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Patch::Null;
-        self
-    }
-
-    /// Sets `support_email`.
-    pub fn support_email(mut self, value: impl Into<String>) -> Self {
-        self.support_email = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"support_email": null`: clears the field.
-    pub fn clear_support_email(mut self) -> Self {
-        self.support_email = Patch::Null;
-        self
-    }
-
-    /// Sets `support_url`.
-    pub fn support_url(mut self, value: impl Into<String>) -> Self {
-        self.support_url = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"support_url": null`: clears the field.
-    pub fn clear_support_url(mut self) -> Self {
-        self.support_url = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// The `UpdateTenantSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /tenants/settings` (`tenants_settings_update`).
-///
-/// The same type as [`GetTenantSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateTenantSettingsResponseContent = GetTenantSettingsResponseContent;
-
-#[cfg(any(feature = "clients", feature = "organizations"))]
-/// The `UpdateTokenQuota` schema.
-///
-/// The same type as [`TokenQuota`]: the API description gives both the same schema.
-pub type UpdateTokenQuota = TokenQuota;
-
-#[cfg(feature = "branding")]
-/// One of the shapes of `UpdateUniversalLoginTemplateRequestContent`.
-///
-/// The body of `PUT /branding/templates/universal-login` (`branding_templates_updateUniversalLogin`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UpdateUniversalLoginTemplateRequestContent {
-    /// The `String` shape.
-    String(String),
-    /// The `UpdateUniversalLoginTemplateRequestContentTemplate` shape.
-    Template(UpdateUniversalLoginTemplateRequestContentTemplate),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "branding")]
-impl<'de> Deserialize<'de> for UpdateUniversalLoginTemplateRequestContent {
+#[cfg(feature = "log_streams")]
+impl<'de> Deserialize<'de> for UpdateLogStreamRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Template(UpdateUniversalLoginTemplateRequestContentTemplate),
-            String(String),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Template(v) => Self::Template(v),
-            Wire::Other(v) => {
-                other("UpdateUniversalLoginTemplateRequestContent", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "log_streams")]
+impl object::Object for UpdateLogStreamRequestContent {
+    const NAME: &'static str = "UpdateLogStreamRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = Default::default();
+        let mut f_is_priority = Default::default();
+        let mut f_name = Default::default();
+        let mut f_pii_config = Default::default();
+        let mut f_sink = Default::default();
+        let mut f_status = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => f_filters = de_map.next_value()?,
+                "isPriority" => f_is_priority = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "pii_config" => f_pii_config = de_map.next_value()?,
+                "sink" => f_sink = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters,
+            is_priority: f_is_priority,
+            name: f_name,
+            pii_config: f_pii_config,
+            sink: f_sink,
+            status: f_status,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "branding")]
-impl fmt::Debug for UpdateUniversalLoginTemplateRequestContent {
+#[cfg(feature = "log_streams")]
+impl fmt::Debug for UpdateLogStreamRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Template(v) => f.debug_tuple("Template").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `UpdateUniversalLoginTemplateRequestContentTemplate` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUniversalLoginTemplateRequestContentTemplate {
-    /// The `template` field.
-    pub template: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for UpdateUniversalLoginTemplateRequestContentTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUniversalLoginTemplateRequestContentTemplate")
-            .field("template", &self.template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl UpdateUniversalLoginTemplateRequestContentTemplate {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(template: impl Into<String>) -> Self {
-        Self {
-            template: template.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UpdateUserAttributeProfileRequestContent` object.
-///
-/// The body of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserAttributeProfileRequestContent {
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub user_attributes:
-        Patch<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub user_id: Patch<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UpdateUserAttributeProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserAttributeProfileRequestContent")
+        f.debug_struct("UpdateLogStreamRequestContent")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
             .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("status", &self.status)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "user_attribute_profiles")]
-impl UpdateUserAttributeProfileRequestContent {
+#[cfg(feature = "log_streams")]
+impl UpdateLogStreamRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
+    /// Sends `"filters": null`: clears the field.
+    pub fn clear_filters(mut self) -> Self {
+        self.filters = Patch::Null;
         self
     }
 
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    ) -> Self {
-        self.user_attributes = Patch::Value(value.into());
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"user_attributes": null`: clears the field.
-    pub fn clear_user_attributes(mut self) -> Self {
-        self.user_attributes = Patch::Null;
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<UserAttributeProfileUserId>) -> Self {
-        self.user_id = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"user_id": null`: clears the field.
-    pub fn clear_user_id(mut self) -> Self {
-        self.user_id = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UpdateUserAttributeProfileResponseContent` schema.
-///
-/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
-///
-/// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
-pub type UpdateUserAttributeProfileResponseContent = UserAttributeProfile;
-
-#[cfg(feature = "users")]
-/// The `UpdateUserAuthenticationMethodRequestContent` object.
-///
-/// The body of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserAuthenticationMethodRequestContent {
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// Preferred phone authentication method
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub preferred_authentication_method: Patch<PreferredAuthenticationMethodEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UpdateUserAuthenticationMethodRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserAuthenticationMethodRequestContent")
-            .field("name", &self.name)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl UpdateUserAuthenticationMethodRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `preferred_authentication_method`.
-    pub fn preferred_authentication_method(
-        mut self,
-        value: impl Into<PreferredAuthenticationMethodEnum>,
-    ) -> Self {
-        self.preferred_authentication_method = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"preferred_authentication_method": null`: clears the field.
-    pub fn clear_preferred_authentication_method(mut self) -> Self {
-        self.preferred_authentication_method = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "users")]
-/// The successfully created authentication method.
-///
-/// The answer of `PATCH /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserAuthenticationMethodResponseContent {
-    /// Applies to passkey authentication methods only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// Whether the authentication method has been confirmed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmed: Option<bool>,
-    /// Authentication method creation date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The ID of the newly created authentication method (automatically generated by the application)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Applies to webauthn authentication methods only. The id of the credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authentication methods only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authentication methods only. The relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedAuthenticationMethodTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UpdateUserAuthenticationMethodResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserAuthenticationMethodResponseContent")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("confirmed", &self.confirmed)
-            .field("created_at", &self.created_at)
-            .field("email", &self.email)
-            .field("id", &self.id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UpdateUserRequestContent` object.
-///
-/// The body of `PATCH /users/{id}` (`users_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateUserRequestContent {
-    /// User metadata to which this user has read-only access.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub app_metadata: Patch<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or not (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub blocked: Patch<bool>,
-    /// Auth0 client ID. Only valid when updating email address.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub client_id: Patch<String>,
-    /// Name of the connection to target for this user update.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub connection: Patch<String>,
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub email: Patch<String>,
-    /// Whether this email address is verified (true) or unverified (false). If set to false the user will not receive a verification email unless `verify_email` is set to true.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub email_verified: Patch<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub family_name: Patch<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub given_name: Patch<String>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// Preferred nickname or alias of this user.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub nickname: Patch<String>,
-    /// New password for this user. Only valid for database connections.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub password: Patch<String>,
-    /// The user's phone number (following the E.164 recommendation).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub phone_number: Patch<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub phone_verified: Patch<bool>,
-    /// URL to picture, photo, or avatar of this user.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub picture: Patch<String>,
-    /// User metadata to which this user has read/write access.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub user_metadata: Patch<Map<String, Value>>,
-    /// The user's username. Only valid if the connection requires a username.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub username: Patch<String>,
-    /// Whether this user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub verify_email: Patch<bool>,
-    /// Whether this user will receive a text after changing the phone number (true) or no text (false). Only valid when changing phone number for SMS connections.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub verify_phone_number: Patch<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UpdateUserRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateUserRequestContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("client_id", &self.client_id)
-            .field("connection", &self.connection)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("verify_email", &self.verify_email)
-            .field("verify_phone_number", &self.verify_phone_number)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl UpdateUserRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `app_metadata`.
-    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.app_metadata = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"app_metadata": null`: clears the field.
-    pub fn clear_app_metadata(mut self) -> Self {
-        self.app_metadata = Patch::Null;
-        self
-    }
-
-    /// Sets `blocked`.
-    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
-        self.blocked = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"blocked": null`: clears the field.
-    pub fn clear_blocked(mut self) -> Self {
-        self.blocked = Patch::Null;
-        self
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"client_id": null`: clears the field.
-    pub fn clear_client_id(mut self) -> Self {
-        self.client_id = Patch::Null;
-        self
-    }
-
-    /// Sets `connection`.
-    pub fn connection(mut self, value: impl Into<String>) -> Self {
-        self.connection = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"connection": null`: clears the field.
-    pub fn clear_connection(mut self) -> Self {
-        self.connection = Patch::Null;
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"email": null`: clears the field.
-    pub fn clear_email(mut self) -> Self {
-        self.email = Patch::Null;
-        self
-    }
-
-    /// Sets `email_verified`.
-    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
-        self.email_verified = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"email_verified": null`: clears the field.
-    pub fn clear_email_verified(mut self) -> Self {
-        self.email_verified = Patch::Null;
-        self
-    }
-
-    /// Sets `family_name`.
-    pub fn family_name(mut self, value: impl Into<String>) -> Self {
-        self.family_name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"family_name": null`: clears the field.
-    pub fn clear_family_name(mut self) -> Self {
-        self.family_name = Patch::Null;
-        self
-    }
-
-    /// Sets `given_name`.
-    pub fn given_name(mut self, value: impl Into<String>) -> Self {
-        self.given_name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"given_name": null`: clears the field.
-    pub fn clear_given_name(mut self) -> Self {
-        self.given_name = Patch::Null;
+    /// Sends `"isPriority": null`: clears the field.
+    pub fn clear_is_priority(mut self) -> Self {
+        self.is_priority = Patch::Null;
         self
     }
 
@@ -2255,111 +2473,39 @@ impl UpdateUserRequestContent {
         self
     }
 
-    /// Sets `nickname`.
-    pub fn nickname(mut self, value: impl Into<String>) -> Self {
-        self.nickname = Patch::Value(value.into());
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"nickname": null`: clears the field.
-    pub fn clear_nickname(mut self) -> Self {
-        self.nickname = Patch::Null;
+    /// Sends `"pii_config": null`: clears the field.
+    pub fn clear_pii_config(mut self) -> Self {
+        self.pii_config = Patch::Null;
         self
     }
 
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Patch::Value(value.into());
+    /// Sets `sink`.
+    pub fn sink(mut self, value: impl Into<LogStreamSinkPatch>) -> Self {
+        self.sink = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"password": null`: clears the field.
-    pub fn clear_password(mut self) -> Self {
-        self.password = Patch::Null;
+    /// Sends `"sink": null`: clears the field.
+    pub fn clear_sink(mut self) -> Self {
+        self.sink = Patch::Null;
         self
     }
 
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Patch::Value(value.into());
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<LogStreamStatusEnum>) -> Self {
+        self.status = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"phone_number": null`: clears the field.
-    pub fn clear_phone_number(mut self) -> Self {
-        self.phone_number = Patch::Null;
-        self
-    }
-
-    /// Sets `phone_verified`.
-    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
-        self.phone_verified = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"phone_verified": null`: clears the field.
-    pub fn clear_phone_verified(mut self) -> Self {
-        self.phone_verified = Patch::Null;
-        self
-    }
-
-    /// Sets `picture`.
-    pub fn picture(mut self, value: impl Into<String>) -> Self {
-        self.picture = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"picture": null`: clears the field.
-    pub fn clear_picture(mut self) -> Self {
-        self.picture = Patch::Null;
-        self
-    }
-
-    /// Sets `user_metadata`.
-    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.user_metadata = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"user_metadata": null`: clears the field.
-    pub fn clear_user_metadata(mut self) -> Self {
-        self.user_metadata = Patch::Null;
-        self
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.username = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"username": null`: clears the field.
-    pub fn clear_username(mut self) -> Self {
-        self.username = Patch::Null;
-        self
-    }
-
-    /// Sets `verify_email`.
-    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
-        self.verify_email = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"verify_email": null`: clears the field.
-    pub fn clear_verify_email(mut self) -> Self {
-        self.verify_email = Patch::Null;
-        self
-    }
-
-    /// Sets `verify_phone_number`.
-    pub fn verify_phone_number(mut self, value: impl Into<bool>) -> Self {
-        self.verify_phone_number = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"verify_phone_number": null`: clears the field.
-    pub fn clear_verify_phone_number(mut self) -> Self {
-        self.verify_phone_number = Patch::Null;
+    /// Sends `"status": null`: clears the field.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Patch::Null;
         self
     }
 
@@ -2370,65 +2516,110 @@ impl UpdateUserRequestContent {
     }
 }
 
-#[cfg(feature = "users")]
-/// The `UpdateUserResponseContent` schema.
+#[cfg(feature = "log_streams")]
+/// The `UpdateLogStreamResponseContent` schema.
 ///
-/// The answer of `PATCH /users/{id}` (`users_update`).
+/// The answer of `PATCH /log-streams/{id}` (`logStreams_update`).
 ///
-/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
-pub type UpdateUserResponseContent = UserResponseSchema;
+/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
+pub type UpdateLogStreamResponseContent = LogStreamResponseSchema;
 
-#[cfg(feature = "experimentation")]
-/// The `UpdateVariationOverrideValue` schema.
+#[cfg(feature = "network_acls")]
+/// The `UpdateNetworkAclRequestContent` object.
 ///
-/// The same type as [`VariationOverrideValue`]: the API description gives both the same schema.
-pub type UpdateVariationOverrideValue = VariationOverrideValue;
-
-#[cfg(feature = "full")]
-/// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
-pub type UpdateVariationOverridesMap = BTreeMap<String, UpdateVariationOverrideValue>;
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateVariationRequestContent` object.
-///
-/// The body of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
+/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UpdateVariationRequestContent {
-    /// A description of what this variation controls
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
+pub struct UpdateNetworkAclRequestContent {
+    /// Indicates whether or not this access control list is actively being used
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub active: Patch<bool>,
+    /// The `description` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
     pub description: Patch<String>,
-    /// A human-readable name for the variation
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `overrides` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub overrides: Patch<BTreeMap<String, UpdateVariationOverrideValue>>,
+    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub priority: Patch<f64>,
+    /// The `rule` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub rule: Patch<NetworkAclRule>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for UpdateVariationRequestContent {
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for UpdateNetworkAclRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for UpdateNetworkAclRequestContent {
+    const NAME: &'static str = "UpdateNetworkAclRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = Default::default();
+        let mut f_description = Default::default();
+        let mut f_priority = Default::default();
+        let mut f_rule = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => f_active = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "priority" => f_priority = de_map.next_value()?,
+                "rule" => f_rule = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active,
+            description: f_description,
+            priority: f_priority,
+            rule: f_rule,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl fmt::Debug for UpdateNetworkAclRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateVariationRequestContent")
+        f.debug_struct("UpdateNetworkAclRequestContent")
+            .field("active", &self.active)
             .field("description", &self.description)
-            .field("name", &self.name)
-            .field("overrides", &Keys(&self.overrides))
+            .field("priority", &self.priority)
+            .field("rule", &self.rule)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "experimentation")]
-impl UpdateVariationRequestContent {
+#[cfg(feature = "network_acls")]
+impl UpdateNetworkAclRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"active": null`: clears the field.
+    pub fn clear_active(mut self) -> Self {
+        self.active = Patch::Null;
+        self
     }
 
     /// Sets `description`.
@@ -2443,175 +2634,27 @@ impl UpdateVariationRequestContent {
         self
     }
 
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
+    /// Sets `priority`.
+    pub fn priority(mut self, value: impl Into<f64>) -> Self {
+        self.priority = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
+    /// Sends `"priority": null`: clears the field.
+    pub fn clear_priority(mut self) -> Self {
+        self.priority = Patch::Null;
         self
     }
 
-    /// Sets `overrides`.
-    pub fn overrides(
-        mut self,
-        value: impl Into<BTreeMap<String, UpdateVariationOverrideValue>>,
-    ) -> Self {
-        self.overrides = Patch::Value(value.into());
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
+        self.rule = Patch::Value(value.into());
         self
     }
 
-    /// Sends `"overrides": null`: clears the field.
-    pub fn clear_overrides(mut self) -> Self {
-        self.overrides = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `UpdateVariationResponseContent` schema.
-///
-/// The answer of `PATCH /experimentation/feature-flags/{id}/variations/{vid}` (`experimentation_featureFlags_variations_update`).
-///
-/// The same type as [`Variation`]: the API description gives both the same schema.
-pub type UpdateVariationResponseContent = Variation;
-
-#[cfg(feature = "verifiable_credentials")]
-/// The `UpdateVerifiableCredentialTemplateRequestContent` object.
-///
-/// The body of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UpdateVerifiableCredentialTemplateRequestContent {
-    /// The `dialect` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub dialect: Patch<String>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<String>,
-    /// The `presentation` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub presentation: Patch<MdlPresentationRequest>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Patch::is_absent")]
-    pub type_: Patch<String>,
-    /// The `version` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub version: Patch<f64>,
-    /// The `well_known_trusted_issuers` field.
-    #[serde(default, skip_serializing_if = "Patch::is_absent")]
-    pub well_known_trusted_issuers: Patch<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl fmt::Debug for UpdateVerifiableCredentialTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateVerifiableCredentialTemplateRequestContent")
-            .field("dialect", &self.dialect)
-            .field("name", &self.name)
-            .field("presentation", &self.presentation)
-            .field("type_", &self.type_)
-            .field("version", &self.version)
-            .field(
-                "well_known_trusted_issuers",
-                &self.well_known_trusted_issuers,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl UpdateVerifiableCredentialTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `dialect`.
-    pub fn dialect(mut self, value: impl Into<String>) -> Self {
-        self.dialect = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"dialect": null`: clears the field.
-    pub fn clear_dialect(mut self) -> Self {
-        self.dialect = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `presentation`.
-    pub fn presentation(mut self, value: impl Into<MdlPresentationRequest>) -> Self {
-        self.presentation = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"presentation": null`: clears the field.
-    pub fn clear_presentation(mut self) -> Self {
-        self.presentation = Patch::Null;
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<String>) -> Self {
-        self.type_ = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"type": null`: clears the field.
-    pub fn clear_type_(mut self) -> Self {
-        self.type_ = Patch::Null;
-        self
-    }
-
-    /// Sets `version`.
-    pub fn version(mut self, value: impl Into<f64>) -> Self {
-        self.version = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"version": null`: clears the field.
-    pub fn clear_version(mut self) -> Self {
-        self.version = Patch::Null;
-        self
-    }
-
-    /// Sets `well_known_trusted_issuers`.
-    pub fn well_known_trusted_issuers(mut self, value: impl Into<String>) -> Self {
-        self.well_known_trusted_issuers = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"well_known_trusted_issuers": null`: clears the field.
-    pub fn clear_well_known_trusted_issuers(mut self) -> Self {
-        self.well_known_trusted_issuers = Patch::Null;
+    /// Sends `"rule": null`: clears the field.
+    pub fn clear_rule(mut self) -> Self {
+        self.rule = Patch::Null;
         self
     }
 
@@ -2622,66 +2665,10 @@ impl UpdateVerifiableCredentialTemplateRequestContent {
     }
 }
 
-#[cfg(feature = "verifiable_credentials")]
-/// The `UpdateVerifiableCredentialTemplateResponseContent` schema.
+#[cfg(feature = "network_acls")]
+/// The `UpdateNetworkAclResponseContent` schema.
 ///
-/// The answer of `PATCH /verifiable-credentials/verification/templates/{id}` (`verifiableCredentials_verification_templates_update`).
+/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
 ///
-/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
-pub type UpdateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read-only access.
-pub type UserAppMetadataSchema = Map<String, Value>;
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UserAttributeProfile` object.
-///
-/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
-/// The answer of `GET /user-attribute-profiles/{id}` (`userAttributeProfiles_get`).
-/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
-///
-/// Also named [`CreateUserAttributeProfileResponseContent`], [`GetUserAttributeProfileResponseContent`], [`UpdateUserAttributeProfileResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfile {
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes:
-        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfile")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// User Attribute Profile identifier.
-pub type UserAttributeProfileId = String;
-
-#[cfg(feature = "full")]
-/// The name of the user attribute profile.
-pub type UserAttributeProfileName = String;
+/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
+pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;

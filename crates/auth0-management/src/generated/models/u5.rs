@@ -10,1671 +10,327 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
-#[cfg(feature = "user_attribute_profiles")]
-/// OIDC mapping for this attribute
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationAllConnectionRequestContent` object.
 ///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileOidcMapping {
-    /// Display name for the OIDC mapping
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// OIDC mapping field
-    pub mapping: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileOidcMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileOidcMapping")
-            .field("display_name", &self.display_name)
-            .field("mapping", &self.mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileOidcMapping {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(mapping: impl Into<String>) -> Self {
-        Self {
-            display_name: None,
-            mapping: mapping.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `UserAttributeProfilePatchUserId` schema.
-pub type UserAttributeProfilePatchUserId = UserAttributeProfileUserId;
-
-#[cfg(feature = "full")]
-/// SAML mapping override for this strategy
-pub type UserAttributeProfileSamlMapping = Vec<String>;
-
-#[cfg(feature = "user_attribute_profiles")]
-/// Strategy-specific overrides for this attribute
+/// The body of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverrides {
-    /// The `ad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ad: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `adfs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adfs: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `google-apps` field.
-    #[serde(
-        rename = "google-apps",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub google_apps: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `oidc` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `okta` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub okta: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `pingfederate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pingfederate: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `samlp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samlp: Option<UserAttributeProfileStrategyOverridesMapping>,
-    /// The `waad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waad: Option<UserAttributeProfileStrategyOverridesMapping>,
+pub struct UpdateOrganizationAllConnectionRequestContent {
+    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub assign_membership_on_login: Patch<bool>,
+    /// Whether the connection is enabled for the organization.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub is_enabled: Patch<bool>,
+    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub is_signup_enabled: Patch<bool>,
+    /// The `organization_access_level` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub organization_access_level: Patch<OrganizationAccessLevelEnumWithNull>,
+    /// Name of the connection in the scope of this organization.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub organization_connection_name: Patch<String>,
+    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub show_as_button: Patch<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileStrategyOverrides {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverrides")
-            .field("ad", &self.ad)
-            .field("adfs", &self.adfs)
-            .field("google_apps", &self.google_apps)
-            .field("oidc", &self.oidc)
-            .field("okta", &self.okta)
-            .field("pingfederate", &self.pingfederate)
-            .field("samlp", &self.samlp)
-            .field("waad", &self.waad)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileStrategyOverrides {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ad`.
-    pub fn ad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `adfs`.
-    pub fn adfs(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.adfs = Some(value.into());
-        self
-    }
-
-    /// Sets `google-apps`.
-    pub fn google_apps(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
-    ) -> Self {
-        self.google_apps = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc`.
-    pub fn oidc(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.oidc = Some(value.into());
-        self
-    }
-
-    /// Sets `okta`.
-    pub fn okta(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.okta = Some(value.into());
-        self
-    }
-
-    /// Sets `pingfederate`.
-    pub fn pingfederate(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesMapping>,
-    ) -> Self {
-        self.pingfederate = Some(value.into());
-        self
-    }
-
-    /// Sets `samlp`.
-    pub fn samlp(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.samlp = Some(value.into());
-        self
-    }
-
-    /// Sets `waad`.
-    pub fn waad(mut self, value: impl Into<UserAttributeProfileStrategyOverridesMapping>) -> Self {
-        self.waad = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UserAttributeProfileStrategyOverridesMapping` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverridesMapping {
-    /// OIDC mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileOidcMapping>,
-    /// The `saml_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileStrategyOverridesMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverridesMapping")
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileStrategyOverridesMapping {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(mut self, value: impl Into<UserAttributeProfileOidcMapping>) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// Strategy-specific overrides for user ID
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverridesUserId {
-    /// The `ad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ad: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `adfs` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adfs: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `google-apps` field.
-    #[serde(
-        rename = "google-apps",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub google_apps: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `oidc` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `okta` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub okta: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `pingfederate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pingfederate: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `samlp` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub samlp: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// The `waad` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waad: Option<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileStrategyOverridesUserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverridesUserId")
-            .field("ad", &self.ad)
-            .field("adfs", &self.adfs)
-            .field("google_apps", &self.google_apps)
-            .field("oidc", &self.oidc)
-            .field("okta", &self.okta)
-            .field("pingfederate", &self.pingfederate)
-            .field("samlp", &self.samlp)
-            .field("waad", &self.waad)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileStrategyOverridesUserId {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ad`.
-    pub fn ad(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `adfs`.
-    pub fn adfs(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.adfs = Some(value.into());
-        self
-    }
-
-    /// Sets `google-apps`.
-    pub fn google_apps(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.google_apps = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc`.
-    pub fn oidc(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.oidc = Some(value.into());
-        self
-    }
-
-    /// Sets `okta`.
-    pub fn okta(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.okta = Some(value.into());
-        self
-    }
-
-    /// Sets `pingfederate`.
-    pub fn pingfederate(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.pingfederate = Some(value.into());
-        self
-    }
-
-    /// Sets `samlp`.
-    pub fn samlp(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.samlp = Some(value.into());
-        self
-    }
-
-    /// Sets `waad`.
-    pub fn waad(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserIdMapping>,
-    ) -> Self {
-        self.waad = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UserAttributeProfileStrategyOverridesUserIdMapping` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileStrategyOverridesUserIdMapping {
-    /// The `oidc_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileUserIdOidcStrategyOverrideMapping>,
-    /// The `saml_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping override for this strategy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileStrategyOverridesUserIdMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileStrategyOverridesUserIdMapping")
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileStrategyOverridesUserIdMapping {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(
-        mut self,
-        value: impl Into<UserAttributeProfileUserIdOidcStrategyOverrideMapping>,
-    ) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The structure of the template, which can be used as the payload for creating or updating a User Attribute Profile.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileTemplate {
-    /// The `name` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `user_attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_attributes:
-        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileTemplate")
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UserAttributeProfileTemplateItem` object.
-///
-/// The answer of `GET /user-attribute-profiles/templates/{id}` (`userAttributeProfiles_getTemplate`).
-///
-/// Also named [`GetUserAttributeProfileTemplateResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileTemplateItem {
-    /// The user-friendly name of the template displayed in the UI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The id of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `template` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<UserAttributeProfileTemplate>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileTemplateItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileTemplateItem")
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("template", &self.template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UserAttributeProfileUserAttributeAdditionalProperties` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileUserAttributeAdditionalProperties {
-    /// Auth0 mapping for this attribute
-    pub auth0_mapping: String,
-    /// Description of this attribute
-    pub description: String,
-    /// Display label for this attribute
-    pub label: String,
-    /// The `oidc_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileOidcMapping>,
-    /// Whether this attribute is required in the profile
-    pub profile_required: bool,
-    /// SAML mapping for this attribute
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping for this attribute
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<UserAttributeProfileStrategyOverrides>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileUserAttributeAdditionalProperties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileUserAttributeAdditionalProperties")
-            .field("auth0_mapping", &self.auth0_mapping)
-            .field("description", &self.description)
-            .field("label", &self.label)
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("profile_required", &self.profile_required)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileUserAttributeAdditionalProperties {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        auth0_mapping: impl Into<String>,
-        description: impl Into<String>,
-        label: impl Into<String>,
-        profile_required: impl Into<bool>,
-    ) -> Self {
-        Self {
-            auth0_mapping: auth0_mapping.into(),
-            description: description.into(),
-            label: label.into(),
-            oidc_mapping: None,
-            profile_required: profile_required.into(),
-            saml_mapping: None,
-            scim_mapping: None,
-            strategy_overrides: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(mut self, value: impl Into<UserAttributeProfileOidcMapping>) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverrides>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// User attributes configuration map. Keys are attribute names, values are the mapping configuration for each attribute.
-pub type UserAttributeProfileUserAttributes =
-    BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>;
-
-#[cfg(feature = "user_attribute_profiles")]
-/// User ID mapping configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileUserId {
-    /// The `oidc_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oidc_mapping: Option<UserAttributeProfileUserIdOidcMappingEnum>,
-    /// The `saml_mapping` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saml_mapping: Option<Vec<String>>,
-    /// SCIM mapping for user ID
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_mapping: Option<String>,
-    /// The `strategy_overrides` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<UserAttributeProfileStrategyOverridesUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileUserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileUserId")
-            .field("oidc_mapping", &self.oidc_mapping)
-            .field("saml_mapping", &self.saml_mapping)
-            .field("scim_mapping", &self.scim_mapping)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileUserId {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `oidc_mapping`.
-    pub fn oidc_mapping(
-        mut self,
-        value: impl Into<UserAttributeProfileUserIdOidcMappingEnum>,
-    ) -> Self {
-        self.oidc_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `saml_mapping`.
-    pub fn saml_mapping(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.saml_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `scim_mapping`.
-    pub fn scim_mapping(mut self, value: impl Into<String>) -> Self {
-        self.scim_mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<UserAttributeProfileStrategyOverridesUserId>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-string_enum! {
-    /// OIDC mapping for user ID
-    pub enum UserAttributeProfileUserIdOidcMappingEnum {
-        /// `sub`
-        Sub = "sub",
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-string_enum! {
-    /// OIDC mapping override for this strategy
-    pub enum UserAttributeProfileUserIdOidcStrategyOverrideMapping {
-        /// `sub`
-        Sub = "sub",
-        /// `oid`
-        Oid = "oid",
-        /// `email`
-        Email = "email",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SAML mapping for user ID
-pub type UserAttributeProfileUserIdSamlMapping = Vec<String>;
-
-#[cfg(feature = "users")]
-/// The `UserAuthenticationMethod` object.
-///
-/// The answer of `GET /users/{id}/authentication-methods/{authentication_method_id}` (`users_authenticationMethods_get`).
-///
-/// Also named [`GetUserAuthenticationMethodResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAuthenticationMethod {
-    /// Applies to passkey authentication methods only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// The authentication method status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmed: Option<bool>,
-    /// Authenticator creation date
-    pub created_at: String,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<String>,
-    /// Applies to email and email-verification authentication methods only. The email address used to send verification messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Enrollment date
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enrolled_at: Option<String>,
-    /// The ID of the authentication method (auto generated)
-    pub id: String,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn authentication methods only. The ID of the generated credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// Last authentication
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_auth_at: Option<String>,
-    /// The ID of a linked authentication method. Linked authentication methods will be deleted together.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_id: Option<String>,
-    /// A human-readable label to identify the authentication method
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authentication methods only. The public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn/passkey authentication methods only. The credential's relying party identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: AuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserAuthenticationMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAuthenticationMethod")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("confirmed", &self.confirmed)
-            .field("created_at", &self.created_at)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("enrolled_at", &self.enrolled_at)
-            .field("id", &self.id)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("last_auth_at", &self.last_auth_at)
-            .field("link_id", &self.link_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserAuthenticationMethodProperties` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserAuthenticationMethodProperties {
-    /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<UserAuthenticationMethodPropertiesEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserAuthenticationMethodProperties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAuthenticationMethodProperties")
-            .field("id", &self.id)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The values of `UserAuthenticationMethodPropertiesEnum`.
-    pub enum UserAuthenticationMethodPropertiesEnum {
-        /// `totp`
-        Totp = "totp",
-        /// `push`
-        Push = "push",
-        /// `sms`
-        Sms = "sms",
-        /// `voice`
-        Voice = "voice",
-    }
-}
-
-#[cfg(feature = "user_blocks")]
-/// The `UserBlockIdentifier` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserBlockIdentifier {
-    /// Connection identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// Identifier (should be any of an `email`, `username`, or `phone_number`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    /// IP Address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_blocks")]
-impl fmt::Debug for UserBlockIdentifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserBlockIdentifier")
-            .field("connection", &self.connection)
-            .field("identifier", &self.identifier)
-            .field("ip", &self.ip)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserEffectivePermissionResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserEffectivePermissionResponseContent {
-    /// Description of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permission_name: Option<String>,
-    /// Resource server (API) identifier that this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_identifier: Option<String>,
-    /// Resource server (API) name this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_name: Option<String>,
-    /// List of sources where this permission is coming from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<UserEffectivePermissionSourceEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserEffectivePermissionResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserEffectivePermissionResponseContent")
-            .field("description", &self.description)
-            .field("permission_name", &self.permission_name)
-            .field(
-                "resource_server_identifier",
-                &self.resource_server_identifier,
-            )
-            .field("resource_server_name", &self.resource_server_name)
-            .field("sources", &self.sources)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The source type of a user effective permission roles.
-///
-/// The same type as [`UserEffectiveRoleSource`]: the API description gives both the same schema.
-pub type UserEffectivePermissionRoleSourceEnum = UserEffectiveRoleSource;
-
-#[cfg(feature = "users")]
-/// The `UserEffectivePermissionRoleSourceResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserEffectivePermissionRoleSourceResponseContent {
-    /// Description of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// ID for this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// List of sources where this role is coming from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<UserEffectivePermissionRoleSourceEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserEffectivePermissionRoleSourceResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserEffectivePermissionRoleSourceResponseContent")
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("sources", &self.sources)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The source type of a user effective permission.
-    pub enum UserEffectivePermissionSourceEnum {
-        /// `direct`
-        Direct = "direct",
-        /// `roles`
-        Roles = "roles",
-    }
-}
-
-#[cfg(any(feature = "organizations", feature = "users"))]
-/// The `UserEffectiveRole` object.
-///
-/// Also named [`OrganizationMemberEffectiveRole`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserEffectiveRole {
-    /// Role description
-    pub description: String,
-    /// Role ID
-    pub id: String,
-    /// Role name
-    pub name: String,
-    /// Sources of the role assignment (direct or through group membership)
-    pub sources: Vec<UserEffectiveRoleSource>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "organizations", feature = "users"))]
-impl fmt::Debug for UserEffectiveRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserEffectiveRole")
-            .field("description", &self.description)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("sources", &self.sources)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "organizations", feature = "users"))]
-string_enum! {
-    /// The values of `UserEffectiveRoleSource`.
-    pub enum UserEffectiveRoleSource {
-        /// `direct`
-        Direct = "direct",
-        /// `groups`
-        Groups = "groups",
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// Authentication method for this enrollment. Can be `authenticator`, `guardian`, `sms`, `webauthn-roaming`, or `webauthn-platform`.
-    pub enum UserEnrollmentAuthMethodEnum {
-        /// `authenticator`
-        Authenticator = "authenticator",
-        /// `guardian`
-        Guardian = "guardian",
-        /// `sms`
-        Sms = "sms",
-        /// `webauthn-platform`
-        WebauthnPlatform = "webauthn-platform",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-    }
-}
-
-#[cfg(feature = "users")]
-/// Status of this enrollment. Can be `pending` or `confirmed`.
-///
-/// The same type as [`GuardianEnrollmentStatus`]: the API description gives both the same schema.
-pub type UserEnrollmentStatusEnum = GuardianEnrollmentStatus;
-
-#[cfg(feature = "user_grants")]
-/// The `UserGrant` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserGrant {
-    /// Audience of the grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    /// ID of the client.
-    #[serde(rename = "clientID", default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// ID of the grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Scopes included in this grant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// ID of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_grants")]
-impl fmt::Debug for UserGrant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserGrant")
-            .field("audience", &self.audience)
-            .field("client_id", &self.client_id)
-            .field("id", &self.id)
-            .field("scope", &self.scope)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserGroupsResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserGroupsResponseSchema {
-    /// Timestamp of when the group membership was added.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub membership_created_at: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserGroupsResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserGroupsResponseSchema")
-            .field("membership_created_at", &self.membership_created_at)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// Unique identifier of the user for this identity.
-///
-/// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessUserId`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialUserId`], [`FlowActionHubspotEnrollContactParamsWorkflowId`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum UserId {
-    /// The `String` shape.
-    String(String),
-    /// The `i64` shape.
-    Integer(i64),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for UserId {
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for UpdateOrganizationAllConnectionRequestContent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Integer(i64),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Integer(v) => Self::Integer(v),
-            Wire::Other(v) => {
-                other("UserId", &v);
-                Self::Other(v)
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for UpdateOrganizationAllConnectionRequestContent {
+    const NAME: &'static str = "UpdateOrganizationAllConnectionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_is_enabled = Default::default();
+        let mut f_is_signup_enabled = Default::default();
+        let mut f_organization_access_level = Default::default();
+        let mut f_organization_connection_name = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "is_enabled" => f_is_enabled = de_map.next_value()?,
+                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
+                "organization_access_level" => f_organization_access_level = de_map.next_value()?,
+                "organization_connection_name" => {
+                    f_organization_connection_name = de_map.next_value()?
+                }
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
             }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            is_enabled: f_is_enabled,
+            is_signup_enabled: f_is_signup_enabled,
+            organization_access_level: f_organization_access_level,
+            organization_connection_name: f_organization_connection_name,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
         })
     }
 }
 
-#[cfg(feature = "users")]
-impl fmt::Debug for UserId {
+#[cfg(feature = "organizations")]
+impl fmt::Debug for UpdateOrganizationAllConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        f.debug_struct("UpdateOrganizationAllConnectionRequestContent")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("is_enabled", &self.is_enabled)
+            .field("is_signup_enabled", &self.is_signup_enabled)
+            .field("organization_access_level", &self.organization_access_level)
+            .field(
+                "organization_connection_name",
+                &self.organization_connection_name,
+            )
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl UpdateOrganizationAllConnectionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
+        self.assign_membership_on_login = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"assign_membership_on_login": null`: clears the field.
+    pub fn clear_assign_membership_on_login(mut self) -> Self {
+        self.assign_membership_on_login = Patch::Null;
+        self
+    }
+
+    /// Sets `is_enabled`.
+    pub fn is_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_enabled": null`: clears the field.
+    pub fn clear_is_enabled(mut self) -> Self {
+        self.is_enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `is_signup_enabled`.
+    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_signup_enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_signup_enabled": null`: clears the field.
+    pub fn clear_is_signup_enabled(mut self) -> Self {
+        self.is_signup_enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `organization_access_level`.
+    pub fn organization_access_level(
+        mut self,
+        value: impl Into<OrganizationAccessLevelEnumWithNull>,
+    ) -> Self {
+        self.organization_access_level = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_access_level": null`: clears the field.
+    pub fn clear_organization_access_level(mut self) -> Self {
+        self.organization_access_level = Patch::Null;
+        self
+    }
+
+    /// Sets `organization_connection_name`.
+    pub fn organization_connection_name(mut self, value: impl Into<String>) -> Self {
+        self.organization_connection_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"organization_connection_name": null`: clears the field.
+    pub fn clear_organization_connection_name(mut self) -> Self {
+        self.organization_connection_name = Patch::Null;
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"show_as_button": null`: clears the field.
+    pub fn clear_show_as_button(mut self) -> Self {
+        self.show_as_button = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationAllConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}/connections/{connection_id}` (`organizations_connections_update`).
+///
+/// The same type as [`OrganizationAllConnectionPost`]: the API description gives both the same schema.
+pub type UpdateOrganizationAllConnectionResponseContent = OrganizationAllConnectionPost;
+
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationConnectionRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateOrganizationConnectionRequestContent {
+    /// When true, all users that log in with this connection will be automatically granted membership in the organization. When false, users must be granted membership in the organization before logging in with this connection.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub assign_membership_on_login: Patch<bool>,
+    /// Determines whether organization signup should be enabled for this organization connection. Only applicable for database connections. Default: false.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub is_signup_enabled: Patch<bool>,
+    /// Determines whether a connection should be displayed on this organization’s login prompt. Only applicable for enterprise connections. Default: true.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub show_as_button: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for UpdateOrganizationConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for UpdateOrganizationConnectionRequestContent {
+    const NAME: &'static str = "UpdateOrganizationConnectionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = Default::default();
+        let mut f_is_signup_enabled = Default::default();
+        let mut f_show_as_button = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => {
+                    f_assign_membership_on_login = de_map.next_value()?
+                }
+                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
+                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
         }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login,
+            is_signup_enabled: f_is_signup_enabled,
+            show_as_button: f_show_as_button,
+            extra: f_extra,
+        })
     }
 }
 
-#[cfg(feature = "users")]
-/// The `UserIdentity` object.
-///
-/// Also named [`DeleteUserIdentityResponseContentItem`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserIdentity {
-    /// IDP access token returned if scope `read:user_idp_tokens` is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    /// IDP access token secret returned only if `scope read:user_idp_tokens` is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token_secret: Option<String>,
-    /// Connection name of this identity.
-    pub connection: String,
-    /// Whether the identity provider is a social provider (true) or not (false).
-    #[serde(rename = "isSocial", default, skip_serializing_if = "Option::is_none")]
-    pub is_social: Option<bool>,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data: Option<UserProfileData>,
-    /// Type of identity provider.
-    pub provider: String,
-    /// IDP refresh token returned only if scope `read:user_idp_tokens` is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// user_id of this identity.
-    pub user_id: UserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserIdentity {
+#[cfg(feature = "organizations")]
+impl fmt::Debug for UpdateOrganizationConnectionRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserIdentity")
+        f.debug_struct("UpdateOrganizationConnectionRequestContent")
             .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| REDACTED),
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
             )
-            .field(
-                "access_token_secret",
-                &self.access_token_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field("user_id", &self.user_id)
+            .field("is_signup_enabled", &self.is_signup_enabled)
+            .field("show_as_button", &self.show_as_button)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "users")]
-/// The type of identity provider
-///
-/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
-pub type UserIdentityProviderEnum = IdentityProviderEnum;
-
-#[cfg(feature = "users")]
-/// The `UserIdentitySchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserIdentitySchema {
-    /// IDP access token returned only if scope read:user_idp_tokens is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<String>,
-    /// IDP access token secret returned only if scope read:user_idp_tokens is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub access_token_secret: Option<String>,
-    /// Name of the connection containing this identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// Whether this identity is from a social provider (true) or not (false).
-    #[serde(rename = "isSocial", default, skip_serializing_if = "Option::is_none")]
-    pub is_social: Option<bool>,
-    /// The `profileData` field.
-    #[serde(
-        rename = "profileData",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub profile_data: Option<UserProfileData>,
-    /// The `provider` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<UserIdentityProviderEnum>,
-    /// IDP refresh token returned only if scope read:user_idp_tokens is defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// The `user_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserIdentitySchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserIdentitySchema")
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "access_token_secret",
-                &self.access_token_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `UserListLogOffsetPaginatedResponseContent` schema.
-///
-/// The same type as [`ListLogOffsetPaginatedResponseContent`]: the API description gives both the same schema.
-pub type UserListLogOffsetPaginatedResponseContent = ListLogOffsetPaginatedResponseContent;
-
-#[cfg(feature = "users")]
-/// The `UserListLogResponseContent` schema.
-///
-/// The answer of `GET /users/{id}/logs` (`users_logs_list`).
-///
-/// The same type as [`ListLogResponseContent`]: the API description gives both the same schema.
-pub type UserListLogResponseContent = ListLogResponseContent;
-
-#[cfg(feature = "full")]
-/// Data related to the user that does not affect the application's core functionality.
-pub type UserMetadata = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// User metadata to which this user has read/write access.
-pub type UserMetadataSchema = Map<String, Value>;
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The multi-factor provider. Supported values 'duo' or 'google-authenticator'
-    pub enum UserMultifactorProviderEnum {
-        /// `duo`
-        Duo = "duo",
-        /// `google-authenticator`
-        GoogleAuthenticator = "google-authenticator",
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserPermissionSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserPermissionSchema {
-    /// Description of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name of this permission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permission_name: Option<String>,
-    /// Resource server (API) identifier that this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_identifier: Option<String>,
-    /// Resource server (API) name this permission is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_server_name: Option<String>,
-    /// The `sources` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserPermissionSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserPermissionSchema")
-            .field("description", &self.description)
-            .field("permission_name", &self.permission_name)
-            .field(
-                "resource_server_identifier",
-                &self.resource_server_identifier,
-            )
-            .field("resource_server_name", &self.resource_server_name)
-            .field("sources", &Keys(&self.sources))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserProfileData` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserProfileData {
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone number for this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// Username of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserProfileData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserProfileData")
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserResponseSchema` object.
-///
-/// The answer of `POST /users` (`users_create`).
-/// The answer of `GET /users/{id}` (`users_get`).
-/// The answer of `PATCH /users/{id}` (`users_update`).
-///
-/// Also named [`CreateUserResponseContent`], [`GetUserResponseContent`], [`UpdateUserResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UserResponseSchema {
-    /// The `app_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or is not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Date and time when this user was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Email address of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Array of user identity objects when accounts are linked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identities: Option<Vec<UserIdentitySchema>>,
-    /// Last IP address from which this user logged in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_ip: Option<String>,
-    /// Last date and time this user logged in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_login: Option<String>,
-    /// Last date and time this user had their password reset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_password_reset: Option<String>,
-    /// Total number of logins this user has performed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logins_count: Option<i64>,
-    /// List of multi-factor authentication providers with which this user has enrolled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multifactor: Option<Vec<String>>,
-    /// Last date and time this user's multi-factor authentication providers were updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multifactor_last_modified: Option<String>,
-    /// Name of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Preferred nickname or alias of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Phone number for this user. Follows the E.164 recommendation (<https://en.wikipedia.org/wiki/E.164>).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// URL to picture, photo, or avatar of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// Date and time when this user was last updated/modified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// ID of the user which can be used when interacting with other APIs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The `user_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Username of this user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserResponseSchema")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("created_at", &self.created_at)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("identities", &self.identities)
-            .field("last_ip", &self.last_ip)
-            .field("last_login", &self.last_login)
-            .field("last_password_reset", &self.last_password_reset)
-            .field("logins_count", &self.logins_count)
-            .field("multifactor", &self.multifactor)
-            .field("multifactor_last_modified", &self.multifactor_last_modified)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("updated_at", &self.updated_at)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `UsernameAllowedTypes` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsernameAllowedTypes {
-    /// The `email` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `phone_number` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for UsernameAllowedTypes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsernameAllowedTypes")
-            .field("email", &self.email)
-            .field("phone_number", &self.phone_number)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl UsernameAllowedTypes {
+#[cfg(feature = "organizations")]
+impl UpdateOrganizationConnectionRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<bool>) -> Self {
-        self.email = Some(value.into());
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(mut self, value: impl Into<bool>) -> Self {
+        self.assign_membership_on_login = Patch::Value(value.into());
         self
     }
 
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<bool>) -> Self {
-        self.phone_number = Some(value.into());
+    /// Sends `"assign_membership_on_login": null`: clears the field.
+    pub fn clear_assign_membership_on_login(mut self) -> Self {
+        self.assign_membership_on_login = Patch::Null;
+        self
+    }
+
+    /// Sets `is_signup_enabled`.
+    pub fn is_signup_enabled(mut self, value: impl Into<bool>) -> Self {
+        self.is_signup_enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"is_signup_enabled": null`: clears the field.
+    pub fn clear_is_signup_enabled(mut self) -> Self {
+        self.is_signup_enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"show_as_button": null`: clears the field.
+    pub fn clear_show_as_button(mut self) -> Self {
+        self.show_as_button = Patch::Null;
         self
     }
 
@@ -1685,279 +341,112 @@ impl UsernameAllowedTypes {
     }
 }
 
-#[cfg(feature = "connections")]
-/// Configuration for the username attribute for users.
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationConnectionResponseContent` schema.
+///
+/// The answer of `PATCH /organizations/{id}/enabled_connections/{connectionId}` (`organizations_enabledConnections_update`).
+///
+/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
+pub type UpdateOrganizationConnectionResponseContent = OrganizationConnection;
+
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationDiscoveryDomainRequestContent` object.
+///
+/// The body of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UsernameAttribute {
-    /// The `identifier` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<UsernameAttributeIdentifier>,
-    /// Determines if property should be required for users
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_required: Option<bool>,
-    /// The `signup` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signup: Option<SignupSchema>,
-    /// The `validation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation: Option<UsernameValidation>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for UsernameAttribute {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsernameAttribute")
-            .field("identifier", &self.identifier)
-            .field("profile_required", &self.profile_required)
-            .field("signup", &self.signup)
-            .field("validation", &self.validation)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl UsernameAttribute {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `identifier`.
-    pub fn identifier(mut self, value: impl Into<UsernameAttributeIdentifier>) -> Self {
-        self.identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `profile_required`.
-    pub fn profile_required(mut self, value: impl Into<bool>) -> Self {
-        self.profile_required = Some(value.into());
-        self
-    }
-
-    /// Sets `signup`.
-    pub fn signup(mut self, value: impl Into<SignupSchema>) -> Self {
-        self.signup = Some(value.into());
-        self
-    }
-
-    /// Sets `validation`.
-    pub fn validation(mut self, value: impl Into<UsernameValidation>) -> Self {
-        self.validation = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `UsernameAttributeIdentifier` schema.
-///
-/// The same type as [`SignupVerification`]: the API description gives both the same schema.
-pub type UsernameAttributeIdentifier = SignupVerification;
-
-#[cfg(feature = "connections")]
-/// The `UsernameValidation` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsernameValidation {
-    /// The `allowed_types` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_types: Option<UsernameAllowedTypes>,
-    /// Maximum allowed length
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<f64>,
-    /// Minimum allowed length
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for UsernameValidation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsernameValidation")
-            .field("allowed_types", &self.allowed_types)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl UsernameValidation {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowed_types`.
-    pub fn allowed_types(mut self, value: impl Into<UsernameAllowedTypes>) -> Self {
-        self.allowed_types = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<f64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<f64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UsersEnrollment` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsersEnrollment {
-    /// The `auth_method` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_method: Option<UserEnrollmentAuthMethodEnum>,
-    /// Start date and time of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enrolled_at: Option<String>,
-    /// ID of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Device identifier (usually phone identifier) of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    /// Last authentication date and time of this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_auth: Option<String>,
-    /// Name of enrollment (usually phone number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone number for this enrollment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
+pub struct UpdateOrganizationDiscoveryDomainRequestContent {
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<UserEnrollmentStatusEnum>,
-    /// Type of enrollment.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub status: Patch<OrganizationDiscoveryDomainStatus>,
+    /// Indicates whether this domain should be used for organization discovery.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub use_for_organization_discovery: Patch<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "users")]
-impl fmt::Debug for UsersEnrollment {
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for UpdateOrganizationDiscoveryDomainRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for UpdateOrganizationDiscoveryDomainRequestContent {
+    const NAME: &'static str = "UpdateOrganizationDiscoveryDomainRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_status = Default::default();
+        let mut f_use_for_organization_discovery = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "status" => f_status = de_map.next_value()?,
+                "use_for_organization_discovery" => {
+                    f_use_for_organization_discovery = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            status: f_status,
+            use_for_organization_discovery: f_use_for_organization_discovery,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for UpdateOrganizationDiscoveryDomainRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersEnrollment")
-            .field("auth_method", &self.auth_method)
-            .field("enrolled_at", &self.enrolled_at)
-            .field("id", &self.id)
-            .field("identifier", &self.identifier)
-            .field("last_auth", &self.last_auth)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
+        f.debug_struct("UpdateOrganizationDiscoveryDomainRequestContent")
             .field("status", &self.status)
-            .field("type_", &self.type_)
+            .field(
+                "use_for_organization_discovery",
+                &self.use_for_organization_discovery,
+            )
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "users")]
-/// The `UsersIdentitiesLinkRequestContent` object.
-///
-/// The body of `POST /users/{id}/identities` (`users_identities_link`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UsersIdentitiesLinkRequestContent {
-    /// connection_id of the secondary user account being linked when more than one `auth0` database provider exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// JWT for the secondary account being linked. If sending this parameter, `provider`, `user_id`, and `connection_id` must not be sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_with: Option<String>,
-    /// Identity provider of the secondary user account being linked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<UserIdentityProviderEnum>,
-    /// user_id of the secondary user account being linked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UsersIdentitiesLinkRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersIdentitiesLinkRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("link_with", &self.link_with)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl UsersIdentitiesLinkRequestContent {
+#[cfg(feature = "organizations")]
+impl UpdateOrganizationDiscoveryDomainRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<OrganizationDiscoveryDomainStatus>) -> Self {
+        self.status = Patch::Value(value.into());
         self
     }
 
-    /// Sets `link_with`.
-    pub fn link_with(mut self, value: impl Into<String>) -> Self {
-        self.link_with = Some(value.into());
+    /// Sends `"status": null`: clears the field.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Patch::Null;
         self
     }
 
-    /// Sets `provider`.
-    pub fn provider(mut self, value: impl Into<UserIdentityProviderEnum>) -> Self {
-        self.provider = Some(value.into());
+    /// Sets `use_for_organization_discovery`.
+    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
+        self.use_for_organization_discovery = Patch::Value(value.into());
         self
     }
 
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<UserId>) -> Self {
-        self.user_id = Some(value.into());
+    /// Sends `"use_for_organization_discovery": null`: clears the field.
+    pub fn clear_use_for_organization_discovery(mut self) -> Self {
+        self.use_for_organization_discovery = Patch::Null;
         self
     }
 
@@ -1968,70 +457,164 @@ impl UsersIdentitiesLinkRequestContent {
     }
 }
 
-#[cfg(feature = "users")]
-/// The `UsersPermissionsCreateRequestContent` schema.
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationDiscoveryDomainResponseContent` schema.
 ///
-/// The body of `POST /users/{id}/permissions` (`users_permissions_create`).
+/// The answer of `PATCH /organizations/{id}/discovery-domains/{discovery_domain_id}` (`organizations_discoveryDomains_update`).
 ///
-/// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
-pub type UsersPermissionsCreateRequestContent = RolesPermissionsAddRequestContent;
+/// The same type as [`OrganizationDiscoveryDomain`]: the API description gives both the same schema.
+pub type UpdateOrganizationDiscoveryDomainResponseContent = OrganizationDiscoveryDomain;
 
-#[cfg(feature = "users")]
-/// The `UsersPermissionsDeleteRequestContent` schema.
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationRequestContent` object.
 ///
-/// The body of `DELETE /users/{id}/permissions` (`users_permissions_delete`).
-///
-/// The same type as [`RolesPermissionsAddRequestContent`]: the API description gives both the same schema.
-pub type UsersPermissionsDeleteRequestContent = RolesPermissionsAddRequestContent;
-
-#[cfg(feature = "users")]
-/// The `UsersRevokeAccessRequestContent` object.
-///
-/// The body of `POST /users/{id}/revoke-access` (`users_revokeAccess`).
+/// The body of `PATCH /organizations/{id}` (`organizations_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UsersRevokeAccessRequestContent {
-    /// Whether to preserve the refresh tokens associated with the session.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preserve_refresh_tokens: Option<bool>,
-    /// ID of the session to revoke.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+pub struct UpdateOrganizationRequestContent {
+    /// The `branding` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub branding: Patch<OrganizationBranding>,
+    /// Friendly name of this organization.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub display_name: Patch<String>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub metadata: Patch<BTreeMap<String, String>>,
+    /// The name of this organization.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `token_quota` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_quota: Patch<UpdateTokenQuota>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "users")]
-impl fmt::Debug for UsersRevokeAccessRequestContent {
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for UpdateOrganizationRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for UpdateOrganizationRequestContent {
+    const NAME: &'static str = "UpdateOrganizationRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_branding = Default::default();
+        let mut f_display_name = Default::default();
+        let mut f_metadata = Default::default();
+        let mut f_name = Default::default();
+        let mut f_token_quota = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "branding" => f_branding = de_map.next_value()?,
+                "display_name" => f_display_name = de_map.next_value()?,
+                "metadata" => f_metadata = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "token_quota" => f_token_quota = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            branding: f_branding,
+            display_name: f_display_name,
+            metadata: f_metadata,
+            name: f_name,
+            token_quota: f_token_quota,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for UpdateOrganizationRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersRevokeAccessRequestContent")
-            .field("preserve_refresh_tokens", &self.preserve_refresh_tokens)
-            .field("session_id", &self.session_id)
+        f.debug_struct("UpdateOrganizationRequestContent")
+            .field("branding", &self.branding)
+            .field("display_name", &self.display_name)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("token_quota", &self.token_quota)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "users")]
-impl UsersRevokeAccessRequestContent {
+#[cfg(feature = "organizations")]
+impl UpdateOrganizationRequestContent {
     /// An empty value; set fields with the setters.
     pub fn new() -> Self {
         <Self as Default>::default()
     }
 
-    /// Sets `preserve_refresh_tokens`.
-    pub fn preserve_refresh_tokens(mut self, value: impl Into<bool>) -> Self {
-        self.preserve_refresh_tokens = Some(value.into());
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<OrganizationBranding>) -> Self {
+        self.branding = Patch::Value(value.into());
         self
     }
 
-    /// Sets `session_id`.
-    pub fn session_id(mut self, value: impl Into<String>) -> Self {
-        self.session_id = Some(value.into());
+    /// Sends `"branding": null`: clears the field.
+    pub fn clear_branding(mut self) -> Self {
+        self.branding = Patch::Null;
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"display_name": null`: clears the field.
+    pub fn clear_display_name(mut self) -> Self {
+        self.display_name = Patch::Null;
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"metadata": null`: clears the field.
+    pub fn clear_metadata(mut self) -> Self {
+        self.metadata = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `token_quota`.
+    pub fn token_quota(mut self, value: impl Into<UpdateTokenQuota>) -> Self {
+        self.token_quota = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_quota": null`: clears the field.
+    pub fn clear_token_quota(mut self) -> Self {
+        self.token_quota = Patch::Null;
         self
     }
 
@@ -2042,46 +625,1228 @@ impl UsersRevokeAccessRequestContent {
     }
 }
 
-#[cfg(feature = "users")]
-/// The `UsersRiskAssessmentsClearRequestContent` object.
+#[cfg(feature = "organizations")]
+/// The `UpdateOrganizationResponseContent` schema.
 ///
-/// The body of `POST /users/{id}/risk-assessments/clear` (`users_riskAssessments_clear`).
+/// The answer of `PATCH /organizations/{id}` (`organizations_update`).
+///
+/// The same type as [`Organization`]: the API description gives both the same schema.
+pub type UpdateOrganizationResponseContent = Organization;
+
+#[cfg(feature = "branding")]
+/// The `UpdatePhoneTemplateRequestContent` object.
+///
+/// The body of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdatePhoneTemplateRequestContent {
+    /// The `content` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub content: Patch<PartialPhoneTemplateContent>,
+    /// Whether the template is enabled (false) or disabled (true).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub disabled: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for UpdatePhoneTemplateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for UpdatePhoneTemplateRequestContent {
+    const NAME: &'static str = "UpdatePhoneTemplateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_content = Default::default();
+        let mut f_disabled = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "content" => f_content = de_map.next_value()?,
+                "disabled" => f_disabled = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            content: f_content,
+            disabled: f_disabled,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for UpdatePhoneTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdatePhoneTemplateRequestContent")
+            .field("content", &self.content)
+            .field("disabled", &self.disabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+impl UpdatePhoneTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `content`.
+    pub fn content(mut self, value: impl Into<PartialPhoneTemplateContent>) -> Self {
+        self.content = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"content": null`: clears the field.
+    pub fn clear_content(mut self) -> Self {
+        self.content = Patch::Null;
+        self
+    }
+
+    /// Sets `disabled`.
+    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
+        self.disabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"disabled": null`: clears the field.
+    pub fn clear_disabled(mut self) -> Self {
+        self.disabled = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `UpdatePhoneTemplateResponseContent` schema.
+///
+/// The answer of `PATCH /branding/phone/templates/{id}` (`branding_phone_templates_update`).
+///
+/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
+pub type UpdatePhoneTemplateResponseContent = PhoneTemplate;
+
+#[cfg(feature = "rate_limit_policies")]
+/// The `UpdateRateLimitPolicyRequestContent` object.
+///
+/// The body of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UsersRiskAssessmentsClearRequestContent {
-    /// List of assessors to clear.
-    pub assessors: Vec<AssessorsTypeEnum>,
-    /// The name of the connection containing the user whose assessors should be cleared.
-    pub connection: String,
+pub struct UpdateRateLimitPolicyRequestContent {
+    /// The `configuration` field.
+    pub configuration: PatchRateLimitPolicyConfigurationRequestContent,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(feature = "users")]
-impl fmt::Debug for UsersRiskAssessmentsClearRequestContent {
+#[cfg(feature = "rate_limit_policies")]
+impl<'de> Deserialize<'de> for UpdateRateLimitPolicyRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl object::Object for UpdateRateLimitPolicyRequestContent {
+    const NAME: &'static str = "UpdateRateLimitPolicyRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configuration = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configuration" => f_configuration = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configuration: object::missing(f_configuration, "configuration")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl fmt::Debug for UpdateRateLimitPolicyRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersRiskAssessmentsClearRequestContent")
-            .field("assessors", &self.assessors)
-            .field("connection", &self.connection)
+        f.debug_struct("UpdateRateLimitPolicyRequestContent")
+            .field("configuration", &self.configuration)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(feature = "users")]
-impl UsersRiskAssessmentsClearRequestContent {
+#[cfg(feature = "rate_limit_policies")]
+impl UpdateRateLimitPolicyRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(configuration: impl Into<PatchRateLimitPolicyConfigurationRequestContent>) -> Self {
+        Self {
+            configuration: configuration.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+/// The `UpdateRateLimitPolicyResponseContent` schema.
+///
+/// The answer of `PATCH /rate-limit-policies/{id}` (`rateLimitPolicies_update`).
+///
+/// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
+pub type UpdateRateLimitPolicyResponseContent = RateLimitPolicy;
+
+#[cfg(feature = "refresh_tokens")]
+/// The `UpdateRefreshTokenRequestContent` object.
+///
+/// The body of `PATCH /refresh-tokens/{id}` (`refreshTokens_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateRefreshTokenRequestContent {
+    /// Metadata associated with the refresh token. Pass null or {} to remove all metadata.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub refresh_token_metadata: Patch<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "refresh_tokens")]
+impl<'de> Deserialize<'de> for UpdateRefreshTokenRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "refresh_tokens")]
+impl object::Object for UpdateRefreshTokenRequestContent {
+    const NAME: &'static str = "UpdateRefreshTokenRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_refresh_token_metadata = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "refresh_token_metadata" => f_refresh_token_metadata = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            refresh_token_metadata: f_refresh_token_metadata,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "refresh_tokens")]
+impl fmt::Debug for UpdateRefreshTokenRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRefreshTokenRequestContent")
+            .field(
+                "refresh_token_metadata",
+                &Keys(&self.refresh_token_metadata),
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "refresh_tokens")]
+impl UpdateRefreshTokenRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `refresh_token_metadata`.
+    pub fn refresh_token_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.refresh_token_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"refresh_token_metadata": null`: clears the field.
+    pub fn clear_refresh_token_metadata(mut self) -> Self {
+        self.refresh_token_metadata = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "refresh_tokens")]
+/// The `UpdateRefreshTokenResponseContent` schema.
+///
+/// The answer of `PATCH /refresh-tokens/{id}` (`refreshTokens_update`).
+///
+/// The same type as [`RefreshTokenResponseContent`]: the API description gives both the same schema.
+pub type UpdateRefreshTokenResponseContent = RefreshTokenResponseContent;
+
+#[cfg(feature = "resource_servers")]
+/// The `UpdateResourceServerRequestContent` object.
+///
+/// The body of `PATCH /resource-servers/{id}` (`resourceServers_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateResourceServerRequestContent {
+    /// Whether refresh tokens can be issued for this API (true) or not (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allow_offline_access: Patch<bool>,
+    /// Whether Online Refresh Tokens can be issued for this API (true) or not (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allow_online_access: Patch<bool>,
+    /// Whether Online Refresh Tokens can be issued even when sessions are configured as ephemeral (true) or not (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allow_online_access_with_ephemeral_sessions: Patch<bool>,
+    /// The `authorization_details` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub authorization_details: Patch<Vec<Value>>,
+    /// The `authorization_policy` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub authorization_policy: Patch<ResourceServerAuthorizationPolicy>,
+    /// The `consent_policy` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub consent_policy: Patch<ResourceServerConsentPolicyEnum>,
+    /// Whether authorization policies are enforced (true) or not enforced (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub enforce_policies: Patch<bool>,
+    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// The `proof_of_possession` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub proof_of_possession: Patch<ResourceServerProofOfPossession>,
+    /// List of permissions (scopes) that this API uses.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub scopes: Patch<Vec<ResourceServerScope>>,
+    /// The `signing_alg` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub signing_alg: Patch<SigningAlgorithmEnum>,
+    /// Secret used to sign tokens when using symmetric algorithms (HS256).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub signing_secret: Patch<String>,
+    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub skip_consent_for_verifiable_first_party_clients: Patch<bool>,
+    /// The `subject_type_authorization` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub subject_type_authorization: Patch<ResourceServerSubjectTypeAuthorization>,
+    /// The `token_dialect` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_dialect: Patch<ResourceServerTokenDialectSchemaEnum>,
+    /// The `token_encryption` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_encryption: Patch<ResourceServerTokenEncryption>,
+    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub token_lifetime: Patch<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for UpdateResourceServerRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for UpdateResourceServerRequestContent {
+    const NAME: &'static str = "UpdateResourceServerRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_offline_access = Default::default();
+        let mut f_allow_online_access = Default::default();
+        let mut f_allow_online_access_with_ephemeral_sessions = Default::default();
+        let mut f_authorization_details = Default::default();
+        let mut f_authorization_policy = Default::default();
+        let mut f_consent_policy = Default::default();
+        let mut f_enforce_policies = Default::default();
+        let mut f_name = Default::default();
+        let mut f_proof_of_possession = Default::default();
+        let mut f_scopes = Default::default();
+        let mut f_signing_alg = Default::default();
+        let mut f_signing_secret = Default::default();
+        let mut f_skip_consent_for_verifiable_first_party_clients = Default::default();
+        let mut f_subject_type_authorization = Default::default();
+        let mut f_token_dialect = Default::default();
+        let mut f_token_encryption = Default::default();
+        let mut f_token_lifetime = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_offline_access" => f_allow_offline_access = de_map.next_value()?,
+                "allow_online_access" => f_allow_online_access = de_map.next_value()?,
+                "allow_online_access_with_ephemeral_sessions" => {
+                    f_allow_online_access_with_ephemeral_sessions = de_map.next_value()?
+                }
+                "authorization_details" => f_authorization_details = de_map.next_value()?,
+                "authorization_policy" => f_authorization_policy = de_map.next_value()?,
+                "consent_policy" => f_consent_policy = de_map.next_value()?,
+                "enforce_policies" => f_enforce_policies = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "proof_of_possession" => f_proof_of_possession = de_map.next_value()?,
+                "scopes" => f_scopes = de_map.next_value()?,
+                "signing_alg" => f_signing_alg = de_map.next_value()?,
+                "signing_secret" => f_signing_secret = de_map.next_value()?,
+                "skip_consent_for_verifiable_first_party_clients" => {
+                    f_skip_consent_for_verifiable_first_party_clients = de_map.next_value()?
+                }
+                "subject_type_authorization" => {
+                    f_subject_type_authorization = de_map.next_value()?
+                }
+                "token_dialect" => f_token_dialect = de_map.next_value()?,
+                "token_encryption" => f_token_encryption = de_map.next_value()?,
+                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_offline_access: f_allow_offline_access,
+            allow_online_access: f_allow_online_access,
+            allow_online_access_with_ephemeral_sessions:
+                f_allow_online_access_with_ephemeral_sessions,
+            authorization_details: f_authorization_details,
+            authorization_policy: f_authorization_policy,
+            consent_policy: f_consent_policy,
+            enforce_policies: f_enforce_policies,
+            name: f_name,
+            proof_of_possession: f_proof_of_possession,
+            scopes: f_scopes,
+            signing_alg: f_signing_alg,
+            signing_secret: f_signing_secret,
+            skip_consent_for_verifiable_first_party_clients:
+                f_skip_consent_for_verifiable_first_party_clients,
+            subject_type_authorization: f_subject_type_authorization,
+            token_dialect: f_token_dialect,
+            token_encryption: f_token_encryption,
+            token_lifetime: f_token_lifetime,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl fmt::Debug for UpdateResourceServerRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateResourceServerRequestContent")
+            .field("allow_offline_access", &self.allow_offline_access)
+            .field("allow_online_access", &self.allow_online_access)
+            .field(
+                "allow_online_access_with_ephemeral_sessions",
+                &self.allow_online_access_with_ephemeral_sessions,
+            )
+            .field("authorization_details", &Keys(&self.authorization_details))
+            .field("authorization_policy", &self.authorization_policy)
+            .field("consent_policy", &self.consent_policy)
+            .field("enforce_policies", &self.enforce_policies)
+            .field("name", &self.name)
+            .field("proof_of_possession", &self.proof_of_possession)
+            .field("scopes", &self.scopes)
+            .field("signing_alg", &self.signing_alg)
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "skip_consent_for_verifiable_first_party_clients",
+                &self.skip_consent_for_verifiable_first_party_clients,
+            )
+            .field(
+                "subject_type_authorization",
+                &self.subject_type_authorization,
+            )
+            .field("token_dialect", &self.token_dialect)
+            .field("token_encryption", &self.token_encryption)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl UpdateResourceServerRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allow_offline_access`.
+    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
+        self.allow_offline_access = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_offline_access": null`: clears the field.
+    pub fn clear_allow_offline_access(mut self) -> Self {
+        self.allow_offline_access = Patch::Null;
+        self
+    }
+
+    /// Sets `allow_online_access`.
+    pub fn allow_online_access(mut self, value: impl Into<bool>) -> Self {
+        self.allow_online_access = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_online_access": null`: clears the field.
+    pub fn clear_allow_online_access(mut self) -> Self {
+        self.allow_online_access = Patch::Null;
+        self
+    }
+
+    /// Sets `allow_online_access_with_ephemeral_sessions`.
+    pub fn allow_online_access_with_ephemeral_sessions(mut self, value: impl Into<bool>) -> Self {
+        self.allow_online_access_with_ephemeral_sessions = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allow_online_access_with_ephemeral_sessions": null`: clears the field.
+    pub fn clear_allow_online_access_with_ephemeral_sessions(mut self) -> Self {
+        self.allow_online_access_with_ephemeral_sessions = Patch::Null;
+        self
+    }
+
+    /// Sets `authorization_details`.
+    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
+        self.authorization_details = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"authorization_details": null`: clears the field.
+    pub fn clear_authorization_details(mut self) -> Self {
+        self.authorization_details = Patch::Null;
+        self
+    }
+
+    /// Sets `authorization_policy`.
+    pub fn authorization_policy(
+        mut self,
+        value: impl Into<ResourceServerAuthorizationPolicy>,
+    ) -> Self {
+        self.authorization_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"authorization_policy": null`: clears the field.
+    pub fn clear_authorization_policy(mut self) -> Self {
+        self.authorization_policy = Patch::Null;
+        self
+    }
+
+    /// Sets `consent_policy`.
+    pub fn consent_policy(mut self, value: impl Into<ResourceServerConsentPolicyEnum>) -> Self {
+        self.consent_policy = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"consent_policy": null`: clears the field.
+    pub fn clear_consent_policy(mut self) -> Self {
+        self.consent_policy = Patch::Null;
+        self
+    }
+
+    /// Sets `enforce_policies`.
+    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
+        self.enforce_policies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enforce_policies": null`: clears the field.
+    pub fn clear_enforce_policies(mut self) -> Self {
+        self.enforce_policies = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `proof_of_possession`.
+    pub fn proof_of_possession(
+        mut self,
+        value: impl Into<ResourceServerProofOfPossession>,
+    ) -> Self {
+        self.proof_of_possession = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"proof_of_possession": null`: clears the field.
+    pub fn clear_proof_of_possession(mut self) -> Self {
+        self.proof_of_possession = Patch::Null;
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
+        self.scopes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"scopes": null`: clears the field.
+    pub fn clear_scopes(mut self) -> Self {
+        self.scopes = Patch::Null;
+        self
+    }
+
+    /// Sets `signing_alg`.
+    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
+        self.signing_alg = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"signing_alg": null`: clears the field.
+    pub fn clear_signing_alg(mut self) -> Self {
+        self.signing_alg = Patch::Null;
+        self
+    }
+
+    /// Sets `signing_secret`.
+    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
+        self.signing_secret = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"signing_secret": null`: clears the field.
+    pub fn clear_signing_secret(mut self) -> Self {
+        self.signing_secret = Patch::Null;
+        self
+    }
+
+    /// Sets `skip_consent_for_verifiable_first_party_clients`.
+    pub fn skip_consent_for_verifiable_first_party_clients(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_consent_for_verifiable_first_party_clients = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"skip_consent_for_verifiable_first_party_clients": null`: clears the field.
+    pub fn clear_skip_consent_for_verifiable_first_party_clients(mut self) -> Self {
+        self.skip_consent_for_verifiable_first_party_clients = Patch::Null;
+        self
+    }
+
+    /// Sets `subject_type_authorization`.
+    pub fn subject_type_authorization(
+        mut self,
+        value: impl Into<ResourceServerSubjectTypeAuthorization>,
+    ) -> Self {
+        self.subject_type_authorization = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"subject_type_authorization": null`: clears the field.
+    pub fn clear_subject_type_authorization(mut self) -> Self {
+        self.subject_type_authorization = Patch::Null;
+        self
+    }
+
+    /// Sets `token_dialect`.
+    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
+        self.token_dialect = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_dialect": null`: clears the field.
+    pub fn clear_token_dialect(mut self) -> Self {
+        self.token_dialect = Patch::Null;
+        self
+    }
+
+    /// Sets `token_encryption`.
+    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
+        self.token_encryption = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_encryption": null`: clears the field.
+    pub fn clear_token_encryption(mut self) -> Self {
+        self.token_encryption = Patch::Null;
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"token_lifetime": null`: clears the field.
+    pub fn clear_token_lifetime(mut self) -> Self {
+        self.token_lifetime = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+/// The `UpdateResourceServerResponseContent` schema.
+///
+/// The answer of `PATCH /resource-servers/{id}` (`resourceServers_update`).
+///
+/// The same type as [`ResourceServer`]: the API description gives both the same schema.
+pub type UpdateResourceServerResponseContent = ResourceServer;
+
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsNewDeviceRequestContent` object.
+///
+/// The body of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    /// Length of time to remember devices for, in days.
+    pub remember_for: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "risk_assessments")]
+impl<'de> Deserialize<'de> for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl object::Object for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    const NAME: &'static str = "UpdateRiskAssessmentsSettingsNewDeviceRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_remember_for = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "remember_for" => f_remember_for = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            remember_for: object::missing(f_remember_for, "remember_for")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl fmt::Debug for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRiskAssessmentsSettingsNewDeviceRequestContent")
+            .field("remember_for", &self.remember_for)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(remember_for: impl Into<i64>) -> Self {
+        Self {
+            remember_for: remember_for.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsNewDeviceResponseContent` schema.
+///
+/// The answer of `PATCH /risk-assessments/settings/new-device` (`riskAssessments_settings_newDevice_update`).
+///
+/// The same type as [`GetRiskAssessmentsSettingsNewDeviceResponseContent`]: the API description gives both the same schema.
+pub type UpdateRiskAssessmentsSettingsNewDeviceResponseContent =
+    GetRiskAssessmentsSettingsNewDeviceResponseContent;
+
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsRequestContent` object.
+///
+/// The body of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateRiskAssessmentsSettingsRequestContent {
+    /// Whether or not risk assessment is enabled.
+    pub enabled: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "risk_assessments")]
+impl<'de> Deserialize<'de> for UpdateRiskAssessmentsSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl object::Object for UpdateRiskAssessmentsSettingsRequestContent {
+    const NAME: &'static str = "UpdateRiskAssessmentsSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: object::missing(f_enabled, "enabled")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl fmt::Debug for UpdateRiskAssessmentsSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRiskAssessmentsSettingsRequestContent")
+            .field("enabled", &self.enabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+impl UpdateRiskAssessmentsSettingsRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(enabled: impl Into<bool>) -> Self {
+        Self {
+            enabled: enabled.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "risk_assessments")]
+/// The `UpdateRiskAssessmentsSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /risk-assessments/settings` (`riskAssessments_settings_update`).
+///
+/// The same type as [`SetGuardianFactorRequestContent`]: the API description gives both the same schema.
+pub type UpdateRiskAssessmentsSettingsResponseContent = SetGuardianFactorRequestContent;
+
+#[cfg(feature = "roles")]
+/// The `UpdateRoleRequestContent` object.
+///
+/// The body of `PATCH /roles/{id}` (`roles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateRoleRequestContent {
+    /// Description of this role.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// Name of this role.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for UpdateRoleRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for UpdateRoleRequestContent {
+    const NAME: &'static str = "UpdateRoleRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = Default::default();
+        let mut f_name = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description,
+            name: f_name,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "roles")]
+impl fmt::Debug for UpdateRoleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRoleRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "roles")]
+impl UpdateRoleRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "roles")]
+/// The `UpdateRoleResponseContent` schema.
+///
+/// The answer of `PATCH /roles/{id}` (`roles_update`).
+///
+/// The same type as [`Role`]: the API description gives both the same schema.
+pub type UpdateRoleResponseContent = Role;
+
+#[cfg(feature = "rules")]
+/// The `UpdateRuleRequestContent` object.
+///
+/// The body of `PATCH /rules/{id}` (`rules_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateRuleRequestContent {
+    /// Whether the rule is enabled (true), or disabled (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Name of this rule.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub order: Patch<f64>,
+    /// Code to be executed when this rule runs.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub script: Patch<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules")]
+impl<'de> Deserialize<'de> for UpdateRuleRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rules")]
+impl object::Object for UpdateRuleRequestContent {
+    const NAME: &'static str = "UpdateRuleRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = Default::default();
+        let mut f_name = Default::default();
+        let mut f_order = Default::default();
+        let mut f_script = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "order" => f_order = de_map.next_value()?,
+                "script" => f_script = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: f_enabled,
+            name: f_name,
+            order: f_order,
+            script: f_script,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "rules")]
+impl fmt::Debug for UpdateRuleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateRuleRequestContent")
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("order", &self.order)
+            .field("script", &self.script)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "rules")]
+impl UpdateRuleRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `order`.
+    pub fn order(mut self, value: impl Into<f64>) -> Self {
+        self.order = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"order": null`: clears the field.
+    pub fn clear_order(mut self) -> Self {
+        self.order = Patch::Null;
+        self
+    }
+
+    /// Sets `script`.
+    pub fn script(mut self, value: impl Into<String>) -> Self {
+        self.script = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"script": null`: clears the field.
+    pub fn clear_script(mut self) -> Self {
+        self.script = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "rules")]
+/// The `UpdateRuleResponseContent` schema.
+///
+/// The answer of `PATCH /rules/{id}` (`rules_update`).
+///
+/// The same type as [`Rule`]: the API description gives both the same schema.
+pub type UpdateRuleResponseContent = Rule;
+
+#[cfg(feature = "connections")]
+/// The `UpdateScimConfigurationRequestContent` object.
+///
+/// The body of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateScimConfigurationRequestContent {
+    /// The mapping between auth0 and SCIM
+    pub mapping: Vec<ScimMappingItem>,
+    /// User ID attribute for generating unique user ids
+    pub user_id_attribute: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for UpdateScimConfigurationRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for UpdateScimConfigurationRequestContent {
+    const NAME: &'static str = "UpdateScimConfigurationRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mapping = None;
+        let mut f_user_id_attribute = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mapping" => f_mapping = Some(de_map.next_value()?),
+                "user_id_attribute" => f_user_id_attribute = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mapping: object::missing(f_mapping, "mapping")?,
+            user_id_attribute: object::missing(f_user_id_attribute, "user_id_attribute")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for UpdateScimConfigurationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateScimConfigurationRequestContent")
+            .field("mapping", &self.mapping)
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl UpdateScimConfigurationRequestContent {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(
-        assessors: impl Into<Vec<AssessorsTypeEnum>>,
-        connection: impl Into<String>,
+        mapping: impl Into<Vec<ScimMappingItem>>,
+        user_id_attribute: impl Into<String>,
     ) -> Self {
         Self {
-            assessors: assessors.into(),
-            connection: connection.into(),
+            mapping: mapping.into(),
+            user_id_attribute: user_id_attribute.into(),
             extra: Map::new(),
         }
     }
@@ -2093,46 +1858,127 @@ impl UsersRiskAssessmentsClearRequestContent {
     }
 }
 
-#[cfg(any(feature = "groups", feature = "organizations", feature = "users"))]
-/// The `UsersRolesAssignRequestContent` object.
+#[cfg(feature = "connections")]
+/// The `UpdateScimConfigurationResponseContent` schema.
 ///
-/// The body of `POST /groups/{id}/roles` (`groups_roles_create`).
-/// The body of `DELETE /groups/{id}/roles` (`groups_roles_delete`).
-/// The body of `POST /organizations/{organization_id}/groups/{group_id}/roles` (`organizations_groups_roles_create`).
-/// (And 5 more.)
+/// The answer of `PATCH /connections/{id}/scim-configuration` (`connections_scimConfiguration_update`).
 ///
-/// Also named [`GroupsRolesCreateRequestContent`], [`GroupsRolesDeleteRequestContent`], [`OrganizationsGroupsRolesCreateRequestContent`], [`OrganizationsGroupsRolesDeleteRequestContent`], [`OrganizationsMembersRolesAssignRequestContent`], [`OrganizationsMembersRolesDeleteRequestContent`], [`UsersRolesDeleteRequestContent`] (identical schemas).
+/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
+pub type UpdateScimConfigurationResponseContent = ScimConfiguration;
+
+#[cfg(feature = "experimentation")]
+/// The `UpdateSegmentRequestContent` object.
+///
+/// The body of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct UsersRolesAssignRequestContent {
-    /// List of roles IDs to associated with the user.
-    pub roles: Vec<String>,
+pub struct UpdateSegmentRequestContent {
+    /// A description of the segment
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// A human-readable name for the segment
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// Replaces the entire rules array.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub rules: Patch<Vec<SegmentRule>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-#[cfg(any(feature = "groups", feature = "organizations", feature = "users"))]
-impl fmt::Debug for UsersRolesAssignRequestContent {
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for UpdateSegmentRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for UpdateSegmentRequestContent {
+    const NAME: &'static str = "UpdateSegmentRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = Default::default();
+        let mut f_name = Default::default();
+        let mut f_rules = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => f_description = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "rules" => f_rules = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description,
+            name: f_name,
+            rules: f_rules,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for UpdateSegmentRequestContent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UsersRolesAssignRequestContent")
-            .field("roles", &self.roles)
+        f.debug_struct("UpdateSegmentRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("rules", &self.rules)
             .field("extra", &Keys(&self.extra))
             .finish()
     }
 }
 
-#[cfg(any(feature = "groups", feature = "organizations", feature = "users"))]
-impl UsersRolesAssignRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(roles: impl Into<Vec<String>>) -> Self {
-        Self {
-            roles: roles.into(),
-            extra: Map::new(),
-        }
+#[cfg(feature = "experimentation")]
+impl UpdateSegmentRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `rules`.
+    pub fn rules(mut self, value: impl Into<Vec<SegmentRule>>) -> Self {
+        self.rules = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"rules": null`: clears the field.
+    pub fn clear_rules(mut self) -> Self {
+        self.rules = Patch::Null;
+        self
     }
 
     /// Sets a field this version does not model.
@@ -2142,10 +1988,589 @@ impl UsersRolesAssignRequestContent {
     }
 }
 
-#[cfg(feature = "users")]
-/// The `UsersRolesDeleteRequestContent` schema.
+#[cfg(feature = "experimentation")]
+/// The `UpdateSegmentResponseContent` schema.
 ///
-/// The body of `DELETE /users/{id}/roles` (`users_roles_delete`).
+/// The answer of `PATCH /experimentation/segments/{id}` (`experimentation_segments_update`).
 ///
-/// The same type as [`UsersRolesAssignRequestContent`]: the API description gives both the same schema.
-pub type UsersRolesDeleteRequestContent = UsersRolesAssignRequestContent;
+/// The same type as [`Segment`]: the API description gives both the same schema.
+pub type UpdateSegmentResponseContent = Segment;
+
+#[cfg(feature = "self_service_profiles")]
+/// The `UpdateSelfServiceProfileRequestContent` object.
+///
+/// The body of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateSelfServiceProfileRequestContent {
+    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allowed_strategies: Patch<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    /// The `branding` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub branding: Patch<SelfServiceProfileBrandingProperties>,
+    /// The `description` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// The name of the self-service Profile.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<String>,
+    /// ID of the user-attribute-profile to associate with this self-service profile.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub user_attribute_profile_id: Patch<String>,
+    /// The `user_attributes` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub user_attributes: Patch<Vec<SelfServiceProfileUserAttribute>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for UpdateSelfServiceProfileRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for UpdateSelfServiceProfileRequestContent {
+    const NAME: &'static str = "UpdateSelfServiceProfileRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowed_strategies = Default::default();
+        let mut f_branding = Default::default();
+        let mut f_description = Default::default();
+        let mut f_name = Default::default();
+        let mut f_user_attribute_profile_id = Default::default();
+        let mut f_user_attributes = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowed_strategies" => f_allowed_strategies = de_map.next_value()?,
+                "branding" => f_branding = de_map.next_value()?,
+                "description" => f_description = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "user_attribute_profile_id" => f_user_attribute_profile_id = de_map.next_value()?,
+                "user_attributes" => f_user_attributes = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowed_strategies: f_allowed_strategies,
+            branding: f_branding,
+            description: f_description,
+            name: f_name,
+            user_attribute_profile_id: f_user_attribute_profile_id,
+            user_attributes: f_user_attributes,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for UpdateSelfServiceProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSelfServiceProfileRequestContent")
+            .field("allowed_strategies", &self.allowed_strategies)
+            .field("branding", &self.branding)
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
+            .field("user_attributes", &self.user_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl UpdateSelfServiceProfileRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowed_strategies`.
+    pub fn allowed_strategies(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    ) -> Self {
+        self.allowed_strategies = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowed_strategies": null`: clears the field.
+    pub fn clear_allowed_strategies(mut self) -> Self {
+        self.allowed_strategies = Patch::Null;
+        self
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
+        self.branding = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"branding": null`: clears the field.
+    pub fn clear_branding(mut self) -> Self {
+        self.branding = Patch::Null;
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `user_attribute_profile_id`.
+    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.user_attribute_profile_id = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"user_attribute_profile_id": null`: clears the field.
+    pub fn clear_user_attribute_profile_id(mut self) -> Self {
+        self.user_attribute_profile_id = Patch::Null;
+        self
+    }
+
+    /// Sets `user_attributes`.
+    pub fn user_attributes(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
+    ) -> Self {
+        self.user_attributes = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"user_attributes": null`: clears the field.
+    pub fn clear_user_attributes(mut self) -> Self {
+        self.user_attributes = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+/// The `UpdateSelfServiceProfileResponseContent` schema.
+///
+/// The answer of `PATCH /self-service-profiles/{id}` (`selfServiceProfiles_update`).
+///
+/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
+pub type UpdateSelfServiceProfileResponseContent = SelfServiceProfile;
+
+#[cfg(feature = "sessions")]
+/// The `UpdateSessionRequestContent` object.
+///
+/// The body of `PATCH /sessions/{id}` (`sessions_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateSessionRequestContent {
+    /// Metadata associated with the session. Pass null or {} to remove all session_metadata.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub session_metadata: Patch<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "sessions")]
+impl<'de> Deserialize<'de> for UpdateSessionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "sessions")]
+impl object::Object for UpdateSessionRequestContent {
+    const NAME: &'static str = "UpdateSessionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_session_metadata = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "session_metadata" => f_session_metadata = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            session_metadata: f_session_metadata,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "sessions")]
+impl fmt::Debug for UpdateSessionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSessionRequestContent")
+            .field("session_metadata", &Keys(&self.session_metadata))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "sessions")]
+impl UpdateSessionRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `session_metadata`.
+    pub fn session_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.session_metadata = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"session_metadata": null`: clears the field.
+    pub fn clear_session_metadata(mut self) -> Self {
+        self.session_metadata = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "sessions")]
+/// The `UpdateSessionResponseContent` schema.
+///
+/// The answer of `PATCH /sessions/{id}` (`sessions_update`).
+///
+/// The same type as [`SessionResponseContent`]: the API description gives both the same schema.
+pub type UpdateSessionResponseContent = SessionResponseContent;
+
+#[cfg(feature = "prompts")]
+/// The `UpdateSettingsRequestContent` object.
+///
+/// The body of `PATCH /prompts` (`prompts_updateSettings`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateSettingsRequestContent {
+    /// Whether identifier first is enabled or not
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub identifier_first: Patch<bool>,
+    /// The `universal_login_experience` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub universal_login_experience: Patch<UniversalLoginExperienceEnum>,
+    /// Use WebAuthn with Device Biometrics as the first authentication factor
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub webauthn_platform_first_factor: Patch<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for UpdateSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for UpdateSettingsRequestContent {
+    const NAME: &'static str = "UpdateSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_identifier_first = Default::default();
+        let mut f_universal_login_experience = Default::default();
+        let mut f_webauthn_platform_first_factor = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "identifier_first" => f_identifier_first = de_map.next_value()?,
+                "universal_login_experience" => {
+                    f_universal_login_experience = de_map.next_value()?
+                }
+                "webauthn_platform_first_factor" => {
+                    f_webauthn_platform_first_factor = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            identifier_first: f_identifier_first,
+            universal_login_experience: f_universal_login_experience,
+            webauthn_platform_first_factor: f_webauthn_platform_first_factor,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl fmt::Debug for UpdateSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSettingsRequestContent")
+            .field("identifier_first", &self.identifier_first)
+            .field(
+                "universal_login_experience",
+                &self.universal_login_experience,
+            )
+            .field(
+                "webauthn_platform_first_factor",
+                &self.webauthn_platform_first_factor,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl UpdateSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `identifier_first`.
+    pub fn identifier_first(mut self, value: impl Into<bool>) -> Self {
+        self.identifier_first = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"identifier_first": null`: clears the field.
+    pub fn clear_identifier_first(mut self) -> Self {
+        self.identifier_first = Patch::Null;
+        self
+    }
+
+    /// Sets `universal_login_experience`.
+    pub fn universal_login_experience(
+        mut self,
+        value: impl Into<UniversalLoginExperienceEnum>,
+    ) -> Self {
+        self.universal_login_experience = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"universal_login_experience": null`: clears the field.
+    pub fn clear_universal_login_experience(mut self) -> Self {
+        self.universal_login_experience = Patch::Null;
+        self
+    }
+
+    /// Sets `webauthn_platform_first_factor`.
+    pub fn webauthn_platform_first_factor(mut self, value: impl Into<bool>) -> Self {
+        self.webauthn_platform_first_factor = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"webauthn_platform_first_factor": null`: clears the field.
+    pub fn clear_webauthn_platform_first_factor(mut self) -> Self {
+        self.webauthn_platform_first_factor = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "prompts")]
+/// The `UpdateSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /prompts` (`prompts_updateSettings`).
+///
+/// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSettingsResponseContent = GetSettingsResponseContent;
+
+#[cfg(feature = "attack_protection")]
+/// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` object.
+///
+/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    /// The `allowlist` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allowlist: Patch<Vec<String>>,
+    /// Whether or not suspicious IP throttling attack protections are active.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Action to take when a suspicious IP throttling threshold is violated.
+    /// Possible values: `block`, `admin_notification`.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub shields: Patch<Vec<SuspiciousIpThrottlingShieldsEnum>>,
+    /// The `stage` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub stage: Patch<SuspiciousIpThrottlingStage>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    const NAME: &'static str = "UpdateSuspiciousIpThrottlingSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowlist = Default::default();
+        let mut f_enabled = Default::default();
+        let mut f_shields = Default::default();
+        let mut f_stage = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowlist" => f_allowlist = de_map.next_value()?,
+                "enabled" => f_enabled = de_map.next_value()?,
+                "shields" => f_shields = de_map.next_value()?,
+                "stage" => f_stage = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowlist: f_allowlist,
+            enabled: f_enabled,
+            shields: f_shields,
+            stage: f_stage,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSuspiciousIpThrottlingSettingsRequestContent")
+            .field("allowlist", &self.allowlist)
+            .field("enabled", &self.enabled)
+            .field("shields", &self.shields)
+            .field("stage", &self.stage)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowlist`.
+    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowlist = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowlist": null`: clears the field.
+    pub fn clear_allowlist(mut self) -> Self {
+        self.allowlist = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `shields`.
+    pub fn shields(mut self, value: impl Into<Vec<SuspiciousIpThrottlingShieldsEnum>>) -> Self {
+        self.shields = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"shields": null`: clears the field.
+    pub fn clear_shields(mut self) -> Self {
+        self.shields = Patch::Null;
+        self
+    }
+
+    /// Sets `stage`.
+    pub fn stage(mut self, value: impl Into<SuspiciousIpThrottlingStage>) -> Self {
+        self.stage = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"stage": null`: clears the field.
+    pub fn clear_stage(mut self) -> Self {
+        self.stage = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+/// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
+    GetSuspiciousIpThrottlingSettingsResponseContent;

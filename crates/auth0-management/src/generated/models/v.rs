@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "experimentation")]
@@ -19,7 +20,7 @@ use crate::patch::Patch;
 /// The answer of `POST /experimentation/experiments/{id}/validate` (`experimentation_experiments_validate`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ValidateExperimentResponseContent {
     /// List of validation errors preventing activation. Empty when is_valid is true.
@@ -27,8 +28,41 @@ pub struct ValidateExperimentResponseContent {
     /// Whether the experiment is ready to be activated.
     pub is_valid: bool,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for ValidateExperimentResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for ValidateExperimentResponseContent {
+    const NAME: &'static str = "ValidateExperimentResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_errors = None;
+        let mut f_is_valid = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "errors" => f_errors = Some(de_map.next_value()?),
+                "is_valid" => f_is_valid = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            errors: object::missing(f_errors, "errors")?,
+            is_valid: object::missing(f_is_valid, "is_valid")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -52,13 +86,13 @@ impl fmt::Debug for ValidateExperimentResponseContent {
 /// Also named [`CreateVariationResponseContent`], [`GetVariationResponseContent`], [`UpdateVariationResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Variation {
     /// The `created_at` field.
     pub created_at: String,
     /// The `description` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The `feature_flag_id` field.
     pub feature_flag_id: String,
@@ -71,8 +105,56 @@ pub struct Variation {
     /// The `updated_at` field.
     pub updated_at: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for Variation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for Variation {
+    const NAME: &'static str = "Variation";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_description = Default::default();
+        let mut f_feature_flag_id = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_overrides = None;
+        let mut f_updated_at = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = Some(de_map.next_value()?),
+                "description" => f_description = de_map.next_value()?,
+                "feature_flag_id" => f_feature_flag_id = Some(de_map.next_value()?),
+                "id" => f_id = Some(de_map.next_value()?),
+                "name" => f_name = Some(de_map.next_value()?),
+                "overrides" => f_overrides = Some(de_map.next_value()?),
+                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            description: f_description,
+            feature_flag_id: object::missing(f_feature_flag_id, "feature_flag_id")?,
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            overrides: object::missing(f_overrides, "overrides")?,
+            updated_at: object::missing(f_updated_at, "updated_at")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -98,14 +180,44 @@ impl fmt::Debug for Variation {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VariationOverrideValue {
     /// The `value` field.
     pub value: Value,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for VariationOverrideValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for VariationOverrideValue {
+    const NAME: &'static str = "VariationOverrideValue";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "experimentation")]
@@ -149,39 +261,97 @@ pub type VariationOverridesMap = BTreeMap<String, VariationOverrideValue>;
 /// Also named [`CreateVerifiableCredentialTemplateResponseContent`], [`GetVerifiableCredentialTemplateResponseContent`], [`UpdateVerifiableCredentialTemplateResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VerifiableCredentialTemplateResponse {
     /// The date and time the template was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The custom certificate authority.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_certificate_authority: Option<String>,
     /// The dialect of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
     /// The id of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The name of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `presentation` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub presentation: Option<MdlPresentationRequest>,
     /// The type of the template.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// The date and time the template was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// The well-known trusted issuers, comma separated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub well_known_trusted_issuers: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl<'de> Deserialize<'de> for VerifiableCredentialTemplateResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl object::Object for VerifiableCredentialTemplateResponse {
+    const NAME: &'static str = "VerifiableCredentialTemplateResponse";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = Default::default();
+        let mut f_custom_certificate_authority = Default::default();
+        let mut f_dialect = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_presentation = Default::default();
+        let mut f_type_ = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_well_known_trusted_issuers = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => f_created_at = de_map.next_value()?,
+                "custom_certificate_authority" => {
+                    f_custom_certificate_authority = de_map.next_value()?
+                }
+                "dialect" => f_dialect = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "presentation" => f_presentation = de_map.next_value()?,
+                "type" => f_type_ = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                "well_known_trusted_issuers" => {
+                    f_well_known_trusted_issuers = de_map.next_value()?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: f_created_at,
+            custom_certificate_authority: f_custom_certificate_authority,
+            dialect: f_dialect,
+            id: f_id,
+            name: f_name,
+            presentation: f_presentation,
+            type_: f_type_,
+            updated_at: f_updated_at,
+            well_known_trusted_issuers: f_well_known_trusted_issuers,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "verifiable_credentials")]
@@ -225,44 +395,107 @@ string_enum! {
 /// The answer of `POST /custom-domains/{id}/verify` (`customDomains_verify`).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VerifyCustomDomainResponseContent {
     /// The `certificate` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<DomainCertificate>,
     /// CNAME API key header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cname_api_key: Option<String>,
     /// The HTTP header to fetch the client's IP address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_client_ip_header: Option<String>,
     /// ID of the custom domain.
     pub custom_domain_id: String,
     /// Domain name.
     pub domain: String,
     /// The `domain_metadata` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_metadata: Option<BTreeMap<String, String>>,
     /// Intermediate address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_domain_name: Option<String>,
     /// Whether this is a primary domain (true) or not (false).
     pub primary: bool,
     /// The `status` field.
     pub status: CustomDomainStatusFilterEnum,
     /// The TLS version policy
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_policy: Option<String>,
     /// The `type` field.
     #[serde(rename = "type")]
     pub type_: CustomDomainTypeEnum,
     /// The `verification` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<DomainVerification>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for VerifyCustomDomainResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for VerifyCustomDomainResponseContent {
+    const NAME: &'static str = "VerifyCustomDomainResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_certificate = Default::default();
+        let mut f_cname_api_key = Default::default();
+        let mut f_custom_client_ip_header = Default::default();
+        let mut f_custom_domain_id = None;
+        let mut f_domain = None;
+        let mut f_domain_metadata = Default::default();
+        let mut f_origin_domain_name = Default::default();
+        let mut f_primary = None;
+        let mut f_status = None;
+        let mut f_tls_policy = Default::default();
+        let mut f_type_ = None;
+        let mut f_verification = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "certificate" => f_certificate = de_map.next_value()?,
+                "cname_api_key" => f_cname_api_key = de_map.next_value()?,
+                "custom_client_ip_header" => f_custom_client_ip_header = de_map.next_value()?,
+                "custom_domain_id" => f_custom_domain_id = Some(de_map.next_value()?),
+                "domain" => f_domain = Some(de_map.next_value()?),
+                "domain_metadata" => f_domain_metadata = de_map.next_value()?,
+                "origin_domain_name" => f_origin_domain_name = de_map.next_value()?,
+                "primary" => f_primary = Some(de_map.next_value()?),
+                "status" => f_status = Some(de_map.next_value()?),
+                "tls_policy" => f_tls_policy = de_map.next_value()?,
+                "type" => f_type_ = Some(de_map.next_value()?),
+                "verification" => f_verification = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            certificate: f_certificate,
+            cname_api_key: f_cname_api_key,
+            custom_client_ip_header: f_custom_client_ip_header,
+            custom_domain_id: object::missing(f_custom_domain_id, "custom_domain_id")?,
+            domain: object::missing(f_domain, "domain")?,
+            domain_metadata: f_domain_metadata,
+            origin_domain_name: f_origin_domain_name,
+            primary: object::missing(f_primary, "primary")?,
+            status: object::missing(f_status, "status")?,
+            tls_policy: f_tls_policy,
+            type_: object::missing(f_type_, "type")?,
+            verification: f_verification,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "custom_domains")]
@@ -296,36 +529,83 @@ impl fmt::Debug for VerifyCustomDomainResponseContent {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VerifyEmailTicketRequestContent {
     /// ID of the client (application). If provided for tenants using the New Universal Login experience, the email template and UI displays application details, and the user is prompted to redirect to the application's default login route (<https://auth0.com/docs/authenticate/login/auth0-universal-login/configure-default-login-routes#completing-the-password-reset-flow>) after the ticket is used. client_id is required to use the Password Reset Post Challenge (<https://auth0.com/docs/customize/actions/flows-and-triggers/post-change-password-flow>) trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The `identity` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     /// Whether to include the email address as part of the returnUrl in the reset_email (true), or not (false).
     #[serde(
         rename = "includeEmailInRedirect",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub include_email_in_redirect: Option<bool>,
     /// (Optional) Organization ID – the ID of the Organization. If provided, organization parameters will be made available to the email template and organization branding will be applied to the prompt. In addition, the redirect link in the prompt will include organization_id and organization_name query string parameters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
     /// URL the user will be redirected to in the classic Universal Login experience once the ticket is used. Cannot be specified when using client_id or organization_id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub result_url: Option<String>,
     /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl_sec: Option<i64>,
     /// user_id of for whom the ticket should be created.
     pub user_id: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tickets")]
+impl<'de> Deserialize<'de> for VerifyEmailTicketRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tickets")]
+impl object::Object for VerifyEmailTicketRequestContent {
+    const NAME: &'static str = "VerifyEmailTicketRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = Default::default();
+        let mut f_identity = Default::default();
+        let mut f_include_email_in_redirect = Default::default();
+        let mut f_organization_id = Default::default();
+        let mut f_result_url = Default::default();
+        let mut f_ttl_sec = Default::default();
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => f_client_id = de_map.next_value()?,
+                "identity" => f_identity = de_map.next_value()?,
+                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
+                "organization_id" => f_organization_id = de_map.next_value()?,
+                "result_url" => f_result_url = de_map.next_value()?,
+                "ttl_sec" => f_ttl_sec = de_map.next_value()?,
+                "user_id" => f_user_id = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id,
+            identity: f_identity,
+            include_email_in_redirect: f_include_email_in_redirect,
+            organization_id: f_organization_id,
+            result_url: f_result_url,
+            ttl_sec: f_ttl_sec,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tickets")]
@@ -412,14 +692,44 @@ impl VerifyEmailTicketRequestContent {
 /// Also named [`ChangePasswordTicketResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VerifyEmailTicketResponseContent {
     /// URL representing the ticket.
     pub ticket: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tickets")]
+impl<'de> Deserialize<'de> for VerifyEmailTicketResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tickets")]
+impl object::Object for VerifyEmailTicketResponseContent {
+    const NAME: &'static str = "VerifyEmailTicketResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ticket = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ticket" => f_ticket = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ticket: object::missing(f_ticket, "ticket")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tickets")]

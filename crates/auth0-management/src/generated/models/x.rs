@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "clients")]
@@ -18,20 +19,57 @@ use crate::patch::Patch;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct X509CertificateCredential {
     /// Always `x509_cert`.
-    #[serde(deserialize_with = "X509CertificateCredential::constant_credential_type")]
     pub credential_type: String,
     /// Friendly name for a credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// PEM-formatted X509 certificate. Must be JSON escaped.
     pub pem: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for X509CertificateCredential {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for X509CertificateCredential {
+    const NAME: &'static str = "X509CertificateCredential";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credential_type = None;
+        let mut f_name = Default::default();
+        let mut f_pem = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credential_type" => {
+                    f_credential_type = Some(object::constant(de_map.next_value()?, "x509_cert")?)
+                }
+                "name" => f_name = de_map.next_value()?,
+                "pem" => f_pem = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credential_type: object::missing(f_credential_type, "credential_type")?,
+            name: f_name,
+            pem: object::missing(f_pem, "pem")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "clients")]
@@ -43,15 +81,6 @@ impl fmt::Debug for X509CertificateCredential {
             .field("pem", &REDACTED)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl X509CertificateCredential {
-    fn constant_credential_type<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "x509_cert")
     }
 }
 
@@ -94,21 +123,57 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct XssProtectionConfig {
     /// Whether X-XSS-Protection header is enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// The `mode` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<XssProtectionMode>,
     /// HTTPS endpoint for X-XSS-Protection violation reports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub report_uri: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for XssProtectionConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for XssProtectionConfig {
+    const NAME: &'static str = "XssProtectionConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = Default::default();
+        let mut f_mode = Default::default();
+        let mut f_report_uri = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => f_enabled = de_map.next_value()?,
+                "mode" => f_mode = de_map.next_value()?,
+                "report_uri" => f_report_uri = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: f_enabled,
+            mode: f_mode,
+            report_uri: f_report_uri,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "tenants")]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::model_support::{Keys, REDACTED, constant, extra, other, string_enum};
+use crate::model_support::{Keys, REDACTED, other, string_enum};
+use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "actions")]
@@ -23,63 +24,141 @@ use crate::patch::Patch;
 /// Also named [`CreateActionResponseContent`], [`GetActionResponseContent`], [`UpdateActionResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Action {
     /// True if all of an Action's contents have been deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub all_changes_deployed: Option<bool>,
     /// The time when this action was built successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub built_at: Option<String>,
     /// The source code of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The time when this action was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The list of third party npm modules, and their versions, that this action depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<Vec<ActionVersionDependency>>,
     /// True if the action should be deployed after creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy: Option<bool>,
     /// The `deployed_version` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deployed_version: Option<ActionDeployedVersion>,
     /// The unique ID of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// installed_integration_id is the fk reference to the InstalledIntegration entity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub installed_integration_id: Option<String>,
     /// The `integration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub integration: Option<Integration>,
     /// The list of action modules and their versions used by this action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modules: Option<Vec<ActionModuleReference>>,
     /// The name of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The Node runtime. For example: `node22`, defaults to `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<ActionSecretResponse>>,
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ActionBuildStatusEnum>,
     /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_triggers: Option<Vec<ActionTrigger>>,
     /// The time when this action was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for Action {
+    const NAME: &'static str = "Action";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_all_changes_deployed = Default::default();
+        let mut f_built_at = Default::default();
+        let mut f_code = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_deploy = Default::default();
+        let mut f_deployed_version = Default::default();
+        let mut f_id = Default::default();
+        let mut f_installed_integration_id = Default::default();
+        let mut f_integration = Default::default();
+        let mut f_modules = Default::default();
+        let mut f_name = Default::default();
+        let mut f_runtime = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_status = Default::default();
+        let mut f_supported_triggers = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "all_changes_deployed" => f_all_changes_deployed = de_map.next_value()?,
+                "built_at" => f_built_at = de_map.next_value()?,
+                "code" => f_code = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "deploy" => f_deploy = de_map.next_value()?,
+                "deployed_version" => f_deployed_version = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "installed_integration_id" => f_installed_integration_id = de_map.next_value()?,
+                "integration" => f_integration = de_map.next_value()?,
+                "modules" => f_modules = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "runtime" => f_runtime = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            all_changes_deployed: f_all_changes_deployed,
+            built_at: f_built_at,
+            code: f_code,
+            created_at: f_created_at,
+            dependencies: f_dependencies,
+            deploy: f_deploy,
+            deployed_version: f_deployed_version,
+            id: f_id,
+            installed_integration_id: f_installed_integration_id,
+            integration: f_integration,
+            modules: f_modules,
+            name: f_name,
+            runtime: f_runtime,
+            secrets: f_secrets,
+            status: f_status,
+            supported_triggers: f_supported_triggers,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -112,30 +191,75 @@ impl fmt::Debug for Action {
 /// The action to which this version belongs.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionBase {
     /// True if all of an Action's contents have been deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub all_changes_deployed: Option<bool>,
     /// The time when this action was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The unique ID of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The name of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The list of triggers that this action supports. At this time, an action can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_triggers: Option<Vec<ActionTrigger>>,
     /// The time when this action was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionBase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionBase {
+    const NAME: &'static str = "ActionBase";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_all_changes_deployed = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_id = Default::default();
+        let mut f_name = Default::default();
+        let mut f_supported_triggers = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "all_changes_deployed" => f_all_changes_deployed = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            all_changes_deployed: f_all_changes_deployed,
+            created_at: f_created_at,
+            id: f_id,
+            name: f_name,
+            supported_triggers: f_supported_triggers,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -157,30 +281,75 @@ impl fmt::Debug for ActionBase {
 /// Binding is the associative entity joining a trigger, and an action together.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionBinding {
     /// The `action` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
     /// The time when the binding was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The name of the binding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// The unique ID of this binding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `trigger_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_id: Option<ActionTriggerTypeEnum>,
     /// The time when the binding was updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionBinding {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionBinding {
+    const NAME: &'static str = "ActionBinding";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_display_name = Default::default();
+        let mut f_id = Default::default();
+        let mut f_trigger_id = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "display_name" => f_display_name = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "trigger_id" => f_trigger_id = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: f_action,
+            created_at: f_created_at,
+            display_name: f_display_name,
+            id: f_id,
+            trigger_id: f_trigger_id,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -203,18 +372,51 @@ impl fmt::Debug for ActionBinding {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionBindingRef {
     /// The `type` field.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<ActionBindingRefTypeEnum>,
     /// The id or name of an action that is being bound to a trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionBindingRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionBindingRef {
+    const NAME: &'static str = "ActionBindingRef";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_type_ = Default::default();
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "type" => f_type_ = de_map.next_value()?,
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            type_: f_type_,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -283,21 +485,57 @@ string_enum! {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionBindingWithRef {
     /// The name of the binding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// The `ref` field.
     #[serde(rename = "ref")]
     pub ref_: ActionBindingRef,
     /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<ActionSecretRequest>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionBindingWithRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionBindingWithRef {
+    const NAME: &'static str = "ActionBindingWithRef";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = Default::default();
+        let mut f_ref_ = None;
+        let mut f_secrets = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => f_display_name = de_map.next_value()?,
+                "ref" => f_ref_ = Some(de_map.next_value()?),
+                "secrets" => f_secrets = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name,
+            ref_: object::missing(f_ref_, "ref")?,
+            secrets: f_secrets,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -372,21 +610,57 @@ pub type ActionDeployedVersion = ActionVersion;
 /// Error is a generic error with a human readable id which should be easily referenced in support tickets.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionError {
     /// The `id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `msg` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub msg: Option<String>,
     /// The `url` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionError {
+    const NAME: &'static str = "ActionError";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = Default::default();
+        let mut f_msg = Default::default();
+        let mut f_url = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = de_map.next_value()?,
+                "msg" => f_msg = de_map.next_value()?,
+                "url" => f_url = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: f_id,
+            msg: f_msg,
+            url: f_url,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -405,24 +679,63 @@ impl fmt::Debug for ActionError {
 /// Captures the results of a single action being executed.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionExecutionResult {
     /// The name of the action that was executed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_name: Option<String>,
     /// The time when the action finished executing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<String>,
     /// The `error` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ActionError>,
     /// The time when the action was started.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionExecutionResult {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionExecutionResult {
+    const NAME: &'static str = "ActionExecutionResult";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action_name = Default::default();
+        let mut f_ended_at = Default::default();
+        let mut f_error = Default::default();
+        let mut f_started_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action_name" => f_action_name = de_map.next_value()?,
+                "ended_at" => f_ended_at = de_map.next_value()?,
+                "error" => f_error = de_map.next_value()?,
+                "started_at" => f_started_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action_name: f_action_name,
+            ended_at: f_ended_at,
+            error: f_error,
+            started_at: f_started_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -461,27 +774,69 @@ string_enum! {
 /// The `ActionModuleAction` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleAction {
     /// The unique ID of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
     /// The name of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_name: Option<String>,
     /// The ID of the module version this action is using.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module_version_id: Option<String>,
     /// The version number of the module this action is using.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module_version_number: Option<i64>,
     /// The triggers that this action supports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_triggers: Option<Vec<ActionTrigger>>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleAction {
+    const NAME: &'static str = "ActionModuleAction";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action_id = Default::default();
+        let mut f_action_name = Default::default();
+        let mut f_module_version_id = Default::default();
+        let mut f_module_version_number = Default::default();
+        let mut f_supported_triggers = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action_id" => f_action_id = de_map.next_value()?,
+                "action_name" => f_action_name = de_map.next_value()?,
+                "module_version_id" => f_module_version_id = de_map.next_value()?,
+                "module_version_number" => f_module_version_number = de_map.next_value()?,
+                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action_id: f_action_id,
+            action_name: f_action_name,
+            module_version_id: f_module_version_id,
+            module_version_number: f_module_version_number,
+            supported_triggers: f_supported_triggers,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -505,18 +860,51 @@ impl fmt::Debug for ActionModuleAction {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleDependency {
     /// The name of the npm dependency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The version of the npm dependency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "actions", feature = "clients"))]
+impl<'de> Deserialize<'de> for ActionModuleDependency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "actions", feature = "clients"))]
+impl object::Object for ActionModuleDependency {
+    const NAME: &'static str = "ActionModuleDependency";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_version = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "version" => f_version = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            version: f_version,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(any(feature = "actions", feature = "clients"))]
@@ -561,7 +949,7 @@ impl ActionModuleDependency {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleDependencyRequest {
     /// The name of the npm dependency.
@@ -569,8 +957,41 @@ pub struct ActionModuleDependencyRequest {
     /// The version of the npm dependency.
     pub version: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleDependencyRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleDependencyRequest {
+    const NAME: &'static str = "ActionModuleDependencyRequest";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = None;
+        let mut f_version = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = Some(de_map.next_value()?),
+                "version" => f_version = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: object::missing(f_name, "name")?,
+            version: object::missing(f_version, "version")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -606,42 +1027,101 @@ impl ActionModuleDependencyRequest {
 /// The `ActionModuleListItem` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleListItem {
     /// The number of deployed actions using this module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actions_using_module_total: Option<i64>,
     /// Whether all draft changes have been published as a version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub all_changes_published: Option<bool>,
     /// The source code from the module's draft version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Timestamp when the module was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The npm dependencies from the module's draft version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<Vec<ActionModuleDependency>>,
     /// The unique ID of the module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The version number of the latest published version. Omitted if no versions have been published.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_version_number: Option<i64>,
     /// The name of the module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The secrets from the module's draft version (names and timestamps only, values never returned).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<ActionModuleSecret>>,
     /// Timestamp when the module was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleListItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleListItem {
+    const NAME: &'static str = "ActionModuleListItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_actions_using_module_total = Default::default();
+        let mut f_all_changes_published = Default::default();
+        let mut f_code = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_id = Default::default();
+        let mut f_latest_version_number = Default::default();
+        let mut f_name = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "actions_using_module_total" => {
+                    f_actions_using_module_total = de_map.next_value()?
+                }
+                "all_changes_published" => f_all_changes_published = de_map.next_value()?,
+                "code" => f_code = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "latest_version_number" => f_latest_version_number = de_map.next_value()?,
+                "name" => f_name = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            actions_using_module_total: f_actions_using_module_total,
+            all_changes_published: f_all_changes_published,
+            code: f_code,
+            created_at: f_created_at,
+            dependencies: f_dependencies,
+            id: f_id,
+            latest_version_number: f_latest_version_number,
+            name: f_name,
+            secrets: f_secrets,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -671,24 +1151,63 @@ impl fmt::Debug for ActionModuleListItem {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleReference {
     /// The unique ID of the module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module_id: Option<String>,
     /// The name of the module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module_name: Option<String>,
     /// The ID of the specific module version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module_version_id: Option<String>,
     /// The version number of the module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module_version_number: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleReference {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleReference {
+    const NAME: &'static str = "ActionModuleReference";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_module_id = Default::default();
+        let mut f_module_name = Default::default();
+        let mut f_module_version_id = Default::default();
+        let mut f_module_version_number = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "module_id" => f_module_id = de_map.next_value()?,
+                "module_name" => f_module_name = de_map.next_value()?,
+                "module_version_id" => f_module_version_id = de_map.next_value()?,
+                "module_version_number" => f_module_version_number = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            module_id: f_module_id,
+            module_name: f_module_name,
+            module_version_id: f_module_version_id,
+            module_version_number: f_module_version_number,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -748,18 +1267,51 @@ impl ActionModuleReference {
 /// Also named [`ActionSecretResponse`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleSecret {
     /// The name of the secret.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The time when the secret was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleSecret {
+    const NAME: &'static str = "ActionModuleSecret";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -778,7 +1330,7 @@ impl fmt::Debug for ActionModuleSecret {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleSecretRequest {
     /// The name of the secret.
@@ -786,8 +1338,41 @@ pub struct ActionModuleSecretRequest {
     /// The value of the secret.
     pub value: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleSecretRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleSecretRequest {
+    const NAME: &'static str = "ActionModuleSecretRequest";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = Some(de_map.next_value()?),
+                "value" => f_value = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: object::missing(f_name, "name")?,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -828,33 +1413,81 @@ impl ActionModuleSecretRequest {
 /// Also named [`CreateActionModuleVersionResponseContent`], [`GetActionModuleVersionResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleVersion {
     /// The exact source code that was published with this version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The timestamp when this version was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Dependencies locked to this version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<Vec<ActionModuleDependency>>,
     /// The unique ID for this version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The ID of the parent module.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub module_id: Option<String>,
     /// Secrets available to this version (name and updated_at only, values never returned).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<ActionModuleSecret>>,
     /// The sequential version number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version_number: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleVersion {
+    const NAME: &'static str = "ActionModuleVersion";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_id = Default::default();
+        let mut f_module_id = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_version_number = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "module_id" => f_module_id = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                "version_number" => f_version_number = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: f_code,
+            created_at: f_created_at,
+            dependencies: f_dependencies,
+            id: f_id,
+            module_id: f_module_id,
+            secrets: f_secrets,
+            version_number: f_version_number,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -877,30 +1510,75 @@ impl fmt::Debug for ActionModuleVersion {
 /// The latest published version as a reference object. Omitted if no versions have been published.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionModuleVersionReference {
     /// The source code from this version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Timestamp when the version was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The npm dependencies from this version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<Vec<ActionModuleDependency>>,
     /// The unique ID of the version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The secrets from this version (names and timestamps only, values never returned).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<ActionModuleSecret>>,
     /// The version number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version_number: Option<i64>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionModuleVersionReference {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionModuleVersionReference {
+    const NAME: &'static str = "ActionModuleVersionReference";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_id = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_version_number = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => f_code = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                "version_number" => f_version_number = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: f_code,
+            created_at: f_created_at,
+            dependencies: f_dependencies,
+            id: f_id,
+            secrets: f_secrets,
+            version_number: f_version_number,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -923,18 +1601,51 @@ impl fmt::Debug for ActionModuleVersionReference {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionSecretRequest {
     /// The name of the particular secret, e.g. API_KEY.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The value of the particular secret, e.g. secret123. A secret's value can only be set upon creation. A secret's value will never be returned by the API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionSecretRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionSecretRequest {
+    const NAME: &'static str = "ActionSecretRequest";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_value = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "value" => f_value = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            value: f_value,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -985,32 +1696,80 @@ pub type ActionSecretResponse = ActionModuleSecret;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionTrigger {
     /// The `binding_policy` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub binding_policy: Option<ActionBindingTypeEnum>,
     /// compatible_triggers informs which other trigger supports the same event and api.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub compatible_triggers: Option<Vec<ActionTriggerCompatibleTrigger>>,
     /// Runtime that will be used when none is specified when creating an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_runtime: Option<String>,
     /// The `id` field.
     pub id: ActionTriggerTypeEnum,
     /// runtimes supported by this trigger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runtimes: Option<Vec<String>>,
     /// status points to the trigger status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// The version of a trigger. v1, v2, etc.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionTrigger {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionTrigger {
+    const NAME: &'static str = "ActionTrigger";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_binding_policy = Default::default();
+        let mut f_compatible_triggers = Default::default();
+        let mut f_default_runtime = Default::default();
+        let mut f_id = None;
+        let mut f_runtimes = Default::default();
+        let mut f_status = Default::default();
+        let mut f_version = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "binding_policy" => f_binding_policy = de_map.next_value()?,
+                "compatible_triggers" => f_compatible_triggers = de_map.next_value()?,
+                "default_runtime" => f_default_runtime = de_map.next_value()?,
+                "id" => f_id = Some(de_map.next_value()?),
+                "runtimes" => f_runtimes = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                "version" => f_version = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            binding_policy: f_binding_policy,
+            compatible_triggers: f_compatible_triggers,
+            default_runtime: f_default_runtime,
+            id: object::missing(f_id, "id")?,
+            runtimes: f_runtimes,
+            status: f_status,
+            version: f_version,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -1096,7 +1855,7 @@ impl ActionTrigger {
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionTriggerCompatibleTrigger {
     /// The `id` field.
@@ -1104,8 +1863,41 @@ pub struct ActionTriggerCompatibleTrigger {
     /// The version of a trigger. v1, v2, etc.
     pub version: String,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionTriggerCompatibleTrigger {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionTriggerCompatibleTrigger {
+    const NAME: &'static str = "ActionTriggerCompatibleTrigger";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_version = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => f_id = Some(de_map.next_value()?),
+                "version" => f_version = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            version: object::missing(f_version, "version")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -1182,60 +1974,135 @@ string_enum! {
 /// Also named [`ActionDeployedVersion`], [`DeployActionResponseContent`], [`DeployActionVersionResponseContent`], [`GetActionVersionResponseContent`] (identical schemas).
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionVersion {
     /// The `action` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<ActionBase>,
     /// The id of the action to which this version belongs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action_id: Option<String>,
     /// The time when this version was built successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub built_at: Option<String>,
     /// The source code of this specific version of the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The time when this version was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The list of third party npm modules, and their versions, that this specific version depends on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<Vec<ActionVersionDependency>>,
     /// Indicates if this specific version is the currently one deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deployed: Option<bool>,
     /// Any errors that occurred while the version was being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<ActionError>>,
     /// The unique id of an action version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The list of action modules and their versions used by this action version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modules: Option<Vec<ActionModuleReference>>,
     /// The index of this version in list of versions for the action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<f64>,
     /// The Node runtime. For example: `node22`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// The list of secrets that are included in an action or a version of an action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<ActionSecretResponse>>,
     /// The `status` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ActionVersionBuildStatusEnum>,
     /// The list of triggers that this version supports. At this time, a version can only target a single trigger at a time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_triggers: Option<Vec<ActionTrigger>>,
     /// The time when a version was updated. Versions are never updated externally. Only Auth0 will update an action version as it is being built.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionVersion {
+    const NAME: &'static str = "ActionVersion";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_action = Default::default();
+        let mut f_action_id = Default::default();
+        let mut f_built_at = Default::default();
+        let mut f_code = Default::default();
+        let mut f_created_at = Default::default();
+        let mut f_dependencies = Default::default();
+        let mut f_deployed = Default::default();
+        let mut f_errors = Default::default();
+        let mut f_id = Default::default();
+        let mut f_modules = Default::default();
+        let mut f_number = Default::default();
+        let mut f_runtime = Default::default();
+        let mut f_secrets = Default::default();
+        let mut f_status = Default::default();
+        let mut f_supported_triggers = Default::default();
+        let mut f_updated_at = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "action" => f_action = de_map.next_value()?,
+                "action_id" => f_action_id = de_map.next_value()?,
+                "built_at" => f_built_at = de_map.next_value()?,
+                "code" => f_code = de_map.next_value()?,
+                "created_at" => f_created_at = de_map.next_value()?,
+                "dependencies" => f_dependencies = de_map.next_value()?,
+                "deployed" => f_deployed = de_map.next_value()?,
+                "errors" => f_errors = de_map.next_value()?,
+                "id" => f_id = de_map.next_value()?,
+                "modules" => f_modules = de_map.next_value()?,
+                "number" => f_number = de_map.next_value()?,
+                "runtime" => f_runtime = de_map.next_value()?,
+                "secrets" => f_secrets = de_map.next_value()?,
+                "status" => f_status = de_map.next_value()?,
+                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
+                "updated_at" => f_updated_at = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            action: f_action,
+            action_id: f_action_id,
+            built_at: f_built_at,
+            code: f_code,
+            created_at: f_created_at,
+            dependencies: f_dependencies,
+            deployed: f_deployed,
+            errors: f_errors,
+            id: f_id,
+            modules: f_modules,
+            number: f_number,
+            runtime: f_runtime,
+            secrets: f_secrets,
+            status: f_status,
+            supported_triggers: f_supported_triggers,
+            updated_at: f_updated_at,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -1274,21 +2141,57 @@ pub type ActionVersionBuildStatusEnum = ActionBuildStatusEnum;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ActionVersionDependency {
     /// name is the name of the npm module, e.g. lodash
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// registry_url is an optional value used primarily for private npm registries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_url: Option<String>,
     /// description is the version of the npm module, e.g. 4.17.1
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "actions")]
+impl<'de> Deserialize<'de> for ActionVersionDependency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "actions")]
+impl object::Object for ActionVersionDependency {
+    const NAME: &'static str = "ActionVersionDependency";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = Default::default();
+        let mut f_registry_url = Default::default();
+        let mut f_version = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => f_name = de_map.next_value()?,
+                "registry_url" => f_registry_url = de_map.next_value()?,
+                "version" => f_version = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name,
+            registry_url: f_registry_url,
+            version: f_version,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "actions")]
@@ -1398,14 +2301,44 @@ pub type AculClientFilterById = CredentialId;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct AculClientFilterByMetadata {
     /// The `metadata` field.
     pub metadata: Map<String, Value>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for AculClientFilterByMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for AculClientFilterByMetadata {
+    const NAME: &'static str = "AculClientFilterByMetadata";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_metadata = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "metadata" => f_metadata = Some(de_map.next_value()?),
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            metadata: object::missing(f_metadata, "metadata")?,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]
@@ -1448,34 +2381,87 @@ pub type AculConfigs = Vec<AculConfigsItem>;
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
 /// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct AculConfigsItem {
     /// The `context_configuration` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context_configuration: Option<Vec<AculContextConfigurationItem>>,
     /// Override Universal Login default head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_head_tags_disabled: Option<bool>,
     /// The `filters` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filters: Option<AculFilters>,
     /// An array of head tags
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub head_tags: Option<Vec<AculHeadTag>>,
     /// The `prompt` field.
     pub prompt: PromptGroupNameEnum,
     /// Rendering mode
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rendering_mode: Option<AculRenderingModeEnum>,
     /// The `screen` field.
     pub screen: ScreenGroupNameEnum,
     /// Use page template with ACUL
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_page_template: Option<bool>,
     /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
+    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for AculConfigsItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl object::Object for AculConfigsItem {
+    const NAME: &'static str = "AculConfigsItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context_configuration = Default::default();
+        let mut f_default_head_tags_disabled = Default::default();
+        let mut f_filters = Default::default();
+        let mut f_head_tags = Default::default();
+        let mut f_prompt = None;
+        let mut f_rendering_mode = Default::default();
+        let mut f_screen = None;
+        let mut f_use_page_template = Default::default();
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context_configuration" => f_context_configuration = de_map.next_value()?,
+                "default_head_tags_disabled" => {
+                    f_default_head_tags_disabled = de_map.next_value()?
+                }
+                "filters" => f_filters = de_map.next_value()?,
+                "head_tags" => f_head_tags = de_map.next_value()?,
+                "prompt" => f_prompt = Some(de_map.next_value()?),
+                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
+                "screen" => f_screen = Some(de_map.next_value()?),
+                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context_configuration: f_context_configuration,
+            default_head_tags_disabled: f_default_head_tags_disabled,
+            filters: f_filters,
+            head_tags: f_head_tags,
+            prompt: object::missing(f_prompt, "prompt")?,
+            rendering_mode: f_rendering_mode,
+            screen: object::missing(f_screen, "screen")?,
+            use_page_template: f_use_page_template,
+            extra: f_extra,
+        })
+    }
 }
 
 #[cfg(feature = "prompts")]
@@ -1680,933 +2666,3 @@ pub type AculDomainFilterByMetadata = AculClientFilterByMetadata;
 #[cfg(feature = "full")]
 /// Domain metadata key/value pairs
 pub type AculDomainMetadata = Map<String, Value>;
-
-#[cfg(feature = "prompts")]
-/// Optional filters to apply rendering rules to specific entities
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AculFilters {
-    /// Clients filter
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clients: Option<Vec<AculClientFilter>>,
-    /// Domains filter
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domains: Option<Vec<AculDomainFilter>>,
-    /// The `match_type` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub match_type: Option<AculMatchTypeEnum>,
-    /// Organizations filter
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organizations: Option<Vec<AculOrganizationFilter>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "prompts")]
-impl fmt::Debug for AculFilters {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AculFilters")
-            .field("clients", &self.clients)
-            .field("domains", &self.domains)
-            .field("match_type", &self.match_type)
-            .field("organizations", &self.organizations)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "prompts")]
-impl AculFilters {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `clients`.
-    pub fn clients(mut self, value: impl Into<Vec<AculClientFilter>>) -> Self {
-        self.clients = Some(value.into());
-        self
-    }
-
-    /// Sets `domains`.
-    pub fn domains(mut self, value: impl Into<Vec<AculDomainFilter>>) -> Self {
-        self.domains = Some(value.into());
-        self
-    }
-
-    /// Sets `match_type`.
-    pub fn match_type(mut self, value: impl Into<AculMatchTypeEnum>) -> Self {
-        self.match_type = Some(value.into());
-        self
-    }
-
-    /// Sets `organizations`.
-    pub fn organizations(mut self, value: impl Into<Vec<AculOrganizationFilter>>) -> Self {
-        self.organizations = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "prompts")]
-/// The `AculHeadTag` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AculHeadTag {
-    /// The `attributes` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Map<String, Value>>,
-    /// The `content` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// Any HTML element valid for use in the head tag
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "prompts")]
-impl fmt::Debug for AculHeadTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AculHeadTag")
-            .field("attributes", &Keys(&self.attributes))
-            .field("content", &self.content)
-            .field("tag", &self.tag)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "prompts")]
-impl AculHeadTag {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `attributes`.
-    pub fn attributes(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.attributes = Some(value.into());
-        self
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<String>) -> Self {
-        self.content = Some(value.into());
-        self
-    }
-
-    /// Sets `tag`.
-    pub fn tag(mut self, value: impl Into<String>) -> Self {
-        self.tag = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Attributes of the HTML tag. See  MDN documentation (<https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Attributes>) for valid attributes.
-pub type AculHeadTagAttributes = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Text or markup between the element’s opening and closing tags.
-/// You can use context variables (<https://auth0.com/docs/customize/login-pages/advanced-customizations/getting-started/configure-acul-screens>) to display dynamic values.
-pub type AculHeadTagContent = String;
-
-#[cfg(feature = "prompts")]
-string_enum! {
-    /// Type of match to apply
-    pub enum AculMatchTypeEnum {
-        /// `includes_any`
-        IncludesAny = "includes_any",
-        /// `excludes_any`
-        ExcludesAny = "excludes_any",
-    }
-}
-
-#[cfg(feature = "prompts")]
-/// Organizations array filter items
-///
-/// The same type as [`AculClientFilter`]: the API description gives both the same schema.
-pub type AculOrganizationFilter = AculClientFilter;
-
-#[cfg(feature = "full")]
-/// The `AculOrganizationFilterById` schema.
-///
-/// The same type as [`CredentialId`]: the API description gives both the same schema.
-pub type AculOrganizationFilterById = CredentialId;
-
-#[cfg(feature = "full")]
-/// The `AculOrganizationFilterByMetadata` schema.
-///
-/// The same type as [`AculClientFilterByMetadata`]: the API description gives both the same schema.
-pub type AculOrganizationFilterByMetadata = AculClientFilterByMetadata;
-
-#[cfg(feature = "full")]
-/// Organization metadata key/value pairs
-pub type AculOrganizationMetadata = Map<String, Value>;
-
-#[cfg(feature = "prompts")]
-string_enum! {
-    /// Rendering mode to filter by
-    pub enum AculRenderingModeEnum {
-        /// `advanced`
-        Advanced = "advanced",
-        /// `standard`
-        Standard = "standard",
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `AddOrganizationConnectionRequestContent` schema.
-///
-/// The body of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
-///
-/// The same type as [`ConnectionForOrganization`]: the API description gives both the same schema.
-pub type AddOrganizationConnectionRequestContent = ConnectionForOrganization;
-
-#[cfg(feature = "organizations")]
-/// The `AddOrganizationConnectionResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/enabled_connections` (`organizations_enabledConnections_add`).
-///
-/// The same type as [`OrganizationConnection`]: the API description gives both the same schema.
-pub type AddOrganizationConnectionResponseContent = OrganizationConnection;
-
-#[cfg(feature = "experimentation")]
-/// The `AllocationItem` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AllocationItem {
-    /// The `is_control` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_control: Option<bool>,
-    /// The `is_fallback` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_fallback: Option<bool>,
-    /// The `priority` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i64>,
-    /// The `segment_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segment_id: Option<String>,
-    /// The `variation_id` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variation_id: Option<String>,
-    /// The `weight` field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for AllocationItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AllocationItem")
-            .field("is_control", &self.is_control)
-            .field("is_fallback", &self.is_fallback)
-            .field("priority", &self.priority)
-            .field("segment_id", &self.segment_id)
-            .field("variation_id", &self.variation_id)
-            .field("weight", &self.weight)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `AllocationRequestItem` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AllocationRequestItem {
-    /// Whether this allocation is the control group
-    pub is_control: bool,
-    /// Whether this allocation is the default fallback (segment strategy only)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_fallback: Option<bool>,
-    /// Evaluation order; 1 = highest priority (segment strategy only)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i64>,
-    /// The segment this allocation targets (segment strategy only)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segment_id: Option<String>,
-    /// The ID of the variation to allocate
-    pub variation_id: String,
-    /// Percentage weight for this allocation (percentage strategy only)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for AllocationRequestItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AllocationRequestItem")
-            .field("is_control", &self.is_control)
-            .field("is_fallback", &self.is_fallback)
-            .field("priority", &self.priority)
-            .field("segment_id", &self.segment_id)
-            .field("variation_id", &self.variation_id)
-            .field("weight", &self.weight)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl AllocationRequestItem {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(is_control: impl Into<bool>, variation_id: impl Into<String>) -> Self {
-        Self {
-            is_control: is_control.into(),
-            is_fallback: None,
-            priority: None,
-            segment_id: None,
-            variation_id: variation_id.into(),
-            weight: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `is_fallback`.
-    pub fn is_fallback(mut self, value: impl Into<bool>) -> Self {
-        self.is_fallback = Some(value.into());
-        self
-    }
-
-    /// Sets `priority`.
-    pub fn priority(mut self, value: impl Into<i64>) -> Self {
-        self.priority = Some(value.into());
-        self
-    }
-
-    /// Sets `segment_id`.
-    pub fn segment_id(mut self, value: impl Into<String>) -> Self {
-        self.segment_id = Some(value.into());
-        self
-    }
-
-    /// Sets `weight`.
-    pub fn weight(mut self, value: impl Into<f64>) -> Self {
-        self.weight = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-string_enum! {
-    /// The values of `AllocationStrategyEnum`.
-    pub enum AllocationStrategyEnum {
-        /// `percentage`
-        Percentage = "percentage",
-        /// `segment`
-        Segment = "segment",
-    }
-}
-
-#[cfg(feature = "full")]
-/// IP address to check.
-pub type AnomalyIpFormat = String;
-
-#[cfg(feature = "full")]
-/// Data related to the user that does affect the application's core functionality.
-pub type AppMetadata = Map<String, Value>;
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// Assessors to clear.
-    pub enum AssessorsTypeEnum {
-        /// `new-device`
-        NewDevice = "new-device",
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `AssignmentConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AssignmentConfig {
-    /// Always `device`.
-    #[serde(deserialize_with = "AssignmentConfig::constant_subject")]
-    pub subject: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for AssignmentConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AssignmentConfig")
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl AssignmentConfig {
-    fn constant_subject<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<String, D::Error> {
-        constant(deserializer, "device")
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl AssignmentConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new() -> Self {
-        Self {
-            subject: "device".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl Default for AssignmentConfig {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `AssociateOrganizationClientGrantRequestContent` object.
-///
-/// The body of `POST /organizations/{id}/client-grants` (`organizations_clientGrants_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AssociateOrganizationClientGrantRequestContent {
-    /// A Client Grant ID to add to the organization.
-    pub grant_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for AssociateOrganizationClientGrantRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AssociateOrganizationClientGrantRequestContent")
-            .field("grant_id", &self.grant_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl AssociateOrganizationClientGrantRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(grant_id: impl Into<String>) -> Self {
-        Self {
-            grant_id: grant_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `AssociateOrganizationClientGrantResponseContent` schema.
-///
-/// The answer of `POST /organizations/{id}/client-grants` (`organizations_clientGrants_create`).
-///
-/// The same type as [`OrganizationClientGrant`]: the API description gives both the same schema.
-pub type AssociateOrganizationClientGrantResponseContent = OrganizationClientGrant;
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// The values of `AsyncApprovalNotificationsChannelsEnum`.
-    pub enum AsyncApprovalNotificationsChannelsEnum {
-        /// `guardian-push`
-        GuardianPush = "guardian-push",
-        /// `email`
-        Email = "email",
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionCaptchaArkoseResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionCaptchaArkoseResponseContent {
-    /// The subdomain used for client requests to the Arkose captcha provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_subdomain: Option<String>,
-    /// Whether the captcha should fail open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_open: Option<bool>,
-    /// The site key for the Arkose captcha provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_key: Option<String>,
-    /// The subdomain used for server-side verification requests to the Arkose captcha provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_subdomain: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionCaptchaArkoseResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionCaptchaArkoseResponseContent")
-            .field("client_subdomain", &self.client_subdomain)
-            .field("fail_open", &self.fail_open)
-            .field("site_key", &self.site_key)
-            .field("verify_subdomain", &self.verify_subdomain)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionCaptchaAuthChallengeRequest` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionCaptchaAuthChallengeRequest {
-    /// Whether the auth challenge should fail open.
-    pub fail_open: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionCaptchaAuthChallengeRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionCaptchaAuthChallengeRequest")
-            .field("fail_open", &self.fail_open)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl AttackProtectionCaptchaAuthChallengeRequest {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(fail_open: impl Into<bool>) -> Self {
-        Self {
-            fail_open: fail_open.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionCaptchaAuthChallengeResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionCaptchaAuthChallengeResponseContent {
-    /// Whether the auth challenge should fail open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_open: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionCaptchaAuthChallengeResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionCaptchaAuthChallengeResponseContent")
-            .field("fail_open", &self.fail_open)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionCaptchaFriendlyCaptchaResponseContent` schema.
-///
-/// The same type as [`AttackProtectionCaptchaHcaptchaResponseContent`]: the API description gives both the same schema.
-pub type AttackProtectionCaptchaFriendlyCaptchaResponseContent =
-    AttackProtectionCaptchaHcaptchaResponseContent;
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionCaptchaHcaptchaResponseContent` object.
-///
-/// Also named [`AttackProtectionCaptchaFriendlyCaptchaResponseContent`], [`AttackProtectionCaptchaRecaptchaV2ResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionCaptchaHcaptchaResponseContent {
-    /// The site key for the hCaptcha provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_key: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionCaptchaHcaptchaResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionCaptchaHcaptchaResponseContent")
-            .field("site_key", &self.site_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-string_enum! {
-    /// The id of the active provider for the CAPTCHA.
-    pub enum AttackProtectionCaptchaProviderId {
-        /// `arkose`
-        Arkose = "arkose",
-        /// `auth_challenge`
-        AuthChallenge = "auth_challenge",
-        /// `friendly_captcha`
-        FriendlyCaptcha = "friendly_captcha",
-        /// `hcaptcha`
-        Hcaptcha = "hcaptcha",
-        /// `recaptcha_v2`
-        RecaptchaV2 = "recaptcha_v2",
-        /// `recaptcha_enterprise`
-        RecaptchaEnterprise = "recaptcha_enterprise",
-        /// `simple_captcha`
-        SimpleCaptcha = "simple_captcha",
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionCaptchaRecaptchaEnterpriseResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionCaptchaRecaptchaEnterpriseResponseContent {
-    /// The project ID for the reCAPTCHA Enterprise provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<String>,
-    /// The site key for the reCAPTCHA Enterprise provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub site_key: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionCaptchaRecaptchaEnterpriseResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionCaptchaRecaptchaEnterpriseResponseContent")
-            .field("project_id", &self.project_id)
-            .field("site_key", &self.site_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionCaptchaRecaptchaV2ResponseContent` schema.
-///
-/// The same type as [`AttackProtectionCaptchaHcaptchaResponseContent`]: the API description gives both the same schema.
-pub type AttackProtectionCaptchaRecaptchaV2ResponseContent =
-    AttackProtectionCaptchaHcaptchaResponseContent;
-
-#[cfg(feature = "full")]
-/// The `AttackProtectionCaptchaSimpleCaptchaResponseContent` schema.
-pub type AttackProtectionCaptchaSimpleCaptchaResponseContent = Map<String, Value>;
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionUpdateCaptchaArkose` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionUpdateCaptchaArkose {
-    /// The subdomain used for client requests to the Arkose captcha provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_subdomain: Option<String>,
-    /// Whether the captcha should fail open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_open: Option<bool>,
-    /// The secret key for the Arkose captcha provider.
-    pub secret: String,
-    /// The site key for the Arkose captcha provider.
-    pub site_key: String,
-    /// The subdomain used for server-side verification requests to the Arkose captcha provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verify_subdomain: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionUpdateCaptchaArkose {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionUpdateCaptchaArkose")
-            .field("client_subdomain", &self.client_subdomain)
-            .field("fail_open", &self.fail_open)
-            .field("secret", &REDACTED)
-            .field("site_key", &self.site_key)
-            .field("verify_subdomain", &self.verify_subdomain)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl AttackProtectionUpdateCaptchaArkose {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(secret: impl Into<String>, site_key: impl Into<String>) -> Self {
-        Self {
-            client_subdomain: None,
-            fail_open: None,
-            secret: secret.into(),
-            site_key: site_key.into(),
-            verify_subdomain: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `client_subdomain`.
-    pub fn client_subdomain(mut self, value: impl Into<String>) -> Self {
-        self.client_subdomain = Some(value.into());
-        self
-    }
-
-    /// Sets `fail_open`.
-    pub fn fail_open(mut self, value: impl Into<bool>) -> Self {
-        self.fail_open = Some(value.into());
-        self
-    }
-
-    /// Sets `verify_subdomain`.
-    pub fn verify_subdomain(mut self, value: impl Into<String>) -> Self {
-        self.verify_subdomain = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionUpdateCaptchaFriendlyCaptcha` schema.
-///
-/// The same type as [`AttackProtectionUpdateCaptchaHcaptcha`]: the API description gives both the same schema.
-pub type AttackProtectionUpdateCaptchaFriendlyCaptcha = AttackProtectionUpdateCaptchaHcaptcha;
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionUpdateCaptchaHcaptcha` object.
-///
-/// Also named [`AttackProtectionUpdateCaptchaFriendlyCaptcha`], [`AttackProtectionUpdateCaptchaRecaptchaV2`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionUpdateCaptchaHcaptcha {
-    /// The secret key for the hCaptcha provider.
-    pub secret: String,
-    /// The site key for the hCaptcha provider.
-    pub site_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionUpdateCaptchaHcaptcha {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionUpdateCaptchaHcaptcha")
-            .field("secret", &REDACTED)
-            .field("site_key", &self.site_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl AttackProtectionUpdateCaptchaHcaptcha {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(secret: impl Into<String>, site_key: impl Into<String>) -> Self {
-        Self {
-            secret: secret.into(),
-            site_key: site_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionUpdateCaptchaRecaptchaEnterprise` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct AttackProtectionUpdateCaptchaRecaptchaEnterprise {
-    /// The API key for the reCAPTCHA Enterprise provider.
-    pub api_key: String,
-    /// The project ID for the reCAPTCHA Enterprise provider.
-    pub project_id: String,
-    /// The site key for the reCAPTCHA Enterprise provider.
-    pub site_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten, deserialize_with = "extra")]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for AttackProtectionUpdateCaptchaRecaptchaEnterprise {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AttackProtectionUpdateCaptchaRecaptchaEnterprise")
-            .field("api_key", &REDACTED)
-            .field("project_id", &self.project_id)
-            .field("site_key", &self.site_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl AttackProtectionUpdateCaptchaRecaptchaEnterprise {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        api_key: impl Into<String>,
-        project_id: impl Into<String>,
-        site_key: impl Into<String>,
-    ) -> Self {
-        Self {
-            api_key: api_key.into(),
-            project_id: project_id.into(),
-            site_key: site_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `AttackProtectionUpdateCaptchaRecaptchaV2` schema.
-///
-/// The same type as [`AttackProtectionUpdateCaptchaHcaptcha`]: the API description gives both the same schema.
-pub type AttackProtectionUpdateCaptchaRecaptchaV2 = AttackProtectionUpdateCaptchaHcaptcha;
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The values of `AuthenticationMethodTypeEnum`.
-    pub enum AuthenticationMethodTypeEnum {
-        /// `recovery-code`
-        RecoveryCode = "recovery-code",
-        /// `totp`
-        Totp = "totp",
-        /// `push`
-        Push = "push",
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `email-verification`
-        EmailVerification = "email-verification",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-        /// `webauthn-platform`
-        WebauthnPlatform = "webauthn-platform",
-        /// `guardian`
-        Guardian = "guardian",
-        /// `passkey`
-        Passkey = "passkey",
-        /// `password`
-        Password = "password",
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The values of `AuthenticationTypeEnum`.
-    pub enum AuthenticationTypeEnum {
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `totp`
-        Totp = "totp",
-    }
-}
